@@ -1,0 +1,277 @@
+"""The dialect table: which attribute of which instrumentation fills which canonical column.
+
+This module is data. Adding a dialect, or a renamed attribute, is adding a row here; the code
+that applies the table is :mod:`llmscope.normalize`.
+
+Precedence: within a column's list, the first source present wins, and the lists are ordered
+newest convention first, so where an old and a new spelling disagree, the new one wins. Nothing
+is dropped: every attribute is also kept verbatim in the ``attributes`` JSON column.
+
+A source key may be:
+
+* ``gen_ai.request.model``: a span attribute;
+* ``llm.invocation_parameters#model``: a field inside an attribute that holds a JSON object;
+* ``resource:service.name``: a resource attribute.
+
+Sources of the OTel GenAI semantic conventions: semantic-conventions-genai gen-ai-spans.md and the
+deprecated-attributes registry; OpenInference: spec/semantic_conventions.md; OpenLLMetry:
+opentelemetry-semantic-conventions-ai; OpenLIT: sdk/python/src/openlit/semcov. See
+``../shared/CONVENTIONS.md`` for what each library was observed to emit.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Source(NamedTuple):
+    key: str
+    transform: str = ""  # int | float | s_to_ms | lower | first | str
+    when: tuple[str, str] | None = None  # only when attribute when[0] equals when[1]
+
+
+S = Source
+
+# --------------------------------------------------------------------------- scalar columns
+
+COLUMN_SOURCES: dict[str, list[Source]] = {
+    "operation": [S("gen_ai.operation.name", "lower"), S("llm.request.type", "lower")],
+    "provider": [
+        S("gen_ai.provider.name", "lower"), S("gen_ai.system", "lower"),
+        S("llm.provider", "lower"), S("llm.system", "lower"),
+    ],
+    "request_model": [
+        S("gen_ai.request.model"), S("llm.request.model"), S("llm.invocation_parameters#model"),
+        S("embedding.model_name"), S("llm.model_name"), S("gen_ai.response.model"),
+    ],
+    "response_model": [S("gen_ai.response.model"), S("llm.response.model"), S("llm.model_name")],
+    "input_tokens": [
+        S("gen_ai.usage.input_tokens", "int"), S("gen_ai.usage.prompt_tokens", "int"),
+        S("llm.token_count.prompt", "int"), S("llm.usage.prompt_tokens", "int"),
+    ],
+    "output_tokens": [
+        S("gen_ai.usage.output_tokens", "int"), S("gen_ai.usage.completion_tokens", "int"),
+        S("llm.token_count.completion", "int"), S("llm.usage.completion_tokens", "int"),
+    ],
+    "total_tokens": [
+        S("gen_ai.usage.total_tokens", "int"), S("llm.usage.total_tokens", "int"),
+        S("llm.token_count.total", "int"),
+    ],
+    "cache_read_tokens": [
+        S("gen_ai.usage.cache_read.input_tokens", "int"), S("gen_ai.usage.cache_read_input_tokens", "int"),
+        S("llm.token_count.prompt_details.cache_read", "int"), S("gen_ai.usage.cached_tokens", "int"),
+    ],
+    "cache_write_tokens": [
+        S("gen_ai.usage.cache_write.input_tokens", "int"), S("gen_ai.usage.cache_creation.input_tokens", "int"),
+        S("gen_ai.usage.cache_creation_input_tokens", "int"), S("llm.token_count.prompt_details.cache_write", "int"),
+    ],
+    "reasoning_tokens": [
+        S("gen_ai.usage.reasoning.output_tokens", "int"), S("gen_ai.usage.reasoning_tokens", "int"),
+        S("llm.token_count.completion_details.reasoning", "int"),
+    ],
+    "reported_cost_usd": [S("gen_ai.usage.cost", "float"), S("llm.cost.total", "float"), S("gen_ai.cost.total", "float")],
+    "ttft_ms": [
+        S("gen_ai.response.time_to_first_chunk", "s_to_ms"), S("gen_ai.server.time_to_first_token", "s_to_ms"),
+        S("llm.time_to_first_token", "s_to_ms"),
+    ],
+    "temperature": [
+        S("gen_ai.request.temperature", "float"), S("llm.request.temperature", "float"),
+        S("llm.invocation_parameters#temperature", "float"),
+    ],
+    "top_p": [
+        S("gen_ai.request.top_p", "float"), S("llm.request.top_p", "float"),
+        S("llm.invocation_parameters#top_p", "float"),
+    ],
+    "max_tokens": [
+        S("gen_ai.request.max_tokens", "int"), S("llm.request.max_tokens", "int"),
+        S("llm.invocation_parameters#max_tokens", "int"), S("llm.invocation_parameters#max_completion_tokens", "int"),
+    ],
+    "finish_reason": [
+        S("gen_ai.response.finish_reasons", "first"), S("gen_ai.completion.0.finish_reason"),
+        S("llm.response.finish_reason"), S("llm.output_messages.0.message.finish_reason"),
+    ],
+    "response_id": [S("gen_ai.response.id")],
+    "is_stream": [S("gen_ai.request.stream", "bool"), S("gen_ai.is_streaming", "bool"), S("llm.is_streaming", "bool")],
+    "agent_name": [
+        S("gen_ai.agent.name"), S("agent.name"),
+        S("traceloop.entity.name", when=("traceloop.span.kind", "agent")),
+    ],
+    "tool_name": [
+        S("gen_ai.tool.name"), S("tool.name"),
+        S("traceloop.entity.name", when=("traceloop.span.kind", "tool")),
+    ],
+    "http_status_code": [S("http.response.status_code", "int"), S("http.status_code", "int")],
+    "service_name": [S("resource:service.name"), S("service.name")],
+}
+
+# User-facing context columns. Which keys mean user, session, feature and prompt version differs
+# between apps, so these defaults can be extended or replaced in llmscope.toml ([attributes]) or by
+# ingest flags; the configured keys are tried before these.
+CONTEXT_DEFAULTS: dict[str, list[str]] = {
+    "user_id": [
+        "user.id", "enduser.id", "gen_ai.user.id", "traceloop.association.properties.user_id",
+        "langfuse.user.id", "metadata#user_id", "resource:user.id",
+    ],
+    "session_id": [
+        "session.id", "gen_ai.conversation.id", "traceloop.association.properties.session_id",
+        "langfuse.session.id", "metadata#session_id", "resource:session.id",
+    ],
+    "feature": [
+        "app.feature", "feature", "llmscope.feature", "traceloop.association.properties.feature",
+        "metadata#feature", "resource:app.feature",
+    ],
+    "prompt_version": [
+        "prompt.version", "llmscope.prompt_version", "gen_ai.prompt.version", "llm.prompt_template.version",
+        "traceloop.prompt.version", "langfuse.prompt.version",
+        "traceloop.association.properties.prompt_version", "metadata#prompt_version",
+    ],
+}
+
+# Context columns a span inherits from its trace when it has no value of its own (apps often set
+# user and session only on the root span).
+TRACE_INHERITED = ("user_id", "session_id", "feature", "prompt_version")
+
+# --------------------------------------------------------------------------- span type
+
+# (attribute, value -> span_type), tried in order; values are compared case-insensitively.
+SPAN_TYPE_RULES: list[tuple[str, dict[str, str]]] = [
+    ("openinference.span.kind", {
+        "llm": "llm", "embedding": "embedding", "retriever": "retriever", "reranker": "retriever",
+        "tool": "tool", "agent": "agent", "chain": "workflow", "guardrail": "other",
+        "evaluator": "other", "prompt": "other",
+    }),
+    ("gen_ai.operation.name", {
+        "chat": "llm", "text_completion": "llm", "generate_content": "llm", "completion": "llm",
+        "embeddings": "embedding", "embedding": "embedding", "retrieval": "retriever",
+        "execute_tool": "tool", "invoke_agent": "agent", "create_agent": "agent",
+        "invoke_workflow": "workflow", "workflow": "workflow", "plan": "agent",
+    }),
+    ("traceloop.span.kind", {"workflow": "workflow", "task": "workflow", "agent": "agent", "tool": "tool"}),
+    ("llm.request.type", {"chat": "llm", "completion": "llm", "embedding": "embedding", "rerank": "retriever"}),
+]
+
+# --------------------------------------------------------------------------- dialect detection
+
+# (dialect, test, key, value): the first matching row names the span's dialect.
+#   attr: attribute key present; resource: resource attribute equals value; scope: scope name prefix.
+DIALECT_RULES: list[tuple[str, str, str, str]] = [
+    ("openinference", "attr", "openinference.span.kind", ""),
+    ("openlit", "resource", "telemetry.sdk.name", "openlit"),
+    ("openlit", "scope", "openlit", ""),
+    ("traceloop", "attr", "traceloop.span.kind", ""),
+    ("traceloop", "attr", "traceloop.entity.name", ""),
+    ("traceloop", "attr", "traceloop.workflow.name", ""),
+    ("traceloop", "attr", "llm.request.type", ""),
+    ("traceloop", "attr", "llm.usage.total_tokens", ""),
+    ("otel_genai", "attr", "gen_ai.operation.name", ""),
+    ("otel_genai", "attr", "gen_ai.provider.name", ""),
+    ("otel_genai", "attr", "gen_ai.system", ""),
+]
+DEFAULT_DIALECT = "otel"
+
+# --------------------------------------------------------------------------- content
+
+# Where prompt (input) and completion (output) content is found, newest convention first.
+# The format names a parser in llmscope.normalize:
+#   semconv_messages  gen_ai.input/output.messages: [{role, parts:[{type, content|...}]}] (JSON string or list)
+#   semconv_system    gen_ai.system_instructions: [{type, content}] or text, prepended as a system message
+#   indexed           flattened  <prefix>.N.role / .content / .tool_calls.M.name|arguments (OpenLLMetry, OpenInference)
+#   text              a plain string (or JSON that is shown as-is)
+INPUT_SOURCES: list[tuple[str, str]] = [
+    ("gen_ai.input.messages", "semconv_messages"),
+    ("llm.input_messages", "indexed"),
+    ("gen_ai.prompt", "indexed"),
+    ("gen_ai.prompt", "text"),  # deprecated full-prompt string
+    ("gen_ai.tool.call.arguments", "text"),
+    ("tool.parameters", "text"),
+    ("gen_ai.retrieval.query.text", "text"),
+    ("traceloop.entity.input", "text"),
+    ("input.value", "text"),
+    ("gen_ai.content.prompt", "text"),
+]
+OUTPUT_SOURCES: list[tuple[str, str]] = [
+    ("gen_ai.output.messages", "semconv_messages"),
+    ("llm.output_messages", "indexed"),
+    ("gen_ai.completion", "indexed"),
+    ("gen_ai.completion", "text"),
+    ("gen_ai.tool.call.result", "text"),
+    ("gen_ai.retrieval.documents", "text"),
+    ("retrieval.documents", "documents"),
+    ("traceloop.entity.output", "text"),
+    ("output.value", "text"),
+    ("gen_ai.content.completion", "text"),
+]
+SYSTEM_SOURCES: list[str] = ["gen_ai.system_instructions"]
+
+# Span events (and log records) that carry messages, in the older OTel GenAI event conventions.
+# event name -> (direction, role); role None means take it from the body.
+MESSAGE_EVENTS: dict[str, tuple[str, str | None]] = {
+    "gen_ai.system.message": ("input", "system"),
+    "gen_ai.user.message": ("input", "user"),
+    "gen_ai.assistant.message": ("input", "assistant"),
+    "gen_ai.tool.message": ("input", "tool"),
+    "gen_ai.choice": ("output", "assistant"),
+}
+# Event whose attributes hold the full semconv content (newest conventions).
+DETAILS_EVENT = "gen_ai.client.inference.operation.details"
+# Older span-event style: an event whose attribute of the same name holds the content.
+CONTENT_EVENTS: dict[str, str] = {"gen_ai.content.prompt": "input", "gen_ai.content.completion": "output"}
+# Streaming chunk events, joined in time order into one response text.
+CHUNK_EVENTS: dict[str, str] = {
+    "llm.content.completion.chunk": "llm.content.completion.chunk",
+    "gen_ai.content.completion.chunk": "gen_ai.content.completion.chunk",
+}
+# First-token events: TTFT = event time - span start.
+FIRST_TOKEN_EVENTS = ("First Token Stream Event", "gen_ai.first_token", "llm.first_token")
+
+# --------------------------------------------------------------------------- errors
+
+# Error classes a user can tell apart (issue: rate limits vs timeouts vs server vs client errors).
+# Matched case-insensitively as substrings of error.type / exception.type / status message, in order.
+ERROR_CLASS_PATTERNS: list[tuple[str, str]] = [
+    ("ratelimit", "rate_limit"), ("rate_limit", "rate_limit"), ("toomanyrequests", "rate_limit"),
+    ("quota", "rate_limit"), ("429", "rate_limit"),
+    ("timeout", "timeout"), ("timedout", "timeout"), ("deadline", "timeout"),
+    ("authentication", "auth_error"), ("permissiondenied", "auth_error"), ("unauthorized", "auth_error"),
+    ("contentfilter", "content_filter"), ("content_filter", "content_filter"),
+    ("internalserver", "server_error"), ("serviceunavailable", "server_error"), ("overloaded", "server_error"),
+    ("badgateway", "server_error"), ("apiconnection", "server_error"), ("connectionerror", "server_error"),
+    ("badrequest", "client_error"), ("notfound", "client_error"), ("unprocessable", "client_error"),
+    ("invalidrequest", "client_error"), ("conflict", "client_error"),
+]
+# HTTP status -> class, when no name matched.
+HTTP_STATUS_CLASSES: dict[int, str] = {429: "rate_limit", 408: "timeout", 504: "timeout", 401: "auth_error", 403: "auth_error"}
+
+# Keys that are understood even though they fill no column directly (so the coverage report in
+# `stats` does not list them as unmapped). Indexed keys use N for the index.
+KNOWN_UNMAPPED_OK: list[str] = [
+    "gen_ai.tool.definitions", "gen_ai.request.stop_sequences", "gen_ai.request.frequency_penalty",
+    "gen_ai.request.presence_penalty", "gen_ai.request.seed", "gen_ai.request.top_k",
+    "gen_ai.output.type", "gen_ai.request.choice.count", "gen_ai.request.encoding_formats",
+    "llm.tools.N.tool.json_schema", "llm.request.functions.N.name", "llm.request.functions.N.description",
+    "llm.request.functions.N.parameters", "openinference.span.kind", "llm.invocation_parameters",
+    "input.mime_type", "output.mime_type",
+]
+
+
+def known_attribute_keys() -> set[str]:
+    """Every attribute key (indexed keys as .N.) that the table above reads."""
+    keys: set[str] = set()
+    for sources in COLUMN_SOURCES.values():
+        for s in sources:
+            if not s.key.startswith("resource:"):
+                keys.add(s.key.split("#", 1)[0])
+    for srcs in CONTEXT_DEFAULTS.values():
+        keys.update(k.split("#", 1)[0] for k in srcs if not k.startswith("resource:"))
+    keys.update(k for k, _ in SPAN_TYPE_RULES)
+    keys.update(k for k, _ in INPUT_SOURCES + OUTPUT_SOURCES)
+    keys.update(SYSTEM_SOURCES)
+    keys.update(KNOWN_UNMAPPED_OK)
+    return keys
+
+
+# Prefixes of flattened content keys: any key under them counts as read.
+INDEXED_PREFIXES = ("llm.input_messages.", "llm.output_messages.", "gen_ai.prompt.", "gen_ai.completion.",
+                    "retrieval.documents.", "llm.tools.", "llm.request.functions.", "embedding.embeddings.")
+# Attribute families the coverage report watches for unmapped keys.
+COVERAGE_PREFIXES = ("gen_ai.", "llm.", "openinference.", "traceloop.", "embedding.", "retrieval.", "tool.")

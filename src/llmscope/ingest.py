@@ -1,0 +1,187 @@
+"""Ingest: readers -> normalize (on every core) -> one transactional load into the store.
+
+    >>> from llmscope.ingest import ingest
+    >>> report = ingest(["sample_traces/"], db="llmscope.duckdb")
+    >>> report.spans_added, report.bad_records
+
+Bad records never stop the good ones (unless ``strict``): each is counted, the first few are kept
+with file and line for the user. ``strict=True`` aborts on the first bad record and leaves the
+store untouched.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import store as store_mod
+from .normalize import Mapping
+from .pricing import UserPrice
+from .readers import InputError, Skipped, Unit, decode_unit, discover, plan
+
+MAX_EXAMPLES = 20
+# Below this much input, worker processes cost more to start than they save.
+PARALLEL_THRESHOLD_BYTES = 24 << 20
+
+
+class StrictAbort(Exception):
+    """--strict: a bad record aborted the ingest; nothing was written."""
+
+    def __init__(self, example: tuple[str, int, str]):
+        self.example = example
+        src, line, reason = example
+        super().__init__(f"{src}:{line}: {reason}")
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    bytes_read: int = 0
+    spans_read: int = 0
+    spans_added: int = 0
+    duplicates: int = 0
+    bad_records: int = 0
+    bad_examples: list[tuple[str, int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    log_messages_added: int = 0
+    spans_given_log_content: int = 0
+    unpriced: int = 0
+    elapsed_s: float = 0.0
+    run_id: str = ""
+
+    @property
+    def spans_per_s(self) -> float:
+        return self.spans_read / self.elapsed_s if self.elapsed_s else 0.0
+
+
+@dataclass
+class Progress:
+    """What a progress bar needs; the CLI renders it, the library only updates it."""
+
+    files_done: int = 0
+    files_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    spans: int = 0
+    bad: int = 0
+
+
+def _work(unit: Unit, mapping: Mapping):
+    """Runs in a worker: decode and normalize one unit, ship Arrow batches back."""
+    b = decode_unit(unit, mapping)
+    spans = b.span_record_batch() if len(b) else None
+    logs = b.log_record_batch() if b.n_logs() else None
+    return spans, logs, b.errors[:MAX_EXAMPLES], b.n_bad, b.line_count, b.skipped_note
+
+
+def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping: Mapping | None = None,
+           strict: bool = False, workers: int | None = None, user_prices: list[UserPrice] | None = None,
+           on_progress: Callable[[Progress], None] | None = None, con=None) -> IngestReport:
+    """Load traces and logs from files, directories or ``-`` into the store in one transaction."""
+    mapping = mapping or Mapping()
+    started = time.perf_counter()
+    report = IngestReport()
+    inputs = list(discover(list(paths)))
+    progress = Progress(files_total=len(inputs))
+    sizes = {p: (os.path.getsize(p) if p != "-" else 0) for p, _ in inputs}
+    progress.bytes_total = sum(sizes.values())
+    report.files = len(inputs)
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    parallel = n_workers > 1 and (progress.bytes_total > PARALLEL_THRESHOLD_BYTES or "-" in sizes)
+
+    own_con = con is None
+    con = con if con is not None else store_mod.connect(db)
+    pool = None
+    try:
+        if parallel:
+            pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
+        loader = store_mod.Loader(con, user_prices=user_prices)
+        with loader:
+            line_offset: dict[str, int] = {}
+
+            def absorb(unit: Unit, result) -> None:
+                spans, logs, errors, n_bad, line_count, note = result
+                offset = line_offset.get(unit.source, 0)
+                line_offset[unit.source] = offset + line_count
+                if note:
+                    report.notes.append(f"{unit.source}: skipped, {note}")
+                if n_bad:
+                    report.bad_records += n_bad
+                    progress.bad += n_bad
+                    for line, reason in errors:
+                        if len(report.bad_examples) < MAX_EXAMPLES:
+                            report.bad_examples.append((unit.source, line + offset, reason))
+                    if strict:
+                        raise StrictAbort((unit.source, errors[0][0] + offset, errors[0][1]) if errors
+                                          else (unit.source, offset, "bad record"))
+                if spans is not None and offset:
+                    spans = spans.set_column(spans.schema.get_field_index("source_line"), "source_line",
+                                             pc.add(spans.column("source_line"), pa.scalar(offset, pa.int64())))
+                loader.add(spans, logs)
+                progress.spans += spans.num_rows if spans is not None else 0
+                progress.bytes_done += unit.nbytes
+                report.bytes_read += unit.nbytes
+                if on_progress:
+                    on_progress(progress)
+
+            def skipped(s: Skipped) -> None:
+                if s.bad:
+                    report.bad_records += 1
+                    progress.bad += 1
+                    if len(report.bad_examples) < MAX_EXAMPLES:
+                        report.bad_examples.append((s.source, line_offset.get(s.source, 0), s.reason))
+                    if strict:
+                        raise StrictAbort((s.source, line_offset.get(s.source, 0), s.reason))
+                else:
+                    report.notes.append(f"{s.source}: skipped, {s.reason}")
+
+            inflight: deque[tuple[Unit, Future]] = deque()
+            for path, from_dir in inputs:
+                for item in plan(path, from_dir):
+                    if isinstance(item, Skipped):
+                        # keep order: results before this point belong before the skip
+                        while inflight:
+                            u, f = inflight.popleft()
+                            absorb(u, f.result())
+                        skipped(item)
+                        continue
+                    if pool is None:
+                        absorb(item, _work(item, mapping))
+                        continue
+                    inflight.append((item, pool.submit(_work, item, mapping)))
+                    while len(inflight) > 2 * n_workers:
+                        u, f = inflight.popleft()
+                        absorb(u, f.result())
+                progress.files_done += 1
+                if on_progress:
+                    on_progress(progress)
+            while inflight:
+                u, f = inflight.popleft()
+                absorb(u, f.result())
+            loader.bad_records = report.bad_records
+        r = loader.result
+        report.spans_read = r.spans_read
+        report.spans_added = r.spans_added
+        report.duplicates = r.duplicates
+        report.log_messages_added = r.log_messages_added
+        report.spans_given_log_content = r.spans_given_log_content
+        report.unpriced = r.unpriced
+        report.run_id = r.run_id
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        if own_con:
+            con.close()
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+__all__ = ["ingest", "IngestReport", "Progress", "StrictAbort", "InputError"]

@@ -1,0 +1,163 @@
+"""Schema migrations, each a named function applied once and recorded in ``_llmscope_migrations``.
+
+Add a migration by appending a decorated function; never edit one that has shipped.
+(After Simon Willison's ``llm/migrations.py``.)
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import duckdb
+
+MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = []
+
+
+def migration(fn: Callable[[duckdb.DuckDBPyConnection], None]):
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    try:
+        return con.execute("SELECT count(*) FROM _llmscope_migrations").fetchone()[0]
+    except duckdb.CatalogException:
+        return 0
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> list[str]:
+    try:
+        done = {r[0] for r in con.execute("SELECT name FROM _llmscope_migrations").fetchall()}
+    except duckdb.CatalogException:
+        done = set()
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TABLE IF NOT EXISTS _llmscope_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+    done = {r[0] for r in con.execute("SELECT name FROM _llmscope_migrations").fetchall()}
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            fn(con)
+            con.execute("INSERT INTO _llmscope_migrations VALUES (?, now()::TIMESTAMP)", [name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+
+@migration
+def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+    CREATE TABLE spans (
+        trace_id VARCHAR NOT NULL,
+        span_id VARCHAR NOT NULL,
+        parent_span_id VARCHAR,
+        name VARCHAR,
+        kind VARCHAR,
+        service_name VARCHAR,
+        start_time TIMESTAMP,
+        end_time TIMESTAMP,
+        duration_ms DOUBLE,
+        status VARCHAR,
+        status_message VARCHAR,
+        error_type VARCHAR,
+        error_message VARCHAR,
+        span_type VARCHAR,
+        operation VARCHAR,
+        provider VARCHAR,
+        request_model VARCHAR,
+        response_model VARCHAR,
+        input_tokens BIGINT,
+        output_tokens BIGINT,
+        total_tokens BIGINT,
+        cache_read_tokens BIGINT,
+        cache_write_tokens BIGINT,
+        reasoning_tokens BIGINT,
+        cost_usd DOUBLE,
+        reported_cost_usd DOUBLE,
+        price_version VARCHAR,
+        ttft_ms DOUBLE,
+        temperature DOUBLE,
+        top_p DOUBLE,
+        max_tokens BIGINT,
+        finish_reason VARCHAR,
+        response_id VARCHAR,
+        is_stream BOOLEAN,
+        user_id VARCHAR,
+        session_id VARCHAR,
+        feature VARCHAR,
+        prompt_version VARCHAR,
+        agent_name VARCHAR,
+        tool_name VARCHAR,
+        http_status_code BIGINT,
+        input_text VARCHAR,
+        output_text VARCHAR,
+        input_messages JSON,
+        output_messages JSON,
+        attributes JSON,
+        resource_attributes JSON,
+        events JSON,
+        dialect VARCHAR,
+        scope_name VARCHAR,
+        source VARCHAR,
+        source_line BIGINT,
+        ingested_at TIMESTAMP
+    )""")
+    con.execute("""
+    CREATE TABLE evals (
+        trace_id VARCHAR NOT NULL,
+        span_id VARCHAR,
+        metric VARCHAR NOT NULL,
+        score DOUBLE,
+        label VARCHAR,
+        passed BOOLEAN,
+        judge VARCHAR,
+        explanation VARCHAR,
+        judge_cost_usd DOUBLE,
+        created_at TIMESTAMP,
+        run_id VARCHAR
+    )""")
+    # Message-bearing log records (OTel GenAI events exported as logs), attached to spans by id.
+    con.execute("""
+    CREATE TABLE logs (
+        trace_id VARCHAR NOT NULL,
+        span_id VARCHAR NOT NULL,
+        time_ns BIGINT,
+        seq INTEGER,
+        event_name VARCHAR,
+        direction VARCHAR,
+        role VARCHAR,
+        content VARCHAR,
+        message JSON,
+        attributes JSON,
+        body JSON,
+        source VARCHAR,
+        source_line BIGINT,
+        ingested_at TIMESTAMP
+    )""")
+    con.execute("""
+    CREATE TABLE user_prices (
+        model VARCHAR NOT NULL,
+        provider VARCHAR,
+        input_mtok DOUBLE NOT NULL,
+        output_mtok DOUBLE NOT NULL,
+        cache_read_mtok DOUBLE,
+        cache_write_mtok DOUBLE,
+        added_at TIMESTAMP
+    )""")
+    con.execute("""
+    CREATE TABLE ingest_runs (
+        run_id VARCHAR,
+        started_at TIMESTAMP,
+        finished_at TIMESTAMP,
+        sources VARCHAR[],
+        spans_read BIGINT,
+        spans_added BIGINT,
+        duplicates BIGINT,
+        bad_records BIGINT,
+        log_messages_added BIGINT
+    )""")

@@ -1,0 +1,565 @@
+"""Apply the dialect table (:mod:`llmscope.dialects`) to decoded spans and log records.
+
+:class:`Batch` is the sink the OTLP decoders write into. It keeps one Python list per canonical
+column and turns them into an Arrow record batch; the store then does the rest (times, duration,
+cost, trace-level context, de-duplication) in SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import orjson
+import pyarrow as pa
+
+from . import dialects as D
+
+KIND_NAMES = ("unspecified", "internal", "server", "client", "producer", "consumer")
+STATUS_NAMES = ("unset", "ok", "error")
+
+# Columns of a staged span batch, in order, with Arrow types. Times stay integer nanoseconds
+# here; the store converts them (and derives duration) in SQL.
+SPAN_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("trace_id", pa.string()), ("span_id", pa.string()), ("parent_span_id", pa.string()),
+    ("name", pa.string()), ("kind", pa.string()), ("start_ns", pa.int64()), ("end_ns", pa.int64()),
+    ("status", pa.string()), ("status_message", pa.string()), ("error_type", pa.string()),
+    ("error_message", pa.string()), ("span_type", pa.string()), ("dialect", pa.string()),
+    ("scope_name", pa.string()),
+    # dialect-table columns (same names as D.COLUMN_SOURCES keys)
+    ("operation", pa.string()), ("provider", pa.string()), ("request_model", pa.string()),
+    ("response_model", pa.string()), ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
+    ("total_tokens", pa.int64()), ("cache_read_tokens", pa.int64()), ("cache_write_tokens", pa.int64()),
+    ("reasoning_tokens", pa.int64()), ("reported_cost_usd", pa.float64()), ("ttft_ms", pa.float64()),
+    ("temperature", pa.float64()), ("top_p", pa.float64()), ("max_tokens", pa.int64()),
+    ("finish_reason", pa.string()), ("response_id", pa.string()), ("is_stream", pa.bool_()),
+    ("agent_name", pa.string()), ("tool_name", pa.string()), ("http_status_code", pa.int64()),
+    ("service_name", pa.string()),
+    # context columns (D.CONTEXT_DEFAULTS keys)
+    ("user_id", pa.string()), ("session_id", pa.string()), ("feature", pa.string()), ("prompt_version", pa.string()),
+    ("input_text", pa.string()), ("output_text", pa.string()),
+    ("input_messages", pa.string()), ("output_messages", pa.string()),
+    ("attributes", pa.string()), ("resource_attributes", pa.string()), ("events", pa.string()),
+    ("source", pa.string()), ("source_line", pa.int64()),
+]
+SPAN_SCHEMA = pa.schema(SPAN_FIELDS)
+SPAN_COLUMNS = [n for n, _ in SPAN_FIELDS]
+
+LOG_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("trace_id", pa.string()), ("span_id", pa.string()), ("time_ns", pa.int64()), ("seq", pa.int32()),
+    ("event_name", pa.string()), ("direction", pa.string()), ("role", pa.string()), ("content", pa.string()),
+    ("message", pa.string()), ("attributes", pa.string()), ("body", pa.string()),
+    ("source", pa.string()), ("source_line", pa.int64()),
+]
+LOG_SCHEMA = pa.schema(LOG_FIELDS)
+
+_TABLE_COLUMNS = list(D.COLUMN_SOURCES)
+_CONTEXT_COLUMNS = list(D.CONTEXT_DEFAULTS)
+
+
+def _compile(sources: Iterable[D.Source]) -> list[tuple[bool, str, str | None, str, tuple[str, str] | None]]:
+    out = []
+    for s in sources:
+        key = s.key
+        on_resource = key.startswith("resource:")
+        if on_resource:
+            key = key[len("resource:"):]
+        key, _, sub = key.partition("#")
+        out.append((on_resource, key, sub or None, s.transform, s.when))
+    return out
+
+
+class Mapping:
+    """The compiled dialect table plus the user's context-key configuration."""
+
+    def __init__(self, context_keys: dict[str, list[str]] | None = None):
+        ctx = {c: list(D.CONTEXT_DEFAULTS[c]) for c in _CONTEXT_COLUMNS}
+        for col, keys in (context_keys or {}).items():
+            if col not in ctx:
+                raise ValueError(f"unknown context column {col!r}; expected one of {', '.join(ctx)}")
+            ctx[col] = list(keys) + [k for k in ctx[col] if k not in keys]
+        self.context_keys = ctx
+        self.columns = [(c, _compile(D.COLUMN_SOURCES[c])) for c in _TABLE_COLUMNS]
+        self.context = [(c, _compile(D.Source(k) for k in ctx[c])) for c in _CONTEXT_COLUMNS]
+
+
+# --------------------------------------------------------------------------- value helpers
+
+
+def _json_field(attrs: dict, key: str, sub: str, cache: dict) -> Any:
+    if key in cache:
+        obj = cache[key]
+    else:
+        raw = attrs.get(key)
+        obj = raw
+        if isinstance(raw, str) and raw[:1] in "{[":
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                obj = None
+        cache[key] = obj
+    return obj.get(sub) if isinstance(obj, dict) else None
+
+
+def _transform(v: Any, t: str) -> Any:
+    if v is None or v == "":
+        return None
+    if t == "":
+        return v if isinstance(v, str) else (orjson.dumps(v).decode() if isinstance(v, (list, dict)) else str(v))
+    if t == "int":
+        if isinstance(v, bool):
+            return None
+        return int(float(v))
+    if t == "float":
+        return float(v)
+    if t == "s_to_ms":
+        return float(v) * 1000.0
+    if t == "lower":
+        return str(v).lower()
+    if t == "bool":
+        return v if isinstance(v, bool) else str(v).lower() in ("true", "1")
+    if t == "first":
+        if isinstance(v, str) and v[:1] == "[":
+            try:
+                v = orjson.loads(v)
+            except orjson.JSONDecodeError:
+                return v
+        if isinstance(v, list):
+            return str(v[0]) if v else None
+        return str(v)
+    raise ValueError(f"unknown transform {t!r}")
+
+
+def _lookup(compiled, attrs: dict, resource: dict, cache: dict) -> Any:
+    for on_resource, key, sub, transform, when in compiled:
+        src = resource if on_resource else attrs
+        if when is not None and src.get(when[0]) != when[1]:
+            continue
+        v = src.get(key) if sub is None else _json_field(src, key, sub, cache)
+        if v is not None and v != "":
+            try:
+                return _transform(v, transform)
+            except (TypeError, ValueError):
+                continue  # a wrong type in one source: try the next, the raw value stays in attributes
+    return None
+
+
+# --------------------------------------------------------------------------- content
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    return orjson.dumps(v).decode()
+
+
+def _parts_message(m: Any) -> dict | None:
+    """A semconv message {role, parts:[...]} (or a ChatML {role, content}) -> canonical message."""
+    if not isinstance(m, dict):
+        return {"role": "user", "content": _text(m)}
+    out: dict[str, Any] = {"role": m.get("role") or "user"}
+    texts, calls = [], []
+    parts = m.get("parts")
+    if isinstance(parts, list):
+        for p in parts:
+            if not isinstance(p, dict):
+                texts.append(_text(p))
+                continue
+            ptype = p.get("type")
+            if ptype == "tool_call":
+                calls.append({"id": p.get("id"), "name": p.get("name"), "arguments": _text(p.get("arguments"))})
+            elif ptype == "tool_call_response":
+                out["tool_call_id"] = p.get("id")
+                texts.append(_text(p.get("result", p.get("response"))))
+            elif "content" in p:
+                texts.append(_text(p.get("content")))
+    else:
+        c = m.get("content")
+        if isinstance(c, list):  # OpenAI content parts
+            texts.extend(_text(x.get("text")) if isinstance(x, dict) else _text(x) for x in c)
+        elif c is not None:
+            texts.append(_text(c))
+        for tc in m.get("tool_calls") or []:
+            if isinstance(tc, dict):
+                fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc
+                calls.append({"id": tc.get("id"), "name": fn.get("name"), "arguments": _text(fn.get("arguments"))})
+    content = "\n".join(t for t in texts if t)
+    out["content"] = content if content else None
+    if calls:
+        out["tool_calls"] = calls
+    if m.get("finish_reason"):
+        out["finish_reason"] = m["finish_reason"]
+    return out
+
+
+def _semconv_messages(v: Any) -> list[dict] | None:
+    if isinstance(v, str):
+        try:
+            v = orjson.loads(v)
+        except orjson.JSONDecodeError:
+            return [{"role": "user", "content": v}]
+    if isinstance(v, dict):
+        v = [v]
+    if not isinstance(v, list):
+        return None
+    return [m for m in (_parts_message(x) for x in v) if m]
+
+
+def _system_messages(v: Any) -> list[dict]:
+    if isinstance(v, str):
+        try:
+            v = orjson.loads(v)
+        except orjson.JSONDecodeError:
+            return [{"role": "system", "content": v}]
+    if isinstance(v, dict):
+        v = [v]
+    if isinstance(v, list):
+        texts = [(_text(p.get("content")) if isinstance(p, dict) else _text(p)) for p in v]
+        return [{"role": "system", "content": "\n".join(t for t in texts if t)}]
+    return []
+
+
+def _indexed_messages(attrs: dict, prefix: str) -> list[dict] | None:
+    """Flattened ``prefix.N.field`` keys (OpenLLMetry ``gen_ai.prompt.0.content``, OpenInference
+    ``llm.input_messages.0.message.content``) back into a list of messages."""
+    probe = prefix + ".0."
+    if not any(k.startswith(probe) for k in (prefix + ".0.role", prefix + ".0.content", prefix + ".0.message.role",
+                                             prefix + ".0.message.content", prefix + ".0.tool_calls.0.name",
+                                             prefix + ".0.message.tool_calls.0.tool_call.function.name") if k in attrs):
+        # messages may start at another index only in truncated exports; scan then
+        if not any(k.startswith(prefix + ".") and k[len(prefix) + 1:len(prefix) + 2].isdigit() for k in attrs):
+            return None
+    msgs: dict[int, dict] = {}
+    plen = len(prefix) + 1
+    for k, v in attrs.items():
+        if not k.startswith(prefix) or len(k) <= plen or k[plen - 1] != ".":
+            continue
+        idx_s, _, rest = k[plen:].partition(".")
+        if not idx_s.isdigit():
+            continue
+        m = msgs.setdefault(int(idx_s), {})
+        if rest.startswith("message."):
+            rest = rest[8:]
+        if rest in ("role", "content", "finish_reason", "tool_call_id", "name"):
+            m[rest] = v
+        elif rest.startswith("contents."):  # OpenInference multi-part content
+            if rest.endswith("message_content.text"):
+                m.setdefault("_parts", []).append((k, v))
+        elif rest.startswith("tool_calls."):
+            cidx, _, field = rest[11:].partition(".")
+            field = field.removeprefix("tool_call.").removeprefix("function.")
+            if cidx.isdigit() and field in ("name", "arguments", "id"):
+                m.setdefault("_calls", {}).setdefault(int(cidx), {})[field] = v
+    out = []
+    for i in sorted(msgs):
+        m = msgs[i]
+        parts = m.pop("_parts", None)
+        if parts and not m.get("content"):
+            m["content"] = "\n".join(_text(v) or "" for _, v in sorted(parts))
+        calls = m.pop("_calls", None)
+        msg: dict[str, Any] = {"role": m.get("role") or ("assistant" if "completion" in prefix or "output" in prefix else "user"),
+                               "content": _text(m.get("content"))}
+        if calls:
+            msg["tool_calls"] = [{"id": c.get("id"), "name": c.get("name"), "arguments": _text(c.get("arguments"))}
+                                 for _, c in sorted(calls.items())]
+        for extra in ("finish_reason", "tool_call_id"):
+            if m.get(extra):
+                msg[extra] = m[extra]
+        out.append(msg)
+    return out or None
+
+
+def _documents_text(attrs: dict, prefix: str) -> str | None:
+    docs = _indexed_messages(attrs, prefix)  # same flattening: retrieval.documents.N.document.content
+    if docs is None:
+        return None
+    texts = []
+    plen = len(prefix) + 1
+    for k, v in attrs.items():
+        if k.startswith(prefix + ".") and k.endswith(".document.content") and k[plen:].split(".", 1)[0].isdigit():
+            texts.append((int(k[plen:].split(".", 1)[0]), _text(v)))
+    return "\n\n".join(t for _, t in sorted(texts) if t) or None
+
+
+def messages_text(msgs: list[dict]) -> str | None:
+    """Flatten messages to text: contents, and tool calls as ``name(arguments)``."""
+    out = []
+    for m in msgs:
+        if m.get("content"):
+            out.append(m["content"])
+        for c in m.get("tool_calls") or ():
+            out.append(f"{c.get('name')}({c.get('arguments') or ''})")
+    return "\n".join(out) if out else None
+
+
+def _extract(attrs: dict, sources: list[tuple[str, str]]) -> tuple[str | None, list[dict] | None]:
+    for key, fmt in sources:
+        if fmt == "indexed":
+            msgs = _indexed_messages(attrs, key)
+            if msgs:
+                return messages_text(msgs), msgs
+            continue
+        if fmt == "documents":
+            t = _documents_text(attrs, key)
+            if t:
+                return t, None
+            continue
+        v = attrs.get(key)
+        if v is None or v == "":
+            continue
+        if fmt == "semconv_messages":
+            msgs = _semconv_messages(v)
+            if msgs:
+                return messages_text(msgs), msgs
+        elif fmt == "text":
+            return _text(v), None
+    return None, None
+
+
+def event_message(event_name: str, body: Any, attrs: dict) -> list[tuple[str, dict]]:
+    """(direction, message) pairs from one message event (span event or log record)."""
+    if event_name == D.DETAILS_EVENT:
+        out = []
+        for key in D.SYSTEM_SOURCES:
+            if attrs.get(key):
+                out += [("input", m) for m in _system_messages(attrs[key])]
+        for key, direction in (("gen_ai.input.messages", "input"), ("gen_ai.output.messages", "output")):
+            if attrs.get(key) is not None:
+                out += [(direction, m) for m in _semconv_messages(attrs[key]) or []]
+        return out
+    direction, role = D.MESSAGE_EVENTS[event_name]
+    if body is None:  # span events carry the body in attributes
+        body = attrs.get("gen_ai.event.content") or {k: v for k, v in attrs.items() if k in ("content", "role", "tool_calls", "message", "finish_reason")}
+    if isinstance(body, str):
+        try:
+            body = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            body = {"content": body}
+    if not isinstance(body, dict):
+        body = {"content": body}
+    if event_name == "gen_ai.choice" and isinstance(body.get("message"), dict):
+        msg = dict(body["message"])
+        if body.get("finish_reason"):
+            msg["finish_reason"] = body["finish_reason"]
+    else:
+        msg = dict(body)
+    msg.setdefault("role", role or "user")
+    if not msg.get("role"):
+        msg["role"] = role or "user"
+    return [(direction, _parts_message(msg))]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def classify_error(raw: str | None, http_status: int | None) -> str | None:
+    """Error class a user can tell apart: rate_limit, timeout, server_error, client_error, ..."""
+    if raw:
+        low = raw.lower().replace(" ", "")
+        for pattern, cls in D.ERROR_CLASS_PATTERNS:
+            if pattern in low:
+                return cls
+    if http_status:
+        if http_status in D.HTTP_STATUS_CLASSES:
+            return D.HTTP_STATUS_CLASSES[http_status]
+        if 500 <= http_status < 600:
+            return "server_error"
+        if 400 <= http_status < 500:
+            return "client_error"
+    if raw:
+        s = raw.strip()
+        if s.startswith("<class '") and s.endswith("'>"):
+            s = s[8:-2]
+        if s.isdigit():
+            code = int(s)
+            return "server_error" if code >= 500 else "client_error" if code >= 400 else s
+        return s.rsplit(".", 1)[-1]
+    return None
+
+
+# --------------------------------------------------------------------------- the batch sink
+
+
+class Batch:
+    """Collects normalized spans and log-borne messages for one chunk of input."""
+
+    def __init__(self, mapping: Mapping, source: str = ""):
+        self.mapping = mapping
+        self.source = source
+        self.line = 0
+        self.cols: dict[str, list] = {n: [] for n in SPAN_COLUMNS}
+        self.logs: dict[str, list] = {n: [] for n, _ in LOG_FIELDS}
+        self.errors: list[tuple[int, str]] = []  # (line, reason); the first few only are shipped back
+        self.n_bad = 0
+        self.line_count = 0
+        self.skipped_note: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.cols["span_id"])
+
+    # Sink protocol --------------------------------------------------------
+    def bad(self, reason: str) -> None:
+        self.n_bad += 1
+        self.errors.append((self.line, reason))
+
+    def add_span(self, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
+                 status_message, attrs, events, resource, scope_name) -> None:
+        m = self.mapping
+        cache: dict = {}
+        values = {col: _lookup(comp, attrs, resource, cache) for col, comp in m.columns}
+        for col, comp in m.context:
+            values[col] = _lookup(comp, attrs, resource, cache)
+
+        span_type = "other"
+        for key, table in D.SPAN_TYPE_RULES:
+            v = attrs.get(key)
+            if v is not None:
+                t = table.get(str(v).lower())
+                if t:
+                    span_type = t
+                    break
+
+        dialect = D.DEFAULT_DIALECT
+        for d, test, key, val in D.DIALECT_RULES:
+            if (test == "attr" and key in attrs) or (test == "resource" and resource.get(key) == val) or (
+                    test == "scope" and scope_name.startswith(key)):
+                dialect = d
+                break
+
+        # content from attributes, then from span events
+        in_text, in_msgs = _extract(attrs, D.INPUT_SOURCES)
+        out_text, out_msgs = _extract(attrs, D.OUTPUT_SOURCES)
+        sys_msgs: list[dict] = []
+        for key in D.SYSTEM_SOURCES:
+            if attrs.get(key):
+                sys_msgs = _system_messages(attrs[key])
+        exc_type = exc_msg = None
+        if events:
+            ev_in: list[dict] = []
+            ev_out: list[dict] = []
+            chunks: list[tuple[int, str]] = []
+            for ename, etime, eattrs in events:
+                if ename in D.MESSAGE_EVENTS or ename == D.DETAILS_EVENT:
+                    for direction, msg in event_message(ename, None, eattrs):
+                        (ev_in if direction == "input" else ev_out).append(msg)
+                elif ename in D.CONTENT_EVENTS:
+                    text = eattrs.get(ename.replace("content.", "")) or next(iter(eattrs.values()), None)
+                    if text:
+                        (ev_in if D.CONTENT_EVENTS[ename] == "input" else ev_out).append(
+                            {"role": "user" if D.CONTENT_EVENTS[ename] == "input" else "assistant", "content": _text(text)})
+                elif ename in D.CHUNK_EVENTS:
+                    chunk = eattrs.get(D.CHUNK_EVENTS[ename])
+                    if chunk is None:
+                        chunk = next((v for v in eattrs.values() if isinstance(v, str)), None)
+                    if chunk is not None:
+                        chunks.append((etime, chunk))
+                elif ename == "exception":
+                    exc_type = eattrs.get("exception.type")
+                    exc_msg = eattrs.get("exception.message")
+                elif ename in D.FIRST_TOKEN_EVENTS and values["ttft_ms"] is None and etime and start_ns:
+                    values["ttft_ms"] = (etime - start_ns) / 1e6
+            if in_text is None and ev_in:
+                in_msgs = ev_in
+                in_text = messages_text(ev_in)
+            if out_text is None and ev_out:
+                out_msgs = ev_out
+                out_text = messages_text(ev_out)
+            if out_text is None and chunks:
+                chunks.sort(key=lambda c: c[0])
+                out_text = "".join(c for _, c in chunks)
+                out_msgs = [{"role": "assistant", "content": out_text}]
+        if sys_msgs and in_msgs is not None and not any(x.get("role") == "system" for x in in_msgs):
+            in_msgs = sys_msgs + in_msgs
+            in_text = messages_text(in_msgs)
+        elif sys_msgs and in_msgs is None:
+            in_msgs = sys_msgs
+            in_text = messages_text(sys_msgs)
+
+        status = STATUS_NAMES[status_code] if 0 <= status_code <= 2 else "unset"
+        raw_err = attrs.get("error.type") or exc_type
+        error_type = error_message = None
+        if status == "error" or raw_err:
+            error_type = classify_error(str(raw_err) if raw_err else (status_message or None), values["http_status_code"])
+            if error_type is None:
+                error_type = "error"
+            error_message = exc_msg or status_message or None
+        if values["agent_name"] is None and span_type == "agent":
+            values["agent_name"] = _strip_name(name, ("invoke_agent ", "create_agent "), (".agent",))
+        if values["tool_name"] is None and span_type == "tool":
+            values["tool_name"] = _strip_name(name, ("execute_tool ",), (".tool",))
+        if values["service_name"] is None:
+            values["service_name"] = resource.get("service.name")
+
+        c = self.cols
+        c["trace_id"].append(trace_id)
+        c["span_id"].append(span_id)
+        c["parent_span_id"].append(parent_span_id)
+        c["name"].append(name)
+        c["kind"].append(KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified")
+        c["start_ns"].append(start_ns)
+        c["end_ns"].append(end_ns)
+        c["status"].append(status)
+        c["status_message"].append(status_message or None)
+        c["error_type"].append(error_type)
+        c["error_message"].append(error_message)
+        c["span_type"].append(span_type)
+        c["dialect"].append(dialect)
+        c["scope_name"].append(scope_name or None)
+        for col, _ in m.columns:
+            c[col].append(values[col])
+        for col, _ in m.context:
+            c[col].append(values[col])
+        c["input_text"].append(in_text)
+        c["output_text"].append(out_text)
+        c["input_messages"].append(orjson.dumps(in_msgs).decode() if in_msgs else None)
+        c["output_messages"].append(orjson.dumps(out_msgs).decode() if out_msgs else None)
+        c["attributes"].append(orjson.dumps(attrs).decode())
+        c["resource_attributes"].append(orjson.dumps(resource).decode())
+        c["events"].append(orjson.dumps([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]).decode()
+                           if events else None)
+        c["source"].append(self.source)
+        c["source_line"].append(self.line)
+
+    def add_log(self, trace_id, span_id, time_ns, event_name, body, attrs, resource) -> None:
+        if event_name not in D.MESSAGE_EVENTS and event_name != D.DETAILS_EVENT:
+            return  # only message-bearing log events are attached to spans
+        if trace_id is None or span_id is None:
+            self.bad(f"log event {event_name!r} has no trace id or span id to attach to")
+            return
+        for seq, (direction, msg) in enumerate(event_message(event_name, body, attrs)):
+            lg = self.logs
+            lg["trace_id"].append(trace_id)
+            lg["span_id"].append(span_id)
+            lg["time_ns"].append(time_ns)
+            lg["seq"].append(seq)
+            lg["event_name"].append(event_name)
+            lg["direction"].append(direction)
+            lg["role"].append(msg.get("role"))
+            lg["content"].append(messages_text([msg]))
+            lg["message"].append(orjson.dumps(msg).decode())
+            lg["attributes"].append(orjson.dumps(attrs).decode())
+            lg["body"].append(orjson.dumps(body).decode() if body is not None else None)
+            lg["source"].append(self.source)
+            lg["source_line"].append(self.line)
+
+    # output ------------------------------------------------------------------
+    def span_record_batch(self) -> pa.RecordBatch:
+        return pa.RecordBatch.from_arrays(
+            [pa.array(self.cols[n], type=t) for n, t in SPAN_FIELDS], schema=SPAN_SCHEMA)
+
+    def log_record_batch(self) -> pa.RecordBatch:
+        return pa.RecordBatch.from_arrays([pa.array(self.logs[n], type=t) for n, t in LOG_FIELDS], schema=LOG_SCHEMA)
+
+    def n_logs(self) -> int:
+        return len(self.logs["trace_id"])
+
+
+def _strip_name(name: str, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> str | None:
+    for p in prefixes:
+        if name.startswith(p):
+            return name[len(p):] or None
+    for s in suffixes:
+        if name.endswith(s):
+            return name[: -len(s)] or None
+    return name or None

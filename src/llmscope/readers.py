@@ -1,0 +1,317 @@
+"""Readers: find the inputs, split them into work units, and decode a unit into a :class:`Batch`.
+
+Formats: OTLP JSON lines (the Collector file exporter), a single OTLP JSON document, flat span
+JSON lines, any of those gzipped, OTLP protobuf (one message, or the file exporter's
+length-prefixed stream), directories (recursive) and ``-`` for stdin.
+
+A plain file is split into byte ranges at line boundaries so that worker processes read their
+own part; compressed files and stdin are decompressed here and handed out as byte chunks.
+Line numbers in a unit are local; the ingest driver adds each unit's offset.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import msgspec
+import orjson
+
+from .normalize import Batch, Mapping
+from .otlp import REQUEST_DECODER, BadRecord, emit_json_object, emit_protobuf, emit_typed
+
+CHUNK_BYTES = 4 << 20
+TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".gz", ".pb", ".binpb", ".proto", ".otlp")
+PROTO_SUFFIXES = (".pb", ".binpb", ".proto", ".otlp")
+
+
+class InputError(Exception):
+    """An input that cannot be read at all (missing file, unknown format)."""
+
+
+@dataclass
+class Unit:
+    """One piece of work: lines of a file (by byte range or as bytes), a whole document, or protobuf."""
+
+    source: str
+    mode: str  # "lines" | "doc" | "pb"
+    path: str | None = None
+    start: int = 0
+    end: int = 0
+    data: bytes | None = None
+    nbytes: int = 0
+    from_directory: bool = False
+
+
+@dataclass
+class Skipped:
+    source: str
+    reason: str
+    bad: bool = False  # True: counts as a bad record (user named it); False: a note (found in a directory)
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def discover(paths: list[str]) -> Iterator[tuple[str, bool]]:
+    """Expand directories recursively into trace files; yields (path, found_in_directory)."""
+    for p in paths:
+        if p == "-":
+            yield p, False
+            continue
+        path = Path(p)
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                if f.is_file() and f.name.lower().endswith(TRACE_SUFFIXES) and not f.name.startswith("."):
+                    yield str(f), True
+        elif path.exists():
+            yield str(path), False
+        else:
+            raise InputError(f"{p}: no such file or directory")
+
+
+def _first_line_is_json(head: bytes) -> bool:
+    line = head.split(b"\n", 1)[0].strip()
+    try:
+        orjson.loads(line)
+        return True
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _looks_binary(head: bytes) -> bool:
+    stripped = head.lstrip()
+    return bool(stripped) and stripped[:1] not in (b"{", b"[")
+
+
+def _is_length_prefixed(data: bytes) -> bool:
+    pos = 0
+    n = len(data)
+    if n < 4:
+        return False
+    while pos < n:
+        if pos + 4 > n:
+            return False
+        (size,) = struct.unpack(">I", data[pos:pos + 4])
+        pos += 4 + size
+    return pos == n
+
+
+def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Unit | Skipped]:
+    """Work units for one input."""
+    if path == "-":
+        yield from _plan_stream("<stdin>", sys.stdin.buffer, chunk_bytes)
+        return
+    lower = path.lower()
+    size = os.path.getsize(path)
+    if size == 0:
+        return  # an empty file is fine: nothing to do
+    if lower.endswith(PROTO_SUFFIXES):
+        yield Unit(path, "pb", path=path, nbytes=size, from_directory=from_directory)
+        return
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if lower.endswith(".gz") or head == b"\x1f\x8b":
+        with gzip.open(path, "rb") as f:
+            yield from _plan_stream(path, f, chunk_bytes, from_directory)
+        return
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    if _looks_binary(head):
+        yield Unit(path, "pb", path=path, nbytes=size, from_directory=from_directory)
+        return
+    if head.lstrip()[:1] == b"[" or not _first_line_is_json(head):
+        yield Unit(path, "doc", path=path, nbytes=size, from_directory=from_directory)
+        return
+    # JSON lines: split at line boundaries; workers read their own byte range
+    with open(path, "rb") as f:
+        start = 0
+        while start < size:
+            end = min(start + chunk_bytes, size)
+            if end < size:
+                f.seek(end)
+                rest = f.readline()
+                end += len(rest)
+            yield Unit(path, "lines", path=path, start=start, end=end, nbytes=end - start, from_directory=from_directory)
+            start = end
+
+
+def _plan_stream(source: str, stream, chunk_bytes: int, from_directory: bool = False) -> Iterator[Unit | Skipped]:
+    """Decompressed or piped input: hand out byte chunks that end at a newline."""
+    try:
+        first = stream.read(chunk_bytes)
+    except (OSError, EOFError, zlib.error) as e:
+        yield Skipped(source, f"cannot read: {_gzip_reason(e)}", bad=True)
+        return
+    if not first:
+        return
+    if _looks_binary(first) or not (first.lstrip()[:1] == b"{" and _first_line_is_json(first)):
+        # protobuf or a single document: needs the whole stream
+        parts = [first]
+        truncated = None
+        try:
+            while chunk := stream.read(chunk_bytes):
+                parts.append(chunk)
+        except (OSError, EOFError, zlib.error) as e:
+            truncated = _gzip_reason(e)
+        data = b"".join(parts)
+        mode = "pb" if _looks_binary(data[:64]) else "doc"
+        yield Unit(source, mode, data=data, nbytes=len(data), from_directory=from_directory)
+        if truncated:
+            yield Skipped(source, f"{truncated}; decoded what came before it", bad=True)
+        return
+    carry = first
+    while True:
+        try:
+            more = stream.read(chunk_bytes)
+        except (OSError, EOFError, zlib.error) as e:
+            # keep every whole line before the break; the partial last line is reported by the decoder
+            if carry:
+                yield Unit(source, "lines", data=carry, nbytes=len(carry), from_directory=from_directory)
+            yield Skipped(source, f"{_gzip_reason(e)}; kept the lines before it", bad=True)
+            return
+        if not more:
+            if carry:
+                yield Unit(source, "lines", data=carry, nbytes=len(carry), from_directory=from_directory)
+            return
+        buf = carry + more
+        cut = buf.rfind(b"\n") + 1
+        if cut == 0:
+            carry = buf
+            continue
+        yield Unit(source, "lines", data=buf[:cut], nbytes=cut, from_directory=from_directory)
+        carry = buf[cut:]
+
+
+def _gzip_reason(e: BaseException) -> str:
+    if isinstance(e, EOFError):
+        return "truncated gzip (file ends before the end-of-stream marker)"
+    return f"corrupt compressed data ({e})"
+
+
+# --------------------------------------------------------------------------- decoding (in workers)
+
+
+def decode_unit(unit: Unit, mapping: Mapping) -> Batch:
+    batch = Batch(mapping, source=unit.source)
+    if unit.mode == "lines":
+        data = unit.data
+        if data is None:
+            with open(unit.path, "rb") as f:
+                f.seek(unit.start)
+                data = f.read(unit.end - unit.start)
+        _decode_lines(data, batch)
+    elif unit.mode == "doc":
+        data = unit.data if unit.data is not None else Path(unit.path).read_bytes()
+        _decode_document(data, batch, unit.from_directory)
+    elif unit.mode == "pb":
+        data = unit.data if unit.data is not None else Path(unit.path).read_bytes()
+        _decode_protobuf(data, batch)
+    batch.line_count = batch.line
+    return batch
+
+
+def _decode_lines(data: bytes, batch: Batch) -> None:
+    decode = REQUEST_DECODER.decode
+    for line in data.split(b"\n"):
+        batch.line += 1
+        if not line or line.isspace():
+            continue
+        try:
+            req = decode(line)
+        except msgspec.ValidationError:
+            req = None  # a wrong type somewhere: decode leniently and keep the good spans
+        except msgspec.DecodeError as e:
+            batch.bad(f"malformed JSON: {_short(e)}")
+            continue
+        if req is not None and (req.resourceSpans is not None or req.resourceLogs is not None):
+            emit_typed(req, batch)
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            batch.bad(f"malformed JSON: {_short(e)}")
+            continue
+        try:
+            emit_json_object(obj, batch)
+        except BadRecord as e:
+            batch.bad(str(e))
+    # the split leaves one empty string after a final newline; don't count it as a line
+    if data.endswith(b"\n"):
+        batch.line -= 1
+
+
+def _decode_document(data: bytes, batch: Batch, from_directory: bool) -> None:
+    batch.line = 1
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        # maybe concatenated pretty-printed objects (the OTel SDK console exporter): decode one by one
+        objs = _split_concatenated(data)
+        if objs is None:
+            batch.bad(f"not JSON lines and not one JSON document: {_short(e)}")
+            return
+        for line, o in objs:
+            batch.line = line
+            emit_json_object(o, batch)
+        return
+    if from_directory and isinstance(obj, dict) and not _is_trace_object(obj):
+        batch.skipped_note = "not a trace file (no resourceSpans, resourceLogs or span ids)"
+        return
+    emit_json_object(obj, batch)
+
+
+def _is_trace_object(obj: dict) -> bool:
+    keys = set(obj)
+    return bool(keys & {"resourceSpans", "resource_spans", "resourceLogs", "resource_logs", "trace_id", "traceId",
+                        "span_id", "spanId", "context"})
+
+
+def _split_concatenated(data: bytes) -> list[tuple[int, object]] | None:
+    import json
+
+    text = data.decode("utf-8", errors="replace")
+    dec = json.JSONDecoder()
+    pos, out = 0, []
+    n = len(text)
+    while True:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos >= n:
+            break
+        try:
+            obj, end = dec.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            return None if not out else out + [(text.count("\n", 0, pos) + 1, None)]
+        out.append((text.count("\n", 0, pos) + 1, obj))
+        pos = end
+    return out if len(out) > 1 else None
+
+
+def _decode_protobuf(data: bytes, batch: Batch) -> None:
+    messages = []
+    if _is_length_prefixed(data):
+        pos = 0
+        while pos < len(data):
+            (size,) = struct.unpack(">I", data[pos:pos + 4])
+            messages.append(data[pos + 4:pos + 4 + size])
+            pos += 4 + size
+    else:
+        messages.append(data)
+    for i, msg in enumerate(messages, 1):
+        batch.line = i  # for protobuf, "line" is the message number
+        try:
+            emit_protobuf(msg, batch)
+        except BadRecord as e:
+            batch.bad(str(e))
+
+
+def _short(e: Exception) -> str:
+    return str(e).splitlines()[0][:200]
+

@@ -1,0 +1,347 @@
+"""The store: one DuckDB file with the canonical ``spans`` and ``evals`` tables.
+
+It owns the schema (via :mod:`llmscope.migrations`), the transactional, idempotent load of
+staged batches (a span is keyed by ``trace_id, span_id``), costing, and Parquet export.
+Other engines can open the file: it is an ordinary DuckDB database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pyarrow as pa
+
+from . import migrations, pricing
+from .normalize import LOG_SCHEMA, SPAN_SCHEMA
+
+DEFAULT_DB = "llmscope.duckdb"
+
+
+class StoreError(Exception):
+    """A problem with the store a user can act on (missing, locked, newer schema)."""
+
+
+def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
+    """``--db`` wins, then ``$LLMSCOPE_DB``, then ``./llmscope.duckdb``."""
+    return Path(db or os.environ.get("LLMSCOPE_DB") or DEFAULT_DB)
+
+
+def connect(db: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = resolve_db_path(db)
+    if read_only and not path.exists():
+        raise StoreError(f"no store at {path}: run `llmscope ingest FILE` first (or pass --db / set LLMSCOPE_DB)")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as e:
+        msg = str(e).splitlines()[0]
+        if "lock" in msg.lower():
+            raise StoreError(f"{path} is in use by another llmscope process that is writing to it ({msg})") from None
+        raise StoreError(f"cannot open {path}: {msg}") from None
+    if not read_only:
+        migrations.migrate(con)
+    elif migrations.pending(con):
+        con.close()
+        raise StoreError(f"{path} needs a schema upgrade: run any writing command (e.g. `llmscope ingest`) first")
+    return con
+
+
+@contextmanager
+def open_store(db: str | os.PathLike | None = None, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(db, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class LoadResult:
+    run_id: str
+    spans_read: int = 0
+    spans_added: int = 0
+    duplicates: int = 0
+    log_messages_added: int = 0
+    spans_given_log_content: int = 0
+    unpriced: int = 0
+    sources: list[str] = field(default_factory=list)
+
+
+_SPAN_INSERT_COLUMNS = """
+    trace_id, span_id, parent_span_id, name, kind, service_name, start_time, end_time, duration_ms,
+    status, status_message, error_type, error_message, span_type, operation, provider, request_model,
+    response_model, input_tokens, output_tokens, total_tokens, cache_read_tokens, cache_write_tokens,
+    reasoning_tokens, cost_usd, reported_cost_usd, price_version, ttft_ms, temperature, top_p, max_tokens,
+    finish_reason, response_id, is_stream, user_id, session_id, feature, prompt_version, agent_name,
+    tool_name, http_status_code, input_text, output_text, input_messages, output_messages, attributes,
+    resource_attributes, events, dialect, scope_name, source, source_line, ingested_at
+"""
+
+
+class Loader:
+    """Stages normalized batches, then moves them into ``spans`` in one transaction.
+
+    Usage::
+
+        with Loader(con) as load:
+            load.add(span_batch, log_batch)
+        load.result
+    Leaving the block with an exception rolls everything back: the store keeps all of an
+    ingest or none of it.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice] | None = None):
+        self.con = con
+        self.user_prices = user_prices
+        self.result = LoadResult(run_id=uuid.uuid4().hex[:12])
+        self._started = None
+        self.bad_records = 0  # set by the caller, recorded in ingest_runs
+
+    def __enter__(self) -> "Loader":
+        con = self.con
+        self._started = con.execute("SELECT now()::TIMESTAMP").fetchone()[0]
+        con.execute("BEGIN TRANSACTION")
+        cols = ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in SPAN_SCHEMA)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage ({cols})")
+        cols = ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in LOG_SCHEMA)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage_logs ({cols})")
+        if self.user_prices:
+            save_user_prices(con, self.user_prices)
+        return self
+
+    def add(self, spans: pa.RecordBatch | None, logs: pa.RecordBatch | None = None) -> None:
+        con = self.con
+        if spans is not None and spans.num_rows:
+            con.register("_batch", spans)
+            con.execute("INSERT INTO _stage SELECT * FROM _batch")
+            con.unregister("_batch")
+            self.result.spans_read += spans.num_rows
+        if logs is not None and logs.num_rows:
+            con.register("_batch", logs)
+            con.execute("INSERT INTO _stage_logs SELECT * FROM _batch")
+            con.unregister("_batch")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        con = self.con
+        if exc_type is not None:
+            con.execute("ROLLBACK")
+            return
+        try:
+            self._commit_stage()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for t in ("_stage", "_stage_logs"):
+                con.execute(f"DROP TABLE IF EXISTS {t}")
+
+    def _commit_stage(self) -> None:
+        con, r = self.con, self.result
+        dupes_in_stage = con.execute(
+            "SELECT count(*) - count(DISTINCT (trace_id, span_id)) FROM _stage").fetchone()[0]
+        stage = "_stage"
+        if dupes_in_stage:
+            con.execute("""CREATE OR REPLACE TEMP TABLE _stage_unique AS
+                SELECT * FROM _stage QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY source, source_line) = 1""")
+            stage = "_stage_unique"
+
+        # Rates for each distinct priced model in this load, then one set-based insert.
+        keys = con.execute(f"""
+            SELECT DISTINCT provider, request_model, response_model, CAST(make_timestamp(start_ns // 1000) AS DATE)
+            FROM {stage} WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+        """).fetchall()
+        _register_rates(con, keys, load_user_prices(con))
+
+        ctx_cols = ("user_id", "session_id", "feature", "prompt_version")
+        trace_ctx = ",\n".join(
+            f"first({c} ORDER BY is_child, start_ns) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in ctx_cols)
+        ctx_src = ", ".join(ctx_cols)
+        select_ctx = ", ".join(f"coalesce(st.{c}, tc.{c}) AS {c}" for c in ctx_cols)
+        r.spans_added = con.execute(f"""
+        INSERT INTO spans ({_SPAN_INSERT_COLUMNS})
+        WITH new AS (
+            SELECT st.* FROM {stage} st
+            WHERE NOT EXISTS (SELECT 1 FROM spans sp WHERE sp.trace_id = st.trace_id AND sp.span_id = st.span_id)
+        ),
+        trace_ctx AS (
+            SELECT trace_id, {trace_ctx}
+            FROM (
+                SELECT trace_id, (parent_span_id IS NOT NULL) AS is_child, start_ns, {ctx_src} FROM new
+                UNION ALL
+                SELECT trace_id, (parent_span_id IS NOT NULL), epoch_ns(start_time), {ctx_src} FROM spans
+                WHERE trace_id IN (SELECT DISTINCT trace_id FROM new)
+            ) GROUP BY trace_id
+        ),
+        s AS (
+            SELECT st.* EXCLUDE (start_ns, end_ns, {ctx_src}),
+                   make_timestamp(st.start_ns // 1000) AS start_time,
+                   make_timestamp(st.end_ns // 1000) AS end_time,
+                   (st.end_ns - st.start_ns) / 1e6 AS duration_ms,
+                   {select_ctx}
+            FROM new st LEFT JOIN trace_ctx tc USING (trace_id)
+        )
+        SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.service_name, s.start_time, s.end_time,
+               s.duration_ms, s.status, s.status_message, s.error_type, s.error_message, s.span_type, s.operation,
+               s.provider, s.request_model, s.response_model, s.input_tokens, s.output_tokens,
+               coalesce(s.total_tokens, CASE WHEN s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL
+                        THEN coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0) END),
+               s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens,
+               {pricing.COST_EXPR}, s.reported_cost_usd, r.price_version,
+               s.ttft_ms, s.temperature, s.top_p, s.max_tokens, s.finish_reason, s.response_id, s.is_stream,
+               s.user_id, s.session_id, s.feature, s.prompt_version, s.agent_name, s.tool_name,
+               s.http_status_code, s.input_text, s.output_text, s.input_messages, s.output_messages,
+               s.attributes, s.resource_attributes, s.events, s.dialect, s.scope_name, s.source, s.source_line,
+               now()::TIMESTAMP
+        FROM s {pricing.RATE_JOIN}
+        """).fetchone()[0]
+        r.duplicates = r.spans_read - r.spans_added
+        con.unregister("_rates")
+
+        # Log-borne messages: add the new ones, then give their spans (old or new) the content.
+        r.log_messages_added = con.execute("""
+        INSERT INTO logs
+        SELECT DISTINCT ON (trace_id, span_id, time_ns, event_name, seq) l.*, now()::TIMESTAMP FROM _stage_logs l
+        WHERE NOT EXISTS (SELECT 1 FROM logs o WHERE o.trace_id = l.trace_id AND o.span_id = l.span_id
+                          AND o.time_ns IS NOT DISTINCT FROM l.time_ns AND o.event_name = l.event_name AND o.seq = l.seq)
+        """).fetchone()[0]
+        r.spans_given_log_content = attach_log_content(con, since=self._started)
+        r.unpriced = con.execute("""
+            SELECT count(*) FROM spans WHERE ingested_at >= ? AND span_type IN ('llm', 'embedding')
+            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND cost_usd IS NULL""", [self._started]).fetchone()[0]
+        r.sources = sorted(set(x[0] for x in con.execute("SELECT DISTINCT source FROM _stage").fetchall() if x[0]))
+        con.execute("INSERT INTO ingest_runs VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+                    [r.run_id, self._started, r.sources, r.spans_read, r.spans_added, r.duplicates, self.bad_records,
+                     r.log_messages_added])
+
+
+def _duck_type(t: pa.DataType) -> str:
+    return {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE",
+            pa.bool_(): "BOOLEAN"}[t]
+
+
+def attach_log_content(con: duckdb.DuckDBPyConnection, since) -> int:
+    """Give spans that lack content the messages of their log records (added or matched since ``since``)."""
+    con.execute("""
+    CREATE OR REPLACE TEMP TABLE _log_content AS
+    WITH keys AS (
+        SELECT DISTINCT trace_id, span_id FROM logs WHERE ingested_at >= $since
+        UNION
+        SELECT DISTINCT l.trace_id, l.span_id FROM logs l JOIN spans s USING (trace_id, span_id) WHERE s.ingested_at >= $since
+    )
+    SELECT l.trace_id, l.span_id,
+        string_agg(content, chr(10) ORDER BY time_ns, seq) FILTER (WHERE direction = 'input') AS input_text,
+        string_agg(content, chr(10) ORDER BY time_ns, seq) FILTER (WHERE direction = 'output') AS output_text,
+        CAST(to_json(list(message ORDER BY time_ns, seq) FILTER (WHERE direction = 'input')) AS VARCHAR) AS input_messages,
+        CAST(to_json(list(message ORDER BY time_ns, seq) FILTER (WHERE direction = 'output')) AS VARCHAR) AS output_messages
+    FROM logs l JOIN keys USING (trace_id, span_id)
+    GROUP BY l.trace_id, l.span_id
+    """, {"since": since})
+    n = con.execute("""
+        SELECT count(*) FROM spans s JOIN _log_content c USING (trace_id, span_id)
+        WHERE (s.input_text IS NULL AND c.input_text IS NOT NULL) OR (s.output_text IS NULL AND c.output_text IS NOT NULL)
+    """).fetchone()[0]
+    if n:
+        con.execute("""
+        UPDATE spans SET
+            input_text = coalesce(spans.input_text, c.input_text),
+            output_text = coalesce(spans.output_text, c.output_text),
+            input_messages = CASE WHEN spans.input_text IS NULL AND c.input_text IS NOT NULL THEN c.input_messages ELSE spans.input_messages END,
+            output_messages = CASE WHEN spans.output_text IS NULL AND c.output_text IS NOT NULL THEN c.output_messages ELSE spans.output_messages END
+        FROM _log_content c
+        WHERE spans.trace_id = c.trace_id AND spans.span_id = c.span_id
+          AND ((spans.input_text IS NULL AND c.input_text IS NOT NULL) OR (spans.output_text IS NULL AND c.output_text IS NOT NULL))
+        """)
+    con.execute("DROP TABLE _log_content")
+    return n
+
+
+# --------------------------------------------------------------------------- prices
+
+
+def save_user_prices(con: duckdb.DuckDBPyConnection, prices: list[pricing.UserPrice]) -> None:
+    """User prices persist in the store, so a later `reprice` keeps them."""
+    for p in prices:
+        con.execute("DELETE FROM user_prices WHERE lower(model) = lower(?) AND provider IS NOT DISTINCT FROM ?",
+                    [p.model, p.provider])
+        con.execute("INSERT INTO user_prices VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                    [p.model, p.provider, p.input_mtok, p.output_mtok, p.cache_read_mtok, p.cache_write_mtok])
+
+
+def load_user_prices(con: duckdb.DuckDBPyConnection) -> list[pricing.UserPrice]:
+    rows = con.execute("SELECT model, provider, input_mtok, output_mtok, cache_read_mtok, cache_write_mtok FROM user_prices").fetchall()
+    return [pricing.UserPrice(*r) for r in rows]
+
+
+def _register_rates(con: duckdb.DuckDBPyConnection, keys: list[tuple], user_prices: list[pricing.UserPrice]) -> pa.Table:
+    rates = pricing.rate_table([(p, rq, rs, d) for p, rq, rs, d in keys], user_prices)
+    con.register("_rates", rates)
+    return rates
+
+
+def reprice(con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice] | None = None) -> dict:
+    """Recompute ``cost_usd`` and ``price_version`` of every span from today's price tables."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if user_prices:
+            save_user_prices(con, user_prices)
+        keys = con.execute("""
+            SELECT DISTINCT provider, request_model, response_model, CAST(start_time AS DATE) FROM spans
+            WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+        """).fetchall()
+        _register_rates(con, keys, load_user_prices(con))
+        before = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchone()
+        con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _repriced AS
+        SELECT s.trace_id, s.span_id, {pricing.COST_EXPR} AS cost_usd, r.price_version
+        FROM (SELECT * FROM spans WHERE span_type IN ('llm', 'embedding')) s {pricing.RATE_JOIN}
+        """)
+        con.execute("""
+        UPDATE spans SET cost_usd = p.cost_usd, price_version = p.price_version
+        FROM _repriced p WHERE spans.trace_id = p.trace_id AND spans.span_id = p.span_id
+        """)
+        con.unregister("_rates")
+        con.execute("DROP TABLE _repriced")
+        after = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchone()
+        unpriced = con.execute("""SELECT count(*) FROM spans WHERE span_type IN ('llm', 'embedding')
+            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND cost_usd IS NULL""").fetchone()[0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return {"cost_before_usd": before[0], "cost_after_usd": after[0], "priced_spans": after[1],
+            "unpriced_spans": unpriced, "price_table": pricing.genai_prices_version()}
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -> dict[str, int]:
+    """Write ``spans`` and ``evals`` as Hive-partitioned Parquet (``date=YYYY-MM-DD``)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for table, ts in (("spans", "start_time"), ("evals", "created_at")):
+        n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        counts[table] = n
+        if n == 0:
+            continue
+        target = (out / table).as_posix().replace("'", "''")
+        con.execute(f"""
+            COPY (SELECT *, strftime(coalesce({ts}, TIMESTAMP '1970-01-01'), '%Y-%m-%d') AS date FROM {table})
+            TO '{target}' (FORMAT parquet, PARTITION_BY (date), OVERWRITE_OR_IGNORE, COMPRESSION zstd)
+        """)
+    return counts
+
+
+def day_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    return con.execute("SELECT min(start_time)::DATE, max(start_time)::DATE FROM spans").fetchone()
