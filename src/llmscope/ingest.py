@@ -11,6 +11,7 @@ store untouched.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
@@ -76,9 +77,17 @@ class Progress:
 
 def _work(unit: Unit, mapping: Mapping):
     """Runs in a worker: decode and normalize one unit, ship Arrow batches back."""
-    b = decode_unit(unit, mapping)
-    spans = b.span_record_batch() if len(b) else None
-    logs = b.log_record_batch() if b.n_logs() else None
+    # Decoding makes millions of short-lived objects with no cycles; the cyclic GC would
+    # rescan them over and over (measured: a third of decode time).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        b = decode_unit(unit, mapping)
+        spans = b.span_record_batch() if len(b) else None
+        logs = b.log_record_batch() if b.n_logs() else None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return spans, logs, b.errors[:MAX_EXAMPLES], b.n_bad, b.line_count, b.skipped_note
 
 

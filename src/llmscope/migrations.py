@@ -20,7 +20,7 @@ def migration(fn: Callable[[duckdb.DuckDBPyConnection], None]):
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     try:
-        return con.execute("SELECT count(*) FROM _llmscope_migrations").fetchone()[0]
+        return con.execute("SELECT count(*) FROM _llmscope_migrations").fetchall()[0][0]
     except duckdb.CatalogException:
         return 0
 

@@ -54,6 +54,8 @@ LOG_SCHEMA = pa.schema(LOG_FIELDS)
 
 _TABLE_COLUMNS = list(D.COLUMN_SOURCES)
 _CONTEXT_COLUMNS = list(D.CONTEXT_DEFAULTS)
+# add_span builds rows positionally: the resolved columns must sit in SPAN_FIELDS in table order.
+assert SPAN_COLUMNS[14:14 + len(_TABLE_COLUMNS) + len(_CONTEXT_COLUMNS)] == _TABLE_COLUMNS + _CONTEXT_COLUMNS
 
 
 def _compile(sources: Iterable[D.Source]) -> list[tuple[bool, str, str | None, str, tuple[str, str] | None]]:
@@ -69,7 +71,11 @@ def _compile(sources: Iterable[D.Source]) -> list[tuple[bool, str, str | None, s
 
 
 class Mapping:
-    """The compiled dialect table plus the user's context-key configuration."""
+    """The compiled dialect table plus the user's context-key configuration.
+
+    Compiled into an index from attribute key to the columns it can fill, so that a span's
+    attributes are visited once instead of probing every source of every column.
+    """
 
     def __init__(self, context_keys: dict[str, list[str]] | None = None):
         ctx = {c: list(D.CONTEXT_DEFAULTS[c]) for c in _CONTEXT_COLUMNS}
@@ -78,26 +84,65 @@ class Mapping:
                 raise ValueError(f"unknown context column {col!r}; expected one of {', '.join(ctx)}")
             ctx[col] = list(keys) + [k for k in ctx[col] if k not in keys]
         self.context_keys = ctx
-        self.columns = [(c, _compile(D.COLUMN_SOURCES[c])) for c in _TABLE_COLUMNS]
-        self.context = [(c, _compile(D.Source(k) for k in ctx[c])) for c in _CONTEXT_COLUMNS]
+        self.all_columns = _TABLE_COLUMNS + _CONTEXT_COLUMNS
+        compiled = [(c, _compile(D.COLUMN_SOURCES[c])) for c in _TABLE_COLUMNS]
+        compiled += [(c, _compile(D.Source(k) for k in ctx[c])) for c in _CONTEXT_COLUMNS]
+        self.by_key: dict[str, list[tuple]] = {}
+        self.on_resource: list[tuple] = []
+        for col, sources in compiled:
+            for rank, (on_res, key, sub, transform, when) in enumerate(sources):
+                if on_res:
+                    self.on_resource.append((key, col, rank, sub, transform))
+                else:
+                    self.by_key.setdefault(key, []).append((col, rank, sub, transform, when))
+
+    def resolve(self, attrs: dict, resource: dict) -> dict[str, Any]:
+        """Canonical column values for one span (None where no source is present)."""
+        found: dict[str, list] = {}
+        by_key = self.by_key
+        for k, v in attrs.items():
+            hits = by_key.get(k)
+            if hits is None or v is None or v == "":
+                continue
+            for col, rank, sub, transform, when in hits:
+                if when is not None and attrs.get(when[0]) != when[1]:
+                    continue
+                found.setdefault(col, []).append((rank, v, sub, transform))
+        for key, col, rank, sub, transform in self.on_resource:
+            v = resource.get(key)
+            if v is not None and v != "":
+                found.setdefault(col, []).append((rank, v, sub, transform))
+        values = dict.fromkeys(self.all_columns)
+        for col, cands in found.items():
+            if len(cands) > 1:
+                cands.sort(key=_rank)
+            for _, v, sub, transform in cands:
+                if sub is not None:
+                    v = _json_sub(v, sub)
+                    if v is None or v == "":
+                        continue
+                try:
+                    values[col] = _transform(v, transform)
+                except (TypeError, ValueError):
+                    continue  # a wrong type in one source: try the next; the raw value stays in attributes
+                break
+        return values
+
+
+def _rank(c: tuple) -> int:
+    return c[0]
+
+
+def _json_sub(raw: Any, sub: str) -> Any:
+    if isinstance(raw, str) and raw[:1] == "{":
+        try:
+            raw = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+    return raw.get(sub) if isinstance(raw, dict) else None
 
 
 # --------------------------------------------------------------------------- value helpers
-
-
-def _json_field(attrs: dict, key: str, sub: str, cache: dict) -> Any:
-    if key in cache:
-        obj = cache[key]
-    else:
-        raw = attrs.get(key)
-        obj = raw
-        if isinstance(raw, str) and raw[:1] in "{[":
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                obj = None
-        cache[key] = obj
-    return obj.get(sub) if isinstance(obj, dict) else None
 
 
 def _transform(v: Any, t: str) -> Any:
@@ -127,20 +172,6 @@ def _transform(v: Any, t: str) -> Any:
             return str(v[0]) if v else None
         return str(v)
     raise ValueError(f"unknown transform {t!r}")
-
-
-def _lookup(compiled, attrs: dict, resource: dict, cache: dict) -> Any:
-    for on_resource, key, sub, transform, when in compiled:
-        src = resource if on_resource else attrs
-        if when is not None and src.get(when[0]) != when[1]:
-            continue
-        v = src.get(key) if sub is None else _json_field(src, key, sub, cache)
-        if v is not None and v != "":
-            try:
-                return _transform(v, transform)
-            except (TypeError, ValueError):
-                continue  # a wrong type in one source: try the next, the raw value stays in attributes
-    return None
 
 
 # --------------------------------------------------------------------------- content
@@ -220,16 +251,23 @@ def _system_messages(v: Any) -> list[dict]:
     return []
 
 
+# A flattened message list is recognised by its first message (every library writes index 0).
+_PROBE_SUFFIXES = (".0.role", ".0.content", ".0.message.role", ".0.message.content", ".0.tool_calls.0.name",
+                   ".0.document.content", ".0.document.id")
+_PROBES: dict[str, tuple[str, ...]] = {}
+
+
 def _indexed_messages(attrs: dict, prefix: str) -> list[dict] | None:
     """Flattened ``prefix.N.field`` keys (OpenLLMetry ``gen_ai.prompt.0.content``, OpenInference
     ``llm.input_messages.0.message.content``) back into a list of messages."""
-    probe = prefix + ".0."
-    if not any(k.startswith(probe) for k in (prefix + ".0.role", prefix + ".0.content", prefix + ".0.message.role",
-                                             prefix + ".0.message.content", prefix + ".0.tool_calls.0.name",
-                                             prefix + ".0.message.tool_calls.0.tool_call.function.name") if k in attrs):
-        # messages may start at another index only in truncated exports; scan then
-        if not any(k.startswith(prefix + ".") and k[len(prefix) + 1:len(prefix) + 2].isdigit() for k in attrs):
-            return None
+    probes = _PROBES.get(prefix)
+    if probes is None:
+        probes = _PROBES[prefix] = tuple(prefix + p for p in _PROBE_SUFFIXES)
+    for p in probes:
+        if p in attrs:
+            break
+    else:
+        return None
     msgs: dict[int, dict] = {}
     plen = len(prefix) + 1
     for k, v in attrs.items():
@@ -388,7 +426,9 @@ class Batch:
         self.mapping = mapping
         self.source = source
         self.line = 0
-        self.cols: dict[str, list] = {n: [] for n in SPAN_COLUMNS}
+        self.rows: list[tuple] = []  # one tuple per span in SPAN_COLUMNS order; transposed once at the end
+        self._last_resource: dict | None = None
+        self._last_resource_json = "{}"
         self.logs: dict[str, list] = {n: [] for n, _ in LOG_FIELDS}
         self.errors: list[tuple[int, str]] = []  # (line, reason); the first few only are shipped back
         self.n_bad = 0
@@ -396,7 +436,7 @@ class Batch:
         self.skipped_note: str | None = None
 
     def __len__(self) -> int:
-        return len(self.cols["span_id"])
+        return len(self.rows)
 
     # Sink protocol --------------------------------------------------------
     def bad(self, reason: str) -> None:
@@ -406,10 +446,7 @@ class Batch:
     def add_span(self, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
                  status_message, attrs, events, resource, scope_name) -> None:
         m = self.mapping
-        cache: dict = {}
-        values = {col: _lookup(comp, attrs, resource, cache) for col, comp in m.columns}
-        for col, comp in m.context:
-            values[col] = _lookup(comp, attrs, resource, cache)
+        values = m.resolve(attrs, resource)
 
         span_type = "other"
         for key, table in D.SPAN_TYPE_RULES:
@@ -491,35 +528,19 @@ class Batch:
         if values["service_name"] is None:
             values["service_name"] = resource.get("service.name")
 
-        c = self.cols
-        c["trace_id"].append(trace_id)
-        c["span_id"].append(span_id)
-        c["parent_span_id"].append(parent_span_id)
-        c["name"].append(name)
-        c["kind"].append(KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified")
-        c["start_ns"].append(start_ns)
-        c["end_ns"].append(end_ns)
-        c["status"].append(status)
-        c["status_message"].append(status_message or None)
-        c["error_type"].append(error_type)
-        c["error_message"].append(error_message)
-        c["span_type"].append(span_type)
-        c["dialect"].append(dialect)
-        c["scope_name"].append(scope_name or None)
-        for col, _ in m.columns:
-            c[col].append(values[col])
-        for col, _ in m.context:
-            c[col].append(values[col])
-        c["input_text"].append(in_text)
-        c["output_text"].append(out_text)
-        c["input_messages"].append(orjson.dumps(in_msgs).decode() if in_msgs else None)
-        c["output_messages"].append(orjson.dumps(out_msgs).decode() if out_msgs else None)
-        c["attributes"].append(orjson.dumps(attrs).decode())
-        c["resource_attributes"].append(orjson.dumps(resource).decode())
-        c["events"].append(orjson.dumps([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]).decode()
-                           if events else None)
-        c["source"].append(self.source)
-        c["source_line"].append(self.line)
+        if resource is not self._last_resource:  # spans of one resourceSpans share it: dump once
+            self._last_resource = resource
+            self._last_resource_json = orjson.dumps(resource).decode()
+        self.rows.append((
+            trace_id, span_id, parent_span_id, name, KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified",
+            start_ns, end_ns, status, status_message or None, error_type, error_message, span_type, dialect,
+            scope_name or None, *values.values(), in_text, out_text,
+            orjson.dumps(in_msgs).decode() if in_msgs else None,
+            orjson.dumps(out_msgs).decode() if out_msgs else None,
+            orjson.dumps(attrs).decode(), self._last_resource_json,
+            orjson.dumps([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]).decode() if events else None,
+            self.source, self.line,
+        ))
 
     def add_log(self, trace_id, span_id, time_ns, event_name, body, attrs, resource) -> None:
         if event_name not in D.MESSAGE_EVENTS and event_name != D.DETAILS_EVENT:
@@ -545,8 +566,9 @@ class Batch:
 
     # output ------------------------------------------------------------------
     def span_record_batch(self) -> pa.RecordBatch:
+        columns = list(zip(*self.rows)) if self.rows else [() for _ in SPAN_FIELDS]
         return pa.RecordBatch.from_arrays(
-            [pa.array(self.cols[n], type=t) for n, t in SPAN_FIELDS], schema=SPAN_SCHEMA)
+            [pa.array(col, type=t) for col, (_, t) in zip(columns, SPAN_FIELDS)], schema=SPAN_SCHEMA)
 
     def log_record_batch(self) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays([pa.array(self.logs[n], type=t) for n, t in LOG_FIELDS], schema=LOG_SCHEMA)

@@ -26,15 +26,15 @@ import msgspec
 # --------------------------------------------------------------------------- typed OTLP/JSON
 
 
-class ArrayValue(msgspec.Struct):
+class ArrayValue(msgspec.Struct, gc=False):
     values: list["AnyValue"] = []
 
 
-class KeyValueList(msgspec.Struct):
+class KeyValueList(msgspec.Struct, gc=False):
     values: list["KeyValue"] = []
 
 
-class AnyValue(msgspec.Struct):
+class AnyValue(msgspec.Struct, gc=False):
     stringValue: str | None = None
     intValue: int | str | None = None
     doubleValue: float | str | None = None
@@ -44,23 +44,23 @@ class AnyValue(msgspec.Struct):
     bytesValue: str | None = None
 
 
-class KeyValue(msgspec.Struct):
+class KeyValue(msgspec.Struct, gc=False):
     key: str
     value: AnyValue | None = None
 
 
-class Status(msgspec.Struct):
+class Status(msgspec.Struct, gc=False):
     code: int | str = 0
     message: str = ""
 
 
-class Event(msgspec.Struct):
+class Event(msgspec.Struct, gc=False):
     name: str = ""
     timeUnixNano: int | str = 0
     attributes: list[KeyValue] = []
 
 
-class Span(msgspec.Struct):
+class Span(msgspec.Struct, gc=False):
     traceId: str = ""
     spanId: str = ""
     parentSpanId: str = ""
@@ -73,28 +73,28 @@ class Span(msgspec.Struct):
     status: Status | None = None
 
 
-class Scope(msgspec.Struct):
+class Scope(msgspec.Struct, gc=False):
     name: str = ""
     version: str = ""
 
 
-class Resource(msgspec.Struct):
+class Resource(msgspec.Struct, gc=False):
     attributes: list[KeyValue] = []
 
 
-class ScopeSpans(msgspec.Struct):
+class ScopeSpans(msgspec.Struct, gc=False):
     scope: Scope | None = None
     spans: list[Span] = []
 
 
-class ResourceSpans(msgspec.Struct):
+class ResourceSpans(msgspec.Struct, gc=False):
     resource: Resource | None = None
     scopeSpans: list[ScopeSpans] = []
     # OTLP before 0.15 called it instrumentationLibrarySpans; old files still exist.
     instrumentationLibrarySpans: list[ScopeSpans] = []
 
 
-class LogRecord(msgspec.Struct):
+class LogRecord(msgspec.Struct, gc=False):
     timeUnixNano: int | str = 0
     observedTimeUnixNano: int | str = 0
     traceId: str = ""
@@ -105,17 +105,17 @@ class LogRecord(msgspec.Struct):
     attributes: list[KeyValue] = []
 
 
-class ScopeLogs(msgspec.Struct):
+class ScopeLogs(msgspec.Struct, gc=False):
     scope: Scope | None = None
     logRecords: list[LogRecord] = []
 
 
-class ResourceLogs(msgspec.Struct):
+class ResourceLogs(msgspec.Struct, gc=False):
     resource: Resource | None = None
     scopeLogs: list[ScopeLogs] = []
 
 
-class ExportRequest(msgspec.Struct):
+class ExportRequest(msgspec.Struct, gc=False):
     """Either an ExportTraceServiceRequest or an ExportLogsServiceRequest (or both, leniently)."""
 
     resourceSpans: list[ResourceSpans] | None = None

@@ -72,6 +72,7 @@ class LoadResult:
     duplicates: int = 0
     log_messages_added: int = 0
     spans_given_log_content: int = 0
+    spans_given_context: int = 0
     unpriced: int = 0
     sources: list[str] = field(default_factory=list)
 
@@ -88,43 +89,52 @@ _SPAN_INSERT_COLUMNS = """
 
 
 class Loader:
-    """Stages normalized batches, then moves them into ``spans`` in one transaction.
+    """Moves normalized batches into ``spans`` as they arrive, inside one transaction.
 
     Usage::
 
         with Loader(con) as load:
             load.add(span_batch, log_batch)
         load.result
-    Leaving the block with an exception rolls everything back: the store keeps all of an
-    ingest or none of it.
+
+    Each batch is costed, de-duplicated (against itself and the store) and given its trace's
+    user/session/feature/prompt version in one set-based INSERT, so the write overlaps the
+    decoding of the next batches. Leaving the block with an exception rolls everything back: the
+    store keeps all of an ingest or none of it.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice] | None = None):
         self.con = con
         self.user_prices = user_prices
         self.result = LoadResult(run_id=uuid.uuid4().hex[:12])
-        self._started = None
         self.bad_records = 0  # set by the caller, recorded in ingest_runs
+        self._started = None
+        self._rates: RateCache | None = None
 
     def __enter__(self) -> "Loader":
         con = self.con
-        self._started = con.execute("SELECT now()::TIMESTAMP").fetchone()[0]
         con.execute("BEGIN TRANSACTION")
-        cols = ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in SPAN_SCHEMA)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage ({cols})")
+        self._started = con.execute("SELECT now()::TIMESTAMP").fetchall()[0][0]  # = ingested_at of this load
         cols = ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in LOG_SCHEMA)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _stage_logs ({cols})")
         if self.user_prices:
             save_user_prices(con, self.user_prices)
+        self._rates = RateCache(con, load_user_prices(con))
         return self
 
     def add(self, spans: pa.RecordBatch | None, logs: pa.RecordBatch | None = None) -> None:
         con = self.con
         if spans is not None and spans.num_rows:
-            con.register("_batch", spans)
-            con.execute("INSERT INTO _stage SELECT * FROM _batch")
-            con.unregister("_batch")
             self.result.spans_read += spans.num_rows
+            con.register("_batch", spans)
+            try:
+                self._rates.cover("_batch")
+                lo, hi, dupes = con.execute(
+                    "SELECT min(start_ns), max(start_ns), count(*) > count(DISTINCT (trace_id, span_id)) FROM _batch").fetchall()[0]
+                self.result.spans_added += con.execute(
+                    _INSERT_SQL[dupes], [self._started, lo // 1000, hi // 1000]).fetchall()[0][0]
+            finally:
+                con.unregister("_batch")
         if logs is not None and logs.num_rows:
             con.register("_batch", logs)
             con.execute("INSERT INTO _stage_logs SELECT * FROM _batch")
@@ -136,92 +146,139 @@ class Loader:
             con.execute("ROLLBACK")
             return
         try:
-            self._commit_stage()
+            self._finish()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
         finally:
-            for t in ("_stage", "_stage_logs"):
-                con.execute(f"DROP TABLE IF EXISTS {t}")
+            con.execute("DROP TABLE IF EXISTS _stage_logs")
+            if self._rates is not None:
+                self._rates.close()
 
-    def _commit_stage(self) -> None:
+    def _finish(self) -> None:
         con, r = self.con, self.result
-        dupes_in_stage = con.execute(
-            "SELECT count(*) - count(DISTINCT (trace_id, span_id)) FROM _stage").fetchone()[0]
-        stage = "_stage"
-        if dupes_in_stage:
-            con.execute("""CREATE OR REPLACE TEMP TABLE _stage_unique AS
-                SELECT * FROM _stage QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY source, source_line) = 1""")
-            stage = "_stage_unique"
-
-        # Rates for each distinct priced model in this load, then one set-based insert.
-        keys = con.execute(f"""
-            SELECT DISTINCT provider, request_model, response_model, CAST(make_timestamp(start_ns // 1000) AS DATE)
-            FROM {stage} WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
-        """).fetchall()
-        _register_rates(con, keys, load_user_prices(con))
-
-        ctx_cols = ("user_id", "session_id", "feature", "prompt_version")
-        trace_ctx = ",\n".join(
-            f"first({c} ORDER BY is_child, start_ns) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in ctx_cols)
-        ctx_src = ", ".join(ctx_cols)
-        select_ctx = ", ".join(f"coalesce(st.{c}, tc.{c}) AS {c}" for c in ctx_cols)
-        r.spans_added = con.execute(f"""
-        INSERT INTO spans ({_SPAN_INSERT_COLUMNS})
-        WITH new AS (
-            SELECT st.* FROM {stage} st
-            WHERE NOT EXISTS (SELECT 1 FROM spans sp WHERE sp.trace_id = st.trace_id AND sp.span_id = st.span_id)
-        ),
-        trace_ctx AS (
-            SELECT trace_id, {trace_ctx}
-            FROM (
-                SELECT trace_id, (parent_span_id IS NOT NULL) AS is_child, start_ns, {ctx_src} FROM new
-                UNION ALL
-                SELECT trace_id, (parent_span_id IS NOT NULL), epoch_ns(start_time), {ctx_src} FROM spans
-                WHERE trace_id IN (SELECT DISTINCT trace_id FROM new)
-            ) GROUP BY trace_id
-        ),
-        s AS (
-            SELECT st.* EXCLUDE (start_ns, end_ns, {ctx_src}),
-                   make_timestamp(st.start_ns // 1000) AS start_time,
-                   make_timestamp(st.end_ns // 1000) AS end_time,
-                   (st.end_ns - st.start_ns) / 1e6 AS duration_ms,
-                   {select_ctx}
-            FROM new st LEFT JOIN trace_ctx tc USING (trace_id)
-        )
-        SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.service_name, s.start_time, s.end_time,
-               s.duration_ms, s.status, s.status_message, s.error_type, s.error_message, s.span_type, s.operation,
-               s.provider, s.request_model, s.response_model, s.input_tokens, s.output_tokens,
-               coalesce(s.total_tokens, CASE WHEN s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL
-                        THEN coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0) END),
-               s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens,
-               {pricing.COST_EXPR}, s.reported_cost_usd, r.price_version,
-               s.ttft_ms, s.temperature, s.top_p, s.max_tokens, s.finish_reason, s.response_id, s.is_stream,
-               s.user_id, s.session_id, s.feature, s.prompt_version, s.agent_name, s.tool_name,
-               s.http_status_code, s.input_text, s.output_text, s.input_messages, s.output_messages,
-               s.attributes, s.resource_attributes, s.events, s.dialect, s.scope_name, s.source, s.source_line,
-               now()::TIMESTAMP
-        FROM s {pricing.RATE_JOIN}
-        """).fetchone()[0]
         r.duplicates = r.spans_read - r.spans_added
-        con.unregister("_rates")
-
+        r.spans_given_context = inherit_trace_context(con, self._started)
         # Log-borne messages: add the new ones, then give their spans (old or new) the content.
         r.log_messages_added = con.execute("""
         INSERT INTO logs
         SELECT DISTINCT ON (trace_id, span_id, time_ns, event_name, seq) l.*, now()::TIMESTAMP FROM _stage_logs l
         WHERE NOT EXISTS (SELECT 1 FROM logs o WHERE o.trace_id = l.trace_id AND o.span_id = l.span_id
                           AND o.time_ns IS NOT DISTINCT FROM l.time_ns AND o.event_name = l.event_name AND o.seq = l.seq)
-        """).fetchone()[0]
+        """).fetchall()[0][0]
         r.spans_given_log_content = attach_log_content(con, since=self._started)
         r.unpriced = con.execute("""
-            SELECT count(*) FROM spans WHERE ingested_at >= ? AND span_type IN ('llm', 'embedding')
-            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND cost_usd IS NULL""", [self._started]).fetchone()[0]
-        r.sources = sorted(set(x[0] for x in con.execute("SELECT DISTINCT source FROM _stage").fetchall() if x[0]))
+            SELECT count(*) FROM spans WHERE ingested_at = ? AND span_type IN ('llm', 'embedding')
+            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND cost_usd IS NULL""", [self._started]).fetchall()[0][0]
+        r.sources = [x[0] for x in con.execute(
+            "SELECT DISTINCT source FROM spans WHERE ingested_at = ? ORDER BY 1", [self._started]).fetchall() if x[0]]
         con.execute("INSERT INTO ingest_runs VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
                     [r.run_id, self._started, r.sources, r.spans_read, r.spans_added, r.duplicates, self.bad_records,
                      r.log_messages_added])
+
+
+_CTX = ("user_id", "session_id", "feature", "prompt_version")
+
+# One batch into spans: de-duplicated within the batch and against the store (the time range lets
+# DuckDB skip row groups by zone map), costed by the rate table, and each span given its trace's
+# context (root span first, then the earliest span that has it).
+_INSERT_BATCH_SQL = f"""
+INSERT INTO spans ({_SPAN_INSERT_COLUMNS})
+WITH b AS (
+    SELECT * FROM _batch {{dedupe}}
+),
+fresh AS (
+    SELECT b.* FROM b ANTI JOIN (
+        SELECT trace_id, span_id FROM spans WHERE start_time BETWEEN make_timestamp($2) AND make_timestamp($3)
+    ) old USING (trace_id, span_id)
+),
+ctx AS (
+    SELECT trace_id,
+        {", ".join(f"first({c} ORDER BY parent_span_id IS NOT NULL, start_ns) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in _CTX)}
+    FROM fresh GROUP BY trace_id
+),
+s AS (
+    SELECT f.* EXCLUDE (start_ns, end_ns, {", ".join(_CTX)}),
+           make_timestamp(f.start_ns // 1000) AS start_time,
+           make_timestamp(f.end_ns // 1000) AS end_time,
+           (f.end_ns - f.start_ns) / 1e6 AS duration_ms,
+           {", ".join(f"coalesce(f.{c}, ctx.{c}) AS {c}" for c in _CTX)}
+    FROM fresh f LEFT JOIN ctx USING (trace_id)
+)
+SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.service_name, s.start_time, s.end_time,
+       s.duration_ms, s.status, s.status_message, s.error_type, s.error_message, s.span_type, s.operation,
+       s.provider, s.request_model, s.response_model, s.input_tokens, s.output_tokens,
+       coalesce(s.total_tokens, CASE WHEN s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL
+                THEN coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0) END),
+       s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens,
+       {pricing.COST_EXPR}, s.reported_cost_usd, r.price_version,
+       s.ttft_ms, s.temperature, s.top_p, s.max_tokens, s.finish_reason, s.response_id, s.is_stream,
+       s.user_id, s.session_id, s.feature, s.prompt_version, s.agent_name, s.tool_name,
+       s.http_status_code, s.input_text, s.output_text, s.input_messages, s.output_messages,
+       s.attributes, s.resource_attributes, s.events, s.dialect, s.scope_name, s.source, s.source_line,
+       $1
+FROM s {pricing.RATE_JOIN}
+"""
+# The same span twice in one batch is rare; only then pay for the window.
+_INSERT_SQL = {False: _INSERT_BATCH_SQL.format(dedupe=""),
+               True: _INSERT_BATCH_SQL.format(dedupe="QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY source_line) = 1")}
+
+
+def inherit_trace_context(con: duckdb.DuckDBPyConnection, since) -> int:
+    """Give spans loaded since ``since`` the user/session/feature/prompt version of their trace
+    when it sits on another span: the root's value first, else the earliest span's. Batches do
+    this themselves; this catches traces split across batches or ingests."""
+    null_any = " OR ".join(f"{c} IS NULL" for c in _CTX)
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE _trace_ctx AS
+    SELECT trace_id,
+        {", ".join(f"first({c} ORDER BY parent_span_id IS NOT NULL, start_time) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in _CTX)}
+    FROM spans
+    WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE ingested_at >= ? AND ({null_any}))
+    GROUP BY trace_id
+    HAVING {" OR ".join(f"count({c}) > 0" for c in _CTX)}
+    """, [since])
+    fill = " OR ".join(f"(spans.{c} IS NULL AND t.{c} IS NOT NULL)" for c in _CTX)
+    n = con.execute(f"""
+    UPDATE spans SET {", ".join(f"{c} = coalesce(spans.{c}, t.{c})" for c in _CTX)}
+    FROM _trace_ctx t WHERE spans.trace_id = t.trace_id AND ({fill})
+    """).fetchall()[0][0]
+    con.execute("DROP TABLE _trace_ctx")
+    return n
+
+
+class RateCache:
+    """Per-token rates for every (provider, model, day) seen so far, registered as ``_rates``.
+
+    New keys are priced as batches bring them (a handful per ingest), so costing stays one join.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice]):
+        self.con = con
+        self.user_prices = user_prices
+        self.seen: set[tuple] = set()
+        self.tables: list[pa.Table] = [pricing.rate_table([], user_prices)]
+        con.register("_rates", self.tables[0])
+
+    def cover(self, relation: str) -> None:
+        keys = self.con.execute(f"""
+            SELECT DISTINCT provider, request_model, response_model, CAST(make_timestamp(start_ns // 1000) AS DATE)
+            FROM {relation} WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+        """).fetchall()
+        new = [k for k in keys if k not in self.seen]
+        if not new:
+            return
+        self.seen.update(new)
+        self.tables.append(pricing.rate_table(new, self.user_prices))
+        self.con.unregister("_rates")
+        self.con.register("_rates", pa.concat_tables(self.tables))
+
+    def close(self) -> None:
+        try:
+            self.con.unregister("_rates")
+        except duckdb.Error:
+            pass
 
 
 def _duck_type(t: pa.DataType) -> str:
@@ -249,7 +306,7 @@ def attach_log_content(con: duckdb.DuckDBPyConnection, since) -> int:
     n = con.execute("""
         SELECT count(*) FROM spans s JOIN _log_content c USING (trace_id, span_id)
         WHERE (s.input_text IS NULL AND c.input_text IS NOT NULL) OR (s.output_text IS NULL AND c.output_text IS NOT NULL)
-    """).fetchone()[0]
+    """).fetchall()[0][0]
     if n:
         con.execute("""
         UPDATE spans SET
@@ -299,7 +356,7 @@ def reprice(con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice]
             WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
         """).fetchall()
         _register_rates(con, keys, load_user_prices(con))
-        before = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchone()
+        before = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchall()[0]
         con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _repriced AS
         SELECT s.trace_id, s.span_id, {pricing.COST_EXPR} AS cost_usd, r.price_version
@@ -311,9 +368,9 @@ def reprice(con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice]
         """)
         con.unregister("_rates")
         con.execute("DROP TABLE _repriced")
-        after = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchone()
+        after = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchall()[0]
         unpriced = con.execute("""SELECT count(*) FROM spans WHERE span_type IN ('llm', 'embedding')
-            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND cost_usd IS NULL""").fetchone()[0]
+            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND cost_usd IS NULL""").fetchall()[0][0]
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -331,7 +388,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
     for table, ts in (("spans", "start_time"), ("evals", "created_at")):
-        n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         counts[table] = n
         if n == 0:
             continue
@@ -344,4 +401,13 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -
 
 
 def day_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
-    return con.execute("SELECT min(start_time)::DATE, max(start_time)::DATE FROM spans").fetchone()
+    return con.execute("SELECT min(start_time)::DATE, max(start_time)::DATE FROM spans").fetchall()[0]
+
+
+def query_arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pa.Table:
+    """Run a query and return an Arrow table (DuckDB 2 renamed fetch_arrow_table to to_arrow_table)."""
+    rel = con.sql(sql, params=params) if params is not None else con.sql(sql)
+    if rel is None:  # a statement without a result
+        return pa.table({})
+    fetch = getattr(rel, "to_arrow_table", None) or rel.arrow
+    return fetch()

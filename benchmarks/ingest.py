@@ -1,0 +1,170 @@
+"""Ingest speed against its floor, measured in one run.
+
+    python benchmarks/ingest.py --spans 1000000
+
+1. writes N spans of realistic OTLP JSON (Collector file-exporter lines; RAG traces in the OTel
+   GenAI conventions with prompt and response text, 5 spans a trace, ~20 spans a line);
+2. times the floor: parsing the same file with orjson alone, line by line, in one process;
+3. times `llmscope ingest` (a fresh store, the store write included) in a child process and
+   reads its peak memory;
+4. prints spans/s for both and the ratio. Machines here are noisy: compare the ratio, not seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+QUESTIONS = [
+    "How do I get a refund for a duplicate charge on my last invoice?",
+    "My package has not arrived after ten days, what can I do about the delivery?",
+    "How can I enable two-factor authentication on my account and reset my password?",
+    "Can I change the billing address on an invoice that was already issued last month?",
+    "Which plan includes priority support and how much does the upgrade cost per seat?",
+]
+ANSWER = ("Thanks for reaching out. Based on our help center article, you can request this from the "
+          "Billing page under Settings. The change usually takes effect within one business day, and you "
+          "will receive a confirmation e-mail once it is processed. Let me know if anything else comes up.")
+SYSTEM = "You are ShopCo's support assistant. Answer from the provided context only. Be concise and polite."
+
+
+def _s(k, v):
+    return {"key": k, "value": {"stringValue": v}}
+
+
+def _i(k, v):
+    return {"key": k, "value": {"intValue": str(v)}}
+
+
+def _d(k, v):
+    return {"key": k, "value": {"doubleValue": v}}
+
+
+def make_trace(rng: random.Random, t0: int) -> list[dict]:
+    tid = "%032x" % rng.getrandbits(128)
+    ids = ["%016x" % rng.getrandbits(64) for _ in range(5)]
+    q = rng.choice(QUESTIONS)
+    inp = rng.randint(300, 1500)
+    out = rng.randint(40, 300)
+    docs = json.dumps([{"id": f"kb-{rng.randint(1, 400)}", "score": round(rng.random(), 3),
+                        "content": "Refunds for duplicate charges are issued to the original payment method."}])
+    msgs_in = json.dumps([{"role": "user", "parts": [{"type": "text", "content": q}]}])
+    msgs_out = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": ANSWER}], "finish_reason": "stop"}])
+    dur = rng.randint(400, 6000) * 1_000_000
+
+    def span(i, parent, name, start, end, attrs, kind=1):
+        sp = {"traceId": tid, "spanId": ids[i], "name": name, "kind": kind,
+              "startTimeUnixNano": str(start), "endTimeUnixNano": str(end), "attributes": attrs}
+        if parent is not None:
+            sp["parentSpanId"] = ids[parent]
+        return sp
+
+    return [
+        span(0, None, "POST /chat", t0, t0 + dur + 50_000_000,
+             [_s("http.request.method", "POST"), _s("http.route", "/chat"), _i("http.response.status_code", 200),
+              _s("user.id", f"u-{rng.randint(1, 5000)}"), _s("session.id", f"s-{rng.randint(1, 20000)}"),
+              _s("app.feature", rng.choice(["billing", "account", "shipping"])), _s("prompt.version", "v2")], kind=2),
+        span(1, 0, "retrieval support-kb", t0 + 1_000_000, t0 + 40_000_000,
+             [_s("gen_ai.operation.name", "retrieval"), _s("gen_ai.data_source.id", "support-kb"),
+              _s("gen_ai.retrieval.query.text", q), _s("gen_ai.retrieval.documents", docs)]),
+        span(2, 1, "embeddings text-embedding-3-small", t0 + 2_000_000, t0 + 20_000_000,
+             [_s("gen_ai.operation.name", "embeddings"), _s("gen_ai.provider.name", "openai"),
+              _s("gen_ai.request.model", "text-embedding-3-small"), _i("gen_ai.usage.input_tokens", len(q) // 4)], kind=3),
+        span(3, 0, "chat gpt-4o-mini", t0 + 45_000_000, t0 + 45_000_000 + dur,
+             [_s("gen_ai.operation.name", "chat"), _s("gen_ai.provider.name", "openai"),
+              _s("gen_ai.request.model", "gpt-4o-mini"), _s("gen_ai.response.model", "gpt-4o-mini-2024-07-18"),
+              _s("gen_ai.response.id", "chatcmpl-%x" % rng.getrandbits(48)), _d("gen_ai.request.temperature", 0.2),
+              _i("gen_ai.request.max_tokens", 512), _i("gen_ai.usage.input_tokens", inp),
+              _i("gen_ai.usage.output_tokens", out),
+              {"key": "gen_ai.response.finish_reasons", "value": {"arrayValue": {"values": [{"stringValue": "stop"}]}}},
+              _s("gen_ai.system_instructions", json.dumps([{"type": "text", "content": SYSTEM}])),
+              _s("gen_ai.input.messages", msgs_in), _s("gen_ai.output.messages", msgs_out),
+              _s("server.address", "api.openai.com")], kind=3),
+        span(4, 3, "POST", t0 + 46_000_000, t0 + 44_000_000 + dur,
+             [_s("http.request.method", "POST"), _s("url.full", "https://api.openai.com/v1/chat/completions"),
+              _i("http.response.status_code", 200)], kind=3),
+    ]
+
+
+def write_file(path: Path, n_spans: int, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    t = 1_762_000_000_000_000_000
+    resource_ = {"attributes": [_s("service.name", "support-bot"), _s("telemetry.sdk.name", "opentelemetry")]}
+    written = 0
+    with open(path, "w") as f:
+        while written < n_spans:
+            spans = []
+            for _ in range(4):
+                spans += make_trace(rng, t)
+                t += rng.randint(10_000_000, 2_000_000_000)
+            spans = spans[: n_spans - written]
+            f.write(json.dumps({"resourceSpans": [{"resource": resource_, "scopeSpans": [
+                {"scope": {"name": "opentelemetry.instrumentation.openai_v2", "version": "2.4b0"}, "spans": spans}]}]},
+                separators=(",", ":")) + "\n")
+            written += len(spans)
+    return written
+
+
+def floor_orjson(path: Path) -> tuple[float, int]:
+    import orjson
+
+    t = time.perf_counter()
+    n = 0
+    with open(path, "rb") as f:
+        for line in f:
+            obj = orjson.loads(line)
+            for rs in obj["resourceSpans"]:
+                for ss in rs["scopeSpans"]:
+                    n += len(ss["spans"])
+    return time.perf_counter() - t, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--spans", type=int, default=200_000)
+    ap.add_argument("--workdir", default=None, help="where to write the data and the store (default: a temp dir)")
+    ap.add_argument("--workers", type=int, default=None)
+    args = ap.parse_args()
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="llmscope-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / f"otlp-{args.spans}.jsonl"
+    if not data.exists():
+        t = time.perf_counter()
+        write_file(data, args.spans)
+        print(f"wrote {args.spans:,} spans ({data.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - t:.1f}s")
+    store = work / "bench.duckdb"
+    for p in (store, Path(str(store) + ".wal")):
+        p.unlink(missing_ok=True)
+
+    floor_s, n = floor_orjson(data)
+    cmd = [sys.executable, "-m", "llmscope", "--db", str(store), "ingest", str(data), "--format", "json"]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    ingest_s = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(f"ingest failed: {proc.stderr[-2000:]}")
+    rep = json.loads(proc.stdout)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    floor_rate = n / floor_s
+    rate = rep["spans_added"] / ingest_s
+    print(f"spans:                       {n:,}")
+    print(f"floor (orjson, 1 process):   {floor_rate:>10,.0f} spans/s  ({floor_s:.2f}s)")
+    print(f"llmscope ingest (wall, CLI): {rate:>10,.0f} spans/s  ({ingest_s:.2f}s, store write included)")
+    print(f"ratio ingest / floor:        {rate / floor_rate:>10.2f}x   (target >= 0.75x)")
+    print(f"peak RSS of largest process: {peak_mb:>10,.0f} MB (workers are separate processes)")
+    print(f"store size:                  {store.stat().st_size / 1e6:>10,.0f} MB")
+    print(f"cores: {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+"""The ``llmscope`` command: a thin layer that parses options, calls the library, renders.
+
+Exit codes: 0 ok; 1 a check or gate failed; 2 usage or input error (one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import duckdb
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import render
+from .config import ConfigError, load_config
+from .normalize import Mapping
+from .store import query_arrow
+
+app = typer.Typer(
+    name="llmscope",
+    help="Find the silent failures of LLM applications in OpenTelemetry traces.\n\n"
+         "Start with `llmscope ingest sample_traces/` then `llmscope stats`.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+trace_app = typer.Typer(help="List traces and show one as a tree with a timing waterfall.", no_args_is_help=True)
+export_app = typer.Typer(help="Export the store for other engines.", no_args_is_help=True)
+app.add_typer(trace_app, name="trace")
+app.add_typer(export_app, name="export")
+
+
+class State:
+    db: Optional[str] = None
+    config: Optional[str] = None
+
+
+state = State()
+
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table | json | csv | markdown")]
+
+
+def fail(msg: str, code: int = 2) -> None:
+    render.console(stderr=True).print(f"[bold red]error:[/bold red] {render.escape(msg)}")
+    raise typer.Exit(code)
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in render.FORMATS:
+        fail(f"--format must be one of {', '.join(render.FORMATS)}, not {fmt!r}")
+    return fmt
+
+
+@app.callback()
+def main_options(
+    db: Annotated[Optional[str], typer.Option("--db", envvar="LLMSCOPE_DB",
+                                              help="Store file (default ./llmscope.duckdb; env LLMSCOPE_DB).")] = None,
+    config: Annotated[Optional[str], typer.Option("--config", help="Settings file (default ./llmscope.toml if present).")] = None,
+) -> None:
+    state.db = db
+    state.config = config
+
+
+def _ro():
+    from .store import StoreError, connect
+    try:
+        return connect(state.db, read_only=True)
+    except StoreError as e:
+        fail(str(e))
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories (recursive); `-` reads stdin.")],
+    strict: Annotated[bool, typer.Option(help="Abort on the first bad record (exit 2); the store is left untouched.")] = False,
+    prices: Annotated[Optional[Path], typer.Option(help="User price file (TOML) for models the price table lacks.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Decoder processes (default: one per core).")] = None,
+    user_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning user id (tried first).")] = None,
+    session_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning session id.")] = None,
+    feature_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning feature.")] = None,
+    prompt_version_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning prompt version.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Load OpenTelemetry traces (and GenAI log events) into the store.
+
+    Reads OTLP JSON lines as the Collector's file exporter writes them, a single OTLP JSON
+    document, flat span JSON lines, any of them gzipped, and OTLP protobuf. Re-running adds no
+    duplicates; one ingest is one transaction.
+
+    Examples:
+
+        llmscope ingest sample_traces/
+        llmscope ingest traces.jsonl logs.jsonl --prices prices.toml
+        otelcol-export | llmscope ingest -
+    """
+    from .ingest import InputError, StrictAbort, ingest as run_ingest
+    from .pricing import PriceFileError, load_price_file
+    from .store import StoreError
+
+    check_format(fmt)
+    try:
+        cfg = load_config(state.config)
+        ctx = dict(cfg.context_keys)
+        for col, keys in (("user_id", user_key), ("session_id", session_key), ("feature", feature_key),
+                          ("prompt_version", prompt_version_key)):
+            if keys:
+                ctx[col] = list(keys) + ctx.get(col, [])
+        mapping = Mapping(ctx)
+        user_prices = load_price_file(prices) if prices else None
+    except (ConfigError, PriceFileError, ValueError) as e:
+        fail(str(e))
+
+    err = render.console(stderr=True)
+    show_bar = err.is_terminal and fmt == "table"
+    bar = Progress(TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(),
+                   TextColumn("{task.fields[files]} files · {task.fields[spans]:,} spans · {task.fields[rate]:,.0f} spans/s"),
+                   TimeElapsedColumn(), console=err, transient=True, disable=not show_bar)
+    import time
+    t0 = time.perf_counter()
+    with bar:
+        task = bar.add_task("ingest", total=None, files="0", spans=0, rate=0.0)
+
+        def on_progress(p):
+            dt = max(time.perf_counter() - t0, 1e-6)
+            bar.update(task, total=p.bytes_total or None, completed=p.bytes_done,
+                       files=f"{p.files_done}/{p.files_total}", spans=p.spans, rate=p.spans / dt)
+
+        try:
+            rep = run_ingest(paths, state.db, mapping=mapping, strict=strict, workers=workers,
+                             user_prices=user_prices, on_progress=on_progress)
+        except StrictAbort as e:
+            src, line, reason = e.example
+            fail(f"{src}:{line}: {reason} (--strict: nothing was written)")
+        except (InputError, StoreError) as e:
+            fail(str(e))
+    _ingest_summary(rep, fmt, err)
+
+
+def _ingest_summary(rep, fmt: str, err) -> None:
+    summary = {
+        "files": rep.files, "spans_read": rep.spans_read, "spans_added": rep.spans_added,
+        "duplicates": rep.duplicates, "bad_records": rep.bad_records, "log_messages_added": rep.log_messages_added,
+        "spans_given_log_content": rep.spans_given_log_content, "unpriced_calls": rep.unpriced,
+        "seconds": round(rep.elapsed_s, 3), "spans_per_s": round(rep.spans_per_s),
+        "bad_examples": [{"source": s, "line": n, "reason": r} for s, n, r in rep.bad_examples],
+        "notes": rep.notes,
+    }
+    if fmt == "json":
+        sys.stdout.write(render.to_json(summary) + "\n")
+        return
+    if fmt in ("csv", "markdown"):
+        render.emit([{k: v for k, v in summary.items() if k not in ("bad_examples", "notes")}], fmt)
+        return
+    for src, line, reason in rep.bad_examples[:5]:
+        err.print(f"[yellow]skipped[/yellow] {render.escape(src)}:{line}: {render.escape(reason)}")
+    if rep.bad_records > 5:
+        err.print(f"[yellow]… and {rep.bad_records - 5} more bad records[/yellow] (--format json lists up to 20)")
+    for note in rep.notes[:5]:
+        err.print(f"[dim]note: {render.escape(note)}[/dim]")
+    line = (f"ingested {rep.spans_added:,} new spans from {rep.files} file(s) in {rep.elapsed_s:.2f}s "
+            f"({rep.spans_per_s:,.0f} spans/s); {rep.duplicates:,} duplicates ignored, "
+            f"{rep.bad_records:,} bad records skipped")
+    if rep.log_messages_added:
+        line += f"; {rep.log_messages_added:,} log messages ({rep.spans_given_log_content:,} spans got content)"
+    if rep.unpriced:
+        line += f"; {rep.unpriced:,} LLM calls unpriced (see `llmscope stats`)"
+    render.console().print(line)
+
+
+# --------------------------------------------------------------------------- stats
+
+
+@app.command()
+def stats(fmt: FormatOpt = "table",
+          coverage_limit: Annotated[int, typer.Option(help="Rows of the unmapped-keys report.")] = 30) -> None:
+    """What is in the store: spans, traces, time range, models, dialects, unpriced calls, and the
+    mapping-coverage report (GenAI attribute keys present in the data that no column reads)."""
+    from .analyses import stats as st
+
+    check_format(fmt)
+    con = _ro()
+    tot = st.totals(con)
+    models = st.models(con)
+    dialects = st.dialect_mix(con)
+    unmapped = st.unmapped_keys(con, coverage_limit)
+    con.close()
+    if fmt == "json":
+        sys.stdout.write(render.to_json({"totals": tot, "models": models.to_pylist(), "dialects": dialects.to_pylist(),
+                                         "unmapped_keys": unmapped.to_pylist()}) + "\n")
+        return
+    if fmt in ("csv", "markdown"):
+        # one table per section, headed for markdown; csv gets the totals only plus models
+        render.emit([tot], fmt, title="Totals")
+        render.emit(models, fmt, title="Models")
+        render.emit(dialects, fmt, title="Dialects")
+        render.emit(unmapped, fmt, title="Unmapped attribute keys")
+        return
+    out = render.console()
+    out.print(render.rich_table(["metric", "value"], [{"metric": k, "value": render.fmt_value(v, k)} for k, v in tot.items()],
+                                title="Store"))
+    render.emit(models, "table", title="Models (unpriced = calls with usage but no price: add them with --prices)")
+    render.emit(dialects, "table", title="Dialects seen")
+    if unmapped.num_rows:
+        render.emit(unmapped, "table", title="Mapping coverage: GenAI keys present but mapped to no column")
+    else:
+        out.print("[green]Mapping coverage: every gen_ai.* / llm.* / openinference.* key seen is mapped.[/green]")
+
+
+# --------------------------------------------------------------------------- traces
+
+
+@trace_app.command("list")
+def trace_list(
+    since: Annotated[Optional[str], typer.Option(help="Start of window: 2d, 12h, or 2025-11-08[T09:00].")] = None,
+    until: Annotated[Optional[str], typer.Option(help="End of window (exclusive), same forms as --since.")] = None,
+    where: Annotated[Optional[str], typer.Option(help="SQL condition on span columns; a trace is listed if any span matches, e.g. \"status='error'\".")] = None,
+    limit: Annotated[int, typer.Option(help="Most recent N traces.")] = 50,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Traces, newest first: duration, spans, LLM calls, tokens, cost, status, root name."""
+    from .analyses.filters import FilterError, SpanFilter
+    from .analyses.traces import list_traces
+
+    check_format(fmt)
+    con = _ro()
+    try:
+        tbl = list_traces(con, SpanFilter.from_options(since, until, where), limit)
+    except FilterError as e:
+        fail(str(e))
+    except duckdb.Error as e:
+        fail(f"--where: {str(e).splitlines()[0]}")
+    finally:
+        con.close()
+    render.emit(tbl, fmt, title=f"{tbl.num_rows} traces" if fmt == "table" else None)
+
+
+@trace_app.command("show")
+def trace_show(
+    trace_id: Annotated[str, typer.Argument(help="Trace id (a unique prefix is enough).")],
+    content: Annotated[bool, typer.Option("--content", help="Show prompts and responses under each span.")] = False,
+    fmt: FormatOpt = "table",
+    width: Annotated[int, typer.Option(help="Waterfall width in characters.")] = 40,
+) -> None:
+    """One trace as a tree in time order, with a waterfall bar per span: type, model, tokens,
+    cost, status and error. `--content` adds the prompts and responses."""
+    from .analyses.traces import find_trace_id, trace_tree
+    from .views import trace_waterfall
+
+    check_format(fmt)
+    con = _ro()
+    try:
+        ids = find_trace_id(con, trace_id)
+        if not ids:
+            fail(f"no trace {trace_id!r} in {state.db or os.environ.get('LLMSCOPE_DB') or 'llmscope.duckdb'}")
+        if len(ids) > 1:
+            fail(f"{trace_id!r} matches several traces: {', '.join(ids)}")
+        rows = trace_tree(con, ids[0])
+    finally:
+        con.close()
+    if fmt == "table":
+        out = render.console()
+        out.print(trace_waterfall(rows, width=width, content=content, console_width=out.width))
+        return
+    keep = ["depth", "span_id", "parent_span_id", "name", "span_type", "start_time", "offset_ms", "duration_ms",
+            "status", "error_type", "error_message", "provider", "request_model", "response_model", "input_tokens",
+            "output_tokens", "cost_usd", "ttft_ms", "finish_reason", "agent_name", "tool_name"]
+    if content:
+        keep += ["input_text", "output_text", "input_messages", "output_messages"]
+    render.emit([{k: r.get(k) for k in keep} for r in rows], fmt)
+
+
+# --------------------------------------------------------------------------- sql, export, reprice
+
+
+@app.command()
+def sql(query: Annotated[str, typer.Argument(help="A read-only SQL query over spans, evals, logs.")],
+        fmt: FormatOpt = "table") -> None:
+    """Run a read-only SQL query on the store.
+
+        llmscope sql "select request_model, sum(cost_usd) from spans group by 1" --format json
+    """
+    check_format(fmt)
+    con = _ro()
+    try:
+        tbl = query_arrow(con, query)
+    except duckdb.Error as e:
+        fail(str(e).splitlines()[0])
+    finally:
+        con.close()
+    render.emit(tbl, fmt)
+
+
+@export_app.command("parquet")
+def export_parquet(out_dir: Annotated[Path, typer.Argument(help="Directory to write spans/ and evals/ under.")]) -> None:
+    """Write `spans` and `evals` as Parquet, Hive-partitioned by day (`spans/date=2025-11-01/…`),
+    readable by DuckDB, polars, Spark, ClickHouse, pandas:
+
+        duckdb -c "select count(*) from read_parquet('lake/spans/*/*.parquet', hive_partitioning=true)"
+    """
+    from .store import export_parquet as run_export
+
+    con = _ro()
+    try:
+        counts = run_export(con, out_dir)
+    except (duckdb.Error, OSError) as e:
+        fail(str(e).splitlines()[0])
+    finally:
+        con.close()
+    render.console().print(f"wrote {counts['spans']:,} spans and {counts['evals']:,} evals under {out_dir}/")
+
+
+@app.command()
+def reprice(prices: Annotated[Optional[Path], typer.Option(help="User price file (TOML) to add or override models.")] = None,
+            fmt: FormatOpt = "table") -> None:
+    """Recompute every span's cost from the current price table (and your price file), without
+    re-ingesting. Records which price table priced each span in `price_version`."""
+    from .pricing import PriceFileError, load_price_file
+    from .store import StoreError, connect, reprice as run_reprice
+
+    check_format(fmt)
+    try:
+        up = load_price_file(prices) if prices else None
+        con = connect(state.db)
+    except (PriceFileError, StoreError) as e:
+        fail(str(e))
+    try:
+        res = run_reprice(con, up)
+    finally:
+        con.close()
+    render.emit([res], fmt, title="Repriced")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        render.console(stderr=True).print("interrupted: nothing of the current command was written")
+        sys.exit(130)

@@ -1,0 +1,163 @@
+"""Render tables for people (rich) and for machines (JSON, CSV, Markdown).
+
+Every report goes through :func:`emit`: ``--format json`` prints an array of row objects whose
+keys are the column names shown in the table, numbers as numbers, times as ISO-8601.
+Colour follows rich, which honours ``NO_COLOR`` and plain pipes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+import orjson
+import pyarrow as pa
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def rows_of(data: pa.Table | Sequence[dict]) -> tuple[list[str], list[dict]]:
+    if isinstance(data, pa.Table):
+        return data.column_names, [{k: _py(v) for k, v in r.items()} for r in data.to_pylist()]
+    rows = [{k: _py(v) for k, v in r.items()} for r in data]
+    cols: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    return cols, rows
+
+
+def _py(v: Any) -> Any:
+    """SQL sums arrive as Decimal (HUGEINT); show them as the ints or floats they are."""
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, (set, tuple)):
+        return list(v)
+    return str(v)
+
+
+def to_json(data: Any) -> str:
+    def clean(v):
+        if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return v
+    return orjson.dumps(clean(data), default=_json_default,
+                        option=orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z).decode()
+
+
+def fmt_value(v: Any, col: str = "") -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "—"
+        if "cost" in col or col.endswith("_usd") or col.startswith("usd"):
+            return f"${v:,.4f}" if abs(v) < 100 else f"${v:,.2f}"
+        if col.endswith("_ms"):
+            return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}"
+        if "rate" in col or "share" in col or col.endswith("_pct"):
+            return f"{v:.1%}" if not col.endswith("_pct") else f"{v:.1f}%"
+        return f"{v:,.3f}" if abs(v) < 1000 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, (list, dict)):
+        return orjson.dumps(v).decode()
+    return str(v)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, (list, dict)):
+        return orjson.dumps(v, default=_json_default).decode()
+    return v
+
+
+def emit(data: pa.Table | Sequence[dict], fmt: str = "table", title: str | None = None,
+         out: Console | None = None, caption: str | None = None) -> None:
+    """Print a table in the chosen format to stdout."""
+    cols, rows = rows_of(data)
+    if fmt == "json":
+        sys.stdout.write(to_json([{c: r.get(c) for c in cols} for r in rows]) + "\n")
+    elif fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(cols)
+        for r in rows:
+            w.writerow(["" if r.get(c) is None else _plain(r.get(c)) for c in cols])
+        sys.stdout.write(buf.getvalue())
+    elif fmt == "markdown":
+        sys.stdout.write(markdown(cols, rows, title) + "\n")
+    else:
+        (out or console()).print(rich_table(cols, rows, title, caption))
+
+
+def markdown(cols: list[str], rows: Iterable[dict], title: str | None = None) -> str:
+    def cell(v, c):
+        return fmt_value(v, c).replace("|", "\\|").replace("\n", " ")
+    lines = [f"### {title}", ""] if title else []
+    lines.append("| " + " | ".join(cols) + " |")
+    lines.append("|" + "|".join("---:" if _numeric_col(rows, c) else "---" for c in cols) + "|")
+    for r in rows:
+        lines.append("| " + " | ".join(cell(r.get(c), c) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def _numeric_col(rows: Iterable[dict], c: str) -> bool:
+    for r in rows:
+        v = r.get(c)
+        if v is not None:
+            return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return False
+
+
+def rich_table(cols: list[str], rows: list[dict], title: str | None = None, caption: str | None = None) -> Table:
+    t = Table(title=title, caption=caption, header_style="bold", title_justify="left", caption_justify="left")
+    for c in cols:
+        if _numeric_col(rows, c):
+            t.add_column(c, justify="right", overflow="fold")
+        elif c.endswith("_id"):
+            t.add_column(c, overflow="fold")
+        else:
+            t.add_column(c, overflow="fold")
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            s = escape(fmt_value(v, c))
+            if c == "status" and v == "error":
+                s = f"[red]{s}[/red]"
+            cells.append(s)
+        t.add_row(*cells)
+    return t

@@ -1,0 +1,77 @@
+"""Terminal views that are more than a table: the trace waterfall."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .render import fmt_value
+
+TYPE_STYLE = {"llm": "magenta", "embedding": "blue", "retriever": "cyan", "tool": "yellow", "agent": "green",
+              "workflow": "bright_white", "other": "dim"}
+
+
+def _bar(offset: float, dur: float, total: float, width: int, style: str) -> Text:
+    if total <= 0:
+        return Text("█" * width, style=style)
+    start = int(round(offset / total * width))
+    length = max(1, int(round(dur / total * width)))
+    start = min(start, width - 1)
+    length = min(length, width - start)
+    t = Text(" " * start)
+    t.append("█" * length, style=style)
+    t.append(" " * (width - start - length))
+    return t
+
+
+def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, console_width: int = 160) -> Group:
+    """A tree of spans in time order with one waterfall bar each; the bar shrinks on narrow terminals."""
+    width = max(8, min(width, console_width - 90))
+    if not rows:
+        return Group(Text("no spans"))
+    t0_total = max((r["offset_ms"] + (r["duration_ms"] or 0)) for r in rows)
+    trace_id = rows[0]["trace_id"]
+    errors = sum(1 for r in rows if r["status"] == "error")
+    cost = sum(r["cost_usd"] or 0 for r in rows)
+    tokens = sum((r["input_tokens"] or 0) + (r["output_tokens"] or 0) for r in rows if r["span_type"] in ("llm", "embedding"))
+    head = Text.assemble(("trace ", "bold"), (trace_id, "bold cyan"),
+                         f"  {len(rows)} spans · {fmt_value(t0_total, 'duration_ms')} ms · {tokens:,} tokens · "
+                         f"{fmt_value(cost, 'cost_usd')}" + (f" · {errors} error(s)" if errors else ""))
+    t = Table(show_edge=False, box=None, header_style="bold", pad_edge=False)
+    t.add_column("span", min_width=24, overflow="fold")
+    t.add_column("type", no_wrap=True)
+    t.add_column("model", no_wrap=True, max_width=26, overflow="ellipsis")
+    for col in ("tokens", "cost", "ms"):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("status", no_wrap=True)
+    t.add_column("waterfall", no_wrap=True, min_width=width)
+    for r in rows:
+        style = TYPE_STYLE.get(r["span_type"], "dim")
+        name = Text("  " * r["depth"] + ("└ " if r["depth"] else ""), style="dim")
+        name.append(r["name"] or "?", style="bold" if r["depth"] == 0 else "")
+        if r.get("tool_name") and r["span_type"] == "tool" and r["tool_name"] not in (r["name"] or ""):
+            name.append(f" [{r['tool_name']}]", style="yellow")
+        model = r["response_model"] or r["request_model"] or ""
+        tok = ""
+        if r["input_tokens"] is not None or r["output_tokens"] is not None:
+            tok = f"{r['input_tokens'] or 0:,}→{r['output_tokens'] or 0:,}"
+        status = Text(r["status"], style="bold red" if r["status"] == "error" else "green" if r["status"] == "ok" else "dim")
+        t.add_row(name, Text(r["span_type"], style=style), escape(model), tok,
+                  fmt_value(r["cost_usd"], "cost_usd") if r["cost_usd"] is not None else "",
+                  fmt_value(r["duration_ms"], "duration_ms"), status,
+                  _bar(r["offset_ms"], r["duration_ms"] or 0, t0_total, width, "red" if r["status"] == "error" else style))
+        if content:
+            for label, key in (("in ", "input_text"), ("out", "output_text")):
+                if r.get(key):
+                    text = r[key]
+                    if len(text) > 2000:
+                        text = text[:2000] + f"… ({len(r[key]):,} chars)"
+                    line = Text("  " * (r["depth"] + 1) + f"{label}: ", style="dim")
+                    line.append(text)
+                    t.add_row(line, "", "", "", "", "", "", "")
+        if r["status"] == "error" or r["error_type"]:
+            detail = ": ".join(x for x in (r["error_type"], (r.get("error_message") or "")[:300]) if x)
+            t.add_row(Text("  " * (r["depth"] + 1) + "error " + detail, style="red"), "", "", "", "", "", "", "")
+    return Group(head, t)

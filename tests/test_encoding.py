@@ -1,0 +1,156 @@
+"""OTLP encoding traps: ids, int64 strings, every AnyValue kind, times, enums, protobuf, gzip, stdin."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import struct
+import subprocess
+import sys
+
+import pytest
+from conftest import export_line, kv, otlp_span, query, s, write_lines
+
+from llmscope.ingest import ingest
+from llmscope.otlp import BadRecord, norm_id, to_ns
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+SPAN = "00f067aa0ba902b7"
+
+
+def test_ids_hex_any_case_base64_and_0x():
+    assert norm_id(TRACE.upper(), 16) == TRACE
+    assert norm_id("0x" + SPAN, 8) == SPAN
+    assert norm_id(base64.b64encode(bytes.fromhex(TRACE)).decode(), 16) == TRACE
+    assert norm_id(base64.b64encode(bytes.fromhex(SPAN)).decode(), 8) == SPAN
+    assert norm_id("0" * 32, 16) is None
+    assert norm_id("", 8) is None
+    with pytest.raises(BadRecord):
+        norm_id("not-an-id", 8)
+
+
+def test_times_as_strings_numbers_and_iso_keep_nanoseconds():
+    assert to_ns("1762000000123456789") == 1762000000123456789
+    assert to_ns(1762000000123456789) == 1762000000123456789
+    assert to_ns("2025-11-01T12:26:40.123456789Z") == 1762000000123456789
+    assert to_ns("2025-11-01T12:26:40Z") == 1762000000000000000
+
+
+def test_every_anyvalue_kind_lands_in_attributes(tmp_path, db):
+    attrs = [
+        kv("a.string", s("x")), kv("a.int", {"intValue": "9007199254740993"}), kv("a.int_number", {"intValue": 7}),
+        kv("a.double", {"doubleValue": 0.25}), kv("a.bool", {"boolValue": True}),
+        kv("a.array", {"arrayValue": {"values": [s("p"), {"intValue": "2"}]}}),
+        kv("a.kvlist", {"kvlistValue": {"values": [kv("inner", {"boolValue": False})]}}),
+        kv("a.bytes", {"bytesValue": base64.b64encode(b"\x00\x01").decode()}),
+        kv("a.empty", {}),
+    ]
+    f = write_lines(tmp_path / "t.jsonl", [export_line([otlp_span(TRACE, SPAN, attrs=attrs)])])
+    rep = ingest([str(f)], db)
+    assert rep.spans_added == 1 and rep.bad_records == 0
+    (raw,) = query(db, "SELECT attributes FROM spans")[0]
+    a = json.loads(raw)
+    assert a["a.string"] == "x"
+    assert a["a.int"] == 9007199254740993  # beyond float precision: must stay exact
+    assert a["a.int_number"] == 7
+    assert a["a.double"] == 0.25
+    assert a["a.bool"] is True
+    assert a["a.array"] == ["p", 2]
+    assert a["a.kvlist"] == {"inner": False}
+    assert a["a.bytes"] == "AAE="
+    assert a["a.empty"] is None
+
+
+def test_enums_times_duration_and_missing_defaults(tmp_path, db):
+    child = otlp_span(TRACE, "1111111111111111", parent=SPAN, start_ns=1_762_000_000_250_000_000, dur_ns=1_500_000,
+                      status={"code": 2, "message": "boom"}, kind=3)
+    root = otlp_span(TRACE, SPAN)
+    del root["kind"]  # proto3 JSON leaves defaults out
+    f = write_lines(tmp_path / "t.jsonl", [export_line([child]), export_line([root])])  # child before parent
+    ingest([str(f)], db)
+    rows = dict((r[0], r[1:]) for r in query(db, "SELECT span_id, kind, status, status_message, duration_ms, parent_span_id, epoch_ns(start_time) FROM spans"))
+    assert rows["1111111111111111"][:5] == ("client", "error", "boom", 1.5, SPAN)
+    assert rows[SPAN][:2] == ("unspecified", "unset")
+    assert rows[SPAN][4] is None
+    assert rows["1111111111111111"][5] == 1_762_000_000_250_000_000
+
+
+def test_generic_protobuf_json_mapping_with_base64_ids(tmp_path, db):
+    sp = otlp_span(base64.b64encode(bytes.fromhex(TRACE)).decode(), base64.b64encode(bytes.fromhex(SPAN)).decode())
+    sp["kind"] = "SPAN_KIND_CLIENT"  # generic mapping writes enum names
+    sp["status"] = {"code": "STATUS_CODE_ERROR"}
+    f = write_lines(tmp_path / "t.json", [export_line([sp])])
+    rep = ingest([str(f)], db)
+    assert rep.bad_records == 0
+    assert query(db, "SELECT trace_id, span_id, kind, status FROM spans") == [(TRACE, SPAN, "client", "error")]
+
+
+def _proto_request(n_spans: int = 2):
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    req = ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    rs.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(string_value="pb-svc")))
+    ss = rs.scope_spans.add()
+    ss.scope.name = "pb-scope"
+    for i in range(n_spans):
+        sp = ss.spans.add()
+        sp.trace_id = bytes.fromhex(TRACE)
+        sp.span_id = (i + 1).to_bytes(8, "big")
+        sp.name = "chat gpt-4o-mini"
+        sp.kind = 3
+        sp.start_time_unix_nano = 1_762_000_000_000_000_000 + i
+        sp.end_time_unix_nano = 1_762_000_001_000_000_000
+        sp.attributes.append(KeyValue(key="gen_ai.operation.name", value=AnyValue(string_value="chat")))
+        sp.attributes.append(KeyValue(key="gen_ai.request.model", value=AnyValue(string_value="gpt-4o-mini")))
+        sp.attributes.append(KeyValue(key="gen_ai.usage.input_tokens", value=AnyValue(int_value=100)))
+        sp.attributes.append(KeyValue(key="gen_ai.request.temperature", value=AnyValue(double_value=0.5)))
+    return req
+
+
+def test_protobuf_single_message_and_length_prefixed_stream(tmp_path, db):
+    one = tmp_path / "one.pb"
+    one.write_bytes(_proto_request(2).SerializeToString())
+    rep = ingest([str(one)], db)
+    assert rep.spans_added == 2 and rep.bad_records == 0
+    msgs = [_proto_request(3).SerializeToString(), _proto_request(1).SerializeToString()]
+    stream = tmp_path / "stream.binpb"  # Collector file exporter, format: proto
+    stream.write_bytes(b"".join(struct.pack(">I", len(m)) + m for m in msgs))
+    rep = ingest([str(stream)], db)
+    assert rep.spans_read == 4 and rep.spans_added == 1  # spans 1-2 were already there; span 3 is new
+    rows = query(db, "SELECT service_name, span_type, request_model, input_tokens, temperature FROM spans WHERE span_id = '0000000000000003'")
+    assert rows == [("pb-svc", "llm", "gpt-4o-mini", 100, 0.5)]
+
+
+def test_gzip_directory_and_stdin(tmp_path, db):
+    d = tmp_path / "in" / "nested"
+    d.mkdir(parents=True)
+    with gzip.open(d / "a.jsonl.gz", "wt") as f:
+        f.write(export_line([otlp_span(TRACE, SPAN)]) + "\n")
+    (tmp_path / "in" / "notes.txt").write_text("not a trace file")  # ignored: not a trace suffix
+    rep = ingest([str(tmp_path / "in")], db)
+    assert rep.spans_added == 1 and rep.files == 1
+    line = export_line([otlp_span(TRACE, "2222222222222222")])
+    proc = subprocess.run([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", "-"], input=line.encode(),
+                          capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert query(db, "SELECT count(*) FROM spans") == [(2,)]
+
+
+def test_single_pretty_document_and_flat_span_lines(tmp_path, db):
+    doc = tmp_path / "doc.json"
+    doc.write_text(json.dumps(json.loads(export_line([otlp_span(TRACE, SPAN)])), indent=2))
+    flat = tmp_path / "flat.jsonl"
+    flat.write_text(json.dumps({  # the OTel SDK's span.to_json() shape, one per line
+        "name": "ChatCompletion", "context": {"trace_id": "0x" + TRACE, "span_id": "0x3333333333333333"},
+        "kind": "SpanKind.INTERNAL", "parent_id": "0x" + SPAN, "start_time": "2025-11-01T12:26:40.000000Z",
+        "end_time": "2025-11-01T12:26:41.250000Z", "status": {"status_code": "OK"},
+        "attributes": {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini", "llm.token_count.prompt": 12},
+        "events": [], "resource": {"attributes": {"service.name": "flat-svc"}, "schema_url": ""},
+    }) + "\n")
+    rep = ingest([str(doc), str(flat)], db)
+    assert rep.spans_added == 2 and rep.bad_records == 0
+    assert query(db, "SELECT status, duration_ms, span_type, dialect, service_name, input_tokens FROM spans WHERE span_id='3333333333333333'") == [
+        ("ok", 1250.0, "llm", "openinference", "flat-svc", 12)]
