@@ -163,6 +163,9 @@ DIALECT_RULES: list[tuple[str, str, str, str]] = [
     ("traceloop", "attr", "traceloop.workflow.name", ""),
     ("traceloop", "attr", "llm.request.type", ""),
     ("traceloop", "attr", "llm.usage.total_tokens", ""),
+    ("traceloop", "attr", "gen_ai.is_streaming", ""),  # OpenLLMetry 0.5x+: on every LLM span
+    ("traceloop", "attr", "llm.is_streaming", ""),
+    ("traceloop", "scope", "traceloop", ""),
     ("otel_genai", "attr", "gen_ai.operation.name", ""),
     ("otel_genai", "attr", "gen_ai.provider.name", ""),
     ("otel_genai", "attr", "gen_ai.system", ""),
@@ -180,6 +183,7 @@ DEFAULT_DIALECT = "otel"
 INPUT_SOURCES: list[tuple[str, str]] = [
     ("gen_ai.input.messages", "semconv_messages"),
     ("llm.input_messages", "indexed"),
+    ("embedding.embeddings", "indexed"),  # OpenInference: embedding.embeddings.N.embedding.text
     ("gen_ai.prompt", "indexed"),
     ("gen_ai.prompt", "text"),  # deprecated full-prompt string
     ("gen_ai.tool.call.arguments", "text"),
@@ -202,6 +206,9 @@ OUTPUT_SOURCES: list[tuple[str, str]] = [
     ("gen_ai.content.completion", "text"),
 ]
 SYSTEM_SOURCES: list[str] = ["gen_ai.system_instructions"]
+
+# Span types whose output is not text (an embedding's output is a vector).
+NO_OUTPUT_TEXT = {"embedding"}
 
 # Span events (and log records) that carry messages, in the older OTel GenAI event conventions.
 # event name -> (direction, role); role None means take it from the body.

@@ -54,6 +54,7 @@ class IngestReport:
     notes: list[str] = field(default_factory=list)
     log_messages_added: int = 0
     spans_given_log_content: int = 0
+    unattached_logs: int = 0  # message log records without a trace/span id (nothing to attach them to)
     unpriced: int = 0
     elapsed_s: float = 0.0
     run_id: str = ""
@@ -88,7 +89,7 @@ def _work(unit: Unit, mapping: Mapping):
     finally:
         if gc_was_enabled:
             gc.enable()
-    return spans, logs, b.errors[:MAX_EXAMPLES], b.n_bad, b.line_count, b.skipped_note
+    return spans, logs, b.errors[:MAX_EXAMPLES], b.n_bad, b.line_count, b.skipped_note, b.unattached_logs
 
 
 def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping: Mapping | None = None,
@@ -117,7 +118,8 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
             line_offset: dict[str, int] = {}
 
             def absorb(unit: Unit, result) -> None:
-                spans, logs, errors, n_bad, line_count, note = result
+                spans, logs, errors, n_bad, line_count, note, unattached = result
+                report.unattached_logs += unattached
                 offset = line_offset.get(unit.source, 0)
                 line_offset[unit.source] = offset + line_count
                 if note:
@@ -176,6 +178,8 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                 u, f = inflight.popleft()
                 absorb(u, f.result())
             loader.bad_records = report.bad_records
+            if report.unattached_logs:
+                report.notes.append(f"{report.unattached_logs} log record(s) carry no trace/span id and were not attached to any span")
         r = loader.result
         report.spans_read = r.spans_read
         report.spans_added = r.spans_added

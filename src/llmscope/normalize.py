@@ -277,10 +277,14 @@ def _indexed_messages(attrs: dict, prefix: str) -> list[dict] | None:
         if not idx_s.isdigit():
             continue
         m = msgs.setdefault(int(idx_s), {})
-        if rest.startswith("message."):
-            rest = rest[8:]
+        for wrapper in ("message.", "embedding.", "document."):
+            if rest.startswith(wrapper):
+                rest = rest[len(wrapper):]
+                break
         if rest in ("role", "content", "finish_reason", "tool_call_id", "name"):
             m[rest] = v
+        elif rest == "text":  # OpenInference embedding.embeddings.N.embedding.text
+            m["content"] = v
         elif rest.startswith("contents."):  # OpenInference multi-part content
             if rest.endswith("message_content.text"):
                 m.setdefault("_parts", []).append((k, v))
@@ -433,6 +437,8 @@ class Batch:
         self.errors: list[tuple[int, str]] = []  # (line, reason); the first few only are shipped back
         self.n_bad = 0
         self.line_count = 0
+        self.unattached_logs = 0
+        self._log_seq = 0
         self.skipped_note: str | None = None
 
     def __len__(self) -> int:
@@ -466,7 +472,7 @@ class Batch:
 
         # content from attributes, then from span events
         in_text, in_msgs = _extract(attrs, D.INPUT_SOURCES)
-        out_text, out_msgs = _extract(attrs, D.OUTPUT_SOURCES)
+        out_text, out_msgs = (None, None) if span_type in D.NO_OUTPUT_TEXT else _extract(attrs, D.OUTPUT_SOURCES)
         sys_msgs: list[dict] = []
         for key in D.SYSTEM_SOURCES:
             if attrs.get(key):
@@ -546,9 +552,12 @@ class Batch:
         if event_name not in D.MESSAGE_EVENTS and event_name != D.DETAILS_EVENT:
             return  # only message-bearing log events are attached to spans
         if trace_id is None or span_id is None:
-            self.bad(f"log event {event_name!r} has no trace id or span id to attach to")
+            # seen in real exports (openlit's streaming calls): not malformed, just unattachable
+            self.unattached_logs += 1
             return
-        for seq, (direction, msg) in enumerate(event_message(event_name, body, attrs)):
+        for direction, msg in event_message(event_name, body, attrs):
+            seq = self._log_seq  # order of messages in the input, for records without times
+            self._log_seq += 1
             lg = self.logs
             lg["trace_id"].append(trace_id)
             lg["span_id"].append(span_id)

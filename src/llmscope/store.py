@@ -163,9 +163,10 @@ class Loader:
         # Log-borne messages: add the new ones, then give their spans (old or new) the content.
         r.log_messages_added = con.execute("""
         INSERT INTO logs
-        SELECT DISTINCT ON (trace_id, span_id, time_ns, event_name, seq) l.*, now()::TIMESTAMP FROM _stage_logs l
+        SELECT DISTINCT ON (trace_id, span_id, time_ns, event_name, message) l.*, now()::TIMESTAMP FROM _stage_logs l
         WHERE NOT EXISTS (SELECT 1 FROM logs o WHERE o.trace_id = l.trace_id AND o.span_id = l.span_id
-                          AND o.time_ns IS NOT DISTINCT FROM l.time_ns AND o.event_name = l.event_name AND o.seq = l.seq)
+                          AND o.time_ns IS NOT DISTINCT FROM l.time_ns AND o.event_name = l.event_name
+                          AND o.message = l.message)
         """).fetchall()[0][0]
         r.spans_given_log_content = attach_log_content(con, since=self._started)
         r.unpriced = con.execute("""
@@ -296,16 +297,19 @@ def attach_log_content(con: duckdb.DuckDBPyConnection, since) -> int:
         SELECT DISTINCT l.trace_id, l.span_id FROM logs l JOIN spans s USING (trace_id, span_id) WHERE s.ingested_at >= $since
     )
     SELECT l.trace_id, l.span_id,
-        string_agg(content, chr(10) ORDER BY time_ns, seq) FILTER (WHERE direction = 'input') AS input_text,
-        string_agg(content, chr(10) ORDER BY time_ns, seq) FILTER (WHERE direction = 'output') AS output_text,
-        CAST(to_json(list(message ORDER BY time_ns, seq) FILTER (WHERE direction = 'input')) AS VARCHAR) AS input_messages,
-        CAST(to_json(list(message ORDER BY time_ns, seq) FILTER (WHERE direction = 'output')) AS VARCHAR) AS output_messages
+        string_agg(content, chr(10) ORDER BY time_ns, source_line, seq) FILTER (WHERE direction = 'input') AS input_text,
+        string_agg(content, chr(10) ORDER BY time_ns, source_line, seq) FILTER (WHERE direction = 'output') AS output_text,
+        CAST(to_json(list(message ORDER BY time_ns, source_line, seq) FILTER (WHERE direction = 'input')) AS VARCHAR) AS input_messages,
+        CAST(to_json(list(message ORDER BY time_ns, source_line, seq) FILTER (WHERE direction = 'output')) AS VARCHAR) AS output_messages,
+        first(json_extract_string(message, '$.finish_reason') ORDER BY time_ns, source_line, seq)
+            FILTER (WHERE direction = 'output' AND json_extract_string(message, '$.finish_reason') IS NOT NULL) AS finish_reason
     FROM logs l JOIN keys USING (trace_id, span_id)
     GROUP BY l.trace_id, l.span_id
     """, {"since": since})
     n = con.execute("""
         SELECT count(*) FROM spans s JOIN _log_content c USING (trace_id, span_id)
         WHERE (s.input_text IS NULL AND c.input_text IS NOT NULL) OR (s.output_text IS NULL AND c.output_text IS NOT NULL)
+           OR (s.finish_reason IS NULL AND c.finish_reason IS NOT NULL)
     """).fetchall()[0][0]
     if n:
         con.execute("""
@@ -313,10 +317,12 @@ def attach_log_content(con: duckdb.DuckDBPyConnection, since) -> int:
             input_text = coalesce(spans.input_text, c.input_text),
             output_text = coalesce(spans.output_text, c.output_text),
             input_messages = CASE WHEN spans.input_text IS NULL AND c.input_text IS NOT NULL THEN c.input_messages ELSE spans.input_messages END,
-            output_messages = CASE WHEN spans.output_text IS NULL AND c.output_text IS NOT NULL THEN c.output_messages ELSE spans.output_messages END
+            output_messages = CASE WHEN spans.output_text IS NULL AND c.output_text IS NOT NULL THEN c.output_messages ELSE spans.output_messages END,
+            finish_reason = coalesce(spans.finish_reason, c.finish_reason)
         FROM _log_content c
         WHERE spans.trace_id = c.trace_id AND spans.span_id = c.span_id
-          AND ((spans.input_text IS NULL AND c.input_text IS NOT NULL) OR (spans.output_text IS NULL AND c.output_text IS NOT NULL))
+          AND ((spans.input_text IS NULL AND c.input_text IS NOT NULL) OR (spans.output_text IS NULL AND c.output_text IS NOT NULL)
+               OR (spans.finish_reason IS NULL AND c.finish_reason IS NOT NULL))
         """)
     con.execute("DROP TABLE _log_content")
     return n
