@@ -64,3 +64,17 @@ def export_line(spans: list[dict], service: str = "svc", scope: str = "test") ->
 def write_lines(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _load_benchmark_module():
+    """benchmarks/ingest.py writes realistic OTLP files; tests reuse its generator."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("benchmarks_ingest", REPO / "benchmarks" / "ingest.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["benchmarks_ingest"] = mod
+    spec.loader.exec_module(mod)
+
+
+_load_benchmark_module()

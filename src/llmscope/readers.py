@@ -11,7 +11,6 @@ Line numbers in a unit are local; the ingest driver adds each unit's offset.
 
 from __future__ import annotations
 
-import gzip
 import os
 import struct
 import sys
@@ -106,7 +105,10 @@ def _is_length_prefixed(data: bytes) -> bool:
 def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Unit | Skipped]:
     """Work units for one input."""
     if path == "-":
-        yield from _plan_stream("<stdin>", sys.stdin.buffer, chunk_bytes)
+        stdin = sys.stdin.buffer
+        head = stdin.peek(2)[:2] if hasattr(stdin, "peek") else b""
+        pieces = _gunzip(_read_pieces(stdin)) if head == b"\x1f\x8b" else _read_pieces(stdin)
+        yield from _plan_stream("<stdin>", pieces, chunk_bytes)
         return
     lower = path.lower()
     size = os.path.getsize(path)
@@ -118,11 +120,13 @@ def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES) -> Ite
     with open(path, "rb") as f:
         head = f.read(2)
     if lower.endswith(".gz") or head == b"\x1f\x8b":
-        with gzip.open(path, "rb") as f:
-            yield from _plan_stream(path, f, chunk_bytes, from_directory)
+        with open(path, "rb") as f:
+            yield from _plan_stream(path, _gunzip(_read_pieces(f)), chunk_bytes, from_directory)
         return
     with open(path, "rb") as f:
         head = f.read(1 << 20)
+    if not head.strip() and size <= len(head):
+        return  # only blank lines
     if _looks_binary(head):
         yield Unit(path, "pb", path=path, nbytes=size, from_directory=from_directory)
         return
@@ -142,57 +146,78 @@ def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES) -> Ite
             start = end
 
 
-def _plan_stream(source: str, stream, chunk_bytes: int, from_directory: bool = False) -> Iterator[Unit | Skipped]:
+class StreamBroken(Exception):
+    """The byte stream ended badly (truncated or corrupt gzip); what came before it is good."""
+
+
+def _read_pieces(f, size: int = 1 << 20) -> Iterator[bytes]:
+    while piece := f.read(size):
+        yield piece
+
+
+def _gunzip(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """Decompress gzip (several members too) and keep every byte before a truncation or corruption."""
+    d = zlib.decompressobj(wbits=31)
+    started = False
+    for piece in pieces:
+        while piece:
+            started = True
+            try:
+                out = d.decompress(piece)
+            except zlib.error as e:
+                raise StreamBroken(f"corrupt gzip data ({e})") from None
+            if out:
+                yield out
+            if d.eof:
+                piece = d.unused_data
+                d = zlib.decompressobj(wbits=31)
+                started = False
+            else:
+                piece = b""
+    tail = d.flush()
+    if tail:
+        yield tail
+    if started and not d.eof:
+        raise StreamBroken("truncated gzip (file ends before the end-of-stream marker)")
+
+
+def _plan_stream(source: str, pieces: Iterator[bytes], chunk_bytes: int, from_directory: bool = False) -> Iterator[Unit | Skipped]:
     """Decompressed or piped input: hand out byte chunks that end at a newline."""
+    buf = bytearray()
+    broken = None
+    mode = None  # decided on the first bytes: "lines", or "whole" for protobuf / one JSON document
     try:
-        first = stream.read(chunk_bytes)
-    except (OSError, EOFError, zlib.error) as e:
-        yield Skipped(source, f"cannot read: {_gzip_reason(e)}", bad=True)
-        return
-    if not first:
-        return
-    if _looks_binary(first) or not (first.lstrip()[:1] == b"{" and _first_line_is_json(first)):
-        # protobuf or a single document: needs the whole stream
-        parts = [first]
-        truncated = None
-        try:
-            while chunk := stream.read(chunk_bytes):
-                parts.append(chunk)
-        except (OSError, EOFError, zlib.error) as e:
-            truncated = _gzip_reason(e)
-        data = b"".join(parts)
-        mode = "pb" if _looks_binary(data[:64]) else "doc"
-        yield Unit(source, mode, data=data, nbytes=len(data), from_directory=from_directory)
-        if truncated:
-            yield Skipped(source, f"{truncated}; decoded what came before it", bad=True)
-        return
-    carry = first
-    while True:
-        try:
-            more = stream.read(chunk_bytes)
-        except (OSError, EOFError, zlib.error) as e:
-            # keep every whole line before the break; the partial last line is reported by the decoder
-            if carry:
-                yield Unit(source, "lines", data=carry, nbytes=len(carry), from_directory=from_directory)
-            yield Skipped(source, f"{_gzip_reason(e)}; kept the lines before it", bad=True)
-            return
-        if not more:
-            if carry:
-                yield Unit(source, "lines", data=carry, nbytes=len(carry), from_directory=from_directory)
-            return
-        buf = carry + more
-        cut = buf.rfind(b"\n") + 1
-        if cut == 0:
-            carry = buf
-            continue
-        yield Unit(source, "lines", data=buf[:cut], nbytes=cut, from_directory=from_directory)
-        carry = buf[cut:]
+        for piece in pieces:
+            buf += piece
+            if mode is None and len(buf) >= min(chunk_bytes, 1 << 16):
+                mode = _stream_mode(bytes(buf))
+            if mode == "lines" and len(buf) >= chunk_bytes:
+                cut = buf.rfind(b"\n") + 1
+                if cut:
+                    yield Unit(source, "lines", data=bytes(buf[:cut]), nbytes=cut, from_directory=from_directory)
+                    del buf[:cut]
+    except StreamBroken as e:
+        broken = str(e)
+    except OSError as e:
+        broken = f"read error ({e})"
+    if buf.strip():
+        data = bytes(buf)
+        mode = mode or _stream_mode(data)
+        if mode == "lines":
+            if broken:  # the last line was cut in the middle: it is not a record
+                cut = data.rfind(b"\n") + 1
+                data = data[:cut]
+            if data:
+                yield Unit(source, "lines", data=data, nbytes=len(data), from_directory=from_directory)
+        else:
+            kind = "pb" if _looks_binary(data[:64]) else "doc"
+            yield Unit(source, kind, data=data, nbytes=len(data), from_directory=from_directory)
+    if broken:
+        yield Skipped(source, f"{broken}; kept the complete records before it", bad=True)
 
 
-def _gzip_reason(e: BaseException) -> str:
-    if isinstance(e, EOFError):
-        return "truncated gzip (file ends before the end-of-stream marker)"
-    return f"corrupt compressed data ({e})"
+def _stream_mode(head: bytes) -> str:
+    return "lines" if head.lstrip()[:1] == b"{" and _first_line_is_json(head) else "whole"
 
 
 # --------------------------------------------------------------------------- decoding (in workers)

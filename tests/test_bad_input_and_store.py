@@ -1,0 +1,187 @@
+"""Bad input keeps the good rows and names file and line; the store is idempotent and transactional."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import SAMPLES, export_line, kv, otlp_span, query, s, write_lines
+
+from llmscope.ingest import StrictAbort, ingest
+
+T = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def _span(i: int, **kw) -> dict:
+    return otlp_span(T, f"{i:016x}", name=f"s{i}", **kw)
+
+
+def _mixed_file(tmp_path):
+    lines = [
+        export_line([_span(1), _span(2)]),
+        "{not json",
+        export_line([{"name": "no ids", "startTimeUnixNano": "1"}, _span(3)]),      # one bad span, one good
+        export_line([dict(_span(4), startTimeUnixNano="yesterday"), _span(5)]),     # wrong type
+        json_flat_span_without_ids(),
+        "",
+        export_line([_span(6)]),
+    ]
+    return write_lines(tmp_path / "mixed.jsonl", lines)
+
+
+def json_flat_span_without_ids() -> str:
+    return '{"name": "flat", "attributes": {"a": 1}}'
+
+
+def test_good_spans_land_and_each_bad_record_is_named(tmp_path, db):
+    f = _mixed_file(tmp_path)
+    rep = ingest([str(f)], db)
+    assert rep.spans_added == 5  # spans 1, 2, 3, 5, 6
+    assert rep.bad_records == 4
+    where = [(line, reason.split(":")[0]) for _, line, reason in rep.bad_examples]
+    assert where == [(2, "malformed JSON"), (3, "span 'no ids' has no trace id or span id"),
+                     (4, "time 'yesterday' is neither Unix nanoseconds nor ISO-8601"),
+                     (5, "span 'flat' has no trace id or span id")]
+    assert all(src == str(f) for src, _, _ in rep.bad_examples)
+    assert sorted(r[0] for r in query(db, "SELECT name FROM spans")) == ["s1", "s2", "s3", "s5", "s6"]
+
+
+def test_strict_aborts_and_leaves_the_store_untouched(tmp_path, db):
+    ingest([str(write_lines(tmp_path / "ok.jsonl", [export_line([_span(9)])]))], db)
+    with pytest.raises(StrictAbort) as exc:
+        ingest([str(_mixed_file(tmp_path))], db, strict=True)
+    assert exc.value.example[1] == 2
+    assert query(db, "SELECT count(*) FROM spans") == [(1,)]
+    proc = subprocess.run([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", "--strict", str(tmp_path / "mixed.jsonl")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "mixed.jsonl:2:" in proc.stderr and "nothing was written" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert query(db, "SELECT count(*) FROM spans") == [(1,)]
+
+
+def test_truncated_gzip_keeps_the_lines_before_the_cut(tmp_path, db):
+    lines = [export_line([_span(i)]) for i in range(1, 201)]
+    raw = gzip.compress(("\n".join(lines) + "\n").encode())
+    f = tmp_path / "cut.jsonl.gz"
+    f.write_bytes(raw[: len(raw) * 2 // 3])
+    rep = ingest([str(f)], db)
+    assert 0 < rep.spans_added < 200
+    assert any("truncated gzip" in r for _, _, r in rep.bad_examples)
+    n = query(db, "SELECT count(*) FROM spans")[0][0]
+    assert n == rep.spans_added
+
+
+def test_empty_files_are_fine(tmp_path, db):
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "blank.jsonl").write_text("\n\n")
+    rep = ingest([str(tmp_path / "empty.jsonl"), str(tmp_path / "blank.jsonl")], db)
+    assert (rep.spans_added, rep.bad_records) == (0, 0)
+
+
+def test_missing_file_is_a_one_line_error(tmp_path, db):
+    proc = subprocess.run([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", str(tmp_path / "nope.jsonl")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_reingest_and_overlapping_files_add_no_duplicates(tmp_path, db):
+    a = write_lines(tmp_path / "a.jsonl", [export_line([_span(1), _span(2), _span(3)])])
+    b = write_lines(tmp_path / "b.jsonl", [export_line([_span(3), _span(4)]), export_line([_span(4)])])
+    r1 = ingest([str(a)], db)
+    r2 = ingest([str(a)], db)
+    r3 = ingest([str(b)], db)
+    assert (r1.spans_added, r2.spans_added, r2.duplicates) == (3, 0, 3)
+    assert (r3.spans_read, r3.spans_added, r3.duplicates) == (3, 1, 2)
+    assert query(db, "SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM spans") == [(4, 4)]
+
+
+def test_a_failure_mid_ingest_rolls_back_everything(tmp_path, db):
+    files = [write_lines(tmp_path / f"f{i}.jsonl", [export_line([_span(10 * i + j) for j in range(5)])]) for i in range(3)]
+
+    def explode(p):
+        if p.files_done == 2:
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        ingest([str(f) for f in files], db, on_progress=explode)
+    assert query(db, "SELECT count(*) FROM spans") == [(0,)]
+
+
+def test_killed_ingest_leaves_all_or_nothing(tmp_path, db):
+    """SIGKILL a real ingest half-way: after restart the store holds none of the file, or all of it."""
+    from benchmarks_ingest import write_file
+
+    big = tmp_path / "big.jsonl"
+    n = write_file(big, 80_000)
+    proc = subprocess.Popen([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", str(big), "--workers", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:  # wait until batches are being written
+        if db.exists() and db.stat().st_size > 4_000_000:
+            break
+        time.sleep(0.01)
+    killed_mid = proc.poll() is None
+    if killed_mid:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    count = query(db, "SELECT count(*) FROM spans")[0][0] if db.exists() else 0
+    if killed_mid:
+        assert count == 0, "a killed ingest must leave none of its spans"
+    else:
+        assert count == n
+    rep = ingest([str(big)], db)  # and a re-run completes it, without duplicates
+    assert query(db, "SELECT count(*) FROM spans") == [(n,)]
+    assert rep.spans_added == n - count
+
+
+def test_trace_context_is_inherited_from_the_root_even_across_ingests(tmp_path, db):
+    root = _span(1, attrs=[kv("user.id", s("u-1")), kv("app.feature", s("billing"))])
+    child = _span(2, parent=f"{1:016x}", attrs=[kv("gen_ai.operation.name", s("chat"))])
+    late = _span(3, parent=f"{2:016x}")
+    ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([child]), export_line([root])]))], db)
+    ingest([str(write_lines(tmp_path / "b.jsonl", [export_line([late])]))], db)
+    assert query(db, "SELECT name, user_id, feature FROM spans ORDER BY name") == [
+        ("s1", "u-1", "billing"), ("s2", "u-1", "billing"), ("s3", "u-1", "billing")]
+
+
+def test_schema_version_and_migrations_are_recorded(db, tmp_path):
+    from llmscope import migrations, store
+
+    ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([_span(1)])]))], db)
+    con = store.connect(db, read_only=True)
+    try:
+        assert migrations.schema_version(con) == len(migrations.MIGRATIONS)
+        assert migrations.pending(con) == []
+        cols = {r[0] for r in con.execute("DESCRIBE spans").fetchall()}
+        evals = {r[0] for r in con.execute("DESCRIBE evals").fetchall()}
+    finally:
+        con.close()
+    design = {"trace_id", "span_id", "parent_span_id", "name", "kind", "service_name", "start_time", "end_time",
+              "duration_ms", "status", "error_type", "span_type", "operation", "provider", "request_model",
+              "response_model", "input_tokens", "output_tokens", "total_tokens", "cache_read_tokens", "cost_usd",
+              "reported_cost_usd", "ttft_ms", "temperature", "top_p", "max_tokens", "finish_reason", "user_id",
+              "session_id", "feature", "prompt_version", "agent_name", "tool_name", "input_text", "output_text",
+              "input_messages", "output_messages", "attributes", "resource_attributes", "source"}
+    assert design <= cols
+    assert {"trace_id", "span_id", "metric", "score", "label", "passed", "judge", "explanation", "judge_cost_usd",
+            "created_at", "run_id"} <= evals
+
+
+def test_sample_traces_match_their_manifest(db):
+    import json
+
+    manifest = json.loads((SAMPLES / "manifest.json").read_text())
+    rep = ingest([str(SAMPLES)], db)
+    assert rep.bad_records == 0
+    files = manifest["files"]
+    assert rep.spans_added == sum(f["spans"] for f in files.values() if "spans" in f)
+    assert rep.spans_given_log_content > 0
+    # every span of the log-only app got its prompt from the log records
+    assert query(db, "SELECT count(*) FROM spans WHERE service_name = 'ticket-triage' AND span_type = 'llm' AND input_text IS NULL") == [(0,)]
