@@ -83,7 +83,7 @@ class PriceFileError(ValueError):
 def load_price_file(path: str | Path) -> list[UserPrice]:
     """Read a user price file (TOML). Example::
 
-        [[model]]
+        [[model]]                         # or: [models."llama-3.1-8b-instruct"]
         model = "llama-3.1-8b-instruct"   # matched to the request or response model, case-insensitive
         provider = "vllm"                 # optional: only for this provider
         input_mtok = 0.05                 # USD per million input tokens
@@ -99,7 +99,11 @@ def load_price_file(path: str | Path) -> list[UserPrice]:
         raise PriceFileError(f"{p}: {e}") from None
     entries = data.get("model", [])
     if isinstance(entries, dict):
-        entries = [dict(v, model=k) for k, v in entries.items()]
+        entries = [entries]
+    # also accepted: [models."name"] tables
+    entries = list(entries) + [dict(v, model=k) for k, v in (data.get("models") or {}).items() if isinstance(v, dict)]
+    if not entries:
+        raise PriceFileError(f"{p}: no prices found; write [[model]] entries (model, input_mtok, output_mtok)")
     out = []
     for i, e in enumerate(entries, 1):
         try:
