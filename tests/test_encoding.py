@@ -154,3 +154,17 @@ def test_single_pretty_document_and_flat_span_lines(tmp_path, db):
     assert rep.spans_added == 2 and rep.bad_records == 0
     assert query(db, "SELECT status, duration_ms, span_type, dialect, service_name, input_tokens FROM spans WHERE span_id='3333333333333333'") == [
         ("ok", 1250.0, "llm", "openinference", "flat-svc", 12)]
+
+
+def test_concatenated_pretty_spans_as_the_console_exporter_prints_them(tmp_path, db):
+    def span(sid):
+        return json.dumps({"name": "chat", "context": {"trace_id": "0x" + TRACE, "span_id": "0x" + sid},
+                           "kind": "SpanKind.CLIENT", "parent_id": None, "start_time": "2025-11-01T12:00:00.000000Z",
+                           "end_time": "2025-11-01T12:00:01.000000Z", "status": {"status_code": "UNSET"},
+                           "attributes": {"gen_ai.operation.name": "chat"}}, indent=4)
+    f = tmp_path / "console.json"
+    f.write_text(span("1" * 16) + "\n" + span("2" * 16) + "\n{ broken")
+    rep = ingest([str(f)], db)
+    assert rep.spans_added == 2 and rep.bad_records == 1
+    assert rep.bad_examples[0][1] == 2 * (span("1" * 16).count("\n") + 1) + 1  # the line where the broken object starts
+    assert query(db, "SELECT count(*) FROM spans WHERE span_type = 'llm' AND kind = 'client'") == [(2,)]

@@ -120,8 +120,9 @@ def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES) -> Ite
     with open(path, "rb") as f:
         head = f.read(2)
     if lower.endswith(".gz") or head == b"\x1f\x8b":
+        counted = _Counted()
         with open(path, "rb") as f:
-            yield from _plan_stream(path, _gunzip(_read_pieces(f)), chunk_bytes, from_directory)
+            yield from _plan_stream(path, _gunzip(_read_pieces(f, counted=counted)), chunk_bytes, from_directory, counted)
         return
     with open(path, "rb") as f:
         head = f.read(1 << 20)
@@ -150,8 +151,22 @@ class StreamBroken(Exception):
     """The byte stream ended badly (truncated or corrupt gzip); what came before it is good."""
 
 
-def _read_pieces(f, size: int = 1 << 20) -> Iterator[bytes]:
+class _Counted:
+    """Raw bytes read so far from a (compressed) file, so progress is measured against its size on disk."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.reported = 0
+
+    def take(self) -> int:
+        delta, self.reported = self.n - self.reported, self.n
+        return delta
+
+
+def _read_pieces(f, size: int = 1 << 20, counted: _Counted | None = None) -> Iterator[bytes]:
     while piece := f.read(size):
+        if counted is not None:
+            counted.n += len(piece)
         yield piece
 
 
@@ -181,8 +196,15 @@ def _gunzip(pieces: Iterator[bytes]) -> Iterator[bytes]:
         raise StreamBroken("truncated gzip (file ends before the end-of-stream marker)")
 
 
-def _plan_stream(source: str, pieces: Iterator[bytes], chunk_bytes: int, from_directory: bool = False) -> Iterator[Unit | Skipped]:
-    """Decompressed or piped input: hand out byte chunks that end at a newline."""
+def _plan_stream(source: str, pieces: Iterator[bytes], chunk_bytes: int, from_directory: bool = False,
+                 counted: _Counted | None = None) -> Iterator[Unit | Skipped]:
+    """Decompressed or piped input: hand out byte chunks that end at a newline.
+
+    A unit's ``nbytes`` is what it cost on disk (compressed bytes when ``counted`` is given)."""
+
+    def cost(n: int) -> int:
+        return counted.take() if counted is not None else n
+
     buf = bytearray()
     broken = None
     mode = None  # decided on the first bytes: "lines", or "whole" for protobuf / one JSON document
@@ -194,7 +216,7 @@ def _plan_stream(source: str, pieces: Iterator[bytes], chunk_bytes: int, from_di
             if mode == "lines" and len(buf) >= chunk_bytes:
                 cut = buf.rfind(b"\n") + 1
                 if cut:
-                    yield Unit(source, "lines", data=bytes(buf[:cut]), nbytes=cut, from_directory=from_directory)
+                    yield Unit(source, "lines", data=bytes(buf[:cut]), nbytes=cost(cut), from_directory=from_directory)
                     del buf[:cut]
     except StreamBroken as e:
         broken = str(e)
@@ -208,10 +230,10 @@ def _plan_stream(source: str, pieces: Iterator[bytes], chunk_bytes: int, from_di
                 cut = data.rfind(b"\n") + 1
                 data = data[:cut]
             if data:
-                yield Unit(source, "lines", data=data, nbytes=len(data), from_directory=from_directory)
+                yield Unit(source, "lines", data=data, nbytes=cost(len(data)), from_directory=from_directory)
         else:
             kind = "pb" if _looks_binary(data[:64]) else "doc"
-            yield Unit(source, kind, data=data, nbytes=len(data), from_directory=from_directory)
+            yield Unit(source, kind, data=data, nbytes=cost(len(data)), from_directory=from_directory)
     if broken:
         yield Skipped(source, f"{broken}; kept the complete records before it", bad=True)
 
@@ -277,14 +299,17 @@ def _decode_document(data: bytes, batch: Batch, from_directory: bool) -> None:
     try:
         obj = orjson.loads(data)
     except orjson.JSONDecodeError as e:
-        # maybe concatenated pretty-printed objects (the OTel SDK console exporter): decode one by one
-        objs = _split_concatenated(data)
-        if objs is None:
+        # maybe several pretty-printed objects one after another (the OTel SDK console exporter)
+        objs, tail_error = _split_concatenated(data)
+        if not objs:
             batch.bad(f"not JSON lines and not one JSON document: {_short(e)}")
             return
         for line, o in objs:
             batch.line = line
             emit_json_object(o, batch)
+        if tail_error:
+            batch.line, reason = tail_error
+            batch.bad(reason)
         return
     if from_directory and isinstance(obj, dict) and not _is_trace_object(obj):
         batch.skipped_note = "not a trace file (no resourceSpans, resourceLogs or span ids)"
@@ -298,25 +323,24 @@ def _is_trace_object(obj: dict) -> bool:
                         "span_id", "spanId", "context"})
 
 
-def _split_concatenated(data: bytes) -> list[tuple[int, object]] | None:
+def _split_concatenated(data: bytes) -> tuple[list[tuple[int, object]], tuple[int, str] | None]:
+    """Objects written one after another; returns them with their first line, and where decoding broke."""
     import json
 
     text = data.decode("utf-8", errors="replace")
     dec = json.JSONDecoder()
     pos, out = 0, []
-    n = len(text)
     while True:
-        while pos < n and text[pos].isspace():
+        while pos < len(text) and text[pos].isspace():
             pos += 1
-        if pos >= n:
-            break
+        if pos >= len(text):
+            return out, None
+        line = text.count("\n", 0, pos) + 1
         try:
-            obj, end = dec.raw_decode(text, pos)
-        except json.JSONDecodeError:
-            return None if not out else out + [(text.count("\n", 0, pos) + 1, None)]
-        out.append((text.count("\n", 0, pos) + 1, obj))
-        pos = end
-    return out if len(out) > 1 else None
+            obj, pos = dec.raw_decode(text, pos)
+        except json.JSONDecodeError as e:
+            return out, (line, f"malformed JSON: {e.msg}")
+        out.append((line, obj))
 
 
 def _decode_protobuf(data: bytes, batch: Batch) -> None:

@@ -113,10 +113,13 @@ class Loader:
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
 
+    # A big ingest is one transaction; without a cap DuckDB holds all of it in memory until commit
+    # (measured: 6 GB for a million RAG spans). Under a cap it writes row groups out as it goes.
+    MEMORY_LIMIT = os.environ.get("LLMSCOPE_MEMORY_LIMIT", "2GB")
+
     def __enter__(self) -> "Loader":
         con = self.con
-        if os.environ.get("LLMSCOPE_LOAD_THREADS"):
-            con.execute(f"SET threads = {int(os.environ['LLMSCOPE_LOAD_THREADS'])}")
+        con.execute(f"SET memory_limit = '{self.MEMORY_LIMIT}'")
         con.execute("BEGIN TRANSACTION")
         self._started = con.execute("SELECT now()::TIMESTAMP").fetchall()[0][0]  # = ingested_at of this load
         cols = ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in LOG_SCHEMA)
@@ -421,7 +424,9 @@ def reprice(con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice]
         con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _repriced AS
         SELECT s.trace_id, s.span_id, {pricing.COST_EXPR} AS cost_usd, r.price_version
-        FROM (SELECT * FROM spans WHERE span_type IN ('llm', 'embedding')) s {pricing.RATE_JOIN}
+        FROM (SELECT trace_id, span_id, provider, request_model, response_model, start_time, input_tokens,
+                     output_tokens, cache_read_tokens, cache_write_tokens
+              FROM spans WHERE span_type IN ('llm', 'embedding')) s {pricing.RATE_JOIN}
         """)
         con.execute("""
         UPDATE spans SET cost_usd = p.cost_usd, price_version = p.price_version
