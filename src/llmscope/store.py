@@ -149,8 +149,7 @@ class Loader:
     def _flush(self) -> None:
         if not self._pending:
             return
-        spans = pa.Table.from_batches(self._pending).combine_chunks().to_batches(max_chunksize=1 << 40)[0] \
-            if len(self._pending) > 1 else self._pending[0]
+        spans = pa.Table.from_batches(self._pending)  # chunked, not combined: DuckDB scans the chunks in place
         self._pending, self._pending_rows = [], 0
         self._rates.cover(spans)
         new = _derive_and_merge(self.con, spans)
@@ -256,10 +255,10 @@ FROM _batch
 """
 
 
-def _derive_and_merge(con: duckdb.DuckDBPyConnection, spans: pa.RecordBatch) -> pa.RecordBatch:
+def _derive_and_merge(con: duckdb.DuckDBPyConnection, spans: pa.Table) -> pa.Table:
     """The batch's new rows, with cost, price version and trace context filled in."""
     n = spans.num_rows
-    narrow = pa.Table.from_batches([spans.select(list(_NARROW))]).append_column("_row", pa.array(range(n), pa.int64()))
+    narrow = spans.select(list(_NARROW)).append_column("_row", pa.array(range(n), pa.int64()))
     con.register("_narrow", narrow)
     try:
         lo, hi, dupes = con.execute(
@@ -271,10 +270,22 @@ def _derive_and_merge(con: duckdb.DuckDBPyConnection, spans: pa.RecordBatch) -> 
         return spans.slice(0, 0)
     # all rows new (the usual case) come back in order; otherwise keep only the new ones
     wide = spans if derived.num_rows == n else spans.take(derived.column("_row").combine_chunks())
+    derived = derived.combine_chunks()  # narrow: cheap; aligns its chunks with nothing in particular
+    wide = wide.combine_chunks() if wide.num_rows != n else wide
     for c in _CTX:
-        wide = wide.set_column(wide.schema.get_field_index(c), c, derived.column(c).combine_chunks())
-    wide = wide.append_column("cost_usd", derived.column("cost_usd").combine_chunks())
-    return wide.append_column("price_version", derived.column("price_version").combine_chunks())
+        wide = wide.set_column(wide.schema.get_field_index(c), c, _rechunk(derived.column(c), wide))
+    wide = wide.append_column("cost_usd", _rechunk(derived.column("cost_usd"), wide))
+    return wide.append_column("price_version", _rechunk(derived.column("price_version"), wide))
+
+
+def _rechunk(col: pa.ChunkedArray, like: pa.Table) -> pa.ChunkedArray:
+    """Split a column into the chunk lengths of ``like`` so the table stays chunked without copying it."""
+    arr = col.combine_chunks()
+    out, pos = [], 0
+    for chunk in like.column(0).chunks:
+        out.append(arr.slice(pos, len(chunk)))
+        pos += len(chunk)
+    return pa.chunked_array(out, type=arr.type)
 
 
 def inherit_trace_context(con: duckdb.DuckDBPyConnection, since) -> int:
@@ -313,7 +324,7 @@ class RateCache:
         self.tables: list[pa.Table] = [pricing.rate_table([], user_prices)]
         con.register("_rates", self.tables[0])
 
-    def cover(self, spans: pa.RecordBatch) -> None:
+    def cover(self, spans: pa.Table) -> None:
         self.con.register("_keys", spans.select(["provider", "request_model", "response_model", "start_ns", "span_type",
                                                  "input_tokens", "output_tokens"]))
         try:
