@@ -436,6 +436,9 @@ class Batch:
         self.line = 0
         self.rows: list[tuple] = []  # one tuple per span in SPAN_COLUMNS order; transposed once at the end
         self._last_resource: dict | None = None
+        self._rule_resource: dict | None = None
+        self._rule_scope: str | None = None
+        self._rule_ctx: tuple[int, str] = (0, D.DEFAULT_DIALECT)
         self._last_resource_json = "{}"
         self.logs: dict[str, list] = {n: [] for n, _ in LOG_FIELDS}
         self.errors: list[tuple[int, str]] = []  # (line, reason); the first few only are shipped back
@@ -467,10 +470,15 @@ class Batch:
                     span_type = t
                     break
 
-        dialect = D.DEFAULT_DIALECT
-        for d, test, key, val in D.DIALECT_RULES:
-            if (test == "attr" and key in attrs) or (test == "resource" and resource.get(key) == val) or (
-                    test == "scope" and scope_name.startswith(key)):
+        # resource and scope rules are the same for every span of a scope: decide them once
+        if resource is not self._rule_resource or scope_name != self._rule_scope:
+            self._rule_resource, self._rule_scope = resource, scope_name
+            self._rule_ctx = _context_dialect(resource, scope_name)
+        ctx_index, dialect = self._rule_ctx
+        for index, key, d in _ATTR_DIALECT_RULES:
+            if index > ctx_index:
+                break
+            if key in attrs:
                 dialect = d
                 break
 
@@ -588,6 +596,18 @@ class Batch:
 
     def n_logs(self) -> int:
         return len(self.logs["trace_id"])
+
+
+_ATTR_DIALECT_RULES = [(i, key, d) for i, (d, test, key, _) in enumerate(D.DIALECT_RULES) if test == "attr"]
+
+
+def _context_dialect(resource: dict, scope_name: str) -> tuple[int, str]:
+    """(index of the first resource/scope rule that matches, its dialect); attribute rules before
+    that index still win. No match: (infinity, default)."""
+    for i, (d, test, key, val) in enumerate(D.DIALECT_RULES):
+        if (test == "resource" and resource.get(key) == val) or (test == "scope" and scope_name.startswith(key)):
+            return i, d
+    return 1 << 30, D.DEFAULT_DIALECT
 
 
 def _strip_name(name: str, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> str | None:
