@@ -168,3 +168,14 @@ def test_concatenated_pretty_spans_as_the_console_exporter_prints_them(tmp_path,
     assert rep.spans_added == 2 and rep.bad_records == 1
     assert rep.bad_examples[0][1] == 2 * (span("1" * 16).count("\n") + 1) + 1  # the line where the broken object starts
     assert query(db, "SELECT count(*) FROM spans WHERE span_type = 'llm' AND kind = 'client'") == [(2,)]
+
+
+def test_a_wrong_type_in_the_newest_source_falls_back_to_the_next(tmp_path, db):
+    attrs = [kv("gen_ai.operation.name", s("chat")), kv("gen_ai.usage.input_tokens", s("lots")),
+             kv("gen_ai.usage.prompt_tokens", {"intValue": "12"}),
+             kv("llm.invocation_parameters", s('{"temperature": 0.3}')), kv("llm.model_name", s("gpt-4o-mini-2024-07-18"))]
+    f = write_lines(tmp_path / "t.jsonl", [export_line([otlp_span(TRACE, SPAN, attrs=attrs)])])
+    ingest([str(f)], db)
+    # no "model" in the invocation parameters JSON: the request model falls back to llm.model_name
+    assert query(db, "SELECT input_tokens, temperature, request_model, json_extract_string(attributes, '$.\"gen_ai.usage.input_tokens\"') FROM spans") == [
+        (12, 0.3, "gpt-4o-mini-2024-07-18", "lots")]

@@ -91,6 +91,7 @@ class Mapping:
         self.all_columns = _TABLE_COLUMNS + _CONTEXT_COLUMNS
         compiled = [(c, _compile(D.COLUMN_SOURCES[c])) for c in _TABLE_COLUMNS]
         compiled += [(c, _compile(D.Source(k) for k in ctx[c])) for c in _CONTEXT_COLUMNS]
+        self.sources = dict(compiled)
         self.by_key: dict[str, list[tuple]] = {}
         self.on_resource: list[tuple] = []
         for col, sources in compiled:
@@ -102,7 +103,8 @@ class Mapping:
 
     def resolve(self, attrs: dict, resource: dict) -> dict[str, Any]:
         """Canonical column values for one span (None where no source is present)."""
-        found: dict[str, list] = {}
+        # Hot path: one pass over the span's attributes keeping the best-ranked source per column.
+        found: dict[str, tuple] = {}
         by_key = self.by_key
         for k, v in attrs.items():
             hits = by_key.get(k)
@@ -111,26 +113,49 @@ class Mapping:
             for col, rank, sub, transform, when in hits:
                 if when is not None and attrs.get(when[0]) != when[1]:
                     continue
-                found.setdefault(col, []).append((rank, v, sub, transform))
+                cur = found.get(col)
+                if cur is None or rank < cur[0]:
+                    found[col] = (rank, v, sub, transform)
         for key, col, rank, sub, transform in self.on_resource:
             v = resource.get(key)
             if v is not None and v != "":
-                found.setdefault(col, []).append((rank, v, sub, transform))
+                cur = found.get(col)
+                if cur is None or rank < cur[0]:
+                    found[col] = (rank, v, sub, transform)
         values = dict.fromkeys(self.all_columns)
-        for col, cands in found.items():
-            if len(cands) > 1:
-                cands.sort(key=_rank)
-            for _, v, sub, transform in cands:
-                if sub is not None:
-                    v = _json_sub(v, sub)
-                    if v is None or v == "":
-                        continue
-                try:
-                    values[col] = _transform(v, transform)
-                except (TypeError, ValueError):
-                    continue  # a wrong type in one source: try the next; the raw value stays in attributes
-                break
+        for col, (rank, v, sub, transform) in found.items():
+            if sub is None and transform == "" and type(v) is str:
+                values[col] = v
+                continue
+            value = _apply(v, sub, transform)
+            values[col] = value if value is not None else self._next_best(col, rank, attrs, resource)
         return values
+
+    def _next_best(self, col: str, failed_rank: int, attrs: dict, resource: dict) -> Any:
+        """The best source was unusable (wrong type, missing JSON field): try the lower-ranked ones."""
+        for rank, (on_res, key, sub, transform, when) in enumerate(self.sources[col]):
+            if rank <= failed_rank:
+                continue
+            src = resource if on_res else attrs
+            if when is not None and src.get(when[0]) != when[1]:
+                continue
+            v = src.get(key)
+            if v is not None and v != "":
+                value = _apply(v, sub, transform)
+                if value is not None:
+                    return value
+        return None
+
+
+def _apply(v: Any, sub: str | None, transform: str) -> Any:
+    if sub is not None:
+        v = _json_sub(v, sub)
+        if v is None or v == "":
+            return None
+    try:
+        return _transform(v, transform)
+    except (TypeError, ValueError):
+        return None  # a wrong type in one source; the raw value stays in attributes
 
 
 def _rank(c: tuple) -> int:
@@ -155,6 +180,8 @@ def _transform(v: Any, t: str) -> Any:
     if t == "":
         return v if isinstance(v, str) else (orjson.dumps(v).decode() if isinstance(v, (list, dict)) else str(v))
     if t == "int":
+        if type(v) is int:
+            return v
         if isinstance(v, bool):
             return None
         return int(float(v))
