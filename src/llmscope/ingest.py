@@ -20,7 +20,7 @@ import time
 import uuid
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable
 
 import pyarrow as pa
@@ -46,21 +46,16 @@ class StrictAbort(Exception):
 
 
 @dataclass
-class IngestReport:
+class IngestReport(store_mod.LoadResult):
+    """What an ingest did: the store's load result plus what the readers saw."""
+
     files: int = 0
     bytes_read: int = 0
-    spans_read: int = 0
-    spans_added: int = 0
-    duplicates: int = 0
     bad_records: int = 0
     bad_examples: list[tuple[str, int, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    log_messages_added: int = 0
-    spans_given_log_content: int = 0
     unattached_logs: int = 0  # message log records without a trace/span id (nothing to attach them to)
-    unpriced: int = 0
     elapsed_s: float = 0.0
-    run_id: str = ""
 
     @property
     def spans_per_s(self) -> float:
@@ -122,7 +117,7 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
     """Load traces and logs from files, directories or ``-`` into the store in one transaction."""
     mapping = mapping or Mapping()
     started = time.perf_counter()
-    report = IngestReport()
+    report = IngestReport(run_id="")
     inputs = list(discover(list(paths)))
     progress = Progress(files_total=len(inputs))
     sizes = {p: (os.path.getsize(p) if p != "-" else 0) for p, _ in inputs}
@@ -209,14 +204,8 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
             loader.bad_records = report.bad_records
             if report.unattached_logs:
                 report.notes.append(f"{report.unattached_logs} log record(s) carry no trace/span id and were not attached to any span")
-        r = loader.result
-        report.spans_read = r.spans_read
-        report.spans_added = r.spans_added
-        report.duplicates = r.duplicates
-        report.log_messages_added = r.log_messages_added
-        report.spans_given_log_content = r.spans_given_log_content
-        report.unpriced = r.unpriced
-        report.run_id = r.run_id
+        for f in fields(store_mod.LoadResult):
+            setattr(report, f.name, getattr(loader.result, f.name))
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

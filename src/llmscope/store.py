@@ -334,6 +334,10 @@ class RateCache:
             """).fetchall()
         finally:
             self.con.unregister("_keys")
+        self.add_keys(keys)
+
+    def add_keys(self, keys: list[tuple]) -> None:
+        """Price (provider, request_model, response_model, day) keys not seen yet."""
         new = [k for k in keys if k not in self.seen]
         if not new:
             return
@@ -414,12 +418,6 @@ def load_user_prices(con: duckdb.DuckDBPyConnection) -> list[pricing.UserPrice]:
     return [pricing.UserPrice(*r) for r in rows]
 
 
-def _register_rates(con: duckdb.DuckDBPyConnection, keys: list[tuple], user_prices: list[pricing.UserPrice]) -> pa.Table:
-    rates = pricing.rate_table([(p, rq, rs, d) for p, rq, rs, d in keys], user_prices)
-    con.register("_rates", rates)
-    return rates
-
-
 def reprice(con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice] | None = None) -> dict:
     """Recompute ``cost_usd`` and ``price_version`` of every span from today's price tables."""
     con.execute("BEGIN TRANSACTION")
@@ -430,7 +428,8 @@ def reprice(con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice]
             SELECT DISTINCT provider, request_model, response_model, CAST(start_time AS DATE) FROM spans
             WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
         """).fetchall()
-        _register_rates(con, keys, load_user_prices(con))
+        rates = RateCache(con, load_user_prices(con))
+        rates.add_keys(keys)
         before = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchall()[0]
         con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _repriced AS
@@ -443,7 +442,7 @@ def reprice(con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice]
         UPDATE spans SET cost_usd = p.cost_usd, price_version = p.price_version
         FROM _repriced p WHERE spans.trace_id = p.trace_id AND spans.span_id = p.span_id
         """)
-        con.unregister("_rates")
+        rates.close()
         con.execute("DROP TABLE _repriced")
         after = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchall()[0]
         unpriced = con.execute("""SELECT count(*) FROM spans WHERE span_type IN ('llm', 'embedding')
