@@ -97,10 +97,11 @@ class Loader:
             load.add(span_batch, log_batch)
         load.result
 
-    Each batch is costed, de-duplicated (against itself and the store) and given its trace's
-    user/session/feature/prompt version in one set-based INSERT, so the write overlaps the
-    decoding of the next batches. Leaving the block with an exception rolls everything back: the
-    store keeps all of an ingest or none of it.
+    Batches are pooled (``FLUSH_ROWS``), then one narrow SQL query decides which rows are new
+    (de-duplicated against themselves and the store), prices them and gives each span its trace's
+    user/session/feature/prompt version; the wide rows go in with one plain INSERT. Writes overlap
+    the decoding of the next batches. Leaving the block with an exception rolls everything back:
+    the store keeps all of an ingest or none of it.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice] | None = None):
