@@ -28,6 +28,9 @@ app = typer.Typer(
 )
 trace_app = typer.Typer(help="List traces and show one as a tree with a timing waterfall.", no_args_is_help=True)
 export_app = typer.Typer(help="Export the store for other engines.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports: latency, errors, cost, drift, summary. Each takes --by, --since/--until, "
+                              "--where and --format.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 app.add_typer(trace_app, name="trace")
 app.add_typer(export_app, name="export")
 
@@ -272,6 +275,149 @@ def trace_show(
     if content:
         keep += ["input_text", "output_text", "input_messages", "output_messages"]
     render.emit([{k: r.get(k) for k in keep} for r in rows], fmt)
+
+
+# --------------------------------------------------------------------------- reports
+
+ByOpt = Annotated[Optional[str], typer.Option(
+    "--by", help="Group by columns, comma-separated: request_model, provider, feature, user_id, prompt_version, "
+                 "service_name, error_type, day, … or raw attributes attr:KEY / resource:KEY.")]
+SinceOpt = Annotated[Optional[str], typer.Option(help="Start of the window: 2d, 12h, or 2025-11-08[T09:00].")]
+UntilOpt = Annotated[Optional[str], typer.Option(help="End of the window (exclusive), same forms as --since.")]
+WhereOpt = Annotated[Optional[str], typer.Option(help="SQL condition on span columns, e.g. \"feature='billing'\".")]
+
+
+def _run_report(fn, *args, **kwargs):
+    """Call an analysis on a read-only store; bad options or SQL become one-line errors (exit 2)."""
+    from .analyses.filters import FilterError
+
+    con = _ro()
+    try:
+        return fn(con, *args, **kwargs)
+    except FilterError as e:
+        fail(str(e))
+    except duckdb.Error as e:
+        fail(str(e).splitlines()[0])
+    finally:
+        con.close()
+
+
+def _flt(since, until, where):
+    from .analyses.filters import FilterError, SpanFilter
+    try:
+        return SpanFilter.from_options(since, until, where)
+    except FilterError as e:
+        fail(str(e))
+
+
+@report_app.command("latency")
+def report_latency(
+    by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    span_type: Annotated[str, typer.Option(help="Which spans: llm, embedding, tool, retriever, agent, workflow.")] = "llm",
+    every: Annotated[Optional[str], typer.Option(help="Bucket by time (1h, 1d) and chart P99 and error rate.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """P50/P95/P99/max latency, time to first token, time per output token, throughput and error
+    rate of LLM calls. Percentiles are exact (quantile_cont over every call).
+
+        llmscope report latency --by request_model
+        llmscope report latency --by feature --every 1h --since 2d
+    """
+    from .analyses.latency import latency, latency_series
+
+    check_format(fmt)
+    flt = _flt(since, until, where)
+    if every:
+        tbl = _run_report(latency_series, every, flt, by, span_type)
+        if fmt == "table":
+            from .analyses.groups import group_exprs
+            from .views import series_chart
+            render.console().print(series_chart(tbl.to_pylist(), group_cols=[a for a, _ in group_exprs(by)]))
+        render.emit(tbl, fmt, title=f"Latency of {span_type} spans every {every}" if fmt == "table" else None)
+        return
+    tbl = _run_report(latency, flt, by, span_type)
+    render.emit(tbl, fmt, title=f"Latency of {span_type} spans" if fmt == "table" else None)
+
+
+@report_app.command("errors")
+def report_errors(
+    by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    span_type: Annotated[str, typer.Option(help="Which spans: llm, tool, … ")] = "llm",
+    messages: Annotated[int, typer.Option(help="How many top error messages to list (0: none).")] = 10,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Error rate and counts split by class — rate_limit (429), timeout, server_error (5xx),
+    client_error (4xx), auth_error — by any column, and the most frequent error messages.
+
+        llmscope report errors --by provider,error_type
+    """
+    from .analyses.errors import errors, top_messages
+
+    check_format(fmt)
+    flt = _flt(since, until, where)
+    tbl = _run_report(errors, flt, by, span_type)
+    if fmt == "json":
+        msgs = _run_report(top_messages, flt, span_type, messages) if messages else None
+        sys.stdout.write(render.to_json({"groups": render.rows_of(tbl)[1],
+                                         "top_messages": render.rows_of(msgs)[1] if msgs is not None else []}) + "\n")
+        return
+    render.emit(tbl, fmt, title=f"Errors of {span_type} spans" if fmt in ("table", "markdown") else None)
+    if messages and fmt in ("table", "markdown"):
+        render.emit(_run_report(top_messages, flt, span_type, messages), fmt, title="Top error messages")
+
+
+@report_app.command("cost")
+def report_cost(
+    by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    top: Annotated[int, typer.Option(help="Also list the N most expensive requests (traces) with their ids.")] = 0,
+    anomalies: Annotated[bool, typer.Option("--anomalies", help="Cost per call per bucket against its rolling baseline; breaks marked.")] = False,
+    every: Annotated[str, typer.Option(help="Bucket for --anomalies (1d, 1h).")] = "1d",
+    fmt: FormatOpt = "table",
+) -> None:
+    """Tokens and dollars per group: sum, per call, per request (trace), per session, share of
+    total; P50/P95/P99 tokens per call; the share of spend in the costliest 1% of calls; unpriced
+    calls counted, never priced at zero.
+
+        llmscope report cost --by feature
+        llmscope report cost --by prompt_version --top 20
+        llmscope report cost --by service_name --anomalies
+    """
+    from .analyses.cost import cost, cost_anomalies, top_requests
+
+    check_format(fmt)
+    flt = _flt(since, until, where)
+    if anomalies:
+        tbl = _run_report(cost_anomalies, flt, by, every)
+        if fmt == "table":
+            rows = [{**r, "anomaly": "▲ BREAK" if r["anomaly"] else ""} for r in render.rows_of(tbl)[1]]
+            render.emit(rows, fmt, title=f"Cost per call every {every} against the median of the previous 7 "
+                                         "(anomaly: ≥1.3× and robust z ≥ 3)")
+        else:
+            render.emit(tbl, fmt)
+        return
+    tbl = _run_report(cost, flt, by)
+    if fmt == "json" and top:
+        tops = _run_report(top_requests, flt, top)
+        sys.stdout.write(render.to_json({"groups": render.rows_of(tbl)[1], "top_requests": render.rows_of(tops)[1]}) + "\n")
+        return
+    render.emit(tbl, fmt, title="Cost" if fmt in ("table", "markdown") else None)
+    if top:
+        render.emit(_run_report(top_requests, flt, top), fmt,
+                    title=f"Top {top} requests by cost" if fmt in ("table", "markdown") else None)
+
+
+@report_app.command("summary")
+def report_summary(since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+                   fmt: FormatOpt = "table") -> None:
+    """One screen with the five signal families: performance, quality, cost, safety, agentic.
+    Families without data yet (no evals, no scan) say so."""
+    from .analyses.summary import summary
+
+    check_format(fmt)
+    rows = _run_report(summary, _flt(since, until, where))
+    if fmt == "table":  # values read best in their own unit: $ for cost, % for rates
+        rows = [dict(r, value=render.fmt_value(r["value"], r["signal"])) for r in rows]
+    render.emit(rows, fmt, title="llmscope summary" if fmt == "table" else None)
 
 
 # --------------------------------------------------------------------------- sql, export, reprice

@@ -77,12 +77,18 @@ def fmt_value(v: Any, col: str = "") -> str:
         if math.isnan(v):
             return "—"
         if "cost" in col or col.endswith("_usd") or col.startswith("usd"):
+            if v != 0 and abs(v) < 0.01:
+                return f"${v:.2g}" if abs(v) >= 1e-4 else f"${v:.1e}"
             return f"${v:,.4f}" if abs(v) < 100 else f"${v:,.2f}"
         if col.endswith("_ms"):
             return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}"
-        if "rate" in col or "share" in col or col.endswith("_pct"):
-            return f"{v:.1%}" if not col.endswith("_pct") else f"{v:.1f}%"
-        return f"{v:,.3f}" if abs(v) < 1000 else f"{v:,.0f}"
+        if ("rate" in col and not col.endswith("_per_s")) or "share" in col:
+            return f"{v:.1%}"
+        if col.endswith("_pct"):
+            return f"{v:.1f}%"
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        return f"{v:,.2f}" if abs(v) >= 1 else f"{v:.3g}"
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, datetime):

@@ -75,3 +75,54 @@ def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, co
             detail = ": ".join(x for x in (r["error_type"], (r.get("error_message") or "")[:300]) if x)
             t.add_row(Text("  " * (r["depth"] + 1) + "error " + detail, style="red"), "", "", "", "", "", "", "")
     return Group(head, t)
+
+
+_EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+
+def _bars(values: list[float | None], height: int, style: str, vmax: float | None = None) -> list[Text]:
+    """Vertical bars, one column per value, drawn in eighth-blocks; None leaves a gap."""
+    top = vmax if vmax is not None else max((v for v in values if v is not None), default=0.0)
+    lines = []
+    for row in range(height):
+        line = Text()
+        for v in values:
+            if v is None or top <= 0:
+                line.append(" ")
+                continue
+            level = int(round(v / top * height * 8))
+            fill = max(0, min(8, level - (height - 1 - row) * 8))
+            line.append(_EIGHTHS[fill], style=style)
+        lines.append(line)
+    return lines
+
+
+def series_chart(rows: list[dict], value: str = "p99_ms", rate: str = "error_rate", group_cols: list[str] | None = None,
+                 height: int = 8, label: str = "P99 latency (ms)") -> Group:
+    """Per group: a bar chart of ``value`` per time bucket, and error-rate bars under it."""
+    group_cols = group_cols or []
+    by_group: dict[tuple, list[dict]] = {}
+    for r in rows:
+        by_group.setdefault(tuple(r.get(c) for c in group_cols), []).append(r)
+    buckets = sorted({r["bucket"] for r in rows})
+    parts = []
+    for key, grows in by_group.items():
+        at = {r["bucket"]: r for r in grows}
+        vals = [at[b][value] if b in at else None for b in buckets]
+        rates = [at[b][rate] if b in at else None for b in buckets]
+        vmax = max((v for v in vals if v is not None), default=0.0)
+        rmax = max((v for v in rates if v is not None), default=0.0)
+        title = " · ".join(f"{c}={k}" for c, k in zip(group_cols, key)) or "all"
+        parts.append(Text.assemble((title, "bold"), f"   {label}, max {fmt_value(vmax, value)}"))
+        for i, line in enumerate(_bars(vals, height, "magenta", vmax)):
+            axis = fmt_value(vmax, value) if i == 0 else ("0" if i == height - 1 else "")
+            parts.append(Text(f"{axis:>9} │") + line)
+        for i, line in enumerate(_bars(rates, 3, "red", rmax or None)):
+            axis = f"{rmax:.1%}" if i == 0 and rmax else ("errors" if i == 2 else "")
+            parts.append(Text(f"{axis:>9} │") + line)
+        if buckets:
+            first, last = buckets[0].strftime("%m-%d %H:%M"), buckets[-1].strftime("%m-%d %H:%M")
+            pad = max(1, len(buckets) - len(first) - len(last))
+            parts.append(Text(" " * 11 + first + " " * pad + last, style="dim"))
+        parts.append(Text(""))
+    return Group(*parts)

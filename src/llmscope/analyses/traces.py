@@ -22,8 +22,8 @@ SELECT
     first(t.service_name ORDER BY t.start_time) FILTER (WHERE t.service_name IS NOT NULL) AS service_name,
     count(*) AS spans,
     count(*) FILTER (WHERE t.span_type = 'llm') AS llm_calls,
-    sum(t.input_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS input_tokens,
-    sum(t.output_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding')) AS output_tokens,
+    sum(t.input_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding'))::BIGINT AS input_tokens,
+    sum(t.output_tokens) FILTER (WHERE t.span_type IN ('llm', 'embedding'))::BIGINT AS output_tokens,
     sum(t.cost_usd) AS cost_usd,
     CASE WHEN bool_or(t.status = 'error') THEN 'error'
          WHEN bool_or(t.status = 'ok') THEN 'ok' ELSE 'unset' END AS status,
