@@ -106,7 +106,8 @@ def cost(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str 
     where, params = (flt or SpanFilter()).sql()
     gcols = "".join(f'"{a}", ' for a, _ in groups)
     gcols_c = "".join(f'c."{a}", ' for a, _ in groups)
-    join_p = ("JOIN p USING (" + ", ".join(f'"{a}"' for a, _ in groups) + ")") if groups else ", p"
+    # NULL-safe: calls without a feature (or model, …) form a group of their own
+    join_p = ("JOIN p ON " + " AND ".join(f'c."{a}" IS NOT DISTINCT FROM p."{a}"' for a, _ in groups)) if groups else ", p"
     sql = COST_SQL.format(groups=select_list(groups), priced=PRICED_TYPES, where=where, group_cols=gcols,
                           group_by=group_by_clause(groups), group_cols_c=gcols_c, join_p=join_p,
                           group_by_c=("GROUP BY " + ", ".join(f'c."{a}"' for a, _ in groups)) if groups else "")

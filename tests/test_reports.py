@@ -1,0 +1,161 @@
+"""Reports checked against independent computations on the same data (sample traces, captured fixtures)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+
+import genai_prices
+import pytest
+from conftest import CAPTURED, SAMPLES
+from typer.testing import CliRunner
+
+from llmscope import pricing, store
+from llmscope.analyses import cost as C
+from llmscope.analyses import errors as E
+from llmscope.analyses import latency as L
+from llmscope.analyses.filters import FilterError, SpanFilter
+from llmscope.analyses.summary import summary
+from llmscope.cli import app
+from llmscope.ingest import ingest
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    db = tmp_path_factory.mktemp("reports") / "s.duckdb"
+    ingest([str(SAMPLES), str(CAPTURED / "openlit-1.45.0")], db)
+    c = store.connect(db, read_only=True)
+    yield c
+    c.close()
+
+
+def pct(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (what quantile_cont computes), written out."""
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def test_latency_percentiles_match_an_independent_computation(con):
+    rows = {r["request_model"]: r for r in L.latency(con, by="request_model").to_pylist()}
+    raw: dict[str, list[float]] = {}
+    for model, d in con.execute("SELECT request_model, duration_ms FROM spans WHERE span_type = 'llm'").fetchall():
+        raw.setdefault(model, []).append(d)
+    assert set(rows) == set(raw)
+    for model, ds in raw.items():
+        r = rows[model]
+        assert r["requests"] == len(ds)
+        for q, col in ((0.5, "p50_ms"), (0.95, "p95_ms"), (0.99, "p99_ms")):
+            assert r[col] == pytest.approx(pct(ds, q), abs=0.05), (model, col)
+        assert r["max_ms"] == pytest.approx(max(ds), abs=0.05)
+
+
+def test_ttft_and_error_rate(con):
+    r = L.latency(con, SpanFilter(where="service_name = 'support-bot'")).to_pylist()[0]
+    ttfts = [t for (t,) in con.execute("SELECT ttft_ms FROM spans WHERE span_type='llm' AND service_name='support-bot' AND ttft_ms IS NOT NULL").fetchall()]
+    assert r["ttft_known"] == len(ttfts) > 0
+    assert r["ttft_p95_ms"] == pytest.approx(pct(ttfts, 0.95), abs=0.05)
+    n_err, n = con.execute("SELECT count(*) FILTER (WHERE status='error'), count(*) FROM spans WHERE span_type='llm' AND service_name='support-bot'").fetchall()[0]
+    assert r["error_rate"] == pytest.approx(n_err / n, abs=1e-4)
+
+
+def test_latency_series_shows_the_planted_anthropic_incident(con):
+    flt = SpanFilter.from_options(since="2025-11-12", until="2025-11-13", where="provider = 'anthropic'")
+    rows = {r["bucket"]: r for r in L.latency_series(con, "1h", flt).to_pylist()}
+    incident = rows[datetime(2025, 11, 12, 9)]
+    assert incident["error_rate"] >= 0.35  # ~40% planted
+    assert all(r["error_rate"] < 0.2 for b, r in rows.items() if b != datetime(2025, 11, 12, 9))
+    assert incident["p99_ms"] > 25_000  # the timeouts
+
+
+def test_errors_split_by_class_match_raw_counts(con):
+    got = {r["provider"]: r for r in E.errors(con, by="provider").to_pylist()}
+    raw = con.execute("SELECT provider, error_type, count(*) FROM spans WHERE span_type='llm' AND status='error' GROUP BY ALL").fetchall()
+    for provider, etype, n in raw:
+        assert got[provider][etype] == n, (provider, etype)
+    anth = got["anthropic"]
+    # the planted 09:00-10:00 burst (manifest: 8 RateLimitError, 4 APITimeoutError)
+    incident = E.errors(con, SpanFilter.from_options(since="2025-11-12T09:00", until="2025-11-12T10:00"), by="provider").to_pylist()
+    assert {r["provider"]: (r["rate_limit"], r["timeout"]) for r in incident}["anthropic"] == (8, 4)
+    assert anth["rate_limit"] >= 8
+    msgs = E.top_messages(con, limit=3).to_pylist()
+    assert msgs[0]["count"] >= msgs[-1]["count"] and len(msgs[0]["example_trace_id"]) == 32
+
+
+def test_cost_matches_hand_summed_genai_prices(con):
+    rows = con.execute("""SELECT feature, provider, coalesce(response_model, request_model), start_time, input_tokens,
+                                 output_tokens, cache_read_tokens, cost_usd
+                          FROM spans WHERE span_type IN ('llm', 'embedding') AND cost_usd IS NOT NULL""").fetchall()
+    by_feature: dict[str, float] = {}
+    for feature, provider, model, ts, tin, tout, cache, _ in rows:
+        pid = pricing.PROVIDER_ALIASES.get(provider)
+        price = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=tin or 0, output_tokens=tout or 0, cache_read_tokens=cache or 0), model,
+            provider_id=pid, genai_request_timestamp=datetime.combine(ts.date(), datetime.min.time()).replace(hour=12, tzinfo=pricing.timezone.utc))
+        by_feature[feature] = by_feature.get(feature, 0.0) + float(price.total_price)
+    got = {r["feature"]: r for r in C.cost(con, by="feature").to_pylist()}
+    for feature, total in by_feature.items():
+        assert got[feature]["cost_usd"] == pytest.approx(total, rel=1e-9), feature
+    assert sum(r["share_of_total"] for r in got.values()) == pytest.approx(1.0, abs=1e-3)
+    # self-hosted llama calls are counted as unpriced, never as $0
+    assert got["autocomplete"]["unpriced_calls"] == con.execute(
+        "SELECT count(*) FROM spans WHERE request_model = 'llama-3.1-8b-instruct' AND input_tokens IS NOT NULL").fetchall()[0][0]
+
+
+def test_cost_distribution_and_top_requests(con):
+    overall = C.cost(con).to_pylist()[0]
+    tokens = [t for (t,) in con.execute("SELECT coalesce(input_tokens,0)+coalesce(output_tokens,0) FROM spans WHERE span_type IN ('llm','embedding')").fetchall()]
+    assert overall["p95_tokens"] == pytest.approx(pct(tokens, 0.95), abs=0.05)
+    costs = sorted((c for (c,) in con.execute("SELECT cost_usd FROM spans WHERE span_type IN ('llm','embedding') AND cost_usd IS NOT NULL").fetchall()), reverse=True)
+    threshold = pct(costs, 0.99)
+    assert overall["top1pct_cost_share"] == pytest.approx(sum(c for c in costs if c >= threshold) / sum(costs), abs=1e-4)
+    top = C.top_requests(con, n=5).to_pylist()
+    assert [t["cost_usd"] for t in top] == sorted((t["cost_usd"] for t in top), reverse=True)
+    assert top[0]["trace_id"] == "ee7cc7d19c3e60c196feabf8dadd1f6f"  # the planted 70-step runaway agent
+
+
+def test_cost_anomaly_marks_the_prompt_version_change_and_not_the_quiet_week(con):
+    rows = C.cost_anomalies(con, SpanFilter(where="service_name = 'support-bot'")).to_pylist()
+    flagged = {r["bucket"].date().isoformat() for r in rows if r["anomaly"]}
+    assert "2025-11-10" in flagged  # v2 -> v3 doubled the input tokens
+    assert not any(d < "2025-11-08" for d in flagged)
+
+
+def test_group_by_raw_attributes_and_bad_group(con):
+    rows = L.latency(con, by="attr:gen_ai.request.model").to_pylist()
+    assert any(r["gen_ai_request_model"] == "gpt-4o-mini" for r in rows)
+    rows = C.cost(con, by="resource:service.name").to_pylist()
+    assert {r["service_name"] for r in rows} >= {"support-bot", "code-assist"}
+    with pytest.raises(FilterError):
+        L.latency(con, by="drop table spans")
+
+
+def test_summary_covers_five_families(con):
+    rows = summary(con)
+    families = {r["family"] for r in rows}
+    assert families == {"performance", "quality", "cost", "safety", "agentic"}
+    quality = [r for r in rows if r["family"] == "quality"]
+    assert quality[0]["note"].startswith("not yet scored")
+    agent = {r["signal"]: r["value"] for r in rows if r["family"] == "agentic"}
+    assert agent["max_steps_in_a_run"] >= 70
+
+
+def test_report_cli_formats(con, tmp_path):
+    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    runner = CliRunner()
+    env = {"NO_COLOR": "1", "COLUMNS": "200"}
+    for args in (["report", "latency", "--by", "request_model"], ["report", "errors", "--by", "provider,error_type"],
+                 ["report", "cost", "--by", "feature", "--top", "3"], ["report", "summary"],
+                 ["report", "cost", "--anomalies", "--by", "service_name"],
+                 ["report", "latency", "--every", "1h", "--since", "2025-11-12", "--until", "2025-11-13"]):
+        for fmt in ("table", "json", "csv", "markdown"):
+            res = runner.invoke(app, ["--db", db, *args, "--format", fmt], env=env)
+            assert res.exit_code == 0, (args, fmt, res.output)
+            if fmt == "json":
+                json.loads(res.stdout)
+    res = runner.invoke(app, ["--db", db, "report", "latency", "--every", "1h", "--since", "2025-11-12", "--until", "2025-11-13"], env=env)
+    assert "P99 latency" in res.stdout and "█" in res.stdout
+    res = runner.invoke(app, ["--db", db, "report", "latency", "--by", "nonsense"], env=env)
+    assert res.exit_code == 2 and "not a groupable column" in res.output
