@@ -67,7 +67,8 @@ def reference_psi_jsd(base: list[float], cur: list[float], eps: float = 1e-4) ->
     b, c = dist(base), dist(cur)
     psi = sum((ci - bi) * math.log(ci / bi) for bi, ci in zip(b, c))
     m = [(bi + ci) / 2 for bi, ci in zip(b, c)]
-    js = 0.5 * sum(bi * math.log2(bi / mi) for bi, mi in zip(b, m)) + 0.5 * sum(ci * math.log2(ci / mi) for ci, mi in zip(c, m))
+    js = (0.5 * sum(bi * math.log2(bi / mi) for bi, mi in zip(b, m))
+          + 0.5 * sum(ci * math.log2(ci / mi) for ci, mi in zip(c, m)))
     return psi, math.sqrt(js)
 
 
@@ -145,7 +146,8 @@ def test_identical_windows_give_zero(con):
 def test_overall_row_where_and_by_feature(con):
     overall = D.drift(con, WEEK1, WEEK2, features=["input_tokens"])
     assert overall.column_names[0] == "feature" and overall.num_rows == 1
-    n_llm = con.execute("SELECT count(input_tokens) FROM spans WHERE span_type='llm' AND start_time < '2025-11-08'").fetchall()[0][0]
+    n_llm = con.execute("SELECT count(input_tokens) FROM spans WHERE span_type = 'llm' "
+                        "AND start_time < '2025-11-08'").fetchall()[0][0]
     assert overall.to_pylist()[0]["baseline_n"] == n_llm
 
     sb_only = D.drift(con, SpanFilter(WEEK1.since, WEEK1.until, "service_name = 'support-bot'"),
@@ -180,7 +182,8 @@ def test_empty_bin_stays_finite(tmp_path):
     db = tmp_path / "tiny.duckdb"
     ingest([str(f)], db)
     con = duckdb.connect(str(db), read_only=True)
-    base, cur = SpanFilter(datetime(2025, 11, 1), datetime(2025, 11, 5)), SpanFilter(datetime(2025, 11, 5), datetime(2025, 11, 12))
+    base = SpanFilter(datetime(2025, 11, 1), datetime(2025, 11, 5))
+    cur = SpanFilter(datetime(2025, 11, 5), datetime(2025, 11, 12))
     t = D.drift(con, base, cur, features=["request_model", "output_tokens"])
     model = one(t, feature="request_model")
     assert (model["baseline_n"], model["current_n"]) == (40, 40)
@@ -194,7 +197,8 @@ def test_empty_bin_stays_finite(tmp_path):
     out = one(t, feature="output_tokens")  # a constant: one edge, two bins, no drift
     assert out["psi"] == pytest.approx(0, abs=1e-12) and out["verdict"] == "stable"
 
-    few = D.drift(con, base, SpanFilter(datetime(2025, 11, 8), datetime(2025, 11, 8, 12, 28, 40)), features=["request_model"])
+    few = D.drift(con, base, SpanFilter(datetime(2025, 11, 8), datetime(2025, 11, 8, 12, 28, 40)),  # 20 calls
+                  features=["request_model"])
     assert one(few, feature="request_model")["current_n"] == 20
     assert one(few, feature="request_model")["verdict"] == "insufficient data"
     con.close()

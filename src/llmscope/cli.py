@@ -246,6 +246,8 @@ def trace_list(
 def trace_show(
     trace_id: Annotated[str, typer.Argument(help="Trace id (a unique prefix is enough).")],
     content: Annotated[bool, typer.Option("--content", help="Show prompts and responses under each span.")] = False,
+    graph: Annotated[bool, typer.Option("--graph", help="The agent execution graph, repeated steps folded as ×N "
+                                        "(--format json: nodes and edges).")] = False,
     fmt: FormatOpt = "table",
     width: Annotated[int, typer.Option(help="Waterfall width in characters.")] = 40,
 ) -> None:
@@ -265,6 +267,18 @@ def trace_show(
         rows = trace_tree(con, ids[0])
     finally:
         con.close()
+    if graph:
+        from .analyses.graph import trace_graph
+        from .views import graph_view
+
+        g = trace_graph(rows)
+        if fmt == "json":
+            sys.stdout.write(render.to_json(g) + "\n")
+        elif fmt == "table":
+            render.console().print(graph_view(g))
+        else:
+            render.emit(g["nodes"], fmt)
+        return
     if fmt == "table":
         out = render.console()
         out.print(trace_waterfall(rows, width=width, content=content, console_width=out.width))
@@ -404,6 +418,107 @@ def report_cost(
     if top:
         render.emit(_run_report(top_requests, flt, top), fmt,
                     title=f"Top {top} requests by cost" if fmt in ("table", "markdown") else None)
+
+
+def _window(text: str, name: str):
+    """``A..B`` -> (since, until); a date-only B includes that whole day."""
+    from datetime import timedelta
+
+    from .analyses.filters import FilterError, parse_time
+    if ".." not in text:
+        fail(f"{name} takes START..END, e.g. 2025-11-01..2025-11-07 or 14d..7d")
+    a, b = text.split("..", 1)
+    try:
+        since, until = parse_time(a), parse_time(b)
+    except FilterError as e:
+        fail(f"{name}: {e}")
+    if len(b.strip()) == 10 and b.strip()[4] == "-":
+        until += timedelta(days=1)
+    return since, until
+
+
+def _drift_help() -> str:
+    from .analyses.drift import FORMULAS_HELP
+
+    lines = "\n".join(f"    {line}" for line in FORMULAS_HELP.splitlines())
+    return ("Drift between a baseline and a current window, per group: Jensen-Shannon distance and PSI on "
+            "input/output tokens, latency, the model / feature / finish_reason / tool mix, and prompt content.\n\n"
+            "    llmscope report drift --baseline 2025-11-01..2025-11-07 --current 2025-11-08..2025-11-14 --by service_name\n\n"
+            "How it is computed:\n\n" + lines)
+
+
+@report_app.command("drift", help=_drift_help())
+def report_drift(
+    baseline: Annotated[str, typer.Option(help="Baseline window START..END (dates include the end day), e.g. 2025-11-01..2025-11-07, or 14d..7d.")],
+    current: Annotated[str, typer.Option(help="Current window START..END.")],
+    by: ByOpt = None, where: WhereOpt = None,
+    span_type: Annotated[str, typer.Option(help="Which spans to compare (llm by default).")] = "llm",
+    features: Annotated[Optional[str], typer.Option(help="Comma-separated subset of: input_tokens, output_tokens, duration_ms, request_model, feature, finish_reason, tool_name, prompt_terms.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    from .analyses.drift import drift
+    from .analyses.filters import SpanFilter
+
+    check_format(fmt)
+    b0, b1 = _window(baseline, "--baseline")
+    c0, c1 = _window(current, "--current")
+    tbl = _run_report(drift, SpanFilter(b0, b1, where), SpanFilter(c0, c1, where), by, span_type,
+                      [f.strip() for f in features.split(",")] if features else None)
+    render.emit(tbl, fmt, title=f"Drift {baseline} → {current}" if fmt == "table" else None)
+
+
+@report_app.command("agents")
+def report_agents(by: Annotated[str, typer.Option("--by", help="Group agent spans by a column (agent_name by default).")] = "agent_name",
+                  since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+                  fmt: FormatOpt = "table") -> None:
+    """Per agent: runs, completion rate, steps, tool calls, tool error rate.
+
+    A run is **failed** when its agent span errs, **abandoned** when its last step is a tool call with
+    no answer after it or its final LLM call stopped for length / tool_calls / content_filter, and
+    **completed** otherwise. See `llmscope report loops` for loops and runaways.
+    """
+    from .analyses.agents import agents
+
+    check_format(fmt)
+    render.emit(_run_report(agents, _flt(since, until, where), by), fmt, title="Agents" if fmt == "table" else None)
+
+
+@report_app.command("loops")
+def report_loops(
+    max_steps: Annotated[int, typer.Option(help="A run with more LLM+tool steps than this is a runaway.")] = 25,
+    max_duration: Annotated[float, typer.Option(help="A run longer than this many seconds is a runaway.")] = 300.0,
+    min_repeats: Annotated[int, typer.Option(help="How many times a call or a cycle must repeat in a row.")] = 3,
+    since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None, fmt: FormatOpt = "table",
+) -> None:
+    """Every trace that loops or runs away, with the evidence: the same tool called with the same
+    (normalised) arguments N times in a row (exact_repeat), a repeating cycle of 2-4 tool calls such
+    as A→B→A→B found on the ordered call sequence (cycle), and runs over --max-steps or
+    --max-duration (runaway). Wasted tokens and cost are those of the LLM calls after the first round.
+    """
+    from .analyses.agents import loops, runaways
+
+    check_format(fmt)
+    flt = _flt(since, until, where)
+    found = _run_report(loops, flt, min_repeats)
+    run = _run_report(runaways, flt, max_steps, max_duration)
+    if fmt == "json":
+        sys.stdout.write(render.to_json({"loops": render.rows_of(found)[1], "runaways": render.rows_of(run)[1]}) + "\n")
+        return
+    render.emit(found, fmt, title=f"Loops ({found.num_rows})" if fmt in ("table", "markdown") else None)
+    render.emit(run, fmt, title=f"Runaways: > {max_steps} steps or > {max_duration:g} s ({run.num_rows})"
+                if fmt in ("table", "markdown") else None)
+
+
+@report_app.command("tools")
+def report_tools(by: Annotated[str, typer.Option("--by", help="Group tool calls by a column (tool_name by default).")] = "tool_name",
+                 since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+                 fmt: FormatOpt = "table") -> None:
+    """Per tool: calls, error rate, latency, and calls repeated with the same input right after
+    themselves (retries_same_input; after an error: retries_after_error)."""
+    from .analyses.agents import tools
+
+    check_format(fmt)
+    render.emit(_run_report(tools, _flt(since, until, where), by), fmt, title="Tools" if fmt == "table" else None)
 
 
 @report_app.command("summary")

@@ -126,3 +126,39 @@ def series_chart(rows: list[dict], value: str = "p99_ms", rate: str = "error_rat
             parts.append(Text(" " * 11 + first + " " * pad + last, style="dim"))
         parts.append(Text(""))
     return Group(*parts)
+
+
+def graph_view(graph: dict) -> Group:
+    """The folded execution graph as an indented tree; repeated blocks marked ×N."""
+    lines = []
+    nodes = graph["nodes"]
+    i = 0
+    while i < len(nodes):
+        n = nodes[i]
+        indent = "  " * n["depth"]
+        if n["repeat"] > 1 and n["block_size"] > 1:
+            block = [x for x in nodes[i:] if x["depth"] == n["depth"]][: n["block_size"]]
+            labels = " → ".join(x["label"] for x in block)
+            t = Text(indent + "↻ ", style="bold yellow")
+            t.append(f"[{labels}] ×{n['repeat']}", style="bold yellow")
+            lines.append(t)
+            # skip the block's nodes and their descendants
+            shown = {x["id"] for x in block}
+            j = i
+            while j < len(nodes) and (nodes[j]["id"] in shown or nodes[j]["depth"] > n["depth"]):
+                j += 1
+            i = j
+            continue
+        style = TYPE_STYLE.get(n["type"], "dim")
+        t = Text(indent + ("└ " if n["depth"] else ""), style="dim")
+        t.append(f"{n['type']}: ", style=style)
+        t.append(str(n["label"]), style="bold" if n["type"] in ("agent", "workflow") else "")
+        if n["model"] and n["type"] == "llm":
+            t.append(f"  {n['model']}", style="dim")
+        if n["repeat"] > 1:
+            t.append(f"  ×{n['repeat']}", style="bold yellow")
+        if n["status"] == "error":
+            t.append("  error", style="bold red")
+        lines.append(t)
+        i += 1
+    return Group(*lines)
