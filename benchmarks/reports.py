@@ -240,10 +240,10 @@ FROM e
 
 
 MACROS = [
-    # a uniform draw in [0, 1) from (x, k)
     # hash(x, k) of DuckDB combines hash(x) and hash(k) by XOR, so draws with different k would be
     # correlated; hashing x * 1009 + k mixes each (x, k) on its own
     "CREATE OR REPLACE TEMP MACRO hk(x, k) AS hash(x * 1009 + k)",
+    # a uniform draw in [0, 1) from (x, k)
     "CREATE OR REPLACE TEMP MACRO u(x, k) AS (hk(x, k) % 4294967291) / 4294967291.0",
     # a standard normal draw (Box-Muller)
     "CREATE OR REPLACE TEMP MACRO nrm(x, k) AS sqrt(-2 * ln(1 - u(x, k))) * cos(2 * pi() * u(x, k + 500))",

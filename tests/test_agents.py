@@ -219,3 +219,41 @@ def test_planted_loops_in_sample_traces(tmp_path):
     assert found[cycle["trace_id"]]["kind"] == "cycle" and found[cycle["trace_id"]]["repeats"] >= 4
     assert manifest["runaway_agent"]["trace_id"] in runs
     assert len(found) == 2  # nothing else loops in two weeks of normal runs
+
+
+def test_model_tool_calls_checked_against_offered_tools(tmp_path):
+    from conftest import CAPTURED
+
+    defs = json.dumps([{"type": "function", "name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False}}])
+
+    def call(i, name, args):
+        out = json.dumps([{"role": "assistant", "parts": [{"type": "tool_call", "id": f"c{i}", "name": name, "arguments": args}]}])
+        return otlp_span(f"{i:032x}", f"{i:016x}", name="chat", attrs=[
+            kv("gen_ai.operation.name", s("chat")), kv("gen_ai.tool.definitions", s(defs)), kv("gen_ai.output.messages", s(out))])
+
+    f = write_lines(tmp_path / "t.jsonl", [export_line([
+        call(1, "get_weather", {"city": "Paris"}),            # fine
+        call(2, "get_weather", {"town": "Paris"}),            # required city missing, town undeclared
+        call(3, "book_flight", {"to": "Paris"}),              # not offered
+        call(4, "get_weather", '{"city": "Paris", "unit": "c"}'),  # undeclared parameter
+    ])])
+    db = tmp_path / "t.duckdb"
+    ingest([str(f)], db)
+    con = store.connect(db, read_only=True)
+    try:
+        got = {r["tool_name"]: r for r in A.tool_call_checks(con).to_pylist()}
+    finally:
+        con.close()
+    assert (got["get_weather"]["requested"], got["get_weather"]["schema_failures"], got["get_weather"]["not_offered"]) == (3, 2, 0)
+    assert (got["book_flight"]["not_offered"], got["book_flight"]["example_trace_id"]) == (1, f"{3:032x}")
+    # the real captures: three libraries record the offered tools; their one tool call passes
+    for lib in ("traceloop-sdk-0.62.4", "traceloop-sdk-0.47.5", "openinference-openai-0.1.66"):
+        db = tmp_path / f"{lib}.duckdb"
+        ingest([str(CAPTURED / lib)], db)
+        con = store.connect(db, read_only=True)
+        try:
+            rows = A.tool_call_checks(con).to_pylist()
+        finally:
+            con.close()
+        assert [(r["tool_name"], r["requested"], r["not_offered"], r["schema_failures"]) for r in rows] == [("get_weather", 1, 0, 0)], lib

@@ -514,11 +514,22 @@ def report_tools(by: Annotated[str, typer.Option("--by", help="Group tool calls 
                  since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
                  fmt: FormatOpt = "table") -> None:
     """Per tool: calls, error rate, latency, and calls repeated with the same input right after
-    themselves (retries_same_input; after an error: retries_after_error)."""
-    from .analyses.agents import tools
+    themselves (retries_same_input; after an error: retries_after_error). Where LLM calls record the
+    tools they offered, the model's tool calls are checked too: not_offered, invalid_arguments, and
+    schema_failures (a required parameter missing, or an undeclared one when additionalProperties is false)."""
+    from .analyses.agents import tool_call_checks, tools
 
     check_format(fmt)
-    render.emit(_run_report(tools, _flt(since, until, where), by), fmt, title="Tools" if fmt == "table" else None)
+    flt = _flt(since, until, where)
+    executed = _run_report(tools, flt, by)
+    requested = _run_report(tool_call_checks, flt)
+    if fmt == "json":
+        sys.stdout.write(render.to_json({"tools": render.rows_of(executed)[1],
+                                         "requested_by_model": render.rows_of(requested)[1]}) + "\n")
+        return
+    render.emit(executed, fmt, title="Tools executed" if fmt in ("table", "markdown") else None)
+    if requested.num_rows and fmt in ("table", "markdown"):
+        render.emit(requested, fmt, title="Tool calls requested by the model, checked against the tools offered")
 
 
 @report_app.command("summary")

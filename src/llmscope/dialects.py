@@ -207,6 +207,16 @@ OUTPUT_SOURCES: list[tuple[str, str]] = [
 ]
 SYSTEM_SOURCES: list[str] = ["gen_ai.system_instructions"]
 
+# Tools offered to the model on an LLM call, newest convention first:
+#   semconv   gen_ai.tool.definitions: JSON [{type, name, description, parameters}] (or OpenAI's {function: {...}})
+#   json_each OpenInference llm.tools.N.tool.json_schema: one JSON object per index
+#   fields    OpenLLMetry llm.request.functions.N.{name, description, parameters}
+TOOL_DEFINITION_SOURCES: list[tuple[str, str]] = [
+    ("gen_ai.tool.definitions", "semconv"),
+    ("llm.tools", "json_each"),
+    ("llm.request.functions", "fields"),
+]
+
 # Span types whose output is not text (an embedding's output is a vector).
 NO_OUTPUT_TEXT = {"embedding"}
 
@@ -273,6 +283,7 @@ def known_attribute_keys() -> set[str]:
     keys.update(k for k, _ in SPAN_TYPE_RULES)
     keys.update(k for k, _ in INPUT_SOURCES + OUTPUT_SOURCES)
     keys.update(SYSTEM_SOURCES)
+    keys.update(k for k, _ in TOOL_DEFINITION_SOURCES)
     keys.update(KNOWN_UNMAPPED_OK)
     return keys
 

@@ -104,6 +104,7 @@ def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
         output_text VARCHAR {Z},
         input_messages JSON {Z},
         output_messages JSON {Z},
+        tool_definitions JSON {Z},
         attributes JSON {Z},
         resource_attributes JSON {Z},
         events JSON {Z},

@@ -41,7 +41,7 @@ SPAN_FIELDS: list[tuple[str, pa.DataType]] = [
     # context columns (D.CONTEXT_DEFAULTS keys)
     ("user_id", pa.string()), ("session_id", pa.string()), ("feature", pa.string()), ("prompt_version", pa.string()),
     ("input_text", pa.string()), ("output_text", pa.string()),
-    ("input_messages", JSON), ("output_messages", JSON),
+    ("input_messages", JSON), ("output_messages", JSON), ("tool_definitions", JSON),
     ("attributes", JSON), ("resource_attributes", JSON), ("events", JSON),
     ("source", pa.string()), ("source_line", pa.int64()),
 ]
@@ -355,6 +355,57 @@ def _documents_text(attrs: dict, prefix: str) -> str | None:
     return "\n\n".join(t for _, t in sorted(texts) if t) or None
 
 
+def _load(v: Any) -> Any:
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            return orjson.loads(v)
+        except orjson.JSONDecodeError:
+            return None
+    return v
+
+
+def _tool_def(d: Any) -> dict | None:
+    """{name, parameters} from an OpenAI-style definition ({type, function: {...}} or flat)."""
+    d = _load(d)
+    if not isinstance(d, dict):
+        return None
+    fn = d.get("function") if isinstance(d.get("function"), dict) else d
+    name = fn.get("name")
+    if not name:
+        return None
+    params = _load(fn.get("parameters"))
+    return {"name": name, "parameters": params if isinstance(params, dict) else None}
+
+
+def _tool_definitions(attrs: dict) -> str | None:
+    """The tools offered on an LLM call, as JSON [{name, parameters}], or None."""
+    for key, fmt in D.TOOL_DEFINITION_SOURCES:
+        defs: list = []
+        if fmt == "semconv":
+            v = _load(attrs.get(key))
+            if isinstance(v, list):
+                defs = [t for t in (_tool_def(x) for x in v) if t]
+        elif key + ".0.tool.json_schema" in attrs or key + ".0.name" in attrs:
+            i = 0
+            while True:
+                if fmt == "json_each":
+                    raw = attrs.get(f"{key}.{i}.tool.json_schema")
+                    if raw is None:
+                        break
+                    t = _tool_def(raw)
+                else:
+                    name = attrs.get(f"{key}.{i}.name")
+                    if name is None:
+                        break
+                    t = _tool_def({"name": name, "parameters": attrs.get(f"{key}.{i}.parameters")})
+                if t:
+                    defs.append(t)
+                i += 1
+        if defs:
+            return orjson.dumps(defs).decode()
+    return None
+
+
 def messages_text(msgs: list[dict]) -> str | None:
     """Flatten messages to text: contents, and tool calls as ``name(arguments)``."""
     out = []
@@ -582,6 +633,7 @@ class Batch:
             scope_name or None, *values.values(), in_text, out_text,
             orjson.dumps(in_msgs).decode() if in_msgs else None,
             orjson.dumps(out_msgs).decode() if out_msgs else None,
+            _tool_definitions(attrs) if span_type == "llm" else None,
             orjson.dumps(attrs).decode(), self._last_resource_json,
             orjson.dumps([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]).decode() if events else None,
             self.source, self.line,

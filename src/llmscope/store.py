@@ -83,7 +83,7 @@ _SPAN_INSERT_COLUMNS = """
     response_model, input_tokens, output_tokens, total_tokens, cache_read_tokens, cache_write_tokens,
     reasoning_tokens, cost_usd, reported_cost_usd, price_version, ttft_ms, temperature, top_p, max_tokens,
     finish_reason, response_id, is_stream, user_id, session_id, feature, prompt_version, agent_name,
-    tool_name, http_status_code, input_text, output_text, input_messages, output_messages, attributes,
+    tool_name, http_status_code, input_text, output_text, input_messages, output_messages, tool_definitions, attributes,
     resource_attributes, events, dialect, scope_name, source, source_line, ingested_at
 """
 
@@ -250,7 +250,7 @@ SELECT trace_id, span_id, parent_span_id, name, kind, service_name,
        cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, reported_cost_usd, price_version,
        ttft_ms, temperature, top_p, max_tokens, finish_reason, response_id, is_stream,
        user_id, session_id, feature, prompt_version, agent_name, tool_name,
-       http_status_code, input_text, output_text, input_messages, output_messages,
+       http_status_code, input_text, output_text, input_messages, output_messages, tool_definitions,
        attributes, resource_attributes, events, dialect, scope_name, source, source_line, $1
 FROM _batch
 """

@@ -248,3 +248,52 @@ def tools(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str
     sql = TOOLS_SQL.format(steps=STEPS_CTE.format(where=where), groups=select_list(groups),
                            group_by=group_by_clause(groups))
     return query_arrow(con, sql, params)
+
+
+# The model's own tool calls (in its output messages) checked against the tools offered on the same
+# call: a name that was not offered, arguments that are not a JSON object, a required parameter
+# missing, or a parameter the schema does not declare when it sets additionalProperties: false.
+# (A structural check of the declared schema, not a full JSON-Schema validator.)
+TOOL_CALL_CHECKS_SQL = """
+WITH calls AS (
+    SELECT trace_id, span_id, start_time, tool_definitions,
+           unnest(CAST(json_extract(output_messages, '$[*].tool_calls[*]') AS JSON[])) AS tc
+    FROM spans
+    WHERE span_type = 'llm' AND output_messages IS NOT NULL AND tool_definitions IS NOT NULL AND {where}
+),
+c AS (
+    SELECT *, json_extract_string(tc, '$.name') AS tool_name, json_extract_string(tc, '$.arguments') AS args_text
+    FROM calls
+),
+d AS (
+    SELECT *,
+        list_filter(CAST(json_extract(tool_definitions, '$[*]') AS JSON[]),
+                    lambda x: json_extract_string(x, '$.name') = tool_name)[1] AS def,
+        CASE WHEN json_valid(args_text) AND json_type(args_text::JSON) = 'OBJECT' THEN json_keys(args_text::JSON) END AS arg_keys
+    FROM c
+),
+checked AS (
+    SELECT *,
+        def IS NULL AS not_offered,
+        def IS NOT NULL AND arg_keys IS NULL AS invalid_arguments,
+        def IS NOT NULL AND arg_keys IS NOT NULL AND (
+            NOT list_has_all(arg_keys, coalesce(CAST(json_extract(def, '$.parameters.required') AS VARCHAR[]), []))
+            OR (json_extract(def, '$.parameters.additionalProperties') = 'false'::JSON
+                AND NOT list_has_all(coalesce(json_keys(json_extract(def, '$.parameters.properties')), []), arg_keys))
+        ) AS schema_failure
+    FROM d
+)
+SELECT tool_name, count(*) AS requested,
+       count(*) FILTER (WHERE not_offered) AS not_offered,
+       count(*) FILTER (WHERE invalid_arguments) AS invalid_arguments,
+       count(*) FILTER (WHERE schema_failure) AS schema_failures,
+       arg_max(trace_id, start_time) FILTER (WHERE not_offered OR invalid_arguments OR schema_failure) AS example_trace_id
+FROM checked GROUP BY tool_name ORDER BY requested DESC
+"""
+
+
+def tool_call_checks(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None) -> pa.Table:
+    """Per tool the model asked for: how often, how often it was not among the offered tools, and
+    how often its arguments failed the declared parameters (LLM calls that record their tools)."""
+    where, params = (flt or SpanFilter()).sql()
+    return query_arrow(con, TOOL_CALL_CHECKS_SQL.format(where=where), params)
