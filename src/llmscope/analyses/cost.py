@@ -48,11 +48,18 @@ FROM calls c {join_p}
 ORDER BY cost_usd DESC NULLS LAST
 """
 
+# Rank traces on two narrow columns first, then describe only the top N (describing all of them
+# measured 4 s on 10M spans).
 TOP_SQL = """
-WITH matching AS (SELECT DISTINCT trace_id FROM spans WHERE {where})
+WITH matching AS (SELECT DISTINCT trace_id FROM spans WHERE {where}),
+top AS (
+    SELECT trace_id, sum(cost_usd) AS cost_usd FROM spans
+    WHERE {restrict} GROUP BY trace_id HAVING sum(cost_usd) IS NOT NULL
+    ORDER BY cost_usd DESC, trace_id LIMIT ?
+)
 SELECT s.trace_id,
        min(s.start_time) AS start_time,
-       sum(s.cost_usd) AS cost_usd,
+       any_value(top.cost_usd) AS cost_usd,
        count(*) FILTER (WHERE s.span_type IN {priced}) AS calls,
        sum(s.input_tokens) FILTER (WHERE s.span_type IN {priced})::BIGINT AS input_tokens,
        sum(s.output_tokens) FILTER (WHERE s.span_type IN {priced})::BIGINT AS output_tokens,
@@ -62,11 +69,10 @@ SELECT s.trace_id,
        any_value(s.user_id) AS user_id,
        count(*) FILTER (WHERE s.span_type IN {priced} AND s.cost_usd IS NULL
                         AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)) AS unpriced_calls
-FROM spans s JOIN matching USING (trace_id)
+FROM spans s JOIN top USING (trace_id)
+WHERE s.trace_id IN (SELECT trace_id FROM top)
 GROUP BY s.trace_id
-HAVING sum(s.cost_usd) IS NOT NULL
-ORDER BY cost_usd DESC
-LIMIT ?
+ORDER BY cost_usd DESC, s.trace_id
 """
 
 # Robust rolling baseline: the median of the previous `window` buckets, and a spread from their
@@ -116,8 +122,11 @@ def cost(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str 
 
 def top_requests(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, n: int = 10) -> pa.Table:
     """The N most expensive requests (traces) with their models, tokens and trace ids."""
-    where, params = (flt or SpanFilter()).sql()
-    return query_arrow(con, TOP_SQL.format(where=where, priced=PRICED_TYPES), params + [n])
+    flt = flt or SpanFilter()
+    where, params = flt.sql()
+    unfiltered = flt.since is None and flt.until is None and not flt.where
+    restrict = "TRUE" if unfiltered else "trace_id IN (SELECT trace_id FROM matching)"
+    return query_arrow(con, TOP_SQL.format(where=where, priced=PRICED_TYPES, restrict=restrict), params + [n])
 
 
 def cost_anomalies(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None,

@@ -17,7 +17,9 @@ Features
                  alphanumeric tokens of 3+ characters, without a small English stopword list and
                  without pure numbers), over the top ``TOP_TERMS`` terms of baseline + current.
                  Word counts, not embeddings: it sees vocabulary shifts (new topics, a new system
-                 prompt), not paraphrases with the same meaning.
+                 prompt), not paraphrases with the same meaning. Windows with more than
+                 ``TEXT_SAMPLE`` prompts are counted on a deterministic sample (by a hash of the
+                 prompt text) of about that size.
 
 Binning
     numeric      edges are the baseline deciles (``quantile_cont`` at 0.1 .. 0.9, de-duplicated),
@@ -76,6 +78,7 @@ JSD_SIGNIFICANT = 0.2
 MIN_SAMPLES = 30
 EPSILON = 1e-4
 TOP_TERMS = 200
+TEXT_SAMPLE = 50_000  # prompts per window above which prompt_terms counts a hash sample of them
 DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
 NUMERIC_FEATURES = ["input_tokens", "output_tokens", "duration_ms"]
@@ -148,11 +151,16 @@ SELECT {gk}metric, win, cat, count(*) AS n FROM obs GROUP BY ALL
 
 TEXT_SQL = """
 WITH w AS ({pop}),
-docs AS (SELECT {gk}win, input_text FROM w WHERE input_text IS NOT NULL AND input_text <> ''),
+docs AS (
+    SELECT {gk}win, input_text FROM w
+    WHERE input_text IS NOT NULL AND input_text <> '' AND hash(input_text) % 1000000 < ?
+),
 tokens AS (SELECT {gk}win, unnest(regexp_extract_all(lower(input_text), '[a-z0-9]{{3,}}')) AS term FROM docs),
+stop AS (SELECT unnest(?::VARCHAR[]) AS term),
 counts AS (
-    SELECT {gk}win, term, count(*) AS n FROM tokens
-    WHERE NOT list_contains(?::VARCHAR[], term) AND NOT regexp_full_match(term, '[0-9]+')
+    SELECT {gk}win, term, count(*) AS n
+    FROM tokens ANTI JOIN stop USING (term)
+    WHERE NOT regexp_full_match(term, '[0-9]+')
     GROUP BY ALL
 ),
 ranked AS (
@@ -326,8 +334,12 @@ def _text(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
     for *g, win, n in con.execute(TEXT_N_SQL.format(pop=pop, gk=s.gk), params).fetchall():
         ns[tuple(g)][win] = n
     sql = TEXT_SQL.format(pop=pop, gk=s.gk, gk_part=("PARTITION BY " + ", ".join(s.keys) + " ") if s.keys else "")
+    # Large windows: count the words of a deterministic sample of prompts (by a hash of the text),
+    # enough for stable term shares and under the 2 s budget on 10M spans.
+    largest = max((n for per_win in ns.values() for n in per_win.values()), default=0)
+    keep = 1_000_000 if largest <= TEXT_SAMPLE else int(1_000_000 * TEXT_SAMPLE / largest)
     counts: dict[tuple, dict[str, dict[str, int]]] = defaultdict(lambda: {"baseline": {}, "current": {}})
-    for *g, win, term, n in con.execute(sql, params + [STOPWORDS, TOP_TERMS]).fetchall():
+    for *g, win, term, n in con.execute(sql, params + [keep, STOPWORDS, TOP_TERMS]).fetchall():
         counts[tuple(g)][win][term] = n
     rows = []
     for g, per_win in ns.items():
