@@ -257,3 +257,22 @@ def test_model_tool_calls_checked_against_offered_tools(tmp_path):
         finally:
             con.close()
         assert [(r["tool_name"], r["requested"], r["not_offered"], r["schema_failures"]) for r in rows] == [("get_weather", 1, 0, 0)], lib
+
+
+def test_repeated_within_a_window(tmp_path):
+    t = Trace(9, "otel")
+    a = t.agent("helper")
+    for q in ("a", "b", "a", "c", "a", "d"):  # search(a) three times, never twice in a row
+        t.llm(a, "tool_calls"), t.tool(a, "search", {"q": q})
+    t.llm(a, "stop")
+    db = tmp_path / "w.duckdb"
+    ingest([str(write_lines(tmp_path / "w.jsonl", [export_line(t.spans)]))], db)
+    con = store.connect(db, read_only=True)
+    try:
+        found = A.loops(con).to_pylist()
+        narrow = A.loops(con, window=4).to_pylist()
+    finally:
+        con.close()
+    assert [(r["kind"], r["repeats"], r["agent"]) for r in found] == [("repeated_in_window", 3, "helper")]
+    assert found[0]["pattern"].startswith("search(") and '"a"' in found[0]["pattern"]
+    assert narrow == []  # three a's span five calls: not within a window of four

@@ -470,6 +470,8 @@ def report_drift(
 @report_app.command("agents")
 def report_agents(by: Annotated[str, typer.Option("--by", help="Group agent spans by a column (agent_name by default).")] = "agent_name",
                   since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+                  incomplete: Annotated[str, typer.Option(help="Final finish reasons that mean the run did not finish.")] =
+                  "length,tool_calls,tool_call,content_filter,max_tokens",
                   fmt: FormatOpt = "table") -> None:
     """Per agent: runs, completion rate, steps, tool calls, tool error rate.
 
@@ -480,7 +482,8 @@ def report_agents(by: Annotated[str, typer.Option("--by", help="Group agent span
     from .analyses.agents import agents
 
     check_format(fmt)
-    render.emit(_run_report(agents, _flt(since, until, where), by), fmt, title="Agents" if fmt == "table" else None)
+    reasons = tuple(r.strip() for r in incomplete.split(",") if r.strip())
+    render.emit(_run_report(agents, _flt(since, until, where), by, reasons), fmt, title="Agents" if fmt == "table" else None)
 
 
 @report_app.command("loops")
@@ -488,18 +491,20 @@ def report_loops(
     max_steps: Annotated[int, typer.Option(help="A run with more LLM+tool steps than this is a runaway.")] = 25,
     max_duration: Annotated[float, typer.Option(help="A run longer than this many seconds is a runaway.")] = 300.0,
     min_repeats: Annotated[int, typer.Option(help="How many times a call or a cycle must repeat in a row.")] = 3,
+    window: Annotated[int, typer.Option(help="Also flag a call seen --min-repeats times within this many consecutive tool calls.")] = 10,
     since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None, fmt: FormatOpt = "table",
 ) -> None:
     """Every trace that loops or runs away, with the evidence: the same tool called with the same
     (normalised) arguments N times in a row (exact_repeat), a repeating cycle of 2-4 tool calls such
-    as A→B→A→B found on the ordered call sequence (cycle), and runs over --max-steps or
+    as A→B→A→B found on the ordered call sequence (cycle), the same call N times within --window
+    consecutive tool calls (repeated_in_window), and runs over --max-steps or
     --max-duration (runaway). Wasted tokens and cost are those of the LLM calls after the first round.
     """
     from .analyses.agents import loops, runaways
 
     check_format(fmt)
     flt = _flt(since, until, where)
-    found = _run_report(loops, flt, min_repeats)
+    found = _run_report(loops, flt, min_repeats, window)
     run = _run_report(runaways, flt, max_steps, max_duration)
     if fmt == "json":
         sys.stdout.write(render.to_json({"loops": render.rows_of(found)[1], "runaways": render.rows_of(run)[1]}) + "\n")

@@ -11,6 +11,9 @@ Definitions (documented in ``llmscope report loops --help``):
   ``min_repeats`` or more times in a row; found on the ordered tool sequence by comparing each call
   with the call ``period`` places earlier (gaps-and-islands), so it is not limited to adjacent
   repeats.
+* **Repeated in a window**: the same call (tool and arguments) ``min_repeats`` or more times
+  among ``window`` consecutive tool calls, with other calls between them, where no exact repeat or
+  cycle already explains it.
 * **Runaway**: a trace with more than ``max_steps`` steps or longer than ``max_duration_s``.
 * **Wasted** tokens and cost: those of the LLM calls inside the loop after its first round (from
   the second occurrence of the pattern to the end of the loop) — what an agent that stopped after
@@ -111,7 +114,19 @@ SELECT e.trace_id, e.agent, e.agent_span_id,
          WHERE s.trace_id = e.trace_id AND s.agent_span_id IS NOT DISTINCT FROM e.agent_span_id AND s.span_type = 'llm'
            AND s.start_time >= e.second_round AND s.start_time <= e.ended) AS wasted_cost_usd
 FROM evidence e
-ORDER BY e.repeats DESC, e.started
+UNION ALL
+SELECT w.trace_id, any_value(w.agent), w.agent_span_id, 'repeated_in_window', NULL::BIGINT, max(w.in_window),
+       any_value(w.tool_name || '(' || left(coalesce(w.raw_args, ''), 80) || ')'), min(w.start_time), max(w.end_time),
+       NULL::BIGINT, NULL::DOUBLE
+FROM (
+    SELECT t.*, count(*) OVER (PARTITION BY t.trace_id, t.agent_span_id, t.call ORDER BY t.seq
+                               RANGE BETWEEN ? PRECEDING AND CURRENT ROW) AS in_window
+    FROM tools t
+) w
+WHERE NOT EXISTS (SELECT 1 FROM loops l WHERE l.trace_id = w.trace_id AND l.agent_span_id IS NOT DISTINCT FROM w.agent_span_id)
+GROUP BY w.trace_id, w.agent_span_id, w.call
+HAVING max(w.in_window) >= ?
+ORDER BY 6 DESC, 8
 """
 
 RUNAWAY_SQL = """
@@ -127,10 +142,13 @@ ORDER BY steps DESC
 """
 
 
-def loops(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, min_repeats: int = 3) -> pa.Table:
-    """Exact repeats and A→B→A→B cycles of tool calls, with the evidence and the waste."""
+def loops(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, min_repeats: int = 3,
+          window: int = 10) -> pa.Table:
+    """Exact repeats, A→B→A→B cycles and calls repeated within a window of tool calls, with the
+    evidence and (for runs) the waste."""
     where, params = (flt or SpanFilter()).sql()
-    return query_arrow(con, LOOPS_SQL.format(steps=STEPS_CTE.format(where=where)), params + [min_repeats])
+    return query_arrow(con, LOOPS_SQL.format(steps=STEPS_CTE.format(where=where)),
+                       params + [min_repeats, window - 1, min_repeats])
 
 
 def runaways(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, max_steps: int = 25,
