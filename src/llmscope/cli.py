@@ -87,6 +87,8 @@ def ingest(
     session_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning session id.")] = None,
     feature_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning feature.")] = None,
     prompt_version_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning prompt version.")] = None,
+    redact: Annotated[Optional[str], typer.Option(help="`pii`: store typed placeholders (<EMAIL_1>) instead of PII values.")] = None,
+    hash_content: Annotated[bool, typer.Option("--hash-content", help="Store only keyed HMAC hashes of prompts and responses (key from $LLMSCOPE_HASH_KEY).")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """Load OpenTelemetry traces (and GenAI log events) into the store.
@@ -99,6 +101,7 @@ def ingest(
 
         llmscope ingest sample_traces/
         llmscope ingest traces.jsonl logs.jsonl --prices prices.toml
+        llmscope ingest traces.jsonl --redact pii
         otelcol-export | llmscope ingest -
     """
     from .ingest import InputError, StrictAbort, ingest as run_ingest
@@ -113,7 +116,9 @@ def ingest(
                           ("prompt_version", prompt_version_key)):
             if keys:
                 ctx[col] = list(keys) + ctx.get(col, [])
-        mapping = Mapping(ctx)
+        from .privacy import Privacy
+
+        mapping = Mapping(ctx, privacy=Privacy.from_settings(redact, hash_content, cfg.raw))
         user_prices = load_price_file(prices) if prices else None
     except (ConfigError, PriceFileError, ValueError) as e:
         fail(str(e))
@@ -537,6 +542,35 @@ def report_tools(by: Annotated[str, typer.Option("--by", help="Group tool calls 
         render.emit(requested, fmt, title="Tool calls requested by the model, checked against the tools offered")
 
 
+@report_app.command("safety")
+def report_safety(
+    by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    show: Annotated[Optional[str], typer.Option(help="`findings`: list the latest findings with masked excerpts.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="With --show findings: only this kind (pii_leak, injection, …).")] = None,
+    limit: Annotated[int, typer.Option(help="With --show findings: how many.")] = 20,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Injection attempts, PII leaks, PII in inputs, toxicity, policy hits and guardrail activations,
+    with rates per scanned LLM call. Run `llmscope scan` first; excerpts are masked, never raw.
+
+        llmscope report safety --by feature
+        llmscope report safety --show findings --limit 20
+    """
+    from .analyses.safety import findings, safety
+
+    check_format(fmt)
+    flt = _flt(since, until, where)
+    if show is not None and show != "findings":
+        fail("--show takes `findings`")
+    if show == "findings":
+        render.emit(_run_report(findings, flt, kind, limit), fmt, title="Findings (masked)" if fmt == "table" else None)
+        return
+    tbl = _run_report(safety, flt, by)
+    render.emit(tbl, fmt, title="Safety" if fmt == "table" else None)
+    if fmt == "table" and tbl.num_rows and sum(r["llm_calls_not_scanned"] or 0 for r in tbl.to_pylist()):
+        render.console(stderr=True).print("[yellow]some LLM calls are not scanned yet: run `llmscope scan`[/yellow]")
+
+
 @report_app.command("summary")
 def report_summary(since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
                    fmt: FormatOpt = "table") -> None:
@@ -549,6 +583,82 @@ def report_summary(since: SinceOpt = None, until: UntilOpt = None, where: WhereO
     if fmt == "table":  # values read best in their own unit: $ for cost, % for rates
         rows = [dict(r, value=render.fmt_value(r["value"], r["signal"])) for r in rows]
     render.emit(rows, fmt, title="llmscope summary" if fmt == "table" else None)
+
+
+# --------------------------------------------------------------------------- safety
+
+
+@app.command()
+def scan(
+    since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    rescan: Annotated[bool, typer.Option("--rescan", help="Scan again spans already scanned.")] = False,
+    workers: Annotated[Optional[int], typer.Option(help="Scanner processes (default: one per core).")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Run the safety scanners over spans not scanned yet: PII (validated: Luhn, IBAN mod-97, SSN
+    rules, phone numbers per region, provider API keys, JWTs, private keys), prompt injection (a
+    versioned rule set, direct and in retrieved documents), toxicity (lexicon), policy rules from
+    `[policy]` in llmscope.toml, and guardrail activations the instrumentation recorded. Findings
+    go to the `findings` table with masked excerpts; see `llmscope report safety`.
+    """
+    from .scan import Policy, scan as run_scan
+    from .store import StoreError, connect
+
+    check_format(fmt)
+    try:
+        policy = Policy.from_config(load_config(state.config).raw)
+        con = connect(state.db)
+    except (ConfigError, StoreError) as e:
+        fail(str(e))
+    err = render.console(stderr=True)
+    bar = Progress(TextColumn("[bold]scan"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} spans"),
+                   TimeElapsedColumn(), console=err, transient=True, disable=not (err.is_terminal and fmt == "table"))
+    try:
+        with bar:
+            task = bar.add_task("scan", total=None)
+            rep = run_scan(con, _flt(since, until, where), policy, workers, rescan,
+                           on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except duckdb.Error as e:
+        fail(str(e).splitlines()[0])
+    finally:
+        con.close()
+    row = {"spans_scanned": rep.spans_scanned, "findings": rep.findings, **{f"{k}": v for k, v in sorted(rep.by_kind.items())},
+           "seconds": round(rep.elapsed_s, 2), "spans_per_s": round(rep.spans_per_s)}
+    if fmt == "table":
+        kinds = ", ".join(f"{v} {k}" for k, v in sorted(rep.by_kind.items())) or "nothing found"
+        render.console().print(f"scanned {rep.spans_scanned:,} spans in {rep.elapsed_s:.1f}s: {kinds}")
+    else:
+        render.emit([row], fmt)
+
+
+@app.command()
+def prune(
+    older_than: Annotated[str, typer.Option(help="Cut-off: a duration ago (30d, 12h) or a date (2025-11-01).")],
+    content_only: Annotated[bool, typer.Option("--content-only", help="Keep metrics; remove prompts, responses, messages, content attributes.")] = False,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Retention: delete spans older than a cut-off, or just their content, then rewrite the store file
+    so the removed data is gone from disk too.
+
+        llmscope prune --older-than 30d --content-only
+    """
+    from .analyses.filters import FilterError, parse_time
+    from .store import StoreError, prune as run_prune
+
+    check_format(fmt)
+    try:
+        cutoff = parse_time(older_than)
+        res = run_prune(state.db, cutoff, content_only)
+    except (FilterError, StoreError) as e:
+        fail(str(e))
+    except duckdb.Error as e:
+        fail(str(e).splitlines()[0])
+    if fmt == "table":
+        what = "the content of " if content_only else ""
+        render.console().print(f"pruned {what}{res['spans']:,} spans older than {cutoff:%Y-%m-%d %H:%M}; "
+                               f"store {res['bytes_before'] / 1e6:,.1f} MB -> {res['bytes_after'] / 1e6:,.1f} MB")
+    else:
+        render.emit([res], fmt)
 
 
 # --------------------------------------------------------------------------- sql, export, reprice

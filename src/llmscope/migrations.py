@@ -168,3 +168,31 @@ def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
         bad_records BIGINT,
         log_messages_added BIGINT
     )""")
+
+
+@migration
+def m002_findings(con: duckdb.DuckDBPyConnection) -> None:
+    # Safety findings: one row per detection, with a masked excerpt only (never the raw value).
+    con.execute(f"""
+    CREATE TABLE findings (
+        trace_id VARCHAR NOT NULL,
+        span_id VARCHAR NOT NULL,
+        start_time TIMESTAMP,
+        kind VARCHAR NOT NULL,        -- pii_leak | pii_input | injection | indirect_injection | toxicity | policy | guardrail
+        subkind VARCHAR,              -- email, credit_card, ... / rule category / policy rule name
+        location VARCHAR,             -- input | output | document
+        score DOUBLE,
+        rule VARCHAR,
+        excerpt VARCHAR {Z},
+        detector_version VARCHAR,
+        detected_at TIMESTAMP,
+        run_id VARCHAR
+    )""")
+    # Which spans a scan has looked at, and with which detector versions, so `scan` only reads new spans.
+    con.execute("""
+    CREATE TABLE scanned_spans (
+        trace_id VARCHAR NOT NULL,
+        span_id VARCHAR NOT NULL,
+        detector_version VARCHAR,
+        scanned_at TIMESTAMP
+    )""")

@@ -81,7 +81,8 @@ class Mapping:
     attributes are visited once instead of probing every source of every column.
     """
 
-    def __init__(self, context_keys: dict[str, list[str]] | None = None):
+    def __init__(self, context_keys: dict[str, list[str]] | None = None, privacy=None):
+        self.privacy = privacy  # llmscope.privacy.Privacy: redact or hash content before it is stored
         ctx = {c: list(D.CONTEXT_DEFAULTS[c]) for c in _CONTEXT_COLUMNS}
         for col, keys in (context_keys or {}).items():
             if col not in ctx:
@@ -524,6 +525,11 @@ class Batch:
         self.line_count = 0
         self.unattached_logs = 0
         self._log_seq = 0
+        self.scrubber = None
+        if mapping.privacy is not None and mapping.privacy.active:
+            from .privacy import Scrubber
+
+            self.scrubber = Scrubber(mapping.privacy)
         self.skipped_note: str | None = None
 
     def __len__(self) -> int:
@@ -624,6 +630,15 @@ class Batch:
         if values["service_name"] is None:
             values["service_name"] = resource.get("service.name")
 
+        if self.scrubber is not None:  # content was read from the raw values; store only the scrubbed ones
+            sc = self.scrubber
+            in_text, out_text = sc.text(trace_id, in_text), sc.text(trace_id, out_text)
+            in_msgs, out_msgs = sc.messages(trace_id, in_msgs), sc.messages(trace_id, out_msgs)
+            attrs = sc.attributes(trace_id, attrs)
+            events = sc.events(trace_id, events) if events else events
+            if error_message:
+                error_message = sc.text(trace_id, error_message) if sc.privacy.redact_pii else error_message
+
         if resource is not self._last_resource:  # spans of one resourceSpans share it: dump once
             self._last_resource = resource
             self._last_resource_json = orjson.dumps(resource).decode()
@@ -646,7 +661,13 @@ class Batch:
             # seen in real exports (openlit's streaming calls): not malformed, just unattachable
             self.unattached_logs += 1
             return
+        if self.scrubber is not None:
+            body = self.scrubber._walk(trace_id, body) if self.scrubber.privacy.redact_pii else body
+            attrs = self.scrubber.attributes(trace_id, attrs)
         for direction, msg in event_message(event_name, body, attrs):
+            if self.scrubber is not None:
+                msg = self.scrubber.messages(trace_id, [msg])[0]
+                body = None if self.scrubber.privacy.hash_key is not None else body
             seq = self._log_seq  # order of messages in the input, for records without times
             self._log_seq += 1
             lg = self.logs

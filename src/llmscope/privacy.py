@@ -1,0 +1,147 @@
+"""Privacy on ingest: redact PII or keep only keyed hashes of content, so llmscope does not become
+the place where sensitive data piles up.
+
+* ``redact = "pii"``: every PII value found (see :mod:`llmscope.safety.pii`) in prompts, responses,
+  messages and attribute strings becomes a typed placeholder, numbered per trace so the same value
+  reads the same everywhere in that trace: ``<EMAIL_1>``, ``<CREDIT_CARD_1>``, ``<SECRET_2>``.
+  (Numbering restarts if one trace is split across ingest batches.)
+* ``hash_content = true``: prompt and response text, messages, and the content-bearing attributes
+  are replaced by ``hmac:<hex>`` — HMAC-SHA256 under a key from an environment variable
+  (``LLMSCOPE_HASH_KEY`` by default) — so equal prompts still group together but cannot be read.
+
+Both are set per ingest (``--redact pii``, ``--hash-content``) or in llmscope.toml, so a team
+cannot forget them::
+
+    [privacy]
+    redact = "pii"
+    hash_content = true
+    hash_key_env = "LLMSCOPE_HASH_KEY"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from . import dialects as D
+
+
+class PrivacyError(ValueError):
+    pass
+
+
+@dataclass
+class Privacy:
+    redact_pii: bool = False
+    hash_key: bytes | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.redact_pii or self.hash_key is not None
+
+    @classmethod
+    def from_settings(cls, redact: str | None = None, hash_content: bool = False, raw_config: dict | None = None) -> "Privacy":
+        cfg = (raw_config or {}).get("privacy") or {}
+        redact = redact or cfg.get("redact")
+        if redact not in (None, "", "pii", "none"):
+            raise PrivacyError(f"redact takes 'pii', not {redact!r}")
+        hash_content = hash_content or bool(cfg.get("hash_content"))
+        key = None
+        if hash_content:
+            env = cfg.get("hash_key_env", "LLMSCOPE_HASH_KEY")
+            value = os.environ.get(env)
+            if not value:
+                raise PrivacyError(f"hashing content needs a key: set the environment variable {env}")
+            key = value.encode()
+        return cls(redact_pii=(redact == "pii"), hash_key=key)
+
+
+# attribute keys (and flattened prefixes) that carry prompt / response content
+CONTENT_KEYS = frozenset(k for k, _ in D.INPUT_SOURCES + D.OUTPUT_SOURCES) | frozenset(D.SYSTEM_SOURCES)
+CONTENT_PREFIXES = tuple(p for p in D.INDEXED_PREFIXES if p not in ("llm.tools.", "llm.request.functions."))
+
+
+def is_content_key(key: str) -> bool:
+    return key in CONTENT_KEYS or key.startswith(CONTENT_PREFIXES) or key.startswith(("gen_ai.prompt", "gen_ai.completion"))
+
+
+class Scrubber:
+    """Applies a :class:`Privacy` setting to one batch of spans (placeholders numbered per trace)."""
+
+    def __init__(self, privacy: Privacy):
+        self.privacy = privacy
+        self._maps: dict[str, dict[tuple[str, str], str]] = {}
+        self._counts: dict[str, dict[str, int]] = {}
+
+    # --- hashing
+    def hash(self, value: str) -> str:
+        return "hmac:" + hmac.new(self.privacy.hash_key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+    # --- redaction
+    def redact(self, trace_id: str, text: str) -> str:
+        from .safety.pii import find_pii
+
+        matches = find_pii(text)
+        if not matches:
+            return text
+        mapping = self._maps.setdefault(trace_id, {})
+        counts = self._counts.setdefault(trace_id, {})
+        out, last = [], 0
+        for m in matches:
+            key = (m.kind, m.value)
+            if key not in mapping:
+                counts[m.kind] = counts.get(m.kind, 0) + 1
+                mapping[key] = f"<{m.kind.upper()}_{counts[m.kind]}>"
+            out.append(text[last:m.start])
+            out.append(mapping[key])
+            last = m.end
+        out.append(text[last:])
+        return "".join(out)
+
+    def _walk(self, trace_id: str, v: Any) -> Any:
+        if isinstance(v, str):
+            return self.redact(trace_id, v)
+        if isinstance(v, list):
+            return [self._walk(trace_id, x) for x in v]
+        if isinstance(v, dict):
+            return {k: self._walk(trace_id, x) for k, x in v.items()}
+        return v
+
+    def text(self, trace_id: str, text: str | None) -> str | None:
+        if text is None:
+            return None
+        if self.privacy.redact_pii:
+            text = self.redact(trace_id, text)
+        if self.privacy.hash_key is not None:
+            text = self.hash(text)
+        return text
+
+    def messages(self, trace_id: str, msgs: list[dict] | None) -> list[dict] | None:
+        if not msgs:
+            return msgs
+        out = []
+        for m in msgs:
+            m = dict(m)
+            if m.get("content"):
+                m["content"] = self.text(trace_id, m["content"])
+            if m.get("tool_calls"):
+                m["tool_calls"] = [dict(c, arguments=self.text(trace_id, c.get("arguments")) if c.get("arguments") else None)
+                                   for c in m["tool_calls"]]
+            out.append(m)
+        return out
+
+    def attributes(self, trace_id: str, attrs: dict) -> dict:
+        out = {}
+        for k, v in attrs.items():
+            if self.privacy.redact_pii:
+                v = self._walk(trace_id, v)
+            if self.privacy.hash_key is not None and v is not None and is_content_key(k):
+                v = self.hash(v if isinstance(v, str) else repr(v))
+            out[k] = v
+        return out
+
+    def events(self, trace_id: str, events: list) -> list:
+        return [(n, t, self.attributes(trace_id, a)) for n, t, a in events]

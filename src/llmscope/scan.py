@@ -1,0 +1,303 @@
+"""`llmscope scan`: run the safety detectors over spans not scanned yet and store the findings.
+
+What becomes a finding (kinds, in the ``findings`` table; excerpts are masked, never raw):
+
+* ``pii_leak``    PII in an LLM call's output that does not appear in that call's input;
+* ``pii_input``   PII in an input, or in retrieved documents / tool output (``location = document``);
+* ``injection``   a prompt-injection attempt in what the user sent (the user messages of an LLM call);
+* ``indirect_injection``  an injection inside retrieved documents or tool results;
+* ``toxicity``    lexicon hits in inputs or outputs;
+* ``policy``      rules from ``[policy]`` in llmscope.toml: prohibited phrases and competitor names in
+                  outputs, required disclaimers missing from a feature's outputs;
+* ``guardrail``   guardrail activations the instrumentation already recorded (OpenInference GUARDRAIL
+                  spans, guardrail-named spans, ``content_filter`` finish reasons or errors).
+
+Detectors live in :mod:`llmscope.safety`; spans are read in Arrow batches and scanned on every core.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import re
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from .analyses.filters import SpanFilter
+
+BATCH_ROWS = 20_000
+PARALLEL_MIN_ROWS = 40_000
+
+
+@dataclass
+class Policy:
+    """``[policy]`` in llmscope.toml."""
+
+    prohibited: list[str] = field(default_factory=list)
+    competitors: list[str] = field(default_factory=list)
+    disclaimers: dict[str, str] = field(default_factory=dict)  # feature -> text its outputs must contain
+
+    @classmethod
+    def from_config(cls, raw: dict) -> "Policy":
+        p = raw.get("policy") or {}
+        return cls(prohibited=[str(x) for x in p.get("prohibited", [])],
+                   competitors=[str(x) for x in p.get("competitors", [])],
+                   disclaimers={str(k): str(v) for k, v in (p.get("disclaimers") or {}).items()})
+
+    def version(self) -> str:
+        import hashlib
+
+        return hashlib.sha1(orjson.dumps([self.prohibited, self.competitors, self.disclaimers])).hexdigest()[:8]
+
+
+def detector_version(policy: Policy) -> str:
+    from .safety import injection, pii, toxicity
+
+    return (f"pii:{getattr(pii, 'VERSION', '1')} injection:{injection.RULESET_VERSION} "
+            f"toxicity:{toxicity.LEXICON_VERSION} policy:{policy.version()}")
+
+
+@dataclass
+class ScanReport:
+    spans_scanned: int = 0
+    findings: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    run_id: str = ""
+
+    @property
+    def spans_per_s(self) -> float:
+        return self.spans_scanned / self.elapsed_s if self.elapsed_s else 0.0
+
+
+CANDIDATES_SQL = """
+SELECT s.trace_id, s.span_id, s.start_time, s.span_type, s.name, s.feature, s.finish_reason, s.error_type,
+       s.input_text, s.output_text,
+       CASE WHEN s.span_type = 'llm' THEN s.input_messages END AS input_messages,
+       json_extract_string(s.attributes, '$."openinference.span.kind"') AS oi_kind
+FROM spans s
+WHERE {where} AND NOT EXISTS (
+    SELECT 1 FROM scanned_spans k WHERE k.trace_id = s.trace_id AND k.span_id = s.span_id AND k.detector_version = ?)
+"""
+
+FINDING_FIELDS = [("trace_id", pa.string()), ("span_id", pa.string()), ("start_time", pa.timestamp("us")),
+                  ("kind", pa.string()), ("subkind", pa.string()), ("location", pa.string()), ("score", pa.float64()),
+                  ("rule", pa.string()), ("excerpt", pa.string())]
+
+_DIGITS = re.compile(r"\D+")
+
+
+def _norm(kind: str, value: str) -> str:
+    """Compare PII across input and output by what matters: digits for numbers, lower case otherwise."""
+    if kind in ("phone", "credit_card", "us_ssn"):
+        return _DIGITS.sub("", value)
+    return value.lower().replace(" ", "")
+
+
+def _user_text(input_messages: str | None, fallback: str | None) -> str | None:
+    """What the user typed: the user-role messages of an LLM call (the system prompt and tool results
+    are not the user's)."""
+    if not input_messages:
+        return fallback
+    try:
+        msgs = orjson.loads(input_messages)
+    except orjson.JSONDecodeError:
+        return fallback
+    texts = [m.get("content") for m in msgs if isinstance(m, dict) and m.get("role") == "user" and m.get("content")]
+    return "\n".join(texts) if texts else None
+
+
+def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
+    """Findings for a list of span rows (runs in a worker). Each finding is a tuple in FINDING_FIELDS order."""
+    from .safety import injection, pii, toxicity
+
+    out: list[tuple] = []
+    for r in rows:
+        key = (r["trace_id"], r["span_id"], r["start_time"])
+        span_type = r["span_type"]
+        inp, outp = r["input_text"], r["output_text"]
+        documents = span_type in ("retriever", "tool")
+
+        # guardrails the instrumentation recorded
+        if (r["oi_kind"] or "").upper() == "GUARDRAIL" or "guardrail" in (r["name"] or "").lower() \
+                or r["finish_reason"] == "content_filter" or r["error_type"] == "content_filter":
+            out.append((*key, "guardrail", r["oi_kind"] or r["finish_reason"] or r["error_type"] or "guardrail",
+                        "output", 1.0, "recorded", None))
+
+        # PII: inputs, documents, and leaks (in an output, absent from the input)
+        in_matches = pii.find_pii(inp) if inp else []
+        seen_in = {_norm(m.kind, m.value) for m in in_matches}
+        for m in in_matches:
+            out.append((*key, "pii_input", m.kind, "input", 1.0, m.detail or m.kind, pii.masked_excerpt(inp, m)))
+        if outp:
+            for m in pii.find_pii(outp):
+                if documents:
+                    out.append((*key, "pii_input", m.kind, "document", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m)))
+                elif span_type == "llm" and _norm(m.kind, m.value) not in seen_in and m.value not in (inp or ""):
+                    out.append((*key, "pii_leak", m.kind, "output", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m)))
+
+        # prompt injection: what the user sent; and documents / tool results (indirect)
+        if span_type == "llm":
+            user = _user_text(r["input_messages"], inp)
+            _injections(out, key, user, "injection", "input", injection)
+        elif documents and outp:
+            _injections(out, key, outp, "indirect_injection", "document", injection)
+
+        # toxicity (lexicon baseline) on what the user sent and what the model answered
+        if span_type == "llm":
+            for text, where in ((_user_text(r["input_messages"], inp), "input"), (outp, "output")):
+                if text:
+                    score, terms = toxicity.toxicity(text)
+                    if terms:
+                        out.append((*key, "toxicity", "lexicon", where, score, ", ".join(sorted(set(terms)))[:200],
+                                    _around(text, terms[0])))
+
+        # policy rules on the model's answers
+        if span_type == "llm" and outp:
+            low = outp.lower()
+            for phrase in policy.prohibited:
+                if phrase.lower() in low:
+                    out.append((*key, "policy", "prohibited_phrase", "output", 1.0, phrase, _around(outp, phrase)))
+            for name in policy.competitors:
+                if re.search(r"\b" + re.escape(name.lower()) + r"\b", low):
+                    out.append((*key, "policy", "competitor_mention", "output", 1.0, name, _around(outp, name)))
+            need = policy.disclaimers.get(r["feature"] or "")
+            if need and need.lower() not in low:
+                out.append((*key, "policy", "missing_disclaimer", "output", 1.0, need[:80], None))
+    return out
+
+
+def _injections(out: list, key: tuple, text: str | None, kind: str, location: str, injection) -> None:
+    if not text:
+        return
+    hits = injection.find_injection(text)
+    if not hits:
+        return
+    score = injection.injection_score(text)
+    if score < injection.THRESHOLD:
+        return
+    top = max(hits, key=lambda h: h.weight)
+    excerpt = text[max(0, top.start - 40): top.end + 40].replace("\n", " ")
+    out.append((*key, kind, top.category, location, score, ",".join(sorted({h.rule for h in hits}))[:200],
+                _mask_all(excerpt)))
+
+
+def _around(text: str, needle: str, context: int = 40) -> str:
+    i = text.lower().find(needle.lower())
+    if i < 0:
+        return _mask_all(text[: 2 * context])
+    return _mask_all(text[max(0, i - context): i + len(needle) + context].replace("\n", " "))
+
+
+def _mask_all(excerpt: str) -> str:
+    """Excerpts of injection/toxicity/policy findings may hold PII too: mask it."""
+    from .safety import pii
+
+    matches = pii.find_pii(excerpt)
+    for m in sorted(matches, key=lambda m: m.start, reverse=True):
+        excerpt = excerpt[: m.start] + pii.mask_value(m.kind, m.value) + excerpt[m.end:]
+    return excerpt
+
+
+def _scan_batch(source: Any, policy: Policy) -> list[tuple]:
+    """Worker entry: a batch (or the path of one in shared memory) -> findings."""
+    if isinstance(source, str):
+        try:
+            batch = pa.ipc.open_file(pa.memory_map(source)).get_batch(0)
+        finally:
+            os.unlink(source)
+    else:
+        batch = source
+    gc.disable()
+    try:
+        return scan_rows(batch.to_pylist(), policy)
+    finally:
+        gc.enable()
+
+
+def scan(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, policy: Policy | None = None,
+         workers: int | None = None, rescan: bool = False,
+         on_progress: Callable[[int, int], None] | None = None) -> ScanReport:
+    """Scan the spans not scanned yet with the current detectors (all of them with ``rescan``)."""
+    policy = policy or Policy()
+    version = detector_version(policy)
+    report = ScanReport(run_id=uuid.uuid4().hex[:12])
+    started = time.perf_counter()
+    where, params = (flt or SpanFilter()).sql("s")
+    sql = CANDIDATES_SQL.format(where=where)
+    if rescan:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"DELETE FROM findings WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})", params)
+            con.execute(f"DELETE FROM scanned_spans WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})", params)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    total = con.execute(f"SELECT count(*) FROM ({sql})", params + [version]).fetchall()[0][0]
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    findings: list[tuple] = []
+    rel = con.sql(sql, params=params + [version])
+    reader = rel.to_arrow_reader(BATCH_ROWS) if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch(BATCH_ROWS)
+    done = 0
+    if n_workers > 1 and total >= PARALLEL_MIN_ROWS:
+        spill = tempfile.TemporaryDirectory(prefix="llmscope-scan-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        with spill, ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pending = []
+            for batch in reader:
+                path = os.path.join(spill.name, f"{uuid.uuid4().hex}.arrow")
+                with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, batch.schema) as w:
+                    w.write_batch(batch)
+                pending.append((batch.num_rows, pool.submit(_scan_batch, path, policy)))
+                while len(pending) > 2 * n_workers:
+                    n, fut = pending.pop(0)
+                    findings += fut.result()
+                    done += n
+                    if on_progress:
+                        on_progress(done, total)
+            for n, fut in pending:
+                findings += fut.result()
+                done += n
+                if on_progress:
+                    on_progress(done, total)
+    else:
+        for batch in reader:
+            findings += _scan_batch(batch, policy)
+            done += batch.num_rows
+            if on_progress:
+                on_progress(done, total)
+    report.spans_scanned = done
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # spans scanned again (new detector version): their old findings go
+        con.execute(f"DELETE FROM findings WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM ({sql}))",
+                    params + [version])
+        con.execute(f"DELETE FROM scanned_spans WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM ({sql}))",
+                    params + [version])
+        if findings:
+            cols = list(zip(*findings))
+            tbl = pa.table({name: pa.array(col, type=t) for (name, t), col in zip(FINDING_FIELDS, cols)})
+            con.register("_findings", tbl)
+            con.execute("INSERT INTO findings SELECT *, ?, now()::TIMESTAMP, ? FROM _findings", [version, report.run_id])
+            con.unregister("_findings")
+        con.execute(f"INSERT INTO scanned_spans SELECT trace_id, span_id, ?, now()::TIMESTAMP FROM ({sql})",
+                    [version] + params + [version])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    report.findings = len(findings)
+    for f in findings:
+        report.by_kind[f[3]] = report.by_kind.get(f[3], 0) + 1
+    report.elapsed_s = time.perf_counter() - started
+    return report
