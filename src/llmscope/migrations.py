@@ -196,3 +196,21 @@ def m002_findings(con: duckdb.DuckDBPyConnection) -> None:
         detector_version VARCHAR,
         scanned_at TIMESTAMP
     )""")
+
+
+@migration
+def m003_eval_runs(con: duckdb.DuckDBPyConnection) -> None:
+    # What a judge cost and which prompt produced a score; errors are rows too (never a silent 0).
+    for col, typ in (("judge_model", "VARCHAR"), ("judge_input_tokens", "BIGINT"), ("judge_output_tokens", "BIGINT"),
+                     ("prompt_version", "VARCHAR"), ("error", "VARCHAR"), ("repeat_index", "INTEGER"),
+                     ("source", "VARCHAR")):
+        con.execute(f"ALTER TABLE evals ADD COLUMN {col} {typ}")
+    # Judge answers by (judge, model, metric, prompt version, inputs hash): re-running an eval calls no judge.
+    con.execute(f"""
+    CREATE TABLE eval_cache (
+        cache_key VARCHAR NOT NULL,
+        judge VARCHAR, judge_model VARCHAR, metric VARCHAR, prompt_version VARCHAR, inputs_hash VARCHAR,
+        score DOUBLE, label VARCHAR, passed BOOLEAN, explanation VARCHAR {Z},
+        judge_input_tokens BIGINT, judge_output_tokens BIGINT, judge_cost_usd DOUBLE,
+        created_at TIMESTAMP
+    )""")

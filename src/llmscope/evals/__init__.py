@@ -1,0 +1,1 @@
+"""Evaluations of stored LLM calls: offline (builtin) scorers and LLM-judge scoring."""

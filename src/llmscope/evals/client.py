@@ -1,0 +1,101 @@
+"""An async OpenAI-compatible chat client for judges: bounded concurrency, retries with
+exponential backoff and jitter on 429 / 5xx / timeouts / broken connections, honouring
+``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+
+import httpx
+
+from .judges import Judge
+
+RETRIES = 4
+BACKOFF_BASE_S = 0.25
+BACKOFF_MAX_S = 20.0
+
+
+class JudgeUnreachable(Exception):
+    """No server answered at all (connection refused): say how to start one."""
+
+
+class JudgeCallError(Exception):
+    """The judge failed after the retries (or refused the request): recorded as an eval error."""
+
+
+@dataclass
+class Reply:
+    content: str
+    input_tokens: int
+    output_tokens: int
+    attempts: int
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return min(float(value), BACKOFF_MAX_S)
+    except ValueError:
+        return None
+
+
+class JudgeClient:
+    """One per eval run. ``await client.chat(messages)`` -> :class:`Reply`."""
+
+    def __init__(self, judge: Judge, concurrency: int | None = None):
+        self.judge = judge
+        self.semaphore = asyncio.Semaphore(concurrency or judge.max_concurrency)
+        headers = {"Content-Type": "application/json"}
+        if judge.api_key:
+            headers["Authorization"] = f"Bearer {judge.api_key}"
+        self.http = httpx.AsyncClient(base_url=judge.base_url, headers=headers, timeout=judge.timeout_s,
+                                      limits=httpx.Limits(max_connections=max(judge.max_concurrency, concurrency or 0, 1)))
+        self.calls = 0
+        self.retries = 0
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def chat(self, messages: list[dict], max_tokens: int = 1024) -> Reply:
+        body = {"model": self.judge.model, "messages": messages, "temperature": 0, "max_tokens": max_tokens}
+        async with self.semaphore:
+            last_error = ""
+            for attempt in range(1, RETRIES + 2):
+                self.calls += 1
+                wait = None
+                try:
+                    resp = await self.http.post("/chat/completions", json=body)
+                except httpx.ConnectError as e:
+                    if attempt == 1 and self.calls == 1:
+                        raise JudgeUnreachable(self.judge.help_unreachable()) from e
+                    last_error = f"connection error: {e}"
+                except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError) as e:
+                    last_error = f"{type(e).__name__}: {e}"
+                else:
+                    if resp.status_code == 200:
+                        try:
+                            data = resp.json()
+                            content = data["choices"][0]["message"]["content"] or ""
+                        except (ValueError, KeyError, IndexError, TypeError) as e:
+                            last_error = f"unreadable response body ({type(e).__name__})"
+                        else:
+                            usage = data.get("usage") or {}
+                            return Reply(content, int(usage.get("prompt_tokens") or 0),
+                                         int(usage.get("completion_tokens") or 0), attempt)
+                    elif resp.status_code == 429 or resp.status_code >= 500:
+                        last_error = f"HTTP {resp.status_code}"
+                        wait = _retry_after(resp)
+                    else:
+                        raise JudgeCallError(f"HTTP {resp.status_code}: {resp.text[:200]}")
+                if attempt > RETRIES:
+                    break
+                self.retries += 1
+                if wait is None:
+                    wait = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+                await asyncio.sleep(wait)
+            raise JudgeCallError(f"gave up after {RETRIES + 1} attempts: {last_error}")

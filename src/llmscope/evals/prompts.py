@@ -1,0 +1,173 @@
+"""Judge prompts and the parsing of their answers.
+
+Every prompt asks for ONE JSON object with a fixed schema, reasoning first and ``score`` last (so
+the model has reasoned before it commits to a number). Scores we can compute ourselves are:
+groundedness and context recall are ``supported claims / all claims`` from the per-claim verdicts,
+not the number the judge writes. A refusal, or an answer with no checkable claim, is
+``not_applicable`` (score NULL), never NaN and never a free 1.0.
+
+A metric's ``version`` is part of the cache key: change a prompt, bump its version.
+
+A *hallucination* is a groundedness score below ``[eval] hallucination_threshold`` (default 0.8:
+one unsupported claim in five or more).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import orjson
+
+SYSTEM = ("You are a careful, strict evaluator of AI assistant outputs. Reply with a single JSON object "
+          "and nothing else: no prose, no code fences.")
+
+NA_RULE = ('If the answer is a refusal or contains no claim that can be checked, reply '
+           '{{"claims": [], "reason": "<why>", "not_applicable": true, "score": null}}.')  # braces doubled: a format template
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    version: str
+    needs: tuple[str, ...]      # which inputs must be present: input, output, context, reference
+    template: str
+    kind: str                   # claims | score
+    scale: int = 1              # score scale max (1 means 0..1)
+    pass_threshold: float = 0.5
+
+
+METRICS: dict[str, Metric] = {
+    "groundedness": Metric(
+        "groundedness", "g1", ("output", "context"), """Context:
+<<<
+{context}
+>>>
+
+Answer to check:
+<<<
+{output}
+>>>
+
+Break the answer into atomic factual claims. For each claim decide whether the context supports it.
+Reply with JSON: {{"claims": [{{"claim": "<text>", "supported": true|false, "reason": "<short>"}}], "reason": "<overall>", "score": <supported claims / all claims>}}.
+""" + NA_RULE, "claims", pass_threshold=0.8),
+    "answer_relevancy": Metric(
+        "answer_relevancy", "r1", ("input", "output"), """Question:
+<<<
+{input}
+>>>
+
+Answer:
+<<<
+{output}
+>>>
+
+How directly and completely does the answer address the question? Reply with JSON:
+{{"reason": "<short reasoning>", "score": <number from 1 (irrelevant) to 5 (fully relevant)>}}.""", "score", 5),
+    "context_relevance": Metric(
+        "context_relevance", "c1", ("input", "context"), """Question:
+<<<
+{input}
+>>>
+
+Retrieved context:
+<<<
+{context}
+>>>
+
+How much of the retrieved context is relevant to the question (precision of retrieval)? Reply with JSON:
+{{"reason": "<short reasoning>", "score": <number from 1 (none relevant) to 5 (all relevant)>}}.""", "score", 5),
+    "context_recall": Metric(
+        "context_recall", "k1", ("context", "reference"), """Retrieved context:
+<<<
+{context}
+>>>
+
+Reference answer:
+<<<
+{reference}
+>>>
+
+Break the reference answer into atomic claims. For each claim decide whether the retrieved context contains it.
+Reply with JSON: {{"claims": [{{"claim": "<text>", "supported": true|false, "reason": "<short>"}}], "reason": "<overall>", "score": <supported / all>}}.
+""" + NA_RULE, "claims"),
+    "coherence": Metric(
+        "coherence", "h1", ("output",), """Answer:
+<<<
+{output}
+>>>
+
+Rate the coherence of the answer: logical flow, no contradictions, readable structure. Reply with JSON:
+{{"reason": "<short reasoning>", "score": <number from 1 (incoherent) to 5 (fully coherent)>}}.""", "score", 5),
+}
+
+
+def rubric_metric(name: str, criteria: str, steps: list[str], scale: int = 5, version: str = "u1") -> Metric:
+    """A custom G-Eval style rubric from llmscope.toml: ``[eval.rubrics.NAME] criteria, steps, scale``."""
+    steps_text = "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
+    template = ("Question:\n<<<\n{input}\n>>>\n\nAnswer:\n<<<\n{output}\n>>>\n\nCriteria: " + criteria.replace("{", "{{").replace("}", "}}")
+                + "\n\nEvaluation steps:\n" + steps_text.replace("{", "{{").replace("}", "}}")
+                + f'\n\nFollow the steps, then reply with JSON: {{{{"reason": "<short reasoning>", "score": <1 to {scale}>}}}}.')
+    return Metric(name, version, ("input", "output"), template, "score", scale)
+
+
+def render(metric: Metric, item: dict) -> list[dict]:
+    values = {k: (item.get(k) or "")[:24_000] for k in ("input", "output", "context", "reference")}
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": metric.template.format(**values)}]
+
+
+REPAIR = ("Your previous reply was not a valid JSON object of the requested form. Reply again with only the "
+          "JSON object, nothing else.")
+
+
+class ParseError(ValueError):
+    pass
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.S)
+
+
+def parse(metric: Metric, text: str) -> tuple[float | None, str, bool | None, str]:
+    """Judge reply -> (score 0..1 or None, label, passed, explanation). Raises ParseError."""
+    raw = _FENCE.sub("", text.strip())
+    start, end = raw.find("{"), raw.rfind("}")
+    if start < 0 or end <= start:
+        raise ParseError("no JSON object in the reply")
+    try:
+        obj = orjson.loads(raw[start:end + 1])
+    except orjson.JSONDecodeError as e:
+        raise ParseError(f"invalid JSON: {e}") from None
+    if not isinstance(obj, dict):
+        raise ParseError("the reply is not a JSON object")
+    reason = str(obj.get("reason") or "")[:500]
+    if obj.get("not_applicable"):
+        return None, "not_applicable", None, reason
+    if metric.kind == "claims":
+        claims = obj.get("claims")
+        if not isinstance(claims, list):
+            raise ParseError("missing claims list")
+        checked = [c for c in claims if isinstance(c, dict) and isinstance(c.get("supported"), bool)]
+        if not checked:
+            return None, "not_applicable", None, reason or "no checkable claims"
+        supported = sum(1 for c in checked if c["supported"])
+        score = supported / len(checked)
+        unsupported = [str(c.get("claim", ""))[:200] for c in checked if not c["supported"]]
+        explanation = ("unsupported: " + " | ".join(unsupported)) if unsupported else reason
+        label = "grounded" if score >= metric.pass_threshold else "hallucination"
+        if metric.name != "groundedness":
+            label = "pass" if score >= metric.pass_threshold else "fail"
+        return score, label, score >= metric.pass_threshold, explanation[:1000]
+    value = obj.get("score")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParseError("score is not a number")
+    if metric.scale > 1:
+        if not 1 <= value <= metric.scale:
+            raise ParseError(f"score {value} outside 1..{metric.scale}")
+        score = (float(value) - 1) / (metric.scale - 1)
+    else:
+        if not 0 <= value <= 1:
+            raise ParseError(f"score {value} outside 0..1")
+        score = float(value)
+    passed = score >= metric.pass_threshold
+    return score, "pass" if passed else "fail", passed, reason

@@ -1,0 +1,452 @@
+"""`llmscope eval`: choose what to score, score it (offline or with an LLM judge), store the scores.
+
+    >>> rep = run_eval(con, EvalOptions(judge="small-model", metrics=["groundedness"], sample=0.2))
+    >>> rep.scored, rep.cost_usd, rep.means
+
+* Items are LLM calls from the store (their prompt, answer, and the retrieved documents of the same
+  trace as context) or the lines of a dataset file (``input``, ``output``, ``context``,
+  ``reference``).
+* By default only items not yet scored for that metric and judge are scored. ``--sample`` keeps a
+  deterministic share (or count) of traces chosen by a hash of the trace id, so reruns pick the
+  same ones; ``--always`` adds every item matching a condition (high-risk segments at 100%).
+* Each item is judged in its own request. Replies that do not parse get one repair retry, then are
+  stored as eval errors (``error`` column, score NULL). Judge answers are cached by (judge, model,
+  metric, prompt version, inputs hash) in ``eval_cache``: re-running the same eval calls no judge.
+* ``--budget-usd`` stops issuing requests before the estimated spend would pass it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from ..analyses.filters import SpanFilter
+from ..store import query_arrow
+from . import prompts
+from .client import JudgeCallError, JudgeClient, JudgeUnreachable
+from .judges import Judge
+
+DEFAULT_JUDGE_METRICS = ("groundedness", "answer_relevancy")
+
+ITEMS_SQL = """
+WITH llm AS (
+    SELECT trace_id, span_id, start_time, input_text, output_text, feature
+    FROM spans WHERE span_type = 'llm' AND output_text IS NOT NULL AND {where}
+),
+ctx AS (
+    SELECT trace_id, string_agg(output_text, chr(10) || chr(10) ORDER BY start_time) AS context
+    FROM spans WHERE span_type = 'retriever' AND output_text IS NOT NULL
+      AND trace_id IN (SELECT trace_id FROM llm) GROUP BY trace_id
+)
+SELECT llm.trace_id, llm.span_id, llm.input_text AS input, llm.output_text AS output, ctx.context, NULL AS reference,
+       ({always}) AS always
+FROM llm LEFT JOIN ctx USING (trace_id)
+ORDER BY hash(llm.trace_id), llm.span_id
+"""
+
+
+class EvalError(Exception):
+    """A problem the user must fix (bad metric, bad dataset line, unreachable judge)."""
+
+
+@dataclass
+class EvalOptions:
+    judge: str = "builtin"
+    metrics: list[str] | None = None
+    flt: SpanFilter = field(default_factory=SpanFilter)
+    sample: float | None = None          # share (0..1] or a count (> 1) of items, by trace-id hash
+    always: str | None = None            # SQL condition: these items are scored whatever the sample
+    budget_usd: float | None = None
+    repeat: int = 1
+    rescore: bool = False
+    concurrency: int | None = None
+    dataset: str | None = None
+    limit: int | None = None
+
+
+@dataclass
+class EvalReport:
+    run_id: str
+    judge: str
+    items: int = 0
+    scored: int = 0
+    cached: int = 0
+    not_applicable: int = 0
+    errors: int = 0
+    skipped_budget: int = 0
+    calls: int = 0
+    retries: int = 0
+    cost_usd: float = 0.0
+    elapsed_s: float = 0.0
+    means: dict[str, float | None] = field(default_factory=dict)
+    pass_rates: dict[str, float | None] = field(default_factory=dict)
+    flip_rates: dict[str, float] = field(default_factory=dict)
+    error_examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Progress:
+    done: int = 0
+    total: int = 0
+    calls: int = 0
+    cost_usd: float = 0.0
+    errors: int = 0
+
+
+EVAL_FIELDS = [("trace_id", pa.string()), ("span_id", pa.string()), ("metric", pa.string()), ("score", pa.float64()),
+               ("label", pa.string()), ("passed", pa.bool_()), ("judge", pa.string()), ("explanation", pa.string()),
+               ("judge_cost_usd", pa.float64()), ("judge_model", pa.string()), ("judge_input_tokens", pa.int64()),
+               ("judge_output_tokens", pa.int64()), ("prompt_version", pa.string()), ("error", pa.string()),
+               ("repeat_index", pa.int32()), ("source", pa.string())]
+
+
+def load_dataset(path: str) -> list[dict]:
+    """JSONL with ``input``, ``output``, ``context``, ``reference`` (and optional ``id``)."""
+    items = []
+    p = Path(path)
+    try:
+        lines = p.read_text().splitlines()
+    except FileNotFoundError:
+        raise EvalError(f"{p}: no such dataset file") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            raise EvalError(f"{p}:{n}: not JSON ({e})") from None
+        if not isinstance(obj, dict) or not obj.get("output"):
+            raise EvalError(f"{p}:{n}: each line needs at least an 'output' (and input, context, reference)")
+        items.append({"trace_id": f"dataset:{p.name}", "span_id": str(obj.get("id", n)),
+                      "input": obj.get("input"), "output": obj.get("output"), "context": _text(obj.get("context")),
+                      "reference": obj.get("reference"), "always": False})
+    return items
+
+
+def _text(v) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, list):
+        return "\n\n".join(x if isinstance(x, str) else orjson.dumps(x).decode() for x in v)
+    return orjson.dumps(v).decode()
+
+
+def select_items(con: duckdb.DuckDBPyConnection, opts: EvalOptions) -> list[dict]:
+    where, params = opts.flt.sql()
+    always = opts.always or "FALSE"
+    if ";" in always:
+        raise EvalError("--always takes one SQL condition, without ';'")
+    rows = query_arrow(con, ITEMS_SQL.format(where=where, always=always), params).to_pylist()
+    if opts.sample is not None:
+        if opts.sample <= 0:
+            raise EvalError("--sample must be > 0: a share (0.2) or a count (200)")
+        if opts.sample <= 1:
+            keep = [r for r in rows if r["always"] or _unit(r["trace_id"]) < opts.sample]
+        else:
+            n = int(opts.sample)
+            keep, sampled = [], 0
+            for r in rows:  # already ordered by the trace-id hash
+                if r["always"]:
+                    keep.append(r)
+                elif sampled < n:
+                    keep.append(r)
+                    sampled += 1
+        rows = keep
+    if opts.limit:
+        rows = rows[: opts.limit]
+    return rows
+
+
+def _unit(trace_id: str) -> float:
+    """A stable number in [0, 1) per trace id (the same across runs, machines and Python versions)."""
+    return int(hashlib.sha256(trace_id.encode()).hexdigest()[:12], 16) / float(1 << 48)
+
+
+def _already_scored(con: duckdb.DuckDBPyConnection, metric: str, judge: str) -> set[tuple[str, str]]:
+    return set(con.execute("SELECT trace_id, span_id FROM evals WHERE metric = ? AND judge = ? AND error IS NULL",
+                           [metric, judge]).fetchall())
+
+
+def _inputs_hash(item: dict, needs: tuple[str, ...]) -> str:
+    h = hashlib.sha256()
+    for k in needs:
+        h.update(k.encode() + b"\0" + (item.get(k) or "").encode() + b"\0")
+    return h.hexdigest()
+
+
+def resolve_metrics(names: list[str] | None, judge: Judge, config: dict | None = None) -> list:
+    from . import offline
+
+    if judge.builtin:
+        names = names or list(offline.BUILTIN_METRICS)
+        unknown = [n for n in names if n not in offline.BUILTIN_METRICS]
+        if unknown:
+            raise EvalError(f"the builtin judge does not know {', '.join(unknown)}; it scores {', '.join(offline.BUILTIN_METRICS)}")
+        return names
+    from dataclasses import replace
+
+    eval_cfg = (config or {}).get("eval") or {}
+    rubrics = eval_cfg.get("rubrics") or {}
+    out = []
+    for n in names or list(DEFAULT_JUDGE_METRICS):
+        if n in prompts.METRICS:
+            m = prompts.METRICS[n]
+            if n == "groundedness" and "hallucination_threshold" in eval_cfg:
+                m = replace(m, pass_threshold=float(eval_cfg["hallucination_threshold"]))
+            out.append(m)
+        elif n in rubrics:
+            r = rubrics[n]
+            out.append(prompts.rubric_metric(n, str(r.get("criteria", "")), list(r.get("steps", [])),
+                                             int(r.get("scale", 5)), str(r.get("version", "u1"))))
+        else:
+            raise EvalError(f"unknown metric {n!r}: judge metrics are {', '.join(prompts.METRICS)} "
+                            "or a rubric defined in [eval.rubrics.NAME]")
+    return out
+
+
+# --------------------------------------------------------------------------- judging
+
+
+async def _judge_one(client: JudgeClient, metric, item: dict) -> tuple[tuple, int, int]:
+    """(score, label, passed, explanation, error), input tokens, output tokens."""
+    messages = prompts.render(metric, item)
+    reply = await client.chat(messages)
+    tin, tout = reply.input_tokens, reply.output_tokens
+    try:
+        result = prompts.parse(metric, reply.content)
+        return (*result, None), tin, tout
+    except prompts.ParseError:
+        repair = messages + [{"role": "assistant", "content": reply.content[:4000]},
+                             {"role": "user", "content": prompts.REPAIR}]
+        reply2 = await client.chat(repair)
+        tin, tout = tin + reply2.input_tokens, tout + reply2.output_tokens
+        try:
+            return (*prompts.parse(metric, reply2.content), None), tin, tout
+        except prompts.ParseError as e:
+            return (None, "error", None, reply2.content[:300], f"unparseable judge reply after one repair: {e}"), tin, tout
+
+
+async def _run_judge(items: list[dict], metrics: list, judge: Judge, opts: EvalOptions, con, report: EvalReport,
+                     progress: Progress, on_progress) -> tuple[list[tuple], list[tuple]]:
+    rows: list[tuple] = []
+    cache_rows: list[tuple] = []
+    client = JudgeClient(judge, opts.concurrency)
+    spent = {"usd": 0.0, "n": 0, "reserved": 0.0}  # reserved: estimates of calls in flight
+    cache = {r[0]: r[1:] for r in con.execute(
+        "SELECT cache_key, score, label, passed, explanation, judge_input_tokens, judge_output_tokens, judge_cost_usd "
+        "FROM eval_cache WHERE judge = ? AND judge_model = ?", [judge.name, judge.model]).fetchall()}
+
+    def estimate(item: dict, metric) -> float:
+        if spent["n"]:
+            return spent["usd"] / spent["n"]
+        chars = sum(len(item.get(k) or "") for k in metric.needs) + len(metric.template)
+        return judge.cost(chars // 4, 300) or 0.0
+
+    async def one(item: dict, metric, rep: int) -> None:
+        key = hashlib.sha256("\0".join((judge.name, judge.model, metric.name, metric.version,
+                                        _inputs_hash(item, metric.needs))).encode()).hexdigest()
+        missing = [k for k in metric.needs if not item.get(k)]
+        base = (item["trace_id"], item["span_id"], metric.name)
+        if missing:
+            rows.append((*base, None, "not_applicable", None, judge.name, f"no {', '.join(missing)} to judge",
+                         None, judge.model, 0, 0, metric.version, None, rep, item.get("source")))
+            report.not_applicable += 1
+            return
+        if rep == 0 and key in cache:
+            score, label, passed, expl, tin, tout, cost = cache[key]
+            rows.append((*base, score, label, passed, judge.name, expl, 0.0, judge.model, 0, 0, metric.version,
+                         None, rep, item.get("source")))
+            report.cached += 1
+            report.scored += label != "not_applicable"
+            report.not_applicable += label == "not_applicable"
+            return
+        est = estimate(item, metric)
+        if opts.budget_usd is not None and spent["usd"] + spent["reserved"] + est > opts.budget_usd:
+            report.skipped_budget += 1
+            return
+        spent["reserved"] += est  # no await between the check and this: concurrent calls cannot overspend
+        try:
+            (score, label, passed, expl, error), tin, tout = await _judge_one(client, metric, item)
+        except JudgeCallError as e:
+            score, label, passed, expl, error, tin, tout = None, "error", None, None, str(e), 0, 0
+        finally:
+            spent["reserved"] -= est
+        cost = judge.cost(tin, tout)
+        spent["usd"] += cost or 0.0
+        spent["n"] += 1
+        rows.append((*base, score, label, passed, judge.name, expl, cost, judge.model, tin, tout, metric.version,
+                     error, rep, item.get("source")))
+        if error:
+            report.errors += 1
+            progress.errors += 1
+            if len(report.error_examples) < 5:
+                report.error_examples.append(f"{item['trace_id']}/{item['span_id']} {metric.name}: {error}")
+        else:
+            report.scored += label != "not_applicable"
+            report.not_applicable += label == "not_applicable"
+            if rep == 0:
+                cache_rows.append((key, judge.name, judge.model, metric.name, metric.version,
+                                   _inputs_hash(item, metric.needs), score, label, passed,
+                                   expl, tin, tout, cost))
+
+    async def guarded(item, metric, rep):
+        await one(item, metric, rep)
+        progress.done += 1
+        progress.calls = client.calls
+        progress.cost_usd = spent["usd"]
+        if on_progress:
+            on_progress(progress)
+
+    try:
+        tasks = [guarded(item, metric, rep) for rep in range(opts.repeat) for metric in metrics for item in items]
+        # a first request alone: an unreachable judge fails fast with one clear message
+        if tasks:
+            try:
+                await tasks[0]
+            except BaseException:
+                for t in tasks[1:]:
+                    t.close()  # never started: close them quietly
+                raise
+            await asyncio.gather(*tasks[1:])
+    finally:
+        report.calls, report.retries = client.calls, client.retries
+        report.cost_usd = spent["usd"]
+        await client.aclose()
+    return rows, cache_rows
+
+
+def _run_builtin(items: list[dict], metric_names: list[str], config: dict | None, progress, on_progress) -> list[tuple]:
+    from . import offline
+
+    cfg = offline.OfflineConfig.from_config(config or {})
+    rows = []
+    for item in items:
+        row = {"input_text": item.get("input"), "output_text": item.get("output"), "context": item.get("context")}
+        for s in offline.score_span(row, cfg, item.get("reference")):
+            if s.metric in metric_names:
+                rows.append((item["trace_id"], item["span_id"], s.metric, s.score, s.label, s.passed, "builtin",
+                             s.explanation, 0.0, "builtin", 0, 0, "builtin-1", None, 0, item.get("source")))
+        progress.done += 1
+        if on_progress and progress.done % 500 == 0:
+            on_progress(progress)
+    return rows
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run_eval(con: duckdb.DuckDBPyConnection, opts: EvalOptions, judge: Judge, config: dict | None = None,
+             on_progress: Callable[[Progress], None] | None = None) -> EvalReport:
+    started = time.perf_counter()
+    report = EvalReport(run_id=uuid.uuid4().hex[:12], judge=judge.name)
+    metrics = resolve_metrics(opts.metrics, judge, config)
+    metric_names = metrics if judge.builtin else [m.name for m in metrics]
+    items = load_dataset(opts.dataset) if opts.dataset else select_items(con, opts)
+    for it in items:
+        it["source"] = "dataset" if opts.dataset else "store"
+    if not opts.rescore and not opts.dataset:
+        done = {m: _already_scored(con, m, judge.name) for m in metric_names}
+        items = [it for it in items if any((it["trace_id"], it["span_id"]) not in done[m] for m in metric_names)]
+    report.items = len(items)
+    progress = Progress(total=len(items) * (1 if judge.builtin else len(metrics) * opts.repeat))
+    if judge.builtin:
+        rows, cache_rows = _run_builtin(items, metric_names, config, progress, on_progress), []
+        report.scored = sum(1 for r in rows if r[4] != "not_applicable")
+        report.not_applicable = sum(1 for r in rows if r[4] == "not_applicable")
+    else:
+        try:
+            rows, cache_rows = asyncio.run(_run_judge(items, metrics, judge, opts, con, report, progress, on_progress))
+        except JudgeUnreachable as e:
+            raise EvalError(str(e)) from None
+    _store(con, rows, cache_rows, report.run_id, opts)
+    _summarise(rows, report, opts.repeat)
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _store(con, rows: list[tuple], cache_rows: list[tuple], run_id: str, opts: EvalOptions) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if rows:
+            if opts.rescore:  # the new scores replace the old ones of these items
+                keys = pa.table({"trace_id": [r[0] for r in rows], "span_id": [r[1] for r in rows],
+                                 "metric": [r[2] for r in rows], "judge": [r[6] for r in rows]})
+                con.register("_replaced", keys)
+                con.execute("DELETE FROM evals WHERE (trace_id, span_id, metric, judge) IN (SELECT * FROM _replaced)")
+                con.unregister("_replaced")
+            else:  # earlier errors for these items are superseded
+                keys = pa.table({"trace_id": [r[0] for r in rows], "span_id": [r[1] for r in rows], "metric": [r[2] for r in rows]})
+                con.register("_retried", keys)
+                con.execute("DELETE FROM evals WHERE error IS NOT NULL AND (trace_id, span_id, metric) IN (SELECT * FROM _retried)")
+                con.unregister("_retried")
+            cols = list(zip(*rows))
+            tbl = pa.table({name: pa.array(col, type=t) for (name, t), col in zip(EVAL_FIELDS, cols)})
+            con.register("_evals", tbl)
+            con.execute("""INSERT INTO evals (trace_id, span_id, metric, score, label, passed, judge, explanation,
+                               judge_cost_usd, judge_model, judge_input_tokens, judge_output_tokens, prompt_version,
+                               error, repeat_index, source, created_at, run_id)
+                           SELECT *, now()::TIMESTAMP, ? FROM _evals""", [run_id])
+            con.unregister("_evals")
+        for r in cache_rows:
+            con.execute("INSERT INTO eval_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)", list(r))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _summarise(rows: list[tuple], report: EvalReport, repeat: int) -> None:
+    by_metric: dict[str, list[tuple]] = {}
+    for r in rows:
+        by_metric.setdefault(r[2], []).append(r)
+    for metric, rs in by_metric.items():
+        scores = [r[3] for r in rs if r[3] is not None]
+        passes = [r[5] for r in rs if r[5] is not None]
+        report.means[metric] = sum(scores) / len(scores) if scores else None
+        report.pass_rates[metric] = sum(passes) / len(passes) if passes else None
+        if repeat > 1:
+            labels: dict[tuple, set] = {}
+            for r in rs:
+                if r[13] is None:
+                    labels.setdefault((r[0], r[1]), set()).add(r[4])
+            judged = [v for v in labels.values() if v]
+            report.flip_rates[metric] = sum(1 for v in judged if len(v) > 1) / len(judged) if judged else 0.0
+
+
+def parse_fail_under(specs: list[str]) -> list[tuple[str, str, float]]:
+    """``groundedness=0.8`` (mean score) or ``groundedness.pass_rate=0.9`` -> (metric, stat, threshold)."""
+    out = []
+    for spec in specs:
+        if "=" not in spec:
+            raise EvalError(f"--fail-under {spec!r}: write METRIC=VALUE or METRIC.pass_rate=VALUE")
+        left, value = spec.split("=", 1)
+        metric, _, stat = left.partition(".")
+        stat = stat or "mean"
+        if stat not in ("mean", "pass_rate"):
+            raise EvalError(f"--fail-under {spec!r}: the statistic is mean (default) or pass_rate")
+        try:
+            out.append((metric, stat, float(value)))
+        except ValueError:
+            raise EvalError(f"--fail-under {spec!r}: {value!r} is not a number") from None
+    return out
+
+
+def gate(report: EvalReport, rules: list[tuple[str, str, float]]) -> list[str]:
+    """The failed gates, one line each (empty: all passed)."""
+    failed = []
+    for metric, stat, threshold in rules:
+        value = (report.means if stat == "mean" else report.pass_rates).get(metric)
+        if value is None:
+            failed.append(f"{metric} {stat}: no scores to check")
+        elif value < threshold:
+            failed.append(f"{metric} {stat} {value:.3f} < {threshold:g}")
+    return failed
