@@ -156,3 +156,60 @@ def test_fail_under_gate():
     assert gate(rep, parse_fail_under(["groundedness.pass_rate=0.9"])) == []
     with pytest.raises(EvalError):
         parse_fail_under(["groundedness>0.8"])
+
+
+def test_cli_eval_compare_calibrate_dataset_gate_and_quality(store_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from llmscope.cli import app
+
+    runner = CliRunner()
+    env = {"NO_COLOR": "1", "COLUMNS": "200"}
+    with JudgeServer() as server:
+        cfg = tmp_path / "llmscope.toml"
+        cfg.write_text(f"""
+[judges.small]
+base_url = "{server.url}"
+model = "judge-small"
+price_in = 0.1
+price_out = 0.2
+[judges.big]
+base_url = "{server.url}"
+model = "judge-big"
+price_in = 2.5
+price_out = 10.0
+""")
+        base = ["--db", str(store_path), "--config", str(cfg)]
+        res = runner.invoke(app, [*base, "eval", "--judge", "small", "--metrics", "groundedness", "--format", "json"], env=env)
+        assert res.exit_code == 0, res.output
+        out = json.loads(res.stdout)
+        assert out["scored"] == 6 and out["errors"] == 1
+        res = runner.invoke(app, [*base, "eval", "compare", "--judges", "small,big", "--metrics", "groundedness",
+                                  "--format", "json"], env=env)
+        assert res.exit_code == 0, res.output
+        (row,) = json.loads(res.stdout)
+        assert row["items"] == 7 and row["accuracy"] == 1.0 and row["cohen_kappa"] == 1.0  # 6 scored + 1 not applicable
+        assert row["cost_ratio"] == pytest.approx(row["cost_a_usd"] / row["cost_b_usd"]) and row["cost_ratio"] < 0.1
+
+        ids = query(store_path, "SELECT trace_id, span_id, output_text FROM spans WHERE span_type = 'llm' ORDER BY trace_id")
+        labels = tmp_path / "labels.jsonl"
+        human = {ANSWERS["grounded"]: "pass", ANSWERS["hallucinated"]: "fail", ANSWERS["rate_limited"]: "fail"}
+        labels.write_text("\n".join(json.dumps({"trace_id": t, "span_id": sp, "metric": "groundedness", "label": human[o]})
+                                    for t, sp, o in ids if o in human) + "\n")
+        res = runner.invoke(app, [*base, "eval", "calibrate", "--judge", "small", "--labels", str(labels), "--format", "json"], env=env)
+        assert res.exit_code == 0, res.output
+        (cal,) = json.loads(res.stdout)
+        assert cal["items"] == 3 and cal["accuracy"] == pytest.approx(2 / 3)  # the human disagrees on one
+
+        data = tmp_path / "regression.jsonl"
+        data.write_text(json.dumps({"input": "Where?", "output": "The Eiffel Tower is in Paris. It was painted blue by Leonardo.",
+                                    "context": CONTEXT}) + "\n")
+        res = runner.invoke(app, [*base, "eval", "--judge", "small", "--metrics", "groundedness", "--dataset", str(data),
+                                  "--fail-under", "groundedness=0.8"], env=env)
+        assert res.exit_code == 1 and "gate failed: groundedness mean 0.500 < 0.8" in res.output
+        res = runner.invoke(app, [*base, "report", "quality", "--by", "feature", "--format", "json"], env=env)
+        rows = {(r["judge"], r["metric"]): r for r in json.loads(res.stdout)}
+        q = rows[("small", "groundedness")]
+        assert q["feature"] == "travel" and q["hallucination_rate"] == pytest.approx(1 / 6, abs=1e-4) and q["errors"] == 1
+        res = runner.invoke(app, [*base, "eval", "--judge", "nope"], env=env)
+        assert res.exit_code == 2 and "unknown judge" in res.output

@@ -31,6 +31,17 @@ export_app = typer.Typer(help="Export the store for other engines.", no_args_is_
 report_app = typer.Typer(help="Reports: latency, errors, cost, drift, summary. Each takes --by, --since/--until, "
                               "--where and --format.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+eval_app = typer.Typer(invoke_without_command=True, help=(
+    "Score LLM calls (or a dataset) and store the scores in `evals`: offline scorers by default (no network, "
+    "no key), or an LLM judge over any OpenAI-compatible endpoint.\n\n"
+    "    llmscope eval\n\n"
+    "    llmscope eval --judge small-model --metrics groundedness,answer_relevancy --sample 0.2 "
+    "--always \"feature in ('billing','medical')\" --budget-usd 2\n\n"
+    "    llmscope eval --judge openai:gpt-4o-mini --dataset regression.jsonl --fail-under groundedness=0.8\n\n"
+    "Judge metrics: groundedness (claims checked against the retrieved context; score = supported/total), "
+    "answer_relevancy, context_relevance, context_recall (needs a reference), coherence, and rubrics from "
+    "[eval.rubrics.NAME]. Builtin metrics: groundedness_lexical, format, exact_match, token_f1, rouge_l, bleu."))
+app.add_typer(eval_app, name="eval")
 app.add_typer(trace_app, name="trace")
 app.add_typer(export_app, name="export")
 
@@ -571,6 +582,21 @@ def report_safety(
         render.console(stderr=True).print("[yellow]some LLM calls are not scanned yet: run `llmscope scan`[/yellow]")
 
 
+@report_app.command("quality")
+def report_quality(by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+                   judge: Annotated[Optional[str], typer.Option(help="Only scores from this judge.")] = None,
+                   fmt: FormatOpt = "table") -> None:
+    """Mean score, pass rate and hallucination rate per metric and judge, by any column.
+    Run `llmscope eval` first.
+
+        llmscope report quality --by prompt_version
+    """
+    from .analyses.quality import quality
+
+    check_format(fmt)
+    render.emit(_run_report(quality, _flt(since, until, where), by, judge), fmt, title="Quality" if fmt == "table" else None)
+
+
 @report_app.command("summary")
 def report_summary(since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
                    fmt: FormatOpt = "table") -> None:
@@ -583,6 +609,150 @@ def report_summary(since: SinceOpt = None, until: UntilOpt = None, where: WhereO
     if fmt == "table":  # values read best in their own unit: $ for cost, % for rates
         rows = [dict(r, value=render.fmt_value(r["value"], r["signal"])) for r in rows]
     render.emit(rows, fmt, title="llmscope summary" if fmt == "table" else None)
+
+
+# --------------------------------------------------------------------------- eval
+
+
+def _eval_setup(judge_name: str, since, until, where, metrics, sample, always, budget_usd, repeat, rescore,
+                concurrency, dataset, limit):
+    from .analyses.filters import FilterError, SpanFilter
+    from .evals import judges
+    from .evals.runner import EvalOptions
+
+    try:
+        cfg = load_config(state.config)
+        judge = judges.resolve(judge_name, cfg.raw)
+        flt = SpanFilter.from_options(since, until, where)
+    except (ConfigError, judges.JudgeConfigError, FilterError) as e:
+        fail(str(e))
+    opts = EvalOptions(judge=judge_name, metrics=[m.strip() for m in metrics.split(",")] if metrics else None, flt=flt,
+                       sample=sample, always=always, budget_usd=budget_usd, repeat=repeat, rescore=rescore,
+                       concurrency=concurrency, dataset=dataset, limit=limit)
+    return cfg, judge, opts
+
+
+def _eval_progress():
+    err = render.console(stderr=True)
+    bar = Progress(TextColumn("[bold]eval"), BarColumn(),
+                   TextColumn("{task.completed:,}/{task.total:,} · {task.fields[calls]} calls · "
+                              "${task.fields[cost]:.4f} · {task.fields[errors]} errors"),
+                   TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
+    return bar
+
+
+def _run_with_progress(fn, *args):
+    from .evals.runner import EvalError
+    from .store import StoreError, connect
+
+    try:
+        con = connect(state.db)
+    except StoreError as e:
+        fail(str(e))
+    bar = _eval_progress()
+    try:
+        with bar:
+            task = bar.add_task("eval", total=None, calls=0, cost=0.0, errors=0)
+
+            def on_progress(p):
+                bar.update(task, completed=p.done, total=p.total, calls=p.calls, cost=p.cost_usd, errors=p.errors)
+
+            return fn(con, *args, on_progress=on_progress)
+    except EvalError as e:
+        fail(str(e))
+    except duckdb.Error as e:
+        fail(str(e).splitlines()[0])
+    finally:
+        con.close()
+
+
+JudgeOpt = Annotated[str, typer.Option("--judge", help="builtin (offline), small-model (local Ollama), openai:MODEL, ollama:MODEL, or a [judges.NAME] profile.")]
+MetricsOpt = Annotated[Optional[str], typer.Option("--metrics", help="Comma-separated metrics (see `llmscope eval --help`).")]
+SampleOpt = Annotated[Optional[float], typer.Option(help="A share (0.2) or a count (200) of traces, chosen by a hash of the trace id (same on every run).")]
+AlwaysOpt = Annotated[Optional[str], typer.Option(help="SQL condition: matching calls are always scored, whatever --sample.")]
+
+
+@eval_app.callback()
+def eval_main(
+    ctx: typer.Context,
+    judge: JudgeOpt = "builtin", metrics: MetricsOpt = None,
+    since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    sample: SampleOpt = None, always: AlwaysOpt = None,
+    budget_usd: Annotated[Optional[float], typer.Option(help="Stop before the judge spend of this run would pass this many USD.")] = None,
+    repeat: Annotated[int, typer.Option(help="Judge each item N times and report how often the verdict flips.")] = 1,
+    rescore: Annotated[bool, typer.Option("--rescore", help="Score again items already scored (cached answers are reused).")] = False,
+    concurrency: Annotated[Optional[int], typer.Option(help="Judge requests in flight (default: the profile's max_concurrency).")] = None,
+    dataset: Annotated[Optional[str], typer.Option(help="JSONL with input, output, context, reference: score pre-production outputs.")] = None,
+    fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="Gate: METRIC=VALUE on the mean score, METRIC.pass_rate=VALUE on the pass rate; exit 1 when below.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Score at most N items.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from .evals.runner import EvalError, gate, parse_fail_under, run_eval
+
+    check_format(fmt)
+    try:
+        rules = parse_fail_under(fail_under or [])
+    except EvalError as e:
+        fail(str(e))
+    cfg, j, opts = _eval_setup(judge, since, until, where, metrics, sample, always, budget_usd, repeat, rescore,
+                               concurrency, dataset, limit)
+    rep = _run_with_progress(run_eval, opts, j, cfg.raw)
+    rows = [{"metric": m, "mean_score": rep.means.get(m), "pass_rate": rep.pass_rates.get(m),
+             **({"flip_rate": rep.flip_rates.get(m)} if repeat > 1 else {})} for m in sorted(rep.means)]
+    summary = {"judge": rep.judge, "items": rep.items, "scored": rep.scored, "cached": rep.cached,
+               "not_applicable": rep.not_applicable, "errors": rep.errors, "skipped_budget": rep.skipped_budget,
+               "calls": rep.calls, "retries": rep.retries, "cost_usd": rep.cost_usd, "seconds": round(rep.elapsed_s, 2),
+               "metrics": rows, "error_examples": rep.error_examples}
+    if fmt == "json":
+        sys.stdout.write(render.to_json(summary) + "\n")
+    else:
+        render.emit(rows, fmt, title=f"Eval with {rep.judge}: {rep.scored} scored, {rep.cached} from cache, "
+                                     f"{rep.not_applicable} not applicable, {rep.errors} errors, {rep.calls} judge calls, "
+                                     f"${rep.cost_usd:.4f}" if fmt == "table" else None)
+        if rep.skipped_budget:
+            render.console(stderr=True).print(f"[yellow]budget reached: {rep.skipped_budget} items not scored[/yellow]")
+        for e in rep.error_examples[:3]:
+            render.console(stderr=True).print(f"[yellow]eval error:[/yellow] {render.escape(e)}")
+    failed = gate(rep, rules)
+    if failed:
+        render.console(stderr=True).print(f"[bold red]gate failed:[/bold red] {'; '.join(failed)}")
+        raise typer.Exit(1)
+
+
+@eval_app.command("compare")
+def eval_compare(
+    judges_: Annotated[str, typer.Option("--judges", help="Two judges: A,B (e.g. small-model,openai:gpt-4o-mini).")],
+    metrics: MetricsOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    sample: SampleOpt = None, always: AlwaysOpt = None, fmt: FormatOpt = "table",
+) -> None:
+    """Run two judges on the same sample and report agreement (accuracy and Cohen's kappa on pass/fail,
+    Spearman on scores) and their cost ratio."""
+    from .evals.compare import compare
+
+    check_format(fmt)
+    names = [n.strip() for n in judges_.split(",") if n.strip()]
+    if len(names) != 2:
+        fail("--judges takes exactly two judges: A,B")
+    cfg, ja, opts = _eval_setup(names[0], since, until, where, metrics, sample, always, None, 1, False, None, None, None)
+    _, jb, _ = _eval_setup(names[1], since, until, where, metrics, sample, always, None, 1, False, None, None, None)
+    rows, _ = _run_with_progress(compare, ja, jb, opts, cfg.raw)
+    render.emit(rows, fmt, title=f"{ja.name} vs {jb.name}" if fmt == "table" else None)
+
+
+@eval_app.command("calibrate")
+def eval_calibrate(
+    labels: Annotated[str, typer.Option(help="JSONL of human labels: trace_id, span_id, metric, passed|label|score.")],
+    judge: JudgeOpt = "small-model", fmt: FormatOpt = "table",
+) -> None:
+    """Judge the labelled items and report agreement with the human labels."""
+    from .evals.compare import calibrate
+
+    check_format(fmt)
+    cfg, j, opts = _eval_setup(judge, None, None, None, None, None, None, None, 1, False, None, None, None)
+    rows, _ = _run_with_progress(calibrate, j, labels, opts, cfg.raw)
+    render.emit(rows, fmt, title=f"{j.name} vs human labels" if fmt == "table" else None)
 
 
 # --------------------------------------------------------------------------- safety
