@@ -283,19 +283,17 @@ class Score:
 
 _UNICODE_PUNCT = "‘’‚‛“”„‟–—―…«»‹›¿¡·•′″"
 _PUNCT_TABLE = str.maketrans("", "", string.punctuation + _UNICODE_PUNCT)
-_ARTICLES_RE = re.compile(r"\b(a|an|the)\b")
+_ARTICLES = frozenset(("a", "an", "the"))
 _WORD_RE = re.compile(r"\w+")
+
+
+def _squad_tokens(s: str) -> list[str]:
+    return [t for t in s.lower().translate(_PUNCT_TABLE).split() if t not in _ARTICLES]
 
 
 def normalize_answer(s: str) -> str:
     """SQuAD normalisation: lower case, drop punctuation, drop articles, collapse white space."""
-    s = s.lower().translate(_PUNCT_TABLE)
-    s = _ARTICLES_RE.sub(" ", s)
-    return " ".join(s.split())
-
-
-def _squad_tokens(s: str) -> list[str]:
-    return normalize_answer(s).split()
+    return " ".join(_squad_tokens(s))
 
 
 def _words(s: str) -> list[str]:
@@ -374,15 +372,22 @@ def _bleu(out: list[str], ref: list[str], max_n: int = 4) -> float:
         return 0.0
     log_sum = 0.0
     for n in range(1, max_n + 1):
+        total = c - n + 1
+        if total <= 0:  # output shorter than n: (0 + 1) / (0 + 1)
+            continue
         o = _ngrams(out, n)
-        total = max(c - n + 1, 0)
+        rc = _ngrams(ref, n) if n <= r else {}
+        get = rc.get
+        matched = 0
+        for g, k in o.items():
+            m = get(g)
+            if m:
+                matched += k if k < m else m
         if n == 1:
-            matched = sum((o & Counter(ref)).values())
             if matched == 0:
                 return 0.0
             log_sum += math.log(matched / total)
         else:
-            matched = sum((o & _ngrams(ref, n)).values()) if total else 0
             log_sum += math.log((matched + 1) / (total + 1))
     bp = 1.0 if c > r else math.exp(1.0 - r / c)
     return min(1.0, bp * math.exp(log_sum / max_n))
@@ -475,33 +480,60 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 
 
 def _split_sentences(text: str) -> list[str]:
+    return [p for p, _ in _split_sentences_lower(text)]
+
+
+def _split_sentences_lower(text: str) -> list[tuple[str, str]]:
+    """[(sentence, its lower-cased form with apostrophes normalised)], list markers removed."""
+    low_all = text.lower().translate(_APOSTROPHES)
+    same_len = len(low_all) == len(text)  # lower() can change lengths (rare); then lower per sentence
     out = []
-    for part in _SENT_SPLIT_RE.split(text):
-        if part:
-            part = _LIST_MARKER_RE.sub("", part, count=1).strip()
-            if part:
-                out.append(part)
+    pos = 0
+    bounds = [(m.start(), m.end()) for m in _SENT_SPLIT_RE.finditer(text)]
+    bounds.append((len(text), len(text)))
+    for start, end in bounds:
+        if start > pos:
+            part = text[pos:start]
+            m = _LIST_MARKER_RE.match(part)
+            a = pos + (m.end() if m else 0)
+            sent = text[a:start].strip()
+            if sent:
+                low = low_all[a:start].strip() if same_len else sent.lower().translate(_APOSTROPHES)
+                out.append((sent, low))
+        pos = end
     return out
 
 
+class _ContentCache(dict):
+    """token -> its stem, or "" for a stopword or a single letter; filled on first sight."""
+
+    def __missing__(self, w: str) -> str:
+        if len(self) >= 1 << 18:  # bounded: an adversarial stream of unique tokens cannot grow it forever
+            self.clear()
+        c = "" if w in STOPWORDS or (len(w) == 1 and not w.isdigit()) else stem(w)
+        self[w] = c
+        return c
+
+
+_CONTENT = _ContentCache()
+
+
 def _content_words(sentence_lower: str) -> set[str]:
-    return {
-        stem(w) for w in _WORD_RE.findall(sentence_lower)
-        if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
-    }
+    out = set(map(_CONTENT.__getitem__, _WORD_RE.findall(sentence_lower)))
+    out.discard("")
+    return out
 
 
 def _context_vocab(context: str) -> set[str]:
-    return {stem(w) for w in set(_WORD_RE.findall(context.lower()))}
+    return set(map(_CONTENT.__getitem__, set(_WORD_RE.findall(context.lower()))))
 
 
 def _groundedness(answer: str, vocab: set[str]) -> tuple[float | None, list[str], int]:
     supported = checked = 0
     unsupported: list[str] = []
-    for sent in _split_sentences(answer):
+    for sent, low in _split_sentences_lower(answer):
         if sent.endswith("?"):
             continue
-        low = sent.lower().translate(_APOSTROPHES)
         if _NON_CLAIM_RE.search(low):
             continue
         words = _content_words(low)

@@ -383,10 +383,11 @@ def _store(con, rows: list[tuple], cache_rows: list[tuple], run_id: str, opts: E
                 con.register("_replaced", keys)
                 con.execute("DELETE FROM evals WHERE (trace_id, span_id, metric, judge) IN (SELECT * FROM _replaced)")
                 con.unregister("_replaced")
-            else:  # earlier errors for these items are superseded
-                keys = pa.table({"trace_id": [r[0] for r in rows], "span_id": [r[1] for r in rows], "metric": [r[2] for r in rows]})
+            else:  # this judge's earlier errors for these items are superseded
+                keys = pa.table({"trace_id": [r[0] for r in rows], "span_id": [r[1] for r in rows],
+                                 "metric": [r[2] for r in rows], "judge": [r[6] for r in rows]})
                 con.register("_retried", keys)
-                con.execute("DELETE FROM evals WHERE error IS NOT NULL AND (trace_id, span_id, metric) IN (SELECT * FROM _retried)")
+                con.execute("DELETE FROM evals WHERE error IS NOT NULL AND (trace_id, span_id, metric, judge) IN (SELECT * FROM _retried)")
                 con.unregister("_retried")
             cols = list(zip(*rows))
             tbl = pa.table({name: pa.array(col, type=t) for (name, t), col in zip(EVAL_FIELDS, cols)})
