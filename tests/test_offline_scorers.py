@@ -131,7 +131,7 @@ def test_groundedness_one_supported_one_unsupported():
 
 def test_groundedness_fully_supported_with_inflections_and_meta_words():
     answer = (
-        "According to the provided context, the Eiffel Tower is located in Paris, France.\n"
+        "Sure! According to the provided context, the Eiffel Tower is located in Paris, France.\n"
         "- It was constructed between 1887 and 1889.\n"
         "- It served as the entrance arch of the World's Fair.\n"
         "Would you like to know more about its design? Hope this helps!"
@@ -378,3 +378,15 @@ def test_builtin_metrics_cover_score_span_output():
     scores = score_span({"output_text": "The tower opened in 1889.", "context": CONTEXT}, OfflineConfig(min_chars=1), reference="1889")
     assert {s.metric for s in scores} == set(BUILTIN_METRICS)
     _assert_no_nan(scores)
+
+
+def test_random_inputs_never_crash_or_give_nan():
+    rng = random.Random(5)
+    alphabet = ["abc", "XYZ", "İ", "ß", "é", "1", "2", ".", "!", "?", "\n", "-", "'", "’", '"', "{", "}", ":", ",",
+                "的", "😀", "the", "an", " ", " ", ". "]
+    cfg = OfflineConfig(min_chars=3, max_chars=50, max_words=8, required_patterns=("a",), json_schema={"type": "object"})
+    for _ in range(1500):
+        out, ctx, ref = ("".join(rng.choice(alphabet) for _ in range(rng.randint(0, k))) for k in (30, 40, 10))
+        scores = score_span({"output_text": out, "context": ctx}, cfg, ref)
+        _assert_no_nan(scores)
+        assert all((s.score is None) == (s.label == "not_applicable") for s in scores)

@@ -54,4 +54,5 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             raise ConfigError(f"{p}: [attributes] {col} must be a string or a list of strings")
         ctx[col] = keys
+    raw["_config_dir"] = str(p.parent)  # relative paths in the config (JSON schemas) resolve from here
     return Config(path=p, context_keys=ctx, raw=raw)

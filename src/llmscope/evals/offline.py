@@ -1,4 +1,4 @@
-"""Offline scorers (judge ``builtin``): no network, no key, no model. Pure functions, stdlib only.
+"""Offline scorers (judge ``builtin``): no network, no key, no model. Pure functions (stdlib + orjson).
 
 Every score is a float in [0, 1] or ``None`` ("not applicable"); never NaN.
 
@@ -6,10 +6,11 @@ Metrics written by :func:`score_span` (names in :data:`BUILTIN_METRICS`):
 
 ``groundedness_lexical`` (only when the span has a retrieved context)
     Share of the answer's *checkable* sentences that are lexically supported by the context.
-    Sentences: the answer is split after ``.``/``!``/``?`` followed by white space, and at line breaks
-    (list markers such as ``-``, ``*``, ``1.`` are dropped). Content words of a sentence: ``\\w+`` tokens,
-    lower-cased, minus English stopwords and RAG meta-words ("according", "context", "provided",
-    "document", ...), then simple suffix stemming (:func:`stem`: plural ``-s/-es/-ies``, ``-ed``,
+    Sentences: the answer is split after ``.``/``!``/``?`` followed by white space (but not before a
+    lower-case letter, so "e.g. the" holds together), and at line breaks (list markers such as ``-``,
+    ``*``, ``1.`` are dropped). Content words of a sentence: ``\\w+`` tokens,
+    lower-cased, minus English stopwords, RAG meta-words ("according", "context", "provided",
+    "document", ...) and interjections ("sure", "certainly", ...) and single letters, then simple suffix stemming (:func:`stem`: plural ``-s/-es/-ies``, ``-ed``,
     ``-ing``, ``-ly``, a final ``-e``, a doubled final consonant). Numbers are content words, so a
     changed figure counts against the sentence. A sentence is *supported* when at least
     :data:`SUPPORT_THRESHOLD` (0.6) of its distinct content words occur (stemmed) anywhere in the
@@ -19,8 +20,9 @@ Metrics written by :func:`score_span` (names in :data:`BUILTIN_METRICS`):
     (``groundedness_threshold``, default 0.5), else ``hallucination``; passed = score >= threshold.
     N/A (score None, label ``not_applicable``, passed None): no output, or no checkable sentence
     (empty answer, a refusal such as "I don't know." / "I can't help with that.").
-    This is a lexical proxy: it catches invented facts, names and numbers absent from the context,
-    not a paraphrase that inverts the meaning with the same words.
+    This is a lexical proxy: it catches invented facts, names and numbers absent from the context;
+    it misses a sentence that inverts the meaning with the context's own words, and it can flag a
+    faithful paraphrase made of synonyms ("excluded" for "not eligible"). Use an LLM judge for those.
 
 ``format`` (only when a length, pattern or JSON-schema rule is configured)
     1.0 when every configured rule holds, else 0.0; label ``pass``/``fail``; passed = score == 1;
@@ -59,8 +61,9 @@ span recorded no output:
     Sentence BLEU (Papineni et al. 2002) over the same tokens, uniform weights over n = 1..max_n
     (4), clipped n-gram precisions, brevity penalty BP = 1 if c > r else exp(1 - r/c) (c, r: output
     and reference lengths). Smoothing: "add-one for n > 1" (Lin & Och 2004, "BLEU+1"):
-    p1 = m1/l1 unsmoothed, pn = (mn + 1)/(ln + 1) for n > 1. Hence 0.0 when no unigram matches or
-    the output is empty, and 1.0 for identical texts of any length.
+    p1 = m1/l1 unsmoothed, pn = (mn + 1)/(ln + 1) for n > 1 (an output shorter than n has ln = 0, so
+    pn = 1). Hence 0.0 when no unigram matches or the output is empty, and 1.0 for identical texts of
+    any length.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import orjson
 
@@ -377,12 +380,10 @@ def _bleu(out: list[str], ref: list[str], max_n: int = 4) -> float:
             continue
         o = _ngrams(out, n)
         rc = _ngrams(ref, n) if n <= r else {}
-        get = rc.get
         matched = 0
-        for g, k in o.items():
-            m = get(g)
-            if m:
-                matched += k if k < m else m
+        for g in o.keys() & rc.keys():  # clipped counts over the shared n-grams only
+            k, m = o[g], rc[g]
+            matched += k if k < m else m
         if n == 1:
             if matched == 0:
                 return 0.0
@@ -419,6 +420,7 @@ STOPWORDS = frozenset(
     furthermore given information mention mentioned mentions moreover note noted passage passages
     provide provided provides retrieved say says shown snippet snippets source sources specifically
     state stated states text overall summary generally typically usually
+    sure certainly absolutely course okay ok hello hi thanks thank please welcome great
     """.split()
 )
 
@@ -477,10 +479,6 @@ _NON_CLAIM_RE = re.compile(
     r")"
 )
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
-
-
-def _split_sentences(text: str) -> list[str]:
-    return [p for p, _ in _split_sentences_lower(text)]
 
 
 def _split_sentences_lower(text: str) -> list[tuple[str, str]]:
@@ -897,7 +895,3 @@ def score_span(row: dict, cfg: OfflineConfig, reference: str | None = None) -> l
         scores.extend(_reference_scores(output, reference))
     return scores
 
-
-def iter_metrics(scores: Iterable[Score]) -> dict[str, Score]:
-    """Convenience: {metric: Score}."""
-    return {s.metric: s for s in scores}

@@ -327,7 +327,11 @@ async def _run_judge(items: list[dict], metrics: list, judge: Judge, opts: EvalO
 def _run_builtin(items: list[dict], metric_names: list[str], config: dict | None, progress, on_progress) -> list[tuple]:
     from . import offline
 
-    cfg = offline.OfflineConfig.from_config(config or {})
+    try:
+        cfg = offline.OfflineConfig.from_config(((config or {}).get("eval") or {}).get("builtin") or {},
+                                                base_dir=(config or {}).get("_config_dir"))
+    except ValueError as e:
+        raise EvalError(str(e)) from None
     rows = []
     for item in items:
         row = {"input_text": item.get("input"), "output_text": item.get("output"), "context": item.get("context")}
@@ -354,8 +358,12 @@ def run_eval(con: duckdb.DuckDBPyConnection, opts: EvalOptions, judge: Judge, co
     for it in items:
         it["source"] = "dataset" if opts.dataset else "store"
     if not opts.rescore and not opts.dataset:
-        done = {m: _already_scored(con, m, judge.name) for m in metric_names}
-        items = [it for it in items if any((it["trace_id"], it["span_id"]) not in done[m] for m in metric_names)]
+        if judge.builtin:  # which builtin metrics apply depends on the item: any builtin score means done
+            done_any = set(con.execute("SELECT DISTINCT trace_id, span_id FROM evals WHERE judge = 'builtin'").fetchall())
+            items = [it for it in items if (it["trace_id"], it["span_id"]) not in done_any]
+        else:
+            done = {m: _already_scored(con, m, judge.name) for m in metric_names}
+            items = [it for it in items if any((it["trace_id"], it["span_id"]) not in done[m] for m in metric_names)]
     report.items = len(items)
     progress = Progress(total=len(items) * (1 if judge.builtin else len(metrics) * opts.repeat))
     if judge.builtin:

@@ -1,0 +1,152 @@
+"""Toxicity: a small, versioned lexicon baseline (no model).
+
+``toxicity(text) -> (score, terms)``: ``score`` in 0..1 is ``1 - prod(1 - w)`` over the distinct
+matched lexicon entries, ``terms`` the matched entries (canonical spelling, in order of first
+appearance). It is a *baseline* for spotting abusive traffic in traces, not a classifier.
+
+Lexicon (``LEXICON``: term -> (category, weight))
+    ``profanity`` (0.2-0.3): common swear words; alone they stay well below 0.5 ("this fucking
+    bug") — profanity is not abuse.
+    ``insult`` (0.45-0.55): idiot, moron, stupid, loser, ...; an insult aimed at someone
+    ("you are an idiot", "you idiot", "you're useless") also matches the ``targeted insult``
+    pattern (0.5), which lifts it over 0.5.
+    ``harassment`` (0.5-0.8): "shut up", "nobody likes you", "you are worthless",
+    "go to hell", ...
+    ``threat`` (0.9): "I will kill you", "kill yourself", "I know where you live", ...
+    Identity slurs are deliberately not shipped in this file; a deployment can add its own
+    terms with :func:`register_terms`.
+
+Matching: lower-casing, light leetspeak normalisation inside tokens that mix letters with
+``0 1 3 4 5 7 @ $`` (``1d10t`` -> ``idiot``, ``sh1t`` -> ``shit``, ``@ss`` needs two letters so
+product codes like ``A55`` are left alone), runs of 3+ identical letters collapsed
+(``stuuupid`` -> ``stupid``), word-boundary matching through one trie-shaped regex.
+``LEXICON_VERSION`` changes with the lexicon or the scoring.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["LEXICON_VERSION", "LEXICON", "toxicity", "register_terms"]
+
+LEXICON_VERSION = "2026.11.1"
+
+_PROFANITY = 0.25
+LEXICON: dict[str, tuple[str, float]] = {}
+
+
+def _add(category: str, weight: float, terms: str) -> None:
+    for t in terms.split("|"):
+        t = t.strip()
+        if t:
+            LEXICON[t] = (category, weight)
+
+
+_add("profanity", _PROFANITY,
+     "fuck|fucking|fucked|fucker|motherfucker|shit|shitty|bullshit|crap|crappy|damn|goddamn|"
+     "ass|asshole|arsehole|bastard|bitch|bitches|dick|dickhead|piss|pissed|prick|wanker|bollocks|"
+     "douche|douchebag|jackass|screw you|wtf|stfu")
+_add("insult", 0.5,
+     "idiot|idiots|idiotic|moron|morons|moronic|imbecile|stupid|dumb|dumbass|dumber|retard|retarded|"
+     "loser|losers|pathetic|worthless|useless piece of|incompetent|clown|buffoon|halfwit|dimwit|"
+     "nitwit|numbskull|cretin|scumbag|scum|lowlife|trash human|piece of garbage|piece of shit|"
+     "ignoramus|brainless|braindead|brain dead|clueless idiot|jerk|twat|cunt")
+_add("harassment", 0.55,
+     "shut up|shut the fuck up|nobody likes you|no one likes you|no one cares about you|"
+     "you are worthless|you're worthless|you are pathetic|you're pathetic|you are disgusting|"
+     "you're disgusting|go to hell|go die|drop dead|get lost loser|you should be ashamed|"
+     "waste of space|waste of oxygen|kys")
+_add("threat", 0.9,
+     "i will kill you|i'll kill you|i am going to kill you|i'm going to kill you|gonna kill you|"
+     "kill yourself|go kill yourself|i will hurt you|i'll hurt you|i'm going to hurt you|"
+     "i will find you|i know where you live|you will regret this|you'll pay for this|"
+     "i will destroy you|i'll beat you up|i will beat you|watch your back|you deserve to die|"
+     "hope you die|i hope you die|i'll make you suffer|i will make you suffer")
+
+_TARGETED = re.compile(
+    r"\b(?:you(?:'re|\s+are|\s+r)?|ur|u\s+r|you\s+stupid|you\s+absolute|you\s+complete|what\s+an?)\s+"
+    r"(?:an?\s+)?(?:\w+\s+)?(?:idiot|moron|imbecile|stupid|dumb|dumbass|retard|loser|pathetic|worthless|useless|"
+    r"incompetent|clown|jerk|cretin|scumbag|disgusting|trash|garbage|joke)\b"
+)
+_TARGETED_WEIGHT = 0.5
+
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+_LEET_TOKEN = re.compile(r"[a-z0-9@$!]*[0-9@$!][a-z0-9@$!]*")
+_LEET_CHARS = frozenset("0134579@$!")
+_REPEAT = re.compile(r"([a-z])\1{2,}")
+
+_regex: re.Pattern | None = None
+
+
+def _trie_regex(words: list[str]) -> str:
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        end = "" in node
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch != ""]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return "(?:" + body + ")?" if end else body
+
+    return build(trie)
+
+
+def _compiled() -> re.Pattern:
+    global _regex
+    if _regex is None:
+        # multi-word phrases: allow any run of whitespace between words
+        body = _trie_regex(sorted(LEXICON))
+        body = body.replace("\\ ", r"\s+")
+        _regex = re.compile(r"(?<![a-z0-9'])" + body + r"(?![a-z0-9])")
+    return _regex
+
+
+def register_terms(terms: list[str] | tuple[str, ...], category: str = "insult", weight: float = 0.5) -> None:
+    """Add deployment-specific terms (lower-case, spaces between words) to the lexicon."""
+    global _regex
+    for t in terms:
+        LEXICON[t.lower().strip()] = (category, weight)
+    _regex = None
+
+
+def _leet_fix(m: re.Match) -> str:
+    tok = m.group(0)
+    if sum(c.isalpha() for c in tok) >= 2 and not tok.isdigit():
+        return tok.translate(_LEET)
+    return tok
+
+
+def _normalise(text: str) -> str:
+    low = text.lower()
+    if any(c in _LEET_CHARS for c in low):
+        low = _LEET_TOKEN.sub(_leet_fix, low)
+    low = low.replace("\u2019", "'")
+    if _REPEAT.search(low):
+        low = _REPEAT.sub(r"\1", low)
+    return low
+
+
+def toxicity(text: str) -> tuple[float, list[str]]:
+    """(score 0..1, matched lexicon terms)."""
+    if not text:
+        return 0.0, []
+    norm = _normalise(text)
+    terms: list[str] = []
+    weights: dict[str, float] = {}
+    for m in _compiled().finditer(norm):
+        t = re.sub(r"\s+", " ", m.group(0))
+        if t not in weights:
+            weights[t] = LEXICON.get(t, ("", 0.0))[1]
+            terms.append(t)
+    if terms and _TARGETED.search(norm):
+        weights["<targeted insult>"] = _TARGETED_WEIGHT
+    p = 1.0
+    for w in weights.values():
+        p *= 1.0 - w
+    return round(1.0 - p, 6), terms
