@@ -25,7 +25,8 @@ Kinds, candidates and validators
     directly preceded by an identifier cue (``order``, ``order #``, ``tracking``, ``invoice``,
     ``ticket``, ``ref``, ``sku``, ``serial``, ``account``, ``id``, ``#``, ... see ``_ID_CUE``),
     dates (``2024-03-15``, ``03/15/2024``), times (anything with ``:``), version strings
-    (preceded by ``v``/``version``/``build``/``release``), ZIP+4 (``94105-1234``).
+    (``10.0.19045.1234``, or preceded by ``v``/``version``/``build``/``release``; the dotted US
+    form ``415.555.0199`` is still a phone), ZIP+4 (``94105-1234``).
     ``detail`` is the number's region code (``"US"``, ``"GB"``...).
 ``credit_card``
     13-19 digits written plain or in groups (4-4-4-4[-3], 4-6-5, 4-6-4) with one consistent
@@ -50,7 +51,9 @@ Kinds, candidates and validators
     netmasks (first octet 255), multicast, the documentation ranges (192.0.2.0/24,
     198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32), and version strings -- a quad directly
     preceded by ``v`` or by ``version``/``ver``/``build``/``release``/``firmware`` within 12
-    characters. Private (RFC 1918) addresses ARE reported. ``detail`` is ``ipv4``/``ipv6``.
+    characters; quads whose four octets are all single digits (``1.2.3.4``, ``3.5.7.9``,
+    ``8.8.8.8``: far more often versions, sequences or public resolvers than someone's
+    address). Private (RFC 1918) addresses ARE reported. ``detail`` is ``ipv4``/``ipv6``.
 ``secret``
     Credentials by shape (``detail``): ``anthropic_api_key`` ``sk-ant-...``; ``openai_api_key``
     ``sk-...``/``sk-proj-...``/``sk-svcacct-...`` (>=20 body chars with letters AND digits, so
@@ -240,7 +243,7 @@ _SECRET_RES: list[tuple[str, str, re.Pattern]] = [
 ]
 
 # digit clusters: digits with the separators phone/card/ssn/ip/iban numbers use
-_CLUSTER_RE = re.compile(r"[+(]?\d(?:[\d\-./() ]*\d)?\)?")
+_CLUSTER_RE = re.compile(r"\d(?:[\d\-./() ]*\d)?")
 _IPV4_RE = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)")
 _IPV6_RE = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 _CARD_RE = re.compile(r"(?<![\w-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{4,5})(?![\w]|[ -]?\d)")
@@ -261,7 +264,7 @@ _ID_CUE = re.compile(
 _VERSION_CUE = re.compile(r"(?:\bv|\bversion\s*|\bver\.?\s*|\bbuild\s*|\brelease\s*|\bfirmware\s*)$", re.I)
 _DATEISH_RE = re.compile(
     r"\b(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:[ T]\d{1,2}(?:[:.]\d{2}){1,2})?\b"
-    r"|\b\d{1,2}:\d{2}(?::\d{2})?\b|\b\d+(?:\.\d+){2,}\b|\b\d{5}-\d{4}\b"
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?\b|\b(?!\d{3}\.\d{3}\.\d{4}\b)\d+(?:\.\d+){2,}\b|\b\d{5}-\d{4}\b"
 )
 _PHONE_REGIONS_TRUNK = ("GB", "DE", "FR", "IN")
 _PHONE_LENIENCY = phonenumbers.Leniency.VALID
@@ -440,6 +443,12 @@ def _digit_kinds(text: str, out: list) -> None:
     for cm in _CLUSTER_RE.finditer(text):
         s, e = cm.span()
         cluster = cm.group(0)
+        if s > 0 and text[s - 1] in "+(":
+            s -= 1
+            cluster = text[s] + cluster
+        if e < n and text[e] == ")":
+            e += 1
+            cluster += ")"
         nd = sum(c.isdigit() for c in cluster) if len(cluster) > 3 else len(cluster)
         if nd < 2:
             continue
@@ -452,6 +461,8 @@ def _digit_kinds(text: str, out: list) -> None:
             for m in _IPV4_RE.finditer(text, s, min(n, e + 1)):
                 a = m.start()
                 if _VERSION_CUE.search(text[max(0, a - 12):a]):
+                    continue
+                if len(m.group(0)) == 7:  # all four octets single digits: 1.2.3.4, 8.8.8.8
                     continue
                 addr = ipaddress.IPv4Address(m.group(0))
                 if _ip_excluded(addr):

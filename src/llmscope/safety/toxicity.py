@@ -17,9 +17,11 @@ Lexicon (``LEXICON``: term -> (category, weight))
     terms with :func:`register_terms`.
 
 Matching: lower-casing, light leetspeak normalisation inside tokens that mix letters with
-``0 1 3 4 5 7 @ $`` (``1d10t`` -> ``idiot``, ``sh1t`` -> ``shit``, ``@ss`` needs two letters so
-product codes like ``A55`` are left alone), runs of 3+ identical letters collapsed
-(``stuuupid`` -> ``stupid``), word-boundary matching through one trie-shaped regex.
+``0 1 3 4 5 7 @ $ !`` (``1d10t`` -> ``idiot``, ``sh1t`` -> ``shit``; a token needs two letters,
+so product codes like ``A55`` are left alone), word-boundary matching through one trie-shaped
+regex over the whole lexicon, run only when a lexicon word occurs in the text's word set.
+Not handled: stretched spellings (``stuuupid``), spaced-out letters (``i d i o t``), sarcasm,
+and any abuse that uses no lexicon word.
 ``LEXICON_VERSION`` changes with the lexicon or the scoring.
 """
 
@@ -71,11 +73,17 @@ _TARGETED = re.compile(
 _TARGETED_WEIGHT = 0.5
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
-_LEET_TOKEN = re.compile(r"[a-z0-9@$!]*[0-9@$!][a-z0-9@$!]*")
-_LEET_CHARS = frozenset("0134579@$!")
-_REPEAT = re.compile(r"([a-z])\1{2,}")
+_LEET_SEED = re.compile(r"[0134579@$!](?=[a-z])|(?<=[a-z])[0134579@$!]")
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!")
+_REPEAT = re.compile(r"([a-z])\1+")
 
 _regex: re.Pattern | None = None
+_by_key: dict[str, str] = {}
+
+
+def _key(s: str) -> str:
+    """Lookup key of a matched span: single spaces, runs of a letter collapsed to one."""
+    return _REPEAT.sub(r"\1", re.sub(r"\s+", " ", s))
 
 
 def _trie_regex(words: list[str]) -> str:
@@ -88,7 +96,12 @@ def _trie_regex(words: list[str]) -> str:
 
     def build(node: dict) -> str:
         end = "" in node
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch != ""]
+        alts = []
+        for ch, child in sorted(node.items()):
+            if ch == "":
+                continue
+            atom = r"\s+" if ch == " " else re.escape(ch)  # a space is any whitespace run
+            alts.append(atom + build(child))
         if not alts:
             return ""
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
@@ -97,13 +110,16 @@ def _trie_regex(words: list[str]) -> str:
     return build(trie)
 
 
+_first_words: frozenset = frozenset()
+_WORD_TABLE = bytes(c if (97 <= c <= 122 or c == 39) else 32 for c in range(256))
+
+
 def _compiled() -> re.Pattern:
-    global _regex
+    global _regex, _by_key, _first_words
     if _regex is None:
-        # multi-word phrases: allow any run of whitespace between words
-        body = _trie_regex(sorted(LEXICON))
-        body = body.replace("\\ ", r"\s+")
-        _regex = re.compile(r"(?<![a-z0-9'])" + body + r"(?![a-z0-9])")
+        _by_key = {_key(t): t for t in LEXICON}
+        _first_words = frozenset(max(t.split(), key=len).encode() for t in LEXICON)
+        _regex = re.compile(r"(?<![a-z0-9'])" + _trie_regex(sorted(LEXICON)) + r"(?![a-z0-9])")
     return _regex
 
 
@@ -111,24 +127,40 @@ def register_terms(terms: list[str] | tuple[str, ...], category: str = "insult",
     """Add deployment-specific terms (lower-case, spaces between words) to the lexicon."""
     global _regex
     for t in terms:
-        LEXICON[t.lower().strip()] = (category, weight)
+        LEXICON[" ".join(t.lower().split())] = (category, weight)
     _regex = None
-
-
-def _leet_fix(m: re.Match) -> str:
-    tok = m.group(0)
-    if sum(c.isalpha() for c in tok) >= 2 and not tok.isdigit():
-        return tok.translate(_LEET)
-    return tok
 
 
 def _normalise(text: str) -> str:
     low = text.lower()
-    if any(c in _LEET_CHARS for c in low):
-        low = _LEET_TOKEN.sub(_leet_fix, low)
-    low = low.replace("\u2019", "'")
-    if _REPEAT.search(low):
-        low = _REPEAT.sub(r"\1", low)
+    if "\u2019" in low:
+        low = low.replace("\u2019", "'")
+    if any(c in low for c in "0134579@$!"):
+        spans = []
+        last = -1
+        n = len(low)
+        for m in _LEET_SEED.finditer(low):
+            i = m.start()
+            if i < last:
+                continue
+            a = i
+            while a > 0 and low[a - 1] in _TOKEN_CHARS:
+                a -= 1
+            b = i + 1
+            while b < n and low[b] in _TOKEN_CHARS:
+                b += 1
+            last = b
+            tok = low[a:b]
+            if sum(c.isalpha() for c in tok) >= 2:
+                spans.append((a, b, tok.translate(_LEET)))
+        if spans:
+            parts, pos = [], 0
+            for a, b, rep in spans:
+                parts.append(low[pos:a])
+                parts.append(rep)
+                pos = b
+            parts.append(low[pos:])
+            low = "".join(parts)
     return low
 
 
@@ -139,8 +171,13 @@ def toxicity(text: str) -> tuple[float, list[str]]:
     norm = _normalise(text)
     terms: list[str] = []
     weights: dict[str, float] = {}
-    for m in _compiled().finditer(norm):
-        t = re.sub(r"\s+", " ", m.group(0))
+    rx = _compiled()
+    # gate: the regex runs only if some entry's longest word is a word of the text
+    if _first_words.isdisjoint(norm.encode("utf-8", "surrogatepass").translate(_WORD_TABLE).split()):
+        return 0.0, []
+    for m in rx.finditer(norm):
+        span = m.group(0)
+        t = span if span in LEXICON else _by_key.get(_key(span), " ".join(span.split()))
         if t not in weights:
             weights[t] = LEXICON.get(t, ("", 0.0))[1]
             terms.append(t)
