@@ -52,7 +52,9 @@ Categories
 
 Speed: rules are gated. Each rule names word groups (every group must share a word with the
 text) and/or literal substrings; the text's word set is built once with one ``bytes.translate``
-+ ``split``, and a rule's regex runs only when its gates pass. Base64 scanning runs only if a
++ ``split``, and a rule's regex runs only when its gates pass; an "anchored" rule (every match
+starts with one of its first-group words) is only tried, with ``re.match``, where such a word
+occurs instead of scanning the whole text. Base64 scanning runs only if a
 >= 40-character token exists (one ``bytes.translate``), the Unicode checks only for non-ASCII text.
 
 Known limits: paraphrased attacks with none of the rule phrasings ("kindly set aside what you
@@ -123,6 +125,7 @@ class Rule:
     substr: tuple[str, ...] = ()
     nonascii: bool = False
     cased: bool = False
+    anchor: bool = False  # every match starts with a word of words[0]: match only there
     rx: re.Pattern | None = field(default=None, repr=False, compare=False)
     rx_fast: re.Pattern | None = field(default=None, repr=False, compare=False)
     bcheck: bool = field(default=False, repr=False, compare=False)
@@ -160,28 +163,31 @@ RULES: list[Rule] = [
        r"|(?:instructions|prompts?|directives|rules|guidelines|commands|guardrails|programming|orders)\s+"
        r"(?:above|before|previously|given\s+(?:above|before|earlier|to\s+you)|you\s+(?:were|have\s+been|'ve\s+been)\s+given|you\s+received|from\s+(?:the\s+)?(?:system|developer|operator)))",
        "ignore/disregard/forget (all) previous|prior|above|system instructions; '... the instructions above'",
-       words=(_OVR_VERBS, _OBJECTS)),
+       words=(_OVR_VERBS, _OBJECTS), anchor=True),
     _R("override.ignore_all_instructions", "instruction_override", 0.8,
        r"\b(?:ignore|disregard|forget)\s+(?:all|any|every|your)\s+(?:(?:of\s+)?(?:your|the|my)\s+)?(?:\w+\s+)?(?:instructions|directives|guidelines|guardrails|programming)\b",
        "ignore all/your instructions (no 'previous')",
-       words=(("ignore", "disregard", "forget"), ("instructions", "directives", "guidelines", "guardrails", "programming"))),
+       words=(("ignore", "disregard", "forget"), ("instructions", "directives", "guidelines", "guardrails", "programming")), anchor=True),
     _R("override.ignore_everything", "instruction_override", 0.85,
        r"\b(?:ignore|disregard|forget|set\s+aside|put\s+aside|scrap|throw\s+out|discard)\s+(?:everything|all|anything|whatever)\s+(?:(?:that\s+)?you(?:'ve|\s+have|\s+were|\s+was)?\s+(?:been\s+)?(?:told|instructed|given|taught|programmed)"
        r"|(?:written\s+|said\s+|stated\s+|mentioned\s+)?(?:above|previously|prior|so\s+far|until\s+now|up\s+to\s+(?:this\s+point|now)))\b",
        "ignore/forget everything above / you were told",
        words=(("ignore", "disregard", "forget", "aside", "scrap", "throw", "discard"), ("everything", "all", "anything", "whatever"))),
     _R("override.new_instructions", "instruction_override", 0.6,
-       r"\b(?:new|updated|real|actual|revised|true|secret|hidden|additional)\s+(?:system\s+)?(?:instructions?|task|directives?|orders|objective|mission|prompt)\s*:"
-       r"|\byour\s+(?:new|real|actual|true)\s+(?:task|instructions?|goal|objective|purpose|mission)\s+(?:is|are)\s+(?:to|now)\b",
-       "'New instructions:' / 'your real task is to'",
+       r"\b(?:new|updated|real|actual|revised|true|secret|hidden|additional)\s+(?:system\s+)?(?:instructions?|task|directives?|orders|objective|mission|prompt)\s*:",
+       "'New instructions:' / 'Real task:'",
        words=(("new", "updated", "real", "actual", "revised", "true", "secret", "hidden", "additional"),
-              ("instructions", "instruction", "task", "directive", "directives", "orders", "objective", "mission", "prompt", "goal", "purpose"))),
+              ("instructions", "instruction", "task", "directive", "directives", "orders", "objective", "mission", "prompt", "goal", "purpose")), anchor=True),
+    _R("override.your_real_task", "instruction_override", 0.6,
+       r"\byour\s+(?:new|real|actual|true)\s+(?:task|instructions?|goal|objective|purpose|mission)\s+(?:is|are)\s+(?:to|now)\b",
+       "'your real task is to ...'",
+       words=(("your",), ("real", "actual", "true", "new"), ("task", "instructions", "instruction", "goal", "objective", "purpose", "mission"), ("is", "are")), anchor=True),
     _R("override.do_not_follow", "instruction_override", 0.75,
        r"\b(?:do\s+not|don't|dont|stop|no\s+longer|never)\s+(?:follow(?:ing)?|obey(?:ing)?|adher(?:e|ing)\s+to|comply(?:ing)?\s+with|listen(?:ing)?\s+to)\s+"
        r"(?:(?:any|all|the|those|these|its)\s+){0,2}(?:your|previous|prior|original|system|developer|earlier|above|safety|openai|anthropic|content)\s+(?:\w+\s+)?"
        r"(?:instructions|rules|guidelines|prompt|policies|policy|directives|programming)\b",
        "do not follow your/previous/system instructions",
-       words=(("follow", "following", "obey", "obeying", "adhere", "comply", "listen"), _OBJECTS + ("policies", "policy"))),
+       words=(("do", "don't", "dont", "stop", "no", "never"), ("follow", "following", "obey", "obeying", "adhere", "comply", "listen"), _OBJECTS + ("policies", "policy")), anchor=True),
     _R("override.instructions_void", "instruction_override", 0.8,
        r"\b(?:previous|prior|earlier|above|all|your|original|old|system)\s+(?:\w+\s+)?(?:instructions|directives|rules|prompts?|guidelines)\s+(?:are|is|have\s+been|were)\s+(?:now\s+|hereby\s+)?"
        r"(?:void|null|cancell?ed|revoked|obsolete|invalid|no\s+longer\s+(?:valid|apply|in\s+effect)|overridden|suspended|lifted|removed|disabled)\b",
@@ -194,13 +200,19 @@ RULES: list[Rule] = [
        "'this instruction takes priority over' / 'supersedes all previous instructions'",
        words=(("priority", "precedence", "supersedes", "supersede", "overrides", "override"),)),
     _R("override.address_ai", "instruction_override", 0.6,
-       r"\bif\s+you\s+are\s+an?\s+(?:ai|llm|language\s+model|large\s+language\s+model|assistant|chatbot|bot|gpt|ai\s+(?:assistant|agent|model)|automated\s+(?:agent|assistant|system))\b"
-       r"|\b(?:note|notice|message|instructions?|attention|important|reminder)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:ai|llm|assistant|chatbot|language\s+model|gpt|chatgpt|claude|gemini|copilot|ai\s+(?:assistant|agent|model)|agent|bot)s?\b"
-       r"|\b(?:attention|important|urgent)\s*[:!,]+\s*(?:ai|llm|assistant|chatbot|language\s+model|gpt|chatgpt|claude|gemini|copilot)s?\b"
-       r"|\battention\s+(?:ai|llm|assistant|chatbot|language\s+model|gpt|chatgpt|claude|gemini|copilot)s?\b"
-       r"|\b(?:ai|llm)\s+(?:assistants?|agents?|models?)\s+(?:reading|processing|summari[sz]ing|parsing)\s+this\b",
-       "text in a document addressed to the model: 'if you are an AI reading this', 'note to the assistant'",
-       words=(_AI + ("models", "ais", "llms"),)),
+       r"\bif\s+you\s+are\s+an?\s+(?:ai|llm|language\s+model|large\s+language\s+model|assistant|chatbot|bot|gpt|ai\s+(?:assistant|agent|model)|automated\s+(?:agent|assistant|system))\b",
+       "text in a document addressed to the model: 'if you are an AI reading this'",
+       words=(("if",), ("you",), _AI + ("automated", "language"))),
+    _R("override.note_to_ai", "instruction_override", 0.6,
+       r"\b(?:note|notice|instructions?|attention|important|reminder)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:ai|llm|assistant|chatbot|language\\s+model|gpt|chatgpt|claude|gemini|copilot|ai\\s+(?:assistant|agent|model)|agent|bot)s?\b"
+       r"|\b(?:attention|important|urgent)\s*[:!,]+\s*(?:ai|llm|assistant|chatbot|language\\s+model|gpt|chatgpt|claude|gemini|copilot|ai\\s+(?:assistant|agent|model)|agent|bot)s?\b"
+       r"|\battention\s+(?:ai|llm|assistant|chatbot|language\\s+model|gpt|chatgpt|claude|gemini|copilot|ai\\s+(?:assistant|agent|model)|agent|bot)s?\b",
+       "'note to the assistant', 'ATTENTION AI:', 'system notice to AI models'",
+       words=(("note", "notice", "instruction", "instructions", "attention", "important", "urgent", "reminder"), _AI + ("models", "ais", "llms", "language")), anchor=True),
+    _R("override.ai_reading_this", "instruction_override", 0.6,
+       r"\b(?:ai|llm)\s+(?:assistants?|agents?|models?)\s+(?:reading|processing|summari[sz]ing|parsing)\s+this\b",
+       "'AI assistants reading this ...'",
+       words=(("reading", "processing", "summarising", "summarizing", "parsing"), ("ai", "llm"), ("this",))),
     _R("override.bypass_your_safety", "instruction_override", 0.75,
        r"\b(?:bypass|disable|circumvent|evade|deactivate|turn\s+off|switch\s+off|remove|ignore|override|forget)\s+(?:all\s+|any\s+|of\s+)?(?:your|its)\s+(?:\w+\s+)?"
        r"(?:filters?|guardrails?|restrictions|safeguards|censorship|moderation|guidelines|limitations|policies|ethics|alignment|safety\s+(?:rules|training|measures))\b",
@@ -238,14 +250,19 @@ RULES: list[Rule] = [
        words=(("jailbreak", "jailbroken", "unfiltered", "uncensored", "unrestricted", "unaligned", "evil", "amoral", "unethical", "rogue", "god"),)),
     _R("role.no_restrictions", "role_hijack", 0.85,
        r"\b(?:act|behave|respond|pretend|roleplay|role-play|answer|reply|operate)\s+(?:as|like|without|with\s+no|freely)\b[^.\n]{0,80}?"
-       r"\b(?:without|with\s+no|free\s+(?:of|from)|no|unbound\s+by|not\s+bound\s+by)\s+(?:any\s+)?(?:\w+\s+)?(?:restrictions|limits|limitations|filters|rules|guidelines|censorship|ethics|morals|boundaries|safeguards)\b"
-       r"|\byou\s+(?:have|are\s+under)\s+no\s+(?:\w+\s+)?(?:restrictions|limits|limitations|rules|filters|guidelines)\b"
-       r"|\b(?:ai|assistant|model|chatbot|bot|llm)\s+(?:with|having|that\s+has)\s+no\s+(?:\w+\s+)?(?:policy|policies|restrictions|rules|filters|guidelines|limits|limitations|ethics|morals|censorship)\b"
-       r"|\b(?:freed|liberated|released|free)\s+from\s+(?:all\s+|any\s+|your\s+|the\s+)?(?:\w+\s+)?(?:restrictions|limits|limitations|rules|filters|guidelines|constraints|programming)\b",
-       "act as ... without restrictions / you have no rules / freed from your constraints",
-       words=(("restrictions", "limits", "limitations", "filters", "rules", "guidelines", "censorship", "ethics", "morals", "boundaries", "safeguards", "constraints", "programming", "policy", "policies"),
-              ("act", "behave", "respond", "pretend", "roleplay", "role", "answer", "reply", "operate", "you", "freed", "liberated", "released", "free",
-               "ai", "assistant", "model", "chatbot", "bot", "llm"))),
+       r"\b(?:without|with\s+no|free\s+(?:of|from)|no|unbound\s+by|not\s+bound\s+by)\s+(?:any\s+)?(?:\w+\s+)?(?:restrictions|limits|limitations|filters|rules|guidelines|censorship|ethics|morals|boundaries|safeguards)\b",
+       "act as ... without restrictions / with no rules",
+       words=(("act", "behave", "respond", "pretend", "roleplay", "role-play", "answer", "reply", "operate"),
+              ("without", "no", "free", "unbound", "bound"), ("restrictions", "limits", "limitations", "filters", "rules", "guidelines", "censorship", "ethics", "morals", "boundaries", "safeguards", "constraints", "programming", "policy", "policies"))),
+    _R("role.you_have_no_rules", "role_hijack", 0.85,
+       r"\byou\s+(?:have|are\s+under)\s+no\s+(?:\w+\s+)?(?:restrictions|limits|limitations|rules|filters|guidelines)\b"
+       r"|\b(?:ai|assistant|model|chatbot|bot|llm)\s+(?:with|having|that\s+has)\s+no\s+(?:\w+\s+)?(?:policy|policies|restrictions|rules|filters|guidelines|limits|limitations|ethics|morals|censorship)\b",
+       "'you have no rules' / 'an AI with no content policy'",
+       words=(("no",), ("you", "ai", "assistant", "model", "chatbot", "bot", "llm"), ("have", "under", "with", "having", "has"), ("restrictions", "limits", "limitations", "filters", "rules", "guidelines", "censorship", "ethics", "morals", "boundaries", "safeguards", "constraints", "programming", "policy", "policies"))),
+    _R("role.freed_from_rules", "role_hijack", 0.85,
+       r"\b(?:freed|liberated|released|free)\s+from\s+(?:all\s+|any\s+|your\s+|the\s+)?(?:\w+\s+)?(?:restrictions|limits|limitations|rules|filters|guidelines|constraints|programming)\b",
+       "'freed from your constraints'",
+       words=(("freed", "liberated", "released", "free"), ("from",), ("restrictions", "limits", "limitations", "filters", "rules", "guidelines", "censorship", "ethics", "morals", "boundaries", "safeguards", "constraints", "programming", "policy", "policies"))),
     _R("role.developer_mode", "role_hijack", 0.75,
        r"\byou\s*(?:are|'re)\s+(?:now\s+)?(?:in|operating\s+in|running\s+in|entering)\s+(?:developer|dev|debug|admin|maintenance|sudo|god|root)\s+mode\b"
        r"|\b(?:enable|activate|enter|switch\s+to|turn\s+on)\s+your\s+(?:developer|dev|debug|admin|maintenance|sudo|god|root)\s+mode\b"
@@ -277,18 +294,22 @@ RULES: list[Rule] = [
        r"(?:\s+(?:me|us|back))?\s+(?:\w+\s+){0,3}?(?:your|its|this\s+(?:bot|assistant|ai)'s|the\s+(?:full|complete|exact|entire|initial|original|hidden|secret))\s+(?:\w+\s+){0,2}?"
        r"(?:system\s+(?:prompt|message|instructions?)|initial\s+(?:prompt|instructions?)|original\s+(?:prompt|instructions)|hidden\s+(?:prompt|instructions?|rules)|"
        r"secret\s+(?:prompt|instructions?)|pre-?prompt|developer\s+(?:prompt|message|instructions)|(?:full|complete|exact|entire)\s+(?:prompt|instructions)|"
-       r"instructions\s+(?:above|you\s+were\s+given|you\s+received|verbatim)|prompt\s+(?:above|verbatim)|instructions|prompt|rules)\b"
-       r"|\bwhat\s+(?:is|are|was|were)\s+your\s+(?:system\s+prompt|initial\s+prompt|original\s+instructions|hidden\s+instructions|secret\s+instructions|prompt|instructions)\b"
+       r"instructions\s+(?:above|you\s+were\s+given|you\s+received|verbatim)|prompt\s+(?:above|verbatim)|instructions|prompt|rules)\b",
+       "print/reveal/repeat your system prompt / initial instructions",
+       words=(("print", "reveal", "show", "display", "output", "repeat", "tell", "give", "share", "dump", "leak", "disclose",
+               "write", "spell", "list", "recite", "reproduce", "provide", "paste", "copy", "return", "echo", "expose", "send"),
+              ("prompt", "instructions", "instruction", "message", "preprompt", "pre-prompt", "rules"),
+              ("your", "its", "full", "complete", "exact", "entire", "initial", "original", "hidden", "secret", "bot's", "assistant's", "ai's")), anchor=True),
+    _R("exfil.what_are_your_instructions", "system_prompt_exfiltration", 0.7,
+       r"\bwhat\s+(?:is|are|was|were)\s+your\s+(?:system\s+prompt|initial\s+prompt|original\s+instructions|hidden\s+instructions|secret\s+instructions|prompt|instructions)\b"
        r"|\b(?:what|which)\s+(?:\w+\s+)?(?:rules|instructions|guidelines|directives|prompt)\s+(?:were|have)\s+you\s+(?:been\s+)?(?:given|told|provided|programmed\s+with)\b",
-       "print/reveal/repeat your system prompt / initial instructions; 'what are your instructions'",
-       words=(("prompt", "instructions", "instruction", "message", "preprompt", "pre-prompt", "rules"),
-              ("print", "reveal", "show", "display", "output", "repeat", "tell", "give", "share", "dump", "leak", "disclose",
-               "write", "spell", "list", "recite", "reproduce", "provide", "paste", "copy", "return", "echo", "expose", "send", "what"))),
+       "'what are your instructions' / 'what rules were you given'",
+       words=(("what", "which"), ("prompt", "instructions", "rules", "guidelines", "directives"), ("your", "you"))),
     _R("exfil.repeat_above", "system_prompt_exfiltration", 0.5,
        r"\b(?:repeat|print|output|copy|reproduce|recite|echo|write\s+(?:out|down)|rewrite)\s+(?:\w+\s+){0,4}?(?:words|text|everything|content|contents|instructions|lines|sentences)\s+(?:\w+\s+){0,2}?"
        r"(?:above|before\s+this|preceding|so\s+far|from\s+the\s+(?:beginning|start))\b",
        "repeat the words/text above (ambiguous alone: weighted at the threshold)",
-       words=(("repeat", "print", "output", "copy", "reproduce", "recite", "echo", "write", "rewrite"), ("above", "before", "preceding", "far", "beginning", "start"))),
+       words=(("repeat", "print", "output", "copy", "reproduce", "recite", "echo", "write", "rewrite"), ("above", "before", "preceding", "far", "beginning", "start")), anchor=True),
     _R("exfil.verbatim", "system_prompt_exfiltration", 0.75,
        r"\b(?:verbatim|word\s+for\s+word|word-for-word)\b[^.\n]{0,60}\b(?:instructions|prompt|above|everything|system)\b"
        r"|\b(?:instructions|prompt|above|everything)\b[^.\n]{0,60}\b(?:verbatim|word\s+for\s+word|word-for-word)\b"
@@ -306,7 +327,8 @@ RULES: list[Rule] = [
        r"|system\s+prompt|api\s+keys?|credentials|passwords?|secrets?|access\s+tokens?|session\s+(?:tokens?|cookies?)|cookies|private\s+(?:data|information|keys?)|personal\s+(?:data|information|details))\b"
        r"[^.\n]{0,80}?\b(?:to|at|into|via)\s+(?:https?://|ftp://|www\.|(?:this|the\s+following|my|our|an?\s+external|external|remote|attacker)\s+(?:url|endpoint|server|webhook|address|site|domain|api))",
        "send/post/forward the conversation, user's data, keys or credentials to a URL/endpoint",
-       words=(("send", "post", "upload", "forward", "transmit", "exfiltrate", "submit", "leak", "email", "e-mail", "deliver", "beacon", "relay"), _SECRETY)),
+       words=(("send", "post", "upload", "forward", "transmit", "exfiltrate", "submit", "leak", "email", "e-mail", "deliver", "beacon", "relay"), _SECRETY,
+              ("http", "https", "ftp", "www", "url", "endpoint", "server", "webhook", "site", "domain", "api", "attacker")), anchor=True),
     _R("exfil.url_with_data", "data_exfiltration", 0.75,
        r"\b(?:include|append|add|put|encode|embed|insert|attach|place|concatenate)\b[^.\n]{0,60}?"
        r"\b(?:conversation|chat|history|messages?|system\s+prompt|user'?s?\s+(?:data|information|info|details|email|messages|name|address|question|query|input|answers?)|secrets?|api\s+keys?|passwords?|credentials|tokens?|summary|personal\s+(?:data|information))\b"
@@ -389,14 +411,16 @@ RULES: list[Rule] = [
        r"|\b(?:olvida|ignora)\s+todo\s+lo\s+(?:anterior|que\s+te\s+(?:dije|dijeron|han\s+dicho))",
        "Spanish: ignora las instrucciones anteriores",
        words=(("ignora", "ignore", "ignorar", "olvida", "olvide", "olvidar", "descarta", "descarte", "omite", "omita", "sigas", "omiso"),
-              ("instrucciones", "indicaciones", "reglas", "órdenes", "directrices", "anterior", "todo"))),
+              ("instrucciones", "indicaciones", "reglas", "órdenes", "directrices", "anterior", "todo"),
+              ("anteriores", "previas", "arriba", "precedentes", "sistema", "iniciales", "anterior", "dije", "dijeron", "dicho"))),
     _R("ml.fr.ignore_previous", "multilingual_override", 0.9,
        r"\b(?:ignore[sz]?|ignorer|oublie[sz]?|oublier|ne\s+tiens\s+pas\s+compte\s+d(?:es|e)|ne\s+tenez\s+pas\s+compte\s+d(?:es|e)|fais\s+abstraction\s+des)\s+"
        r"(?:(?:toutes|tous|les|tes|vos|des|de)\s+){0,3}(?:instructions|consignes|directives|règles|indications)\s+(?:précédentes|antérieures|ci-dessus|initiales|du\s+système|données\s+(?:auparavant|précédemment))"
        r"|\boublie[sz]?\s+tout\s+ce\s+qui\s+(?:précède|a\s+été\s+dit)",
        "French: ignore les instructions précédentes",
        words=(("ignore", "ignores", "ignorez", "ignorer", "oublie", "oublies", "oubliez", "oublier", "tiens", "tenez", "abstraction"),
-              ("instructions", "consignes", "directives", "règles", "indications", "précède", "dit"))),
+              ("instructions", "consignes", "directives", "règles", "indications", "précède", "dit"),
+              ("précédentes", "antérieures", "ci-dessus", "initiales", "système", "données", "précède", "tout"))),
     _R("ml.de.ignore_previous", "multilingual_override", 0.9,
        r"\b(?:ignoriere|ignorier|ignorieren\s+sie|vergiss|vergessen\s+sie|missachte|missachten\s+sie|übergehe|beachte\s+nicht)\s+(?:(?:alle|die|deine|ihre|sämtliche)\s+){0,3}"
        r"(?:(?:vorherigen|vorigen|bisherigen|obigen|früheren|vorangegangenen|vorhergehenden|ursprünglichen|anfänglichen)\s+)?(?:anweisungen|instruktionen|befehle|regeln|anordnungen|vorgaben|systemanweisungen)\b"
@@ -410,14 +434,16 @@ RULES: list[Rule] = [
        r"|\besque(?:ç|c)a\s+tudo\s+(?:o\s+que|acima|antes)",
        "Portuguese: ignore as instruções anteriores",
        words=(("ignore", "ignora", "ignorar", "esqueça", "esqueca", "esquece", "desconsidere", "desconsidera", "despreze", "siga"),
-              ("instruções", "instrucoes", "orientações", "orientacoes", "regras", "ordens", "diretrizes", "tudo"))),
+              ("instruções", "instrucoes", "orientações", "orientacoes", "regras", "ordens", "diretrizes", "tudo"),
+              ("anteriores", "prévias", "previas", "acima", "iniciais", "sistema", "que", "antes"))),
     _R("ml.it.ignore_previous", "multilingual_override", 0.9,
        r"\b(?:ignora|ignori|ignorare|dimentica|dimentichi|dimenticare|trascura|non\s+considerare|non\s+seguire)\s+(?:(?:tutte|tutti|le|gli|i|tue|sue|di)\s+){0,3}"
        r"(?:(?:istruzioni|indicazioni|regole|direttive|ordini)\s+(?:precedenti|sopra|di\s+prima|anteriori|iniziali|del\s+sistema)|precedenti\s+(?:istruzioni|indicazioni|regole))"
        r"|\bdimentica\s+tutto\s+(?:quello|ciò)\s+(?:che|detto)",
        "Italian: ignora le istruzioni precedenti",
        words=(("ignora", "ignori", "ignorare", "dimentica", "dimentichi", "dimenticare", "trascura", "considerare", "seguire"),
-              ("istruzioni", "indicazioni", "regole", "direttive", "ordini", "tutto"))),
+              ("istruzioni", "indicazioni", "regole", "direttive", "ordini", "tutto"),
+              ("precedenti", "sopra", "prima", "anteriori", "iniziali", "sistema", "quello", "ciò", "detto"))),
     _R("ml.nl.ignore_previous", "multilingual_override", 0.9,
        r"\b(?:negeer|vergeet)\s+(?:(?:alle|de|je|jouw|al)\s+){0,3}(?:eerdere|vorige|voorgaande|bovenstaande|oorspronkelijke)\s+(?:instructies|opdrachten|regels|aanwijzingen)",
        "Dutch: negeer alle eerdere instructies",
@@ -509,6 +535,14 @@ for _rule in RULES:
         _rule.substr_keys = tuple((next((c for c in s if not c.isalnum()), s[0]), s) for s in _rule.substr)
         _REGEX_RULES.append(_rule)
 assert len(_RULE_BY_ID) == len(RULES), "duplicate rule id"
+for _rule in _REGEX_RULES:
+    if _rule.anchor:
+        for _alt in _split_top(_fast_pattern(_rule.pattern)[0]):
+            _head = re.match(r"\(\?:([^()]*)\)|([a-z'-]+)", _alt)
+            _firsts = (_head.group(1) or _head.group(2)).split("|") if _head else []
+            for _f in _firsts:
+                _lit = re.match(r"[a-z'-]+", _f).group(0)
+                assert any(w.decode().startswith(_lit) or _lit.startswith(w.decode()) for w in _rule.wsets[0]), (_rule.id, _f)
 
 # gate index: first word group -> rules; rules without word gates run on every text
 # (ASCII texts skip the rules marked nonascii); their substring gates are checked per text.
@@ -519,6 +553,20 @@ for _i, _rule in enumerate(_REGEX_RULES):
         _BY_FIRST_WORD.setdefault(_w, []).append(_i)
 _UNGATED_ALL = frozenset(i for i, r in enumerate(_REGEX_RULES) if not r.wsets)
 _UNGATED_ASCII = frozenset(i for i in _UNGATED_ALL if not _REGEX_RULES[i].nonascii)
+
+
+def _by_key_char(indices) -> tuple:
+    """Ungated rules grouped by the key characters of their substring gates (memchr checks)."""
+    groups: dict[str, set[int]] = {}
+    for i in indices:
+        for c, _ in _REGEX_RULES[i].substr_keys:
+            groups.setdefault(c, set()).add(i)
+    return tuple((c, frozenset(v)) for c, v in groups.items())
+
+
+assert all(_REGEX_RULES[i].substr for i in _UNGATED_ALL), "a rule needs a word or substring gate"
+_UNGATED_BY_CHAR_ALL = _by_key_char(_UNGATED_ALL)
+_UNGATED_BY_CHAR_ASCII = _by_key_char(_UNGATED_ASCII)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -553,7 +601,10 @@ def _regex_hits(text: str, out: list[InjectionHit]) -> None:
     low = text.lower()
     same = len(low) == len(text)  # lower() kept the offsets (always, except a few Unicode letters)
     present = _GATE_WORDS.intersection(low.encode("utf-8", "surrogatepass").translate(_WORD_TABLE).split())
-    todo: set[int] = set(_UNGATED_ASCII if text.isascii() else _UNGATED_ALL)
+    todo: set[int] = set()
+    for c, idx in (_UNGATED_BY_CHAR_ASCII if text.isascii() else _UNGATED_BY_CHAR_ALL):
+        if c in low:
+            todo.update(idx)
     for w in present:
         todo.update(_BY_FIRST_WORD.get(w, ()))
     for i in sorted(todo):
@@ -567,6 +618,20 @@ def _regex_hits(text: str, out: list[InjectionHit]) -> None:
                 out.append(InjectionHit(r.id, r.category, r.weight, m.start(), m.end()))
             continue
         rx, pos, n = r.rx_fast, 0, len(low)
+        if r.anchor:
+            # try the regex only where one of its first words occurs
+            seen_at: set[int] = set()
+            for w in r.wsets[0].intersection(present):
+                ws = w.decode("utf-8")
+                a = low.find(ws)
+                while a != -1:
+                    if a not in seen_at and (a == 0 or not _is_ascii_word(low[a - 1])):
+                        m = rx.match(low, a)
+                        if m is not None:
+                            seen_at.add(a)
+                            out.append(InjectionHit(r.id, r.category, r.weight, a, m.end()))
+                    a = low.find(ws, a + 1)
+            continue
         while pos <= n:
             m = rx.search(low, pos)
             if m is None:

@@ -72,7 +72,8 @@ Prefilters (why ``find_pii`` is cheap on text without PII): e-mail only if ``@``
 only if the text has a run of >=20 token characters (one ``bytes.translate``) and a known prefix;
 digit kinds only if the text has >=4 digits, and then one pass over digit clusters routes each
 cluster to the detectors it can be; the phone matcher only for clusters with >=7 digits left
-after blanking dates/times/versions; IPv6 only if ``::`` occurs or the text has >=5 colons.
+after blanking dates/times/versions and not preceded by an identifier cue; IPv6 candidates are
+grown around each ``:`` (no full-text pass).
 
 Masking
 -------
@@ -243,9 +244,12 @@ _SECRET_RES: list[tuple[str, str, re.Pattern]] = [
 ]
 
 # digit clusters: digits with the separators phone/card/ssn/ip/iban numbers use
-_CLUSTER_RE = re.compile(r"\d(?:[\d\-./() ]*\d)?")
+_NON_DIGIT = re.compile(r"\D")
+# (clusters shorter than 4 characters hold no digit kind; an IBAN's start "GB82 WEST" is looked
+# for in the few characters before each cluster)
+_CLUSTER_RE = re.compile(r"[0-9][0-9./() -]{2,}[0-9]")
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}")
 _IPV4_RE = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)")
-_IPV6_RE = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 _CARD_RE = re.compile(r"(?<![\w-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{4,5})(?![\w]|[ -]?\d)")
 _SSN_RE = re.compile(r"(?<![\w-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w]|-\d)")
 _SSN_CUE = re.compile(r"\b(?:ssn|ss#|ss no|social security|social sec|sozialversicherung|tax id|tin)\b", re.I)
@@ -368,18 +372,34 @@ _DOC_NETS4 = tuple(ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100
 _DOC_NET6 = ipaddress.ip_network("2001:db8::/32")
 
 
+_HEXCOLON = frozenset("0123456789abcdefABCDEF:")
+_HEXCOLON_DOT = frozenset("0123456789abcdefABCDEF:.")
+
+
 def _ipv6(text: str, out: list) -> None:
-    for m in _IPV6_RE.finditer(text):
-        v = m.group(0)
-        if v.count(":") < 2 or sum(c not in ":." for c in v) < 4:
-            continue
-        try:
-            addr = ipaddress.IPv6Address(v)
-        except ValueError:
-            continue
-        if _ip_excluded(addr):
-            continue
-        out.append(PiiMatch("ip_address", m.start(), m.end(), v, "ipv6"))
+    """IPv6 candidates grown around each ':' (no full-text regex pass), validated by ipaddress."""
+    n = len(text)
+    p = text.find(":")
+    while p != -1:
+        a = p
+        while a > 0 and text[a - 1] in _HEXCOLON:
+            a -= 1
+        b = p
+        while b < n and text[b] in _HEXCOLON_DOT:
+            b += 1
+        while b > a and text[b - 1] in ".:" and not text[a:b].endswith("::"):
+            b -= 1
+        v = text[a:b]
+        ok_edges = (a == 0 or not (text[a - 1].isalnum() or text[a - 1] in "_.")) and (
+            b >= n or not (text[b].isalnum() or text[b] == "_"))
+        if ok_edges and v.count(":") >= 2 and sum(c not in ":." for c in v) >= 4:
+            try:
+                addr = ipaddress.IPv6Address(v)
+            except ValueError:
+                addr = None
+            if addr is not None and not _ip_excluded(addr):
+                out.append(PiiMatch("ip_address", a, b, v, "ipv6"))
+        p = text.find(":", max(b, p + 1))
 
 
 def _iban_at(text: str, i: int, out: list) -> None:
@@ -440,6 +460,7 @@ def _phones(text: str, s: int, e: int, cluster: str, out: list) -> None:
 
 def _digit_kinds(text: str, out: list) -> None:
     n = len(text)
+    iban_done = 0
     for cm in _CLUSTER_RE.finditer(text):
         s, e = cm.span()
         cluster = cm.group(0)
@@ -449,12 +470,13 @@ def _digit_kinds(text: str, out: list) -> None:
         if e < n and text[e] == ")":
             e += 1
             cluster += ")"
-        nd = sum(c.isdigit() for c in cluster) if len(cluster) > 3 else len(cluster)
-        if nd < 2:
-            continue
-        # IBAN: two upper-case letters right before the cluster
-        if s >= 2 and text[s - 1].isupper() and text[s - 2].isupper() and cluster[:2].isdigit():
-            _iban_at(text, s - 2, out)
+        # IBAN: country code + check digits right before the cluster or a few groups earlier
+        if s >= 2 and (text[s - 1].isupper() or (text[s - 1] == " " and not text[max(0, s - 12):s].islower())):
+            for im in _IBAN_START.finditer(text, max(0, s - 12), s + 2):
+                if im.start() >= iban_done:
+                    iban_done = im.start() + 1
+                    _iban_at(text, im.start(), out)
+        nd = len(_NON_DIGIT.sub("", cluster))
         if nd < 4:
             continue
         if "." in cluster:
@@ -485,7 +507,7 @@ def _digit_kinds(text: str, out: list) -> None:
                 if m.group(2) == "-" and _id_cued(text, m.start()):
                     continue
                 out.append(PiiMatch("us_ssn", m.start(), m.end(), m.group(0)))
-        if nd <= 40:
+        if nd <= 40 and not _id_cued(text, s):
             _phones(text, s, e, cluster, out)
 
 
@@ -501,7 +523,7 @@ def find_pii(text: str) -> list[PiiMatch]:
         _secrets(text, cands)
     if len(b) - len(b.translate(None, _DIGITS)) >= 4:
         _digit_kinds(text, cands)
-    if "::" in text or text.count(":") >= 5:
+    if ":" in text:
         _ipv6(text, cands)
     if not cands:
         return []

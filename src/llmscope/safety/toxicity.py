@@ -73,7 +73,7 @@ _TARGETED = re.compile(
 _TARGETED_WEIGHT = 0.5
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
-_LEET_SEED = re.compile(r"[0134579@$!](?=[a-z])|(?<=[a-z])[0134579@$!]")
+_LEET_SEED = re.compile(r"[0134579@$!](?:(?=[a-z])|(?<=[a-z].))")
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!")
 _REPEAT = re.compile(r"([a-z])\1+")
 
