@@ -755,6 +755,82 @@ def eval_calibrate(
     render.emit(rows, fmt, title=f"{j.name} vs human labels" if fmt == "table" else None)
 
 
+# --------------------------------------------------------------------------- check
+
+
+@app.command()
+def check(
+    rules: Annotated[Optional[str], typer.Option(help="Rules file (default: the [[alerts]] of llmscope.toml).")] = None,
+    at: Annotated[Optional[str], typer.Option(help="Evaluate as of this time (replay), e.g. 2025-11-12T10:00; default now.")] = None,
+    fail_on: Annotated[str, typer.Option(help="Exit 1 when an alert of this severity or worse fires: info | warning | critical.")] = "warning",
+    every: Annotated[Optional[str], typer.Option(help="Keep watching: re-evaluate every 5m, 1h, …")] = None,
+    notify: Annotated[Optional[str], typer.Option(help="POST fired and resolved alerts as JSON to this URL (with retries).")] = None,
+    runs: Annotated[Optional[int], typer.Option(help="With --every: stop after N evaluations.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Evaluate alert rules against the store: latency P99, error rate, cost anomalies against a
+    robust seasonal baseline (median/MAD), quality drops, hallucination rate, budgets, prompt
+    injection, PII leaks, agent loops, drift. Exit 1 when an alert at or above --fail-on fires,
+    0 otherwise, 2 for a bad rules file (with its line). `--format junit` for CI test reports,
+    `markdown` for a PR comment. The rule kinds are documented in `src/llmscope/alerts.py`.
+
+        llmscope check --format junit > llm-checks.xml
+        llmscope check --at 2025-11-12T10:00
+        llmscope check --every 5m --notify https://hooks.example/llm
+    """
+    import time
+
+    from . import alerts as A
+    from .analyses.filters import FilterError, parse_duration, parse_time
+
+    if fmt not in render.FORMATS + ("junit",):
+        fail("--format must be one of table, json, csv, markdown, junit")
+    if fail_on not in A.SEVERITIES:
+        fail(f"--fail-on must be one of {', '.join(A.SEVERITIES)}")
+    try:
+        rule_list = A.load_rules(rules or state.config or "llmscope.toml")
+        when = parse_time(at) if at else None
+        interval = parse_duration(every).total_seconds() if every else None
+    except (A.RulesError, FilterError) as e:
+        fail(str(e))
+    if not rule_list:
+        fail("no [[alerts]] rules found: add some to llmscope.toml or pass --rules FILE")
+    from .store import StoreError, connect
+
+    firing: dict = {}
+    n = 0
+    while True:
+        try:
+            con = connect(state.db, read_only=True)
+        except StoreError as e:
+            fail(str(e))
+        try:
+            fired, firing = A.watch_once(con, rule_list, firing, notify, when)
+        except duckdb.Error as e:
+            fail(str(e).splitlines()[0])
+        finally:
+            con.close()
+        n += 1
+        if fmt == "junit":
+            sys.stdout.write(A.junit(fired, rule_list))
+        elif fmt == "markdown":
+            sys.stdout.write(A.markdown(fired))
+        elif fmt == "table" and not fired:
+            render.console().print(f"[green]no alert fired[/green] ({len(rule_list)} rules)")
+        else:
+            rows = [a.as_dict() for a in fired]
+            if fmt == "table":  # ids shortened for the eye; json and csv keep them whole
+                rows = [dict(r, example_trace_ids=", ".join(x[:12] for x in r["example_trace_ids"][:2])
+                             + (f" (+{len(r['example_trace_ids']) - 2})" if len(r["example_trace_ids"]) > 2 else ""))
+                        for r in rows]
+            render.emit(rows, fmt, title=f"{len(fired)} alert(s) fired" if fmt == "table" else None)
+        if interval is None or (runs is not None and n >= runs):
+            break
+        time.sleep(interval)
+    if A.fails(fired, fail_on):
+        raise typer.Exit(1)
+
+
 # --------------------------------------------------------------------------- safety
 
 
