@@ -4,15 +4,13 @@ agreement and cost side by side, so a team can see whether a small judge is good
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import duckdb
-import orjson
 import pyarrow as pa
 
 from . import agreement
 from .judges import Judge
-from .runner import EvalError, EvalOptions, EvalReport, run_eval
+from .runner import EvalError, EvalOptions, EvalReport, read_jsonl, run_eval
 
 PAIRS_SQL = """
 SELECT a.metric, a.score AS score_a, b.score AS score_b, a.passed AS passed_a, b.passed AS passed_b,
@@ -66,19 +64,8 @@ def compare(con: duckdb.DuckDBPyConnection, judge_a: Judge, judge_b: Judge, opts
 def load_labels(path: str) -> list[dict]:
     """JSONL of human labels: ``trace_id``, ``span_id``, ``metric`` and ``passed`` (bool) or ``label``
     ("pass"/"fail", "grounded"/"hallucination") and/or ``score`` (0..1)."""
-    p = Path(path)
-    try:
-        lines = p.read_text().splitlines()
-    except FileNotFoundError:
-        raise EvalError(f"{p}: no such labels file") from None
     out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            raise EvalError(f"{p}:{n}: not JSON ({e})") from None
+    for p, n, obj in read_jsonl(path, "labels"):
         if not all(k in obj for k in ("trace_id", "span_id", "metric")):
             raise EvalError(f"{p}:{n}: needs trace_id, span_id and metric")
         passed = obj.get("passed")

@@ -109,14 +109,13 @@ EVAL_FIELDS = [("trace_id", pa.string()), ("span_id", pa.string()), ("metric", p
                ("repeat_index", pa.int32()), ("source", pa.string())]
 
 
-def load_dataset(path: str) -> list[dict]:
-    """JSONL with ``input``, ``output``, ``context``, ``reference`` (and optional ``id``)."""
-    items = []
+def read_jsonl(path: str, what: str):
+    """(path, line number, object) for each non-blank line; a bad line is an EvalError naming it."""
     p = Path(path)
     try:
         lines = p.read_text().splitlines()
     except FileNotFoundError:
-        raise EvalError(f"{p}: no such dataset file") from None
+        raise EvalError(f"{p}: no such {what} file") from None
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -124,7 +123,16 @@ def load_dataset(path: str) -> list[dict]:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as e:
             raise EvalError(f"{p}:{n}: not JSON ({e})") from None
-        if not isinstance(obj, dict) or not obj.get("output"):
+        if not isinstance(obj, dict):
+            raise EvalError(f"{p}:{n}: each line must be a JSON object")
+        yield p, n, obj
+
+
+def load_dataset(path: str) -> list[dict]:
+    """JSONL with ``input``, ``output``, ``context``, ``reference`` (and optional ``id``)."""
+    items = []
+    for p, n, obj in read_jsonl(path, "dataset"):
+        if not obj.get("output"):
             raise EvalError(f"{p}:{n}: each line needs at least an 'output' (and input, context, reference)")
         items.append({"trace_id": f"dataset:{p.name}", "span_id": str(obj.get("id", n)),
                       "input": obj.get("input"), "output": obj.get("output"), "context": _text(obj.get("context")),
