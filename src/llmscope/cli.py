@@ -40,7 +40,8 @@ eval_app = typer.Typer(invoke_without_command=True, help=(
     "    llmscope eval --judge openai:gpt-4o-mini --dataset regression.jsonl --fail-under groundedness=0.8\n\n"
     "Judge metrics: groundedness (claims checked against the retrieved context; score = supported/total), "
     "answer_relevancy, context_relevance, context_recall (needs a reference), coherence, and rubrics from "
-    "[eval.rubrics.NAME]. Builtin metrics: groundedness_lexical, format, exact_match, token_f1, rouge_l, bleu."))
+    "[eval.rubrics.NAME]; judge-backed safety checks injection_check and toxicity_check. Builtin metrics: "
+    "groundedness_lexical, format, exact_match, token_f1, rouge_l, bleu."))
 app.add_typer(eval_app, name="eval")
 app.add_typer(trace_app, name="trace")
 app.add_typer(export_app, name="export")
