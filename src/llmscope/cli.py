@@ -22,14 +22,14 @@ from .store import query_arrow
 app = typer.Typer(
     name="llmscope",
     help="Find the silent failures of LLM applications in OpenTelemetry traces.\n\n"
-         "Start with `llmscope ingest sample_traces/` then `llmscope stats`.",
+         "Start with `llmscope ingest sample_traces/` then `llmscope report summary`.",
     no_args_is_help=True, add_completion=False, rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 trace_app = typer.Typer(help="List traces and show one as a tree with a timing waterfall.", no_args_is_help=True)
 export_app = typer.Typer(help="Export the store for other engines.", no_args_is_help=True)
-report_app = typer.Typer(help="Reports: latency, errors, cost, drift, summary. Each takes --by, --since/--until, "
-                              "--where and --format.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports: summary, latency, errors, cost, drift, agents, loops, tools, safety, quality. "
+                              "Each takes --by, --since/--until, --where and --format.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 eval_app = typer.Typer(invoke_without_command=True, help=(
     "Score LLM calls (or a dataset) and store the scores in `evals`: offline scorers by default (no network, "
@@ -198,8 +198,9 @@ def _ingest_summary(rep, fmt: str, err) -> None:
 @app.command()
 def stats(fmt: FormatOpt = "table",
           coverage_limit: Annotated[int, typer.Option(help="Rows of the unmapped-keys report.")] = 30) -> None:
-    """What is in the store: spans, traces, time range, models, dialects, unpriced calls, and the
-    mapping-coverage report (GenAI attribute keys present in the data that no column reads)."""
+    """What is in the store: spans, traces, models, dialects, unpriced calls, mapping coverage.
+
+    The mapping-coverage report lists GenAI attribute keys present in the data that no column reads."""
     from .analyses import stats as st
 
     check_format(fmt)
@@ -511,7 +512,9 @@ def report_loops(
     window: Annotated[int, typer.Option(help="Also flag a call seen --min-repeats times within this many consecutive tool calls.")] = 10,
     since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None, fmt: FormatOpt = "table",
 ) -> None:
-    """Every trace that loops or runs away, with the evidence: the same tool called with the same
+    """Every trace that loops or runs away, with the evidence and the wasted cost.
+
+    Findings: the same tool called with the same
     (normalised) arguments N times in a row (exact_repeat), a repeating cycle of 2-4 tool calls such
     as A→B→A→B found on the ordered call sequence (cycle), the same call N times within --window
     consecutive tool calls (repeated_in_window), and runs over --max-steps or
@@ -535,8 +538,10 @@ def report_loops(
 def report_tools(by: Annotated[str, typer.Option("--by", help="Group tool calls by a column (tool_name by default).")] = "tool_name",
                  since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
                  fmt: FormatOpt = "table") -> None:
-    """Per tool: calls, error rate, latency, and calls repeated with the same input right after
-    themselves (retries_same_input; after an error: retries_after_error). Where LLM calls record the
+    """Per tool: calls, error rate, latency, retries, and tool calls checked against the tools offered.
+
+    retries_same_input counts calls repeated with the same input right after themselves
+    (retries_after_error: after an error). Where LLM calls record the
     tools they offered, the model's tool calls are checked too: not_offered, invalid_arguments, and
     schema_failures (a required parameter missing, or an undeclared one when additionalProperties is false)."""
     from .analyses.agents import tool_call_checks, tools
@@ -562,8 +567,9 @@ def report_safety(
     limit: Annotated[int, typer.Option(help="With --show findings: how many.")] = 20,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Injection attempts, PII leaks, PII in inputs, toxicity, policy hits and guardrail activations,
-    with rates per scanned LLM call. Run `llmscope scan` first; excerpts are masked, never raw.
+    """Injection attempts, PII leaks, toxicity, policy hits, guardrails, with rates.
+
+    Run `llmscope scan` first; excerpts are masked, never raw.
 
         llmscope report safety --by feature
         llmscope report safety --show findings --limit 20
@@ -769,7 +775,9 @@ def check(
     runs: Annotated[Optional[int], typer.Option(help="With --every: stop after N evaluations.")] = None,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Evaluate alert rules against the store: latency P99, error rate, cost anomalies against a
+    """Evaluate alert rules and exit 1 when one fires (CI gates, on-call notifications).
+
+    Rules: latency P99, error rate, cost anomalies against a
     robust seasonal baseline (median/MAD), quality drops, hallucination rate, budgets, prompt
     injection, PII leaks, agent loops, drift. Exit 1 when an alert at or above --fail-on fires,
     0 otherwise, 2 for a bad rules file (with its line). `--format junit` for CI test reports,
@@ -842,7 +850,9 @@ def scan(
     workers: Annotated[Optional[int], typer.Option(help="Scanner processes (default: one per core).")] = None,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Run the safety scanners over spans not scanned yet: PII (validated: Luhn, IBAN mod-97, SSN
+    """Run the safety scanners (PII, prompt injection, toxicity, policy, guardrails) over new spans.
+
+    PII is validated (Luhn, IBAN mod-97, SSN
     rules, phone numbers per region, provider API keys, JWTs, private keys), prompt injection (a
     versioned rule set, direct and in retrieved documents), toxicity (lexicon), policy rules from
     `[policy]` in llmscope.toml, and guardrail activations the instrumentation recorded. Findings
@@ -951,8 +961,9 @@ def export_parquet(out_dir: Annotated[Path, typer.Argument(help="Directory to wr
 @app.command()
 def reprice(prices: Annotated[Optional[Path], typer.Option(help="User price file (TOML) to add or override models.")] = None,
             fmt: FormatOpt = "table") -> None:
-    """Recompute every span's cost from the current price table (and your price file), without
-    re-ingesting. Records which price table priced each span in `price_version`."""
+    """Recompute every span's cost from the current price table, without re-ingesting.
+
+    Your price file (--prices) adds or overrides models; `price_version` records which table priced each span."""
     from .pricing import PriceFileError, load_price_file
     from .store import StoreError, connect, reprice as run_reprice
 

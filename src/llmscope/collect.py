@@ -555,8 +555,11 @@ class Collector:
         self.spool.close()
         self._server = None
 
-    def serve_forever(self, tui: bool = False) -> None:
-        """Start, block until SIGINT/SIGTERM (or :meth:`stop` from another thread), flush, return."""
+    def serve_forever(self, tui: bool = False, on_start=None) -> None:
+        """Start, block until SIGINT/SIGTERM, then stop (flush everything) and return.
+
+        ``tui``: redraw :func:`top_view` every second meanwhile. ``on_start(collector)`` runs once
+        listening (e.g. to print the address; ``self.port`` holds the real port when 0 was asked)."""
         done = threading.Event()
         old = {}
         if threading.current_thread() is threading.main_thread():
@@ -567,6 +570,8 @@ class Collector:
                 old[s] = signal.signal(s, on_signal)
         try:
             self.start()
+            if on_start is not None:
+                on_start(self)
             if tui:
                 run_top(self, done)
             else:
