@@ -762,6 +762,47 @@ def eval_calibrate(
     render.emit(rows, fmt, title=f"{j.name} vs human labels" if fmt == "table" else None)
 
 
+# --------------------------------------------------------------------------- collect
+
+
+@app.command()
+def collect(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="OTLP/HTTP port.")] = 4318,
+    token: Annotated[Optional[str], typer.Option(envvar="LLMSCOPE_COLLECT_TOKEN", help="Require `Authorization: Bearer TOKEN` (env LLMSCOPE_COLLECT_TOKEN).")] = None,
+    flush_seconds: Annotated[float, typer.Option(help="Write to the store at least this often.")] = 2.0,
+    flush_spans: Annotated[int, typer.Option(help="…or when this many spans are waiting.")] = 5000,
+    tui: Annotated[bool, typer.Option("--tui", help="A live view: requests/s, spans/s, error rate, P99, tokens/s, $/hour.")] = False,
+    redact: Annotated[Optional[str], typer.Option(help="`pii`: store typed placeholders instead of PII values.")] = None,
+    hash_content: Annotated[bool, typer.Option("--hash-content", help="Store only keyed hashes of content ($LLMSCOPE_HASH_KEY).")] = False,
+) -> None:
+    """Receive OTLP/HTTP traces and logs from instrumented apps, straight into the store.
+
+    Point an exporter at it, e.g. `openlit.init(otlp_endpoint="http://127.0.0.1:4318")` or
+    `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318`. Every request is written to an append-only
+    spool and fsync-ed before it is acknowledged; the store is written in batches and opened only
+    while writing, so `llmscope report …` works in another terminal. Ctrl-C flushes and exits.
+    """
+    from .collect import Collector, CollectorConfig, CollectorError
+    from .privacy import Privacy
+
+    try:
+        cfg = load_config(state.config)
+        mapping = Mapping(cfg.context_keys, privacy=Privacy.from_settings(redact, hash_content, cfg.raw))
+        collector = Collector(CollectorConfig(db=state.db, host=host, port=port, token=token, flush_seconds=flush_seconds,
+                                              flush_spans=flush_spans, mapping=mapping))
+    except (ConfigError, ValueError, CollectorError) as e:
+        fail(str(e))
+    err = render.console(stderr=True)
+    try:
+        collector.serve_forever(tui=tui, on_start=lambda c: err.print(
+            f"llmscope collect: listening on http://{host}:{c.port} (POST /v1/traces, /v1/logs); Ctrl-C to stop"))
+    except (OSError, CollectorError) as e:
+        fail(str(e))
+    st = collector.stats  # a property: counters since start
+    err.print(f"stopped: {st.get('spans_flushed', 0):,} spans written")
+
+
 # --------------------------------------------------------------------------- check
 
 
