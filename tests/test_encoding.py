@@ -179,3 +179,19 @@ def test_a_wrong_type_in_the_newest_source_falls_back_to_the_next(tmp_path, db):
     # no "model" in the invocation parameters JSON: the request model falls back to llm.model_name
     assert query(db, "SELECT input_tokens, temperature, request_model, json_extract_string(attributes, '$.\"gen_ai.usage.input_tokens\"') FROM spans") == [
         (12, 0.3, "gpt-4o-mini-2024-07-18", "lots")]
+
+
+def test_protobuf_logs_file(tmp_path, db):
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
+
+    req = ExportLogsServiceRequest()
+    rec = req.resource_logs.add().scope_logs.add().log_records.add()
+    rec.trace_id, rec.span_id = bytes.fromhex(TRACE), bytes.fromhex(SPAN)
+    rec.event_name = "gen_ai.user.message"
+    rec.body.CopyFrom(AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key="content", value=AnyValue(string_value="hi from a log"))])))
+    (tmp_path / "logs.pb").write_bytes(req.SerializeToString())
+    spans = write_lines(tmp_path / "t.jsonl", [export_line([otlp_span(TRACE, SPAN, attrs=[kv("gen_ai.operation.name", s("chat"))])])])
+    rep = ingest([str(spans), str(tmp_path / "logs.pb")], db)
+    assert rep.bad_records == 0 and rep.log_messages_added == 1
+    assert query(db, "SELECT input_text FROM spans") == [("hi from a log",)]

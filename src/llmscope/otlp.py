@@ -519,13 +519,16 @@ def emit_protobuf(data: bytes, sink: Sink) -> None:
     try:
         req = ExportTraceServiceRequest.FromString(data)
     except DecodeError as e:
-        raise BadRecord(f"not an OTLP protobuf message: {e}") from None
-    if req.resource_spans:
+        req, trace_error = None, e
+    if req is not None and req.resource_spans:
         _emit_proto_traces(req, sink)
         return
+    # not a trace request (or not a valid one): it may be a logs request
     try:
         logs = ExportLogsServiceRequest.FromString(data)
     except DecodeError:
+        if req is None:
+            raise BadRecord(f"not an OTLP protobuf message: {trace_error}") from None
         return
     _emit_proto_logs(logs, sink)
 

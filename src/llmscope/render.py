@@ -25,7 +25,9 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # soft_wrap: a message stays one line however narrow the terminal (errors must be greppable);
+    # tables are still laid out to the width.
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def rows_of(data: pa.Table | Sequence[dict]) -> tuple[list[str], list[dict]]:

@@ -8,6 +8,7 @@ Other engines can open the file: it is an ordinary DuckDB database.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from . import migrations, pricing
 from .normalize import LOG_SCHEMA, SPAN_SCHEMA
 
 DEFAULT_DB = "llmscope.duckdb"
+LOCK_WAIT_S = 10.0  # how long to wait for another process (an ingest, a collector flush) to release the file
 
 
 class StoreError(Exception):
@@ -37,13 +39,20 @@ def connect(db: str | os.PathLike | None = None, read_only: bool = False) -> duc
     path = resolve_db_path(db)
     if read_only and not path.exists():
         raise StoreError(f"no store at {path}: run `llmscope ingest FILE` first (or pass --db / set LLMSCOPE_DB)")
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as e:
-        msg = str(e).splitlines()[0]
-        if "lock" in msg.lower():
-            raise StoreError(f"{path} is in use by another llmscope process that is writing to it ({msg})") from None
-        raise StoreError(f"cannot open {path}: {msg}") from None
+    # A writer (ingest, or `collect` during a flush) holds the file for a moment: wait for it.
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as e:
+            msg = str(e).splitlines()[0]
+            if "lock" in msg.lower():
+                if time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+                raise StoreError(f"{path} is in use by another llmscope process that is writing to it ({msg})") from None
+            raise StoreError(f"cannot open {path}: {msg}") from None
     if not read_only:
         migrations.migrate(con)
     elif migrations.pending(con):
