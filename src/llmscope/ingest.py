@@ -127,7 +127,7 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
     parallel = n_workers > 1 and (progress.bytes_total > PARALLEL_THRESHOLD_BYTES or "-" in sizes)
 
     own_con = con is None
-    con = con if con is not None else store_mod.connect(db)
+    con = con if con is not None else store_mod.connect(db, wait_s=store_mod.LOCK_WAIT_S)
     pool = None
     stack = contextlib.ExitStack()
     try:

@@ -35,12 +35,15 @@ def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
     return Path(db or os.environ.get("LLMSCOPE_DB") or DEFAULT_DB)
 
 
-def connect(db: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(db: str | os.PathLike | None = None, read_only: bool = False,
+            wait_s: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the store; ``wait_s`` (default: 10 s for readers, 0 for writers, whose callers decide) is
+    how long to wait while another process holds the file."""
     path = resolve_db_path(db)
     if read_only and not path.exists():
         raise StoreError(f"no store at {path}: run `llmscope ingest FILE` first (or pass --db / set LLMSCOPE_DB)")
     # A writer (ingest, or `collect` during a flush) holds the file for a moment: wait for it.
-    deadline = time.monotonic() + LOCK_WAIT_S
+    deadline = time.monotonic() + (wait_s if wait_s is not None else (LOCK_WAIT_S if read_only else 0.0))
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
