@@ -257,7 +257,11 @@ def trace_list(
         fail(f"--where: {str(e).splitlines()[0]}")
     finally:
         con.close()
-    render.emit(tbl, fmt, title=f"{tbl.num_rows} traces" if fmt == "table" else None)
+    if fmt == "table":  # a 12-character prefix is enough for `trace show`; json and csv keep the whole id
+        rows = [dict(r, trace_id=r["trace_id"][:12]) for r in render.rows_of(tbl)[1]]
+        render.emit(rows, fmt, title=f"{tbl.num_rows} traces (trace_id prefix: `llmscope trace show PREFIX`)")
+        return
+    render.emit(tbl, fmt)
 
 
 @trace_app.command("show")
