@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from llmscope.safety.injection import CATEGORIES, THRESHOLD, find_injection, injection_score  # noqa: E402
+from llmscope.safety.labelled import pii_scores  # noqa: E402
 from llmscope.safety.pii import KINDS, find_pii  # noqa: E402
 from llmscope.safety.toxicity import toxicity  # noqa: E402
 
@@ -104,24 +105,14 @@ def _load(name: str) -> list[dict]:
 
 def accuracy_tables() -> None:
     rows = _load("pii_labelled.jsonl")
-    tp: Counter = Counter()
-    fp: Counter = Counter()
-    fn: Counter = Counter()
-    for r in rows:
-        got = Counter((m.kind, m.value) for m in find_pii(r["text"]))
-        exp = Counter((p["kind"], p["value"]) for p in r["pii"])
-        for (k, _), c in (got & exp).items():
-            tp[k] += c
-        for (k, _), c in (got - exp).items():
-            fp[k] += c
-        for (k, _), c in (exp - got).items():
-            fn[k] += c
+    scores = pii_scores(rows)
     print(f"PII ({len(rows)} texts)")
     print(f"  {'kind':<12} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>10} {'recall':>8}")
     for k in KINDS:
-        p = tp[k] / (tp[k] + fp[k]) if tp[k] + fp[k] else 1.0
-        r = tp[k] / (tp[k] + fn[k]) if tp[k] + fn[k] else 1.0
-        print(f"  {k:<12} {tp[k]:>4} {fp[k]:>4} {fn[k]:>4} {p:>10.3f} {r:>8.3f}")
+        tp, fp, fn = scores[k]
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = tp / (tp + fn) if tp + fn else 1.0
+        print(f"  {k:<12} {tp:>4} {fp:>4} {fn:>4} {p:>10.3f} {r:>8.3f}")
     rows = _load("injection_labelled.jsonl")
     t = f = m = 0
     cat_n: Counter = Counter()

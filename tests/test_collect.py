@@ -25,7 +25,6 @@ from conftest import REPO, query
 pb = pytest.importorskip("opentelemetry.proto.collector.trace.v1.trace_service_pb2")
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb  # noqa: E402
 from opentelemetry.proto.common.v1 import common_pb2  # noqa: E402
-from opentelemetry.proto.logs.v1 import logs_pb2  # noqa: E402
 from opentelemetry.proto.trace.v1 import trace_pb2  # noqa: E402
 
 T0 = 1_762_000_000_000_000_000

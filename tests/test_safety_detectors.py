@@ -18,6 +18,7 @@ import pytest
 
 from llmscope.safety import injection as inj
 from llmscope.safety.injection import RULES, THRESHOLD, find_injection, injection_score
+from llmscope.safety.labelled import pii_scores
 from llmscope.safety.pii import (
     KINDS,
     PiiMatch,
@@ -38,23 +39,6 @@ INJ_FLOOR = {"precision": 0.95, "recall": 0.95, "category_recall": 0.8}
 
 def _load(name: str) -> list[dict]:
     return [json.loads(line) for line in (SAFETY / name).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def pii_scores(rows: list[dict]) -> dict[str, tuple[int, int, int]]:
-    """kind -> (tp, fp, fn) matching on (kind, value) multisets per text."""
-    tp: Counter = Counter()
-    fp: Counter = Counter()
-    fn: Counter = Counter()
-    for r in rows:
-        got = Counter((m.kind, m.value) for m in find_pii(r["text"]))
-        exp = Counter((p["kind"], p["value"]) for p in r["pii"])
-        for (k, _), c in (got & exp).items():
-            tp[k] += c
-        for (k, _), c in (got - exp).items():
-            fp[k] += c
-        for (k, _), c in (exp - got).items():
-            fn[k] += c
-    return {k: (tp[k], fp[k], fn[k]) for k in KINDS}
 
 
 def _pr(tp: int, fp: int, fn: int) -> tuple[float, float]:

@@ -170,12 +170,12 @@ def _flt(rule: Rule, start: datetime, end: datetime) -> SpanFilter:
     return SpanFilter(since=start, until=end, where=rule.where)
 
 
-def _group_sql(rule: Rule) -> tuple[str, str]:
+def _group_sql(rule: Rule) -> str:
+    """One SQL expression naming a rule's segment ('all' without --by)."""
     groups = group_exprs(rule.by)
     if not groups:
-        return "'all'", ""
-    expr = " || ' · ' || ".join(f"coalesce(CAST({e} AS VARCHAR), '(none)')" for _, e in groups)
-    return expr, ""
+        return "'all'"
+    return " || ' · ' || ".join(f"coalesce(CAST({e} AS VARCHAR), '(none)')" for _, e in groups)
 
 
 def _rows(con, sql: str, params: list) -> list[dict]:
@@ -202,7 +202,7 @@ def _alert(rule: Rule, group: str, value, baseline, threshold, start, end, examp
 def _window_rows(con, rule: Rule, at: datetime, select: str, span_type: str = "llm", having: str = "TRUE") -> list[dict]:
     start = at - rule.window
     where, params = _flt(rule, start, at).sql()
-    g, _ = _group_sql(rule)
+    g = _group_sql(rule)
     sql = f"""SELECT {g} AS grp, {select} FROM spans WHERE span_type = '{span_type}' AND {where}
               GROUP BY 1 HAVING {having} ORDER BY 1"""
     return _rows(con, sql, params)
@@ -266,7 +266,7 @@ def _eval_cost_anomaly(con, rule, at):
 
 def _evals_rows(con, rule, start, end, select: str, metric_cond: str) -> list[dict]:
     where, params = _flt(rule, start, end).sql("s")
-    g, _ = _group_sql(rule)
+    g = _group_sql(rule)
     g = g.replace('"', 's."') if rule.by else g
     sql = f"""SELECT {g} AS grp, {select}
               FROM evals e JOIN spans s USING (trace_id, span_id)
@@ -317,7 +317,7 @@ def _eval_budget(con, rule, at):
     if period == "week":
         start -= timedelta(days=at.weekday())
     where, params = SpanFilter(since=start, until=at, where=rule.where).sql()
-    g, _ = _group_sql(rule)
+    g = _group_sql(rule)
     out = []
     for r in _rows(con, f"SELECT {g} AS grp, sum(cost_usd) AS v, arg_max(trace_id, cost_usd) AS ex FROM spans "
                         f"WHERE {where} GROUP BY 1", params):
@@ -331,7 +331,7 @@ def _eval_budget(con, rule, at):
 
 def _findings_rows(con, rule, at, kinds: tuple[str, ...]) -> list[dict]:
     where, params = _flt(rule, at - rule.window, at).sql("s")
-    g, _ = _group_sql(rule)
+    g = _group_sql(rule)
     g = g.replace('"', 's."') if rule.by else g
     kind_list = ", ".join(f"'{k}'" for k in kinds)
     try:

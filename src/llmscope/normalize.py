@@ -159,10 +159,6 @@ def _apply(v: Any, sub: str | None, transform: str) -> Any:
         return None  # a wrong type in one source; the raw value stays in attributes
 
 
-def _rank(c: tuple) -> int:
-    return c[0]
-
-
 def _json_sub(raw: Any, sub: str) -> Any:
     if isinstance(raw, str) and raw[:1] == "{":
         try:

@@ -10,17 +10,14 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pyarrow as pa
 
 from . import migrations, pricing
-from .normalize import LOG_SCHEMA, SPAN_SCHEMA
+from .normalize import LOG_SCHEMA
 
 DEFAULT_DB = "llmscope.duckdb"
 LOCK_WAIT_S = 10.0  # how long to wait for another process (an ingest, a collector flush) to release the file
@@ -62,15 +59,6 @@ def connect(db: str | os.PathLike | None = None, read_only: bool = False,
         con.close()
         raise StoreError(f"{path} needs a schema upgrade: run any writing command (e.g. `llmscope ingest`) first")
     return con
-
-
-@contextmanager
-def open_store(db: str | os.PathLike | None = None, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(db, read_only=read_only)
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 # --------------------------------------------------------------------------- loading
@@ -488,9 +476,6 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -
         """)
     return counts
 
-
-def day_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
-    return con.execute("SELECT min(start_time)::DATE, max(start_time)::DATE FROM spans").fetchall()[0]
 
 
 def query_arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pa.Table:

@@ -66,6 +66,3 @@ def select_list(groups: list[tuple[str, str]]) -> str:
 def group_by_clause(groups: list[tuple[str, str]]) -> str:
     return ("GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))) if groups else ""
 
-
-def order_by_groups(groups: list[tuple[str, str]]) -> str:
-    return ", ".join(f'"{a}"' for a, _ in groups)

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from ..store import query_arrow
 from .filters import SpanFilter
-from .groups import group_by_clause, group_exprs, select_list
+from .groups import group_exprs, select_list
 
 KINDS = ("injection", "indirect_injection", "pii_leak", "pii_input", "toxicity", "policy", "guardrail")
 

@@ -93,7 +93,3 @@ def unmapped_keys(con: duckdb.DuckDBPyConnection, limit: int = 30) -> pa.Table:
     finally:
         con.unregister("_known_keys")
 
-
-def store_stats(con: duckdb.DuckDBPyConnection) -> dict:
-    return {"totals": totals(con), "models": models(con), "dialects": dialect_mix(con),
-            "unmapped_keys": unmapped_keys(con)}
