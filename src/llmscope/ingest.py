@@ -135,6 +135,8 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
             pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
             spill = tempfile.TemporaryDirectory(prefix="llmscope-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
             stack.callback(spill.cleanup)
+        if parallel:
+            con.execute(f"SET threads = {os.environ.get('LLMSCOPE_LOAD_THREADS', '1')}")
         loader = store_mod.Loader(con, user_prices=user_prices)
         with loader:
             line_offset: dict[str, int] = {}

@@ -77,9 +77,13 @@ def _compile(sources: Iterable[D.Source]) -> list[tuple[bool, str, str | None, s
 class Mapping:
     """The compiled dialect table plus the user's context-key configuration.
 
-    Compiled into an index from attribute key to the columns it can fill, so that a span's
-    attributes are visited once instead of probing every source of every column.
+    Spans from one instrumentation carry the same attribute keys over and over, so everything
+    that depends only on which keys are present (the candidate sources of each column, the span
+    type and dialect rules that can apply, where content can come from) is worked out once per
+    key set and cached as a :class:`_Shape`; a span then only reads its own values.
     """
+
+    MAX_SHAPES = 4096  # indexed keys (gen_ai.prompt.N.*) make many shapes; start over past this
 
     def __init__(self, context_keys: dict[str, list[str]] | None = None, privacy=None):
         self.privacy = privacy  # llmscope.privacy.Privacy: redact or hash content before it is stored
@@ -93,59 +97,77 @@ class Mapping:
         compiled = [(c, _compile(D.COLUMN_SOURCES[c])) for c in _TABLE_COLUMNS]
         compiled += [(c, _compile(D.Source(k) for k in ctx[c])) for c in _CONTEXT_COLUMNS]
         self.sources = dict(compiled)
-        self.by_key: dict[str, list[tuple]] = {}
-        self.on_resource: list[tuple] = []
-        for col, sources in compiled:
-            for rank, (on_res, key, sub, transform, when) in enumerate(sources):
-                if on_res:
-                    self.on_resource.append((key, col, rank, sub, transform))
-                else:
-                    self.by_key.setdefault(key, []).append((col, rank, sub, transform, when))
+        self._shapes: dict[tuple, _Shape] = {}
+        self._last_resource: dict | None = None
+        self._last_resource_keys: tuple = ()
 
-    def resolve(self, attrs: dict, resource: dict) -> dict[str, Any]:
-        """Canonical column values for one span (None where no source is present)."""
-        # Hot path: one pass over the span's attributes keeping the best-ranked source per column.
-        found: dict[str, tuple] = {}
-        by_key = self.by_key
-        for k, v in attrs.items():
-            hits = by_key.get(k)
-            if hits is None or v is None or v == "":
-                continue
-            for col, rank, sub, transform, when in hits:
-                if when is not None and attrs.get(when[0]) != when[1]:
-                    continue
-                cur = found.get(col)
-                if cur is None or rank < cur[0]:
-                    found[col] = (rank, v, sub, transform)
-        for key, col, rank, sub, transform in self.on_resource:
-            v = resource.get(key)
-            if v is not None and v != "":
-                cur = found.get(col)
-                if cur is None or rank < cur[0]:
-                    found[col] = (rank, v, sub, transform)
+    def __getstate__(self):  # shipped to worker processes: the cache is rebuilt there
+        state = dict(self.__dict__)
+        state.update(_shapes={}, _last_resource=None, _last_resource_keys=())
+        return state
+
+    def shape(self, attrs: dict, resource: dict) -> "_Shape":
+        if resource is not self._last_resource:  # spans of one resourceSpans share the dict
+            self._last_resource, self._last_resource_keys = resource, tuple(resource)
+        key = (tuple(attrs), self._last_resource_keys)
+        shape = self._shapes.get(key)
+        if shape is None:
+            if len(self._shapes) >= self.MAX_SHAPES:
+                self._shapes.clear()
+            shape = self._shapes[key] = _Shape(self, attrs.keys(), resource.keys())
+        return shape
+
+    def resolve(self, attrs: dict, resource: dict, shape: "_Shape | None" = None) -> dict[str, Any]:
+        """Canonical column values for one span (None where no source is present): per column,
+        the best-ranked source that is present, non-empty, meets its condition and converts."""
+        shape = shape or self.shape(attrs, resource)
         values = dict.fromkeys(self.all_columns)
-        for col, (rank, v, sub, transform) in found.items():
-            if sub is None and transform == "" and type(v) is str:
-                values[col] = v
-                continue
-            value = _apply(v, sub, transform)
-            values[col] = value if value is not None else self._next_best(col, rank, attrs, resource)
+        for col, candidates in shape.columns:
+            for on_res, key, sub, transform, when in candidates:
+                src = resource if on_res else attrs
+                v = src[key]
+                if v is None or v == "" or (when is not None and src.get(when[0]) != when[1]):
+                    continue
+                if sub is None and transform == "" and type(v) is str:
+                    values[col] = v
+                    break
+                v = _apply(v, sub, transform)
+                if v is not None:
+                    values[col] = v
+                    break
         return values
 
-    def _next_best(self, col: str, failed_rank: int, attrs: dict, resource: dict) -> Any:
-        """The best source was unusable (wrong type, missing JSON field): try the lower-ranked ones."""
-        for rank, (on_res, key, sub, transform, when) in enumerate(self.sources[col]):
-            if rank <= failed_rank:
-                continue
-            src = resource if on_res else attrs
-            if when is not None and src.get(when[0]) != when[1]:
-                continue
-            v = src.get(key)
-            if v is not None and v != "":
-                value = _apply(v, sub, transform)
-                if value is not None:
-                    return value
-        return None
+
+class _Shape:
+    """What can apply to a span with a given set of attribute (and resource) keys."""
+
+    __slots__ = ("columns", "type_rules", "attr_dialect", "input_sources", "output_sources", "system_keys")
+
+    def __init__(self, mapping: Mapping, keys, resource_keys):
+        keys, resource_keys = set(keys), set(resource_keys)
+        self.columns = []
+        for col, sources in mapping.sources.items():
+            present = [(on_res, key, sub, transform, when) for on_res, key, sub, transform, when in sources
+                       if key in (resource_keys if on_res else keys)]
+            if present:
+                self.columns.append((col, present))
+        self.type_rules = [(key, table) for key, table in D.SPAN_TYPE_RULES if key in keys]
+        self.attr_dialect = next(((i, d) for i, key, d in _ATTR_DIALECT_RULES if key in keys), None)
+        self.input_sources = _possible_sources(D.INPUT_SOURCES, keys)
+        self.output_sources = _possible_sources(D.OUTPUT_SOURCES, keys)
+        self.system_keys = [k for k in D.SYSTEM_SOURCES if k in keys]
+
+
+def _possible_sources(sources: list[tuple[str, str]], keys: set[str]) -> list[tuple[str, str]]:
+    """The content sources that can yield anything for these keys (indexed lists need index 0)."""
+    out = []
+    for key, fmt in sources:
+        if fmt in ("indexed", "documents"):
+            if any(key + p in keys for p in _PROBE_SUFFIXES):
+                out.append((key, fmt))
+        elif key in keys:
+            out.append((key, fmt))
+    return out
 
 
 def _apply(v: Any, sub: str | None, transform: str) -> Any:
@@ -539,13 +561,14 @@ class Batch:
     def add_span(self, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
                  status_message, attrs, events, resource, scope_name) -> None:
         m = self.mapping
-        values = m.resolve(attrs, resource)
+        shape = m.shape(attrs, resource)
+        values = m.resolve(attrs, resource, shape)
 
         span_type = "other"
-        for key, table in D.SPAN_TYPE_RULES:
-            v = attrs.get(key)
+        for key, table in shape.type_rules:
+            v = attrs[key]
             if v is not None:
-                t = table.get(str(v).lower())
+                t = table.get(v.lower() if type(v) is str else str(v).lower())
                 if t:
                     span_type = t
                     break
@@ -555,18 +578,15 @@ class Batch:
             self._rule_resource, self._rule_scope = resource, scope_name
             self._rule_ctx = _context_dialect(resource, scope_name)
         ctx_index, dialect = self._rule_ctx
-        for index, key, d in _ATTR_DIALECT_RULES:
-            if index > ctx_index:
-                break
-            if key in attrs:
-                dialect = d
-                break
+        if shape.attr_dialect is not None and shape.attr_dialect[0] <= ctx_index:
+            dialect = shape.attr_dialect[1]
 
         # content from attributes, then from span events
-        in_text, in_msgs = _extract(attrs, D.INPUT_SOURCES)
-        out_text, out_msgs = (None, None) if span_type in D.NO_OUTPUT_TEXT else _extract(attrs, D.OUTPUT_SOURCES)
+        in_text, in_msgs = _extract(attrs, shape.input_sources) if shape.input_sources else (None, None)
+        out_text, out_msgs = ((None, None) if span_type in D.NO_OUTPUT_TEXT or not shape.output_sources
+                              else _extract(attrs, shape.output_sources))
         sys_msgs: list[dict] = []
-        for key in D.SYSTEM_SOURCES:
+        for key in shape.system_keys:
             if attrs.get(key):
                 sys_msgs = _system_messages(attrs[key])
         exc_type = exc_msg = None
