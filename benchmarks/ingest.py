@@ -3,7 +3,8 @@
     python benchmarks/ingest.py --spans 1000000
 
 1. writes N spans of realistic OTLP JSON (Collector file-exporter lines; RAG traces in the OTel
-   GenAI conventions with prompt and response text, 5 spans a trace, ~20 spans a line);
+   GenAI conventions with prompt and response text, 5 spans a trace, ~20 spans a line; or with
+   ``--data captured`` the spans of the six captured real libraries replayed with fresh ids);
 2. times the floor: parsing the same file with orjson alone, line by line, in one process;
 3. times `llmscope ingest` (a fresh store, the store write included) in a child process and
    reads its peak memory;
@@ -134,6 +135,74 @@ def write_file(path: Path, n_spans: int, seed: int = 7) -> int:
     return written
 
 
+CAPTURED = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "captured"
+
+
+def _captured_templates() -> list[list[dict]]:
+    """Per library: its captured export requests' resourceSpans, as the real library wrote them."""
+    out = []
+    for f in sorted(CAPTURED.glob("*/traces.otlp.jsonl")):
+        out.append([rs for line in f.read_text().splitlines() if line.strip() for rs in json.loads(line)["resourceSpans"]])
+    return out
+
+
+def _replay(resource_spans: list[dict], rng: random.Random, shift_ns: int) -> list[dict]:
+    """One replay of a library's capture: fresh trace and span ids (links kept), times shifted."""
+    ids: dict[str, str] = {}
+
+    def new_id(old: str) -> str:
+        if old not in ids:
+            ids[old] = "%0*x" % (len(old), rng.getrandbits(4 * len(old)))
+        return ids[old]
+
+    def shifted(t: str) -> str:
+        return str(int(t) + shift_ns)
+
+    out = []
+    for rs in resource_spans:
+        scopes = []
+        for ss in rs["scopeSpans"]:
+            spans = []
+            for sp in ss["spans"]:
+                sp = dict(sp, traceId=new_id(sp["traceId"]), spanId=new_id(sp["spanId"]),
+                          startTimeUnixNano=shifted(sp["startTimeUnixNano"]), endTimeUnixNano=shifted(sp["endTimeUnixNano"]))
+                if sp.get("parentSpanId"):
+                    sp["parentSpanId"] = new_id(sp["parentSpanId"])
+                if sp.get("events"):
+                    sp["events"] = [dict(e, timeUnixNano=shifted(e["timeUnixNano"])) for e in sp["events"]]
+                spans.append(sp)
+            scopes.append(dict(ss, spans=spans))
+        out.append(dict(rs, scopeSpans=scopes))
+    return out
+
+
+def write_captured_file(path: Path, n_spans: int, seed: int = 7) -> int:
+    """N spans shaped exactly as the six captured real libraries export them (every dialect, their
+    real attribute sets, events and resources), replayed with fresh ids, ~20-40 spans a line."""
+    rng = random.Random(seed)
+    templates = _captured_templates()
+    written, i, shift = 0, 0, 0
+    with open(path, "w") as f:
+        while written < n_spans:
+            lib = templates[i % len(templates)]
+            i += 1
+            resource_spans = []
+            for _ in range(4):
+                shift += rng.randint(10_000_000, 2_000_000_000)
+                resource_spans += _replay(lib, rng, shift)
+            line_spans = sum(len(ss["spans"]) for rs in resource_spans for ss in rs["scopeSpans"])
+            if written + line_spans > n_spans:  # trim the last line to the exact count
+                keep = n_spans - written
+                for rs in resource_spans:
+                    for ss in rs["scopeSpans"]:
+                        ss["spans"] = ss["spans"][:keep]
+                        keep -= len(ss["spans"])
+                line_spans = n_spans - written
+            f.write(json.dumps({"resourceSpans": resource_spans}, separators=(",", ":")) + "\n")
+            written += line_spans
+    return written
+
+
 def floor_orjson(path: Path) -> tuple[float, int]:
     import orjson
 
@@ -153,15 +222,20 @@ def main() -> None:
     ap.add_argument("--spans", type=int, default=200_000)
     ap.add_argument("--workdir", default=None, help="where to write the data and the store (default: a temp dir)")
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--data", choices=["rag", "captured"], default="rag",
+                    help="rag: 5-span RAG traces with realistic prompt text (default); captured: the six captured "
+                         "real libraries' spans replayed (short content, their real attribute sets)")
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="llmscope-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    data = work / f"otlp-{args.spans}.jsonl"
+    data = work / (f"otlp-{args.spans}.jsonl" if args.data == "rag" else f"captured-{args.spans}.jsonl")
     if not data.exists():
         t = time.perf_counter()
-        write_file(data, args.spans)
+        (write_file if args.data == "rag" else write_captured_file)(data, args.spans)
         print(f"wrote {args.spans:,} spans ({data.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - t:.1f}s")
-    print(f"data: {data.stat().st_size / args.spans:,.0f} bytes/span of OTLP JSON (5-span RAG traces; the chat span carries system prompt, 3 context documents, question and answer)")
+    what = ("5-span RAG traces; the chat span carries system prompt, 3 context documents, question and answer"
+            if args.data == "rag" else "six real instrumentation libraries' captured spans, replayed")
+    print(f"data: {data.stat().st_size / args.spans:,.0f} bytes/span of OTLP JSON ({what})")
     store = work / "bench.duckdb"
     for p in (store, Path(str(store) + ".wal")):
         p.unlink(missing_ok=True)

@@ -128,7 +128,7 @@ class Mapping:
                 v = src[key]
                 if v is None or v == "" or (when is not None and src.get(when[0]) != when[1]):
                     continue
-                if sub is None and transform == "" and type(v) is str:
+                if sub is None and _AS_IS.get(transform) is type(v):  # already the column's type
                     values[col] = v
                     break
                 v = _apply(v, sub, transform)
@@ -138,13 +138,16 @@ class Mapping:
         return values
 
 
+_AS_IS = {"": str, "int": int, "float": float}
+
+
 class _Shape:
     """What can apply to a span with a given set of attribute (and resource) keys."""
 
     __slots__ = ("columns", "type_rules", "attr_dialect", "input_sources", "output_sources", "system_keys")
 
-    def __init__(self, mapping: Mapping, keys, resource_keys):
-        keys, resource_keys = set(keys), set(resource_keys)
+    def __init__(self, mapping: Mapping, ordered_keys, resource_keys):
+        keys, resource_keys = set(ordered_keys), set(resource_keys)
         self.columns = []
         for col, sources in mapping.sources.items():
             present = [(on_res, key, sub, transform, when) for on_res, key, sub, transform, when in sources
@@ -153,16 +156,21 @@ class _Shape:
                 self.columns.append((col, present))
         self.type_rules = [(key, table) for key, table in D.SPAN_TYPE_RULES if key in keys]
         self.attr_dialect = next(((i, d) for i, key, d in _ATTR_DIALECT_RULES if key in keys), None)
-        self.input_sources = _possible_sources(D.INPUT_SOURCES, keys)
-        self.output_sources = _possible_sources(D.OUTPUT_SOURCES, keys)
+        self.input_sources = _possible_sources(D.INPUT_SOURCES, keys, ordered_keys)
+        self.output_sources = _possible_sources(D.OUTPUT_SOURCES, keys, ordered_keys)
         self.system_keys = [k for k in D.SYSTEM_SOURCES if k in keys]
 
 
-def _possible_sources(sources: list[tuple[str, str]], keys: set[str]) -> list[tuple[str, str]]:
-    """The content sources that can yield anything for these keys (indexed lists need index 0)."""
-    out = []
+def _possible_sources(sources: list[tuple[str, str]], keys: set[str], ordered_keys) -> list[tuple]:
+    """The content sources that can yield anything for these keys (indexed lists need index 0);
+    indexed ones carry their key layout."""
+    out: list[tuple] = []
     for key, fmt in sources:
-        if fmt in ("indexed", "documents"):
+        if fmt == "indexed":
+            layout = _indexed_layout(ordered_keys, key)
+            if layout:
+                out.append((key, fmt, layout))
+        elif fmt == "documents":
             if any(key + p in keys for p in _PROBE_SUFFIXES):
                 out.append((key, fmt))
         elif key in keys:
@@ -307,42 +315,61 @@ _PROBE_SUFFIXES = (".0.role", ".0.content", ".0.message.role", ".0.message.conte
 _PROBES: dict[str, tuple[str, ...]] = {}
 
 
-def _indexed_messages(attrs: dict, prefix: str) -> list[dict] | None:
-    """Flattened ``prefix.N.field`` keys (OpenLLMetry ``gen_ai.prompt.0.content``, OpenInference
-    ``llm.input_messages.0.message.content``) back into a list of messages."""
+def _indexed_layout(keys: Iterable[str], prefix: str) -> tuple:
+    """Where each flattened ``prefix.N.field`` key goes: ((key, N, slot, call index, call field), ...).
+    Depends on the keys only, so a span shape works it out once. Empty: no message list here."""
     probes = _PROBES.get(prefix)
     if probes is None:
         probes = _PROBES[prefix] = tuple(prefix + p for p in _PROBE_SUFFIXES)
-    for p in probes:
-        if p in attrs:
-            break
-    else:
-        return None
-    msgs: dict[int, dict] = {}
+    keys = list(keys)
+    if not any(p in keys for p in probes):
+        return ()
+    out = []
     plen = len(prefix) + 1
-    for k, v in attrs.items():
+    for k in keys:
         if not k.startswith(prefix) or len(k) <= plen or k[plen - 1] != ".":
             continue
         idx_s, _, rest = k[plen:].partition(".")
         if not idx_s.isdigit():
             continue
-        m = msgs.setdefault(int(idx_s), {})
         for wrapper in ("message.", "embedding.", "document."):
             if rest.startswith(wrapper):
                 rest = rest[len(wrapper):]
                 break
         if rest in ("role", "content", "finish_reason", "tool_call_id", "name"):
-            m[rest] = v
+            out.append((k, int(idx_s), rest, None, None))
         elif rest == "text":  # OpenInference embedding.embeddings.N.embedding.text
-            m["content"] = v
+            out.append((k, int(idx_s), "content", None, None))
         elif rest.startswith("contents."):  # OpenInference multi-part content
             if rest.endswith("message_content.text"):
-                m.setdefault("_parts", []).append((k, v))
+                out.append((k, int(idx_s), "_parts", None, None))
         elif rest.startswith("tool_calls."):
             cidx, _, field = rest[11:].partition(".")
             field = field.removeprefix("tool_call.").removeprefix("function.")
             if cidx.isdigit() and field in ("name", "arguments", "id"):
-                m.setdefault("_calls", {}).setdefault(int(cidx), {})[field] = v
+                out.append((k, int(idx_s), "_calls", int(cidx), field))
+    return tuple(out)
+
+
+def _indexed_messages(attrs: dict, prefix: str, layout: tuple | None = None) -> list[dict] | None:
+    """Flattened ``prefix.N.field`` keys (OpenLLMetry ``gen_ai.prompt.0.content``, OpenInference
+    ``llm.input_messages.0.message.content``) back into a list of messages."""
+    if layout is None:
+        layout = _indexed_layout(attrs, prefix)
+    if not layout:
+        return None
+    msgs: dict[int, dict] = {}
+    for k, idx, slot, cidx, field in layout:
+        v = attrs[k]
+        m = msgs.get(idx)
+        if m is None:
+            m = msgs[idx] = {}
+        if cidx is not None:
+            m.setdefault("_calls", {}).setdefault(cidx, {})[field] = v
+        elif slot == "_parts":
+            m.setdefault("_parts", []).append((k, v))
+        else:
+            m[slot] = v
     out = []
     for i in sorted(msgs):
         m = msgs[i]
@@ -436,10 +463,11 @@ def messages_text(msgs: list[dict]) -> str | None:
     return "\n".join(out) if out else None
 
 
-def _extract(attrs: dict, sources: list[tuple[str, str]]) -> tuple[str | None, list[dict] | None]:
-    for key, fmt in sources:
+def _extract(attrs: dict, sources: list[tuple]) -> tuple[str | None, list[dict] | None]:
+    """Text and messages from the first source that has any: (key, format[, indexed layout])."""
+    for key, fmt, *layout in sources:
         if fmt == "indexed":
-            msgs = _indexed_messages(attrs, key)
+            msgs = _indexed_messages(attrs, key, layout[0] if layout else None)
             if msgs:
                 return messages_text(msgs), msgs
             continue
