@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import export_line, kv, otlp_span, query, s, write_lines
+from conftest import CAPTURED, export_line, kv, otlp_span, query, s, write_lines
 
 from llmscope.ingest import ingest
 from llmscope.otlp import BadRecord, norm_id, to_ns
@@ -179,6 +179,43 @@ def test_a_wrong_type_in_the_newest_source_falls_back_to_the_next(tmp_path, db):
     # no "model" in the invocation parameters JSON: the request model falls back to llm.model_name
     assert query(db, "SELECT input_tokens, temperature, request_model, json_extract_string(attributes, '$.\"gen_ai.usage.input_tokens\"') FROM spans") == [
         (12, 0.3, "gpt-4o-mini-2024-07-18", "lots")]
+
+
+def test_spans_with_the_same_keys_still_resolve_from_their_own_values(tmp_path, db):
+    """Normalization caches what depends on a span's key set; what depends on values must not leak
+    from one span to the next (type from the operation, fallback past an empty newest source)."""
+    def attrs(op, new_tokens, old_tokens, model):
+        return [kv("gen_ai.operation.name", s(op)), kv("gen_ai.usage.input_tokens", new_tokens),
+                kv("gen_ai.usage.prompt_tokens", old_tokens), kv("gen_ai.request.model", s(model))]
+    spans = [
+        otlp_span(TRACE, "00000000000000a1", attrs=attrs("chat", {"intValue": "7"}, {"intValue": "99"}, "gpt-4o-mini")),
+        otlp_span(TRACE, "00000000000000a2", attrs=attrs("embeddings", s(""), {"intValue": "5"}, "text-embedding-3-small")),
+        otlp_span(TRACE, "00000000000000a3", attrs=attrs("execute_tool", s("n/a"), s(""), "")),
+    ]
+    f = write_lines(tmp_path / "t.jsonl", [export_line(spans)])
+    ingest([str(f)], db)
+    assert query(db, "SELECT span_id, span_type, input_tokens, request_model FROM spans ORDER BY span_id") == [
+        ("00000000000000a1", "llm", 7, "gpt-4o-mini"),
+        ("00000000000000a2", "embedding", 5, "text-embedding-3-small"),
+        ("00000000000000a3", "tool", None, None),
+    ]
+
+
+def test_replayed_captures_normalize_like_the_originals(tmp_path, db):
+    """benchmarks/ingest.py --data captured: 20 replays of each real library's capture (fresh ids,
+    shifted times) give exactly 20x what one capture gives, per dialect."""
+    import benchmarks_ingest as bench
+
+    one = tmp_path / "one.duckdb"
+    for f in sorted(CAPTURED.glob("*/traces.otlp.jsonl")):
+        ingest([str(f)], one)
+    n = bench.write_captured_file(tmp_path / "replay.jsonl", 20 * 35)  # the six captures hold 35 spans
+    report = ingest([str(tmp_path / "replay.jsonl")], db)
+    assert report.bad_records == 0 and report.spans_added == n
+    per_dialect = """SELECT dialect, count(*), count(input_text), count(output_text), sum(input_tokens), sum(output_tokens),
+                             count(error_type), count(DISTINCT trace_id) FROM spans GROUP BY 1 ORDER BY 1"""
+    expected = [(d, *(x * 20 for x in rest)) for d, *rest in query(one, per_dialect)]
+    assert query(db, per_dialect) == expected
 
 
 def test_protobuf_logs_file(tmp_path, db):
