@@ -217,11 +217,109 @@ def floor_orjson(path: Path) -> tuple[float, int]:
     return time.perf_counter() - t, n
 
 
+def profile_stages(path: Path, max_bytes: int = 100 << 20) -> None:
+    """Where one span's time goes, stage by stage, in this process on the first ~100 MB of the file,
+    each stage against the orjson floor measured here on the same lines."""
+    import gc
+
+    import orjson
+
+    from llmscope import otlp
+    from llmscope import store as store_mod
+    from llmscope.normalize import Mapping
+    from llmscope.readers import decode_unit, plan
+
+    units, size = [], 0
+    for u in plan(str(path), False):
+        units.append(u)
+        size += u.end - u.start
+        if size >= max_bytes:
+            break
+    with open(path, "rb") as f:
+        raw = [(f.seek(u.start), f.read(u.end - u.start))[1] for u in units]
+    lines = [line for chunk in raw for line in chunk.split(b"\n") if line]
+
+    class NullSink:
+        def __init__(self):
+            self.n = 0
+
+        def add_span(self, *a):
+            self.n += 1
+
+        def add_log(self, *a):
+            pass
+
+        def bad(self, reason):
+            pass
+
+    def best_of(fn, reps: int = 3) -> float:
+        best = float("inf")
+        for _ in range(reps):
+            t = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t)
+        return best
+
+    gc_was = gc.isenabled()
+    gc.disable()  # as in the ingest workers
+    try:
+        sink = NullSink()
+        for line in lines:
+            otlp.emit_typed(otlp.REQUEST_DECODER.decode(line), sink)
+        n = sink.n
+        # each stage's output is dropped as it goes, as the floor drops each parsed line
+        decode = otlp.REQUEST_DECODER.decode
+        t_floor = best_of(lambda: all(orjson.loads(line) is not None for line in lines))
+        t_decode = best_of(lambda: all(decode(line) is not None for line in lines))
+        reqs = [decode(line) for line in lines]
+        t_emit = best_of(lambda: [otlp.emit_typed(r, NullSink()) for r in reqs])
+        mapping = Mapping()
+        t_unit = best_of(lambda: all(len(decode_unit(u, mapping)) >= 0 for u in units))
+        batches = [decode_unit(u, mapping) for u in units]
+        t_arrow = best_of(lambda: all(b.span_record_batch() is not None for b in batches))
+        record_batches = [b.span_record_batch() for b in batches]
+    finally:
+        if gc_was:
+            gc.enable()
+    with tempfile.TemporaryDirectory() as tmp:
+        con = store_mod.connect(Path(tmp) / "stages.duckdb")
+        con.execute("SET threads = 1")  # as during a parallel ingest
+        loader = store_mod.Loader(con)
+        t = time.perf_counter()
+        loader.__enter__()  # once per ingest (price table, staging): not a per-span cost
+        t_setup = time.perf_counter() - t
+        t = time.perf_counter()
+        try:
+            for rb in record_batches:
+                loader.add(rb)
+        finally:
+            loader.__exit__(None, None, None)
+        t_store = time.perf_counter() - t
+        con.close()
+    normalize = t_unit - t_decode - t_emit  # decode_unit = read + decode + emit + normalize
+    rows = [
+        ("orjson parse (the floor)", t_floor),
+        ("msgspec typed decode", t_decode),
+        ("ids, times, attribute dicts", t_emit),
+        ("normalize (dialect table, content)", normalize),
+        ("Arrow record batch", t_arrow),
+        ("store: dedupe, cost, insert, commit", t_store),
+    ]
+    print(f"\nper span, one process, first {n:,} spans (microseconds; x = multiple of the floor; "
+          f"store set-up once per ingest: {t_setup:.2f}s):")
+    for name, secs in rows:
+        print(f"  {name:38s} {secs / n * 1e6:6.2f} us   {secs / t_floor:5.2f}x")
+    total = t_decode + t_emit + normalize + t_arrow + t_store
+    print(f"  {'all stages (CPU per span)':38s} {total / n * 1e6:6.2f} us   {total / t_floor:5.2f}x"
+          f"   (the 0.75x target on {os.cpu_count()} cores allows {os.cpu_count() / 0.75:.2f}x)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spans", type=int, default=200_000)
     ap.add_argument("--workdir", default=None, help="where to write the data and the store (default: a temp dir)")
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--profile", action="store_true", help="also time each stage per span in one process")
     ap.add_argument("--data", choices=["rag", "captured"], default="rag",
                     help="rag: 5-span RAG traces with realistic prompt text (default); captured: the six captured "
                          "real libraries' spans replayed (short content, their real attribute sets)")
@@ -260,6 +358,8 @@ def main() -> None:
     print(f"peak RSS of largest process: {peak_mb:>10,.0f} MB (workers are separate processes)")
     print(f"store size:                  {store.stat().st_size / 1e6:>10,.0f} MB")
     print(f"cores: {os.cpu_count()}")
+    if args.profile:
+        profile_stages(data)
 
 
 if __name__ == "__main__":
