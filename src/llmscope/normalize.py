@@ -122,20 +122,50 @@ class Mapping:
         the best-ranked source that is present, non-empty, meets its condition and converts."""
         shape = shape or self.shape(attrs, resource)
         values = dict.fromkeys(self.all_columns)
-        for col, candidates in shape.columns:
-            for on_res, key, sub, transform, when in candidates:
-                src = resource if on_res else attrs
-                v = src[key]
-                if v is None or v == "" or (when is not None and src.get(when[0]) != when[1]):
-                    continue
-                if sub is None and _AS_IS.get(transform) is type(v):  # already the column's type
-                    values[col] = v
-                    break
-                v = _apply(v, sub, transform)
-                if v is not None:
-                    values[col] = v
-                    break
+        # Most columns: the best source is a plain attribute that already has the column's type.
+        for col, key, typ, candidates in shape.direct:
+            v = attrs[key]
+            values[col] = v if type(v) is typ and v != "" else _first_usable(candidates, attrs, resource, {})
+        parsed: dict = {}  # JSON attributes several columns read (llm.invocation_parameters): parsed once
+        for col, candidates in shape.general:
+            values[col] = _first_usable(candidates, attrs, resource, parsed)
         return values
+
+
+def _first_usable(candidates: list[tuple], attrs: dict, resource: dict, parsed: dict) -> Any:
+    for on_res, key, sub, transform, when in candidates:
+        src = resource if on_res else attrs
+        v = src[key]
+        if v is None or v == "" or (when is not None and src.get(when[0]) != when[1]):
+            continue
+        if sub is not None:
+            obj = parsed.get((on_res, key), _UNPARSED)
+            if obj is _UNPARSED:
+                obj = parsed[(on_res, key)] = _json_object(v)
+            v = obj.get(sub) if obj is not None else None
+            if v is None or v == "":
+                continue
+        elif _AS_IS.get(transform) is type(v):  # already the column's type
+            return v
+        try:
+            v = _transform(v, transform)
+        except (TypeError, ValueError):
+            continue  # a wrong type in one source; the raw value stays in attributes
+        if v is not None:
+            return v
+    return None
+
+
+_UNPARSED = object()
+
+
+def _json_object(raw: Any) -> dict | None:
+    if isinstance(raw, str) and raw[:1] == "{":
+        try:
+            raw = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+    return raw if isinstance(raw, dict) else None
 
 
 _AS_IS = {"": str, "int": int, "float": float}
@@ -144,21 +174,29 @@ _AS_IS = {"": str, "int": int, "float": float}
 class _Shape:
     """What can apply to a span with a given set of attribute (and resource) keys."""
 
-    __slots__ = ("columns", "type_rules", "attr_dialect", "input_sources", "output_sources", "system_keys")
+    __slots__ = ("direct", "general", "type_rules", "attr_dialect", "input_sources", "output_sources", "system_keys",
+                 "tool_sources")
 
     def __init__(self, mapping: Mapping, ordered_keys, resource_keys):
         keys, resource_keys = set(ordered_keys), set(resource_keys)
-        self.columns = []
+        self.direct: list[tuple] = []  # (column, key, type, candidates): best source plain, unconditional
+        self.general: list[tuple] = []  # (column, candidates): the rest
         for col, sources in mapping.sources.items():
             present = [(on_res, key, sub, transform, when) for on_res, key, sub, transform, when in sources
                        if key in (resource_keys if on_res else keys)]
-            if present:
-                self.columns.append((col, present))
+            if not present:
+                continue
+            on_res, key, sub, transform, when = present[0]
+            if not on_res and sub is None and when is None and transform in _AS_IS:
+                self.direct.append((col, key, _AS_IS[transform], present))
+            else:
+                self.general.append((col, present))
         self.type_rules = [(key, table) for key, table in D.SPAN_TYPE_RULES if key in keys]
         self.attr_dialect = next(((i, d) for i, key, d in _ATTR_DIALECT_RULES if key in keys), None)
         self.input_sources = _possible_sources(D.INPUT_SOURCES, keys, ordered_keys)
         self.output_sources = _possible_sources(D.OUTPUT_SOURCES, keys, ordered_keys)
         self.system_keys = [k for k in D.SYSTEM_SOURCES if k in keys]
+        self.tool_sources = _tool_sources(keys)
 
 
 def _possible_sources(sources: list[tuple[str, str]], keys: set[str], ordered_keys) -> list[tuple]:
@@ -176,26 +214,6 @@ def _possible_sources(sources: list[tuple[str, str]], keys: set[str], ordered_ke
         elif key in keys:
             out.append((key, fmt))
     return out
-
-
-def _apply(v: Any, sub: str | None, transform: str) -> Any:
-    if sub is not None:
-        v = _json_sub(v, sub)
-        if v is None or v == "":
-            return None
-    try:
-        return _transform(v, transform)
-    except (TypeError, ValueError):
-        return None  # a wrong type in one source; the raw value stays in attributes
-
-
-def _json_sub(raw: Any, sub: str) -> Any:
-    if isinstance(raw, str) and raw[:1] == "{":
-        try:
-            raw = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return None
-    return raw.get(sub) if isinstance(raw, dict) else None
 
 
 # --------------------------------------------------------------------------- value helpers
@@ -423,9 +441,15 @@ def _tool_def(d: Any) -> dict | None:
     return {"name": name, "parameters": params if isinstance(params, dict) else None}
 
 
-def _tool_definitions(attrs: dict) -> str | None:
+def _tool_sources(keys: set[str]) -> list[tuple[str, str]]:
+    """The tool-definition sources present in a key set (flattened lists need index 0)."""
+    return [(key, fmt) for key, fmt in D.TOOL_DEFINITION_SOURCES
+            if (key in keys if fmt == "semconv" else key + ".0.tool.json_schema" in keys or key + ".0.name" in keys)]
+
+
+def _tool_definitions(attrs: dict, sources: list[tuple[str, str]]) -> str | None:
     """The tools offered on an LLM call, as JSON [{name, parameters}], or None."""
-    for key, fmt in D.TOOL_DEFINITION_SOURCES:
+    for key, fmt in sources:
         defs: list = []
         if fmt == "semconv":
             v = _load(attrs.get(key))
@@ -692,7 +716,7 @@ class Batch:
             scope_name or None, *values.values(), in_text, out_text,
             orjson.dumps(in_msgs).decode() if in_msgs else None,
             orjson.dumps(out_msgs).decode() if out_msgs else None,
-            _tool_definitions(attrs) if span_type == "llm" else None,
+            _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,
             orjson.dumps(attrs).decode(), self._last_resource_json,
             orjson.dumps([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]).decode() if events else None,
             self.source, self.line,
@@ -743,12 +767,13 @@ class Batch:
 
 
 _ATTR_DIALECT_RULES = [(i, key, d) for i, (d, test, key, _) in enumerate(D.DIALECT_RULES) if test == "attr"]
+_CONTEXT_DIALECT_RULES = [(i, test, key, val, d) for i, (d, test, key, val) in enumerate(D.DIALECT_RULES) if test != "attr"]
 
 
 def _context_dialect(resource: dict, scope_name: str) -> tuple[int, str]:
     """(index of the first resource/scope rule that matches, its dialect); attribute rules before
     that index still win. No match: (infinity, default)."""
-    for i, (d, test, key, val) in enumerate(D.DIALECT_RULES):
+    for i, test, key, val, d in _CONTEXT_DIALECT_RULES:
         if (test == "resource" and resource.get(key) == val) or (test == "scope" and scope_name.startswith(key)):
             return i, d
     return 1 << 30, D.DEFAULT_DIALECT
