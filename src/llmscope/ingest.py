@@ -94,6 +94,16 @@ def _unspill(x):
         os.unlink(x)
 
 
+def _worker_init() -> None:
+    # The store writer in the parent is the serial stage; with a worker per core the OS would give
+    # it only its share of the cores. Lower priority for the workers lets it run whenever it can.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICENESS)
+
+
+WORKER_NICENESS = int(os.environ.get("LLMSCOPE_WORKER_NICE", "10"))
+
+
 def _work(unit: Unit, mapping: Mapping, spill_dir: str | None = None):
     """Runs in a worker: decode and normalize one unit, ship Arrow batches back."""
     # Decoding makes millions of short-lived objects with no cycles; the cyclic GC would
@@ -132,7 +142,8 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
     stack = contextlib.ExitStack()
     try:
         if parallel:
-            pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_worker_init)
             spill = tempfile.TemporaryDirectory(prefix="llmscope-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
             stack.callback(spill.cleanup)
         if parallel:
