@@ -100,10 +100,12 @@ class Mapping:
         self._shapes: dict[tuple, _Shape] = {}
         self._last_resource: dict | None = None
         self._last_resource_keys: tuple = ()
+        self._resource_of_values: dict | None = None
+        self._resource_values: dict[str, Any] = {}
 
     def __getstate__(self):  # shipped to worker processes: the cache is rebuilt there
         state = dict(self.__dict__)
-        state.update(_shapes={}, _last_resource=None, _last_resource_keys=())
+        state.update(_shapes={}, _last_resource=None, _last_resource_keys=(), _resource_of_values=None, _resource_values={})
         return state
 
     def shape(self, attrs: dict, resource: dict) -> "_Shape":
@@ -122,10 +124,23 @@ class Mapping:
         the best-ranked source that is present, non-empty, meets its condition and converts."""
         shape = shape or self.shape(attrs, resource)
         values = dict.fromkeys(self.all_columns)
-        # Most columns: the best source is a plain attribute that already has the column's type.
+        # Most columns: the best source is a plain attribute that already has the column's type
+        # (or, for lower-cased columns, is already lower case).
         for col, key, typ, candidates in shape.direct:
             v = attrs[key]
             values[col] = v if type(v) is typ and v != "" else _first_usable(candidates, attrs, resource, {})
+        for col, key, candidates in shape.direct_lower:
+            v = attrs[key]
+            values[col] = v if type(v) is str and v.islower() else _first_usable(candidates, attrs, resource, {})
+        if shape.resource_only:  # the same for every span of a resource: worked out once
+            if resource is not self._resource_of_values:
+                self._resource_of_values, self._resource_values = resource, {}
+            cached = self._resource_values
+            for col, candidates in shape.resource_only:
+                v = cached.get(col, _UNPARSED)
+                if v is _UNPARSED:
+                    v = cached[col] = _first_usable(candidates, attrs, resource, {})
+                values[col] = v
         parsed: dict = {}  # JSON attributes several columns read (llm.invocation_parameters): parsed once
         for col, candidates in shape.general:
             values[col] = _first_usable(candidates, attrs, resource, parsed)
@@ -168,18 +183,20 @@ def _json_object(raw: Any) -> dict | None:
     return raw if isinstance(raw, dict) else None
 
 
-_AS_IS = {"": str, "int": int, "float": float}
+_AS_IS = {"": str, "int": int, "float": float, "bool": bool}
 
 
 class _Shape:
     """What can apply to a span with a given set of attribute (and resource) keys."""
 
-    __slots__ = ("direct", "general", "type_rules", "attr_dialect", "input_sources", "output_sources", "system_keys",
-                 "tool_sources")
+    __slots__ = ("direct", "direct_lower", "resource_only", "general", "type_rules", "attr_dialect", "input_sources",
+                 "output_sources", "system_keys", "tool_sources")
 
     def __init__(self, mapping: Mapping, ordered_keys, resource_keys):
         keys, resource_keys = set(ordered_keys), set(resource_keys)
         self.direct: list[tuple] = []  # (column, key, type, candidates): best source plain, unconditional
+        self.direct_lower: list[tuple] = []  # (column, key, candidates): the same, lower-cased
+        self.resource_only: list[tuple] = []  # (column, candidates): only resource attributes can fill it
         self.general: list[tuple] = []  # (column, candidates): the rest
         for col, sources in mapping.sources.items():
             present = [(on_res, key, sub, transform, when) for on_res, key, sub, transform, when in sources
@@ -187,8 +204,13 @@ class _Shape:
             if not present:
                 continue
             on_res, key, sub, transform, when = present[0]
-            if not on_res and sub is None and when is None and transform in _AS_IS:
+            plain = not on_res and sub is None and when is None
+            if plain and transform in _AS_IS:
                 self.direct.append((col, key, _AS_IS[transform], present))
+            elif plain and transform == "lower":
+                self.direct_lower.append((col, key, present))
+            elif all(c[0] for c in present):
+                self.resource_only.append((col, present))
             else:
                 self.general.append((col, present))
         self.type_rules = [(key, table) for key, table in D.SPAN_TYPE_RULES if key in keys]
