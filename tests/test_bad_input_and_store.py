@@ -151,6 +151,34 @@ def test_trace_context_is_inherited_from_the_root_even_across_ingests(tmp_path, 
         ("s1", "u-1", "billing"), ("s2", "u-1", "billing"), ("s3", "u-1", "billing")]
 
 
+def test_user_and_session_belong_to_the_trace_feature_and_prompt_version_to_the_span(tmp_path, db):
+    """As in Langfuse and Phoenix a trace is one user's and in one session: the root's session.id
+    wins over the conversation id an instrumentation writes on the chat span (which stays in its
+    attributes); feature and prompt version stay the span's own."""
+    root = _span(1, attrs=[kv("session.id", s("sess_1")), kv("user.id", s("u-1")), kv("app.feature", s("chat"))])
+    chat = _span(2, parent=f"{1:016x}", attrs=[kv("gen_ai.operation.name", s("chat")), kv("gen_ai.conversation.id", s("conv_9")),
+                                               kv("app.feature", s("answer")), kv("prompt.version", s("v3"))])
+    ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([root, chat])]))], db)
+    assert query(db, """SELECT name, session_id, user_id, feature, prompt_version,
+                        json_extract_string(attributes, '$."gen_ai.conversation.id"') FROM spans ORDER BY name""") == [
+        ("s1", "sess_1", "u-1", "chat", "v3", None),  # a span without a prompt version inherits the trace's
+        ("s2", "sess_1", "u-1", "answer", "v3", "conv_9")]
+
+
+def test_a_root_arriving_in_a_later_ingest_sets_its_trace_context(tmp_path, db):
+    """Children ingested first (one with its own conversation id, one with nothing) take the
+    trace's session and user once the root arrives in a later ingest."""
+    chat = _span(2, parent=f"{1:016x}", attrs=[kv("gen_ai.operation.name", s("chat")), kv("gen_ai.conversation.id", s("conv_9"))])
+    tool = _span(3, parent=f"{2:016x}")
+    ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([chat, tool])]))], db)
+    assert query(db, "SELECT name, session_id, user_id FROM spans ORDER BY name") == [("s2", "conv_9", None), ("s3", "conv_9", None)]
+    root = _span(1, attrs=[kv("session.id", s("sess_1")), kv("user.id", s("u-1"))])
+    report = ingest([str(write_lines(tmp_path / "b.jsonl", [export_line([root])]))], db)
+    assert report.spans_given_context == 2
+    assert query(db, "SELECT name, session_id, user_id FROM spans ORDER BY name") == [
+        ("s1", "sess_1", "u-1"), ("s2", "sess_1", "u-1"), ("s3", "sess_1", "u-1")]
+
+
 def test_schema_version_and_migrations_are_recorded(db, tmp_path):
     from llmscope import migrations, store
 

@@ -130,6 +130,12 @@ CONTEXT_DEFAULTS: dict[str, list[str]] = {
 # Context columns a span inherits from its trace when it has no value of its own (apps often set
 # user and session only on the root span).
 TRACE_INHERITED = ("user_id", "session_id", "feature", "prompt_version")
+# Of those, the ones that belong to the whole trace, as in Langfuse and Phoenix: every span gets the
+# trace's value (the root span's, else the earliest span's) even where it carries another one, so a
+# trace is one user's and sits in one session. Seen in real apps: the app sets session.id on the
+# root while the instrumentation writes its own gen_ai.conversation.id on the chat span; a span's
+# own value stays in its attributes. Feature and prompt version may differ per span.
+TRACE_LEVEL = ("user_id", "session_id")
 
 # --------------------------------------------------------------------------- span type
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import migrations, pricing
+from . import dialects as D, migrations, pricing
 from .normalize import LOG_SCHEMA
 
 DEFAULT_DB = "llmscope.duckdb"
@@ -202,7 +202,14 @@ class Loader:
                      r.log_messages_added])
 
 
-_CTX = ("user_id", "session_id", "feature", "prompt_version")
+_CTX = D.TRACE_INHERITED
+_TRACE_LEVEL = D.TRACE_LEVEL  # the trace's value wins over the span's own
+
+
+def _ctx_value(c: str, span: str, trace: str) -> str:
+    return f"coalesce({trace}.{c}, {span}.{c})" if c in _TRACE_LEVEL else f"coalesce({span}.{c}, {trace}.{c})"
+
+
 
 # Columns the per-batch SQL needs; the wide ones (text, messages, attributes) never enter a join.
 _NARROW = ("trace_id", "span_id", "parent_span_id", "start_ns", "span_type", "provider", "request_model",
@@ -228,7 +235,7 @@ ctx AS (
 ),
 s AS (
     SELECT f.* EXCLUDE ({", ".join(_CTX)}), make_timestamp(f.start_ns // 1000) AS start_time,
-           {", ".join(f"coalesce(f.{c}, ctx.{c}) AS {c}" for c in _CTX)}
+           {", ".join(f"{_ctx_value(c, 'f', 'ctx')} AS {c}" for c in _CTX)}
     FROM fresh f LEFT JOIN ctx USING (trace_id)
 )
 SELECT s._row, {pricing.COST_EXPR} AS cost_usd, r.price_version, {", ".join(f"s.{c}" for c in _CTX)}
@@ -290,22 +297,28 @@ def _rechunk(col: pa.ChunkedArray, like: pa.Table) -> pa.ChunkedArray:
 
 
 def inherit_trace_context(con: duckdb.DuckDBPyConnection, since) -> int:
-    """Give spans loaded since ``since`` the user/session/feature/prompt version of their trace
-    when it sits on another span: the root's value first, else the earliest span's. Batches do
-    this themselves; this catches traces split across batches or ingests."""
-    null_any = " OR ".join(f"{c} IS NULL" for c in _CTX)
+    """Give the traces touched since ``since`` one context: a span without a user/session/feature/
+    prompt version takes its trace's (the root's value first, else the earliest span's), and
+    user and session are the trace's on every span (``D.TRACE_LEVEL``). Batches do this
+    themselves; this catches traces split across batches or ingests."""
+    first = ", ".join(f"first({c} ORDER BY parent_span_id IS NOT NULL, start_time) FILTER (WHERE {c} IS NOT NULL) AS {c}"
+                      for c in _CTX)
+    # cheap aggregates find the traces that need anything; only those pay for the ordered first()
+    needs = " OR ".join([f"(count({c}) > 0 AND count({c}) < count(*))" for c in _CTX]
+                        + [f"min({c}) <> max({c})" for c in _TRACE_LEVEL])
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE _trace_ctx AS
-    SELECT trace_id,
-        {", ".join(f"first({c} ORDER BY parent_span_id IS NOT NULL, start_time) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in _CTX)}
-    FROM spans
-    WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE ingested_at >= ? AND ({null_any}))
-    GROUP BY trace_id
-    HAVING {" OR ".join(f"count({c}) > 0" for c in _CTX)}
+    WITH touched AS (
+        SELECT trace_id FROM spans
+        WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE ingested_at >= ?)
+        GROUP BY trace_id HAVING {needs}
+    )
+    SELECT trace_id, {first} FROM spans WHERE trace_id IN (SELECT trace_id FROM touched) GROUP BY trace_id
     """, [since])
-    fill = " OR ".join(f"(spans.{c} IS NULL AND t.{c} IS NOT NULL)" for c in _CTX)
+    fill = " OR ".join(f"(t.{c} IS NOT NULL AND spans.{c} IS DISTINCT FROM t.{c})" if c in _TRACE_LEVEL
+                       else f"(spans.{c} IS NULL AND t.{c} IS NOT NULL)" for c in _CTX)
     n = con.execute(f"""
-    UPDATE spans SET {", ".join(f"{c} = coalesce(spans.{c}, t.{c})" for c in _CTX)}
+    UPDATE spans SET {", ".join(f"{c} = {_ctx_value(c, 'spans', 't')}" for c in _CTX)}
     FROM _trace_ctx t WHERE spans.trace_id = t.trace_id AND ({fill})
     """).fetchall()[0][0]
     con.execute("DROP TABLE _trace_ctx")
