@@ -132,6 +132,36 @@ def test_group_by_raw_attributes_and_bad_group(con):
         L.latency(con, by="drop table spans")
 
 
+def test_short_group_names(con):
+    """--by model / user / session, as people type them: the same groups as the column names."""
+    by_model = {r["model"]: r["requests"] for r in L.latency(con, by="model").to_pylist()}
+    by_column = {r["request_model"]: r["requests"] for r in L.latency(con, by="request_model").to_pylist()}
+    assert by_model == by_column and "gpt-4o-mini" in by_model
+    users = C.cost(con, by="user,session").to_pylist()
+    assert users and set(users[0]) >= {"user_id", "session_id", "cost_usd"}
+
+
+def test_tables_fit_a_narrow_terminal_and_say_what_they_left_out(con):
+    from rich.console import Console
+
+    from llmscope import render
+
+    out = Console(width=80, force_terminal=True, no_color=True, record=True)
+    keep = ["feature", "calls", "cost_usd", "share_of_total", "cost_per_request"]
+    render.emit(C.cost(con, by="feature"), "table", out=out, keep=keep)
+    text = out.export_text()
+    lines = text.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    header = " ".join(lines[:4])
+    assert all(k.replace("_", " ").split()[0] in header for k in keep)
+    assert "more column(s) at this width" in text and "p99_tokens" in text
+    assert "research" in text and "$2.0147" in text  # whole values, not folded into slivers
+    # a pipe (not a terminal) keeps every column
+    piped = Console(width=80, force_terminal=False, no_color=True, record=True)
+    render.emit(C.cost(con, by="feature"), "table", out=piped, keep=keep)
+    assert "more column(s)" not in piped.export_text()
+
+
 def test_summary_covers_five_families(con):
     rows = summary(con)
     families = {r["family"] for r in rows}

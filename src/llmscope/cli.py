@@ -259,7 +259,8 @@ def trace_list(
         con.close()
     if fmt == "table":  # a 12-character prefix is enough for `trace show`; json and csv keep the whole id
         rows = [dict(r, trace_id=r["trace_id"][:12]) for r in render.rows_of(tbl)[1]]
-        render.emit(rows, fmt, title=f"{tbl.num_rows} traces (trace_id prefix: `llmscope trace show PREFIX`)")
+        render.emit(rows, fmt, title=f"{tbl.num_rows} traces (trace_id prefix: `llmscope trace show PREFIX`)",
+                    keep=("trace_id", "duration_ms", "root_name", "llm_calls", "cost_usd", "status"))
         return
     render.emit(tbl, fmt)
 
@@ -315,9 +316,21 @@ def trace_show(
 
 # --------------------------------------------------------------------------- reports
 
+def _keep(by: str | None, *metrics: str) -> list[str]:
+    """Columns a narrow terminal still shows: the --by groups, then the report's headline metrics."""
+    from .analyses.groups import group_exprs
+
+    try:
+        groups = [alias for alias, _ in group_exprs(by)]
+    except Exception:  # a bad --by is reported by the report itself
+        groups = []
+    return groups + [f"by_{g}" for g in groups] + list(metrics)
+
+
 ByOpt = Annotated[Optional[str], typer.Option(
-    "--by", help="Group by columns, comma-separated: request_model, provider, feature, user_id, prompt_version, "
-                 "service_name, error_type, day, … or raw attributes attr:KEY / resource:KEY.")]
+    "--by", help="Group by, comma-separated: model, provider, feature, user, session, prompt, service, agent, tool, "
+                 "error, type (short names), any span column (request_model, user_id, …), hour/day/week, "
+                 "or raw attributes attr:KEY / resource:KEY.")]
 SinceOpt = Annotated[Optional[str], typer.Option(help="Start of the window: 2d, 12h, or 2025-11-08[T09:00].")]
 UntilOpt = Annotated[Optional[str], typer.Option(help="End of the window (exclusive), same forms as --since.")]
 WhereOpt = Annotated[Optional[str], typer.Option(help="SQL condition on span columns, e.g. \"feature='billing'\".")]
@@ -372,7 +385,8 @@ def report_latency(
         render.emit(tbl, fmt, title=f"Latency of {span_type} spans every {every}" if fmt == "table" else None)
         return
     tbl = _run_report(latency, flt, by, span_type)
-    render.emit(tbl, fmt, title=f"Latency of {span_type} spans" if fmt == "table" else None)
+    render.emit(tbl, fmt, title=f"Latency of {span_type} spans" if fmt == "table" else None,
+                keep=_keep(by, "requests", "p50_ms", "p95_ms", "p99_ms", "error_rate"))
 
 
 @report_app.command("errors")
@@ -397,7 +411,8 @@ def report_errors(
         sys.stdout.write(render.to_json({"groups": render.rows_of(tbl)[1],
                                          "top_messages": render.rows_of(msgs)[1] if msgs is not None else []}) + "\n")
         return
-    render.emit(tbl, fmt, title=f"Errors of {span_type} spans" if fmt in ("table", "markdown") else None)
+    render.emit(tbl, fmt, title=f"Errors of {span_type} spans" if fmt in ("table", "markdown") else None,
+                keep=_keep(by, "requests", "errors", "error_rate"))
     if messages and fmt in ("table", "markdown"):
         render.emit(_run_report(top_messages, flt, span_type, messages), fmt, title="Top error messages")
 
@@ -436,7 +451,8 @@ def report_cost(
         tops = _run_report(top_requests, flt, top)
         sys.stdout.write(render.to_json({"groups": render.rows_of(tbl)[1], "top_requests": render.rows_of(tops)[1]}) + "\n")
         return
-    render.emit(tbl, fmt, title="Cost" if fmt in ("table", "markdown") else None)
+    render.emit(tbl, fmt, title="Cost" if fmt in ("table", "markdown") else None,
+                keep=_keep(by, "calls", "cost_usd", "share_of_total", "cost_per_request"))
     if top:
         render.emit(_run_report(top_requests, flt, top), fmt,
                     title=f"Top {top} requests by cost" if fmt in ("table", "markdown") else None)
@@ -486,7 +502,8 @@ def report_drift(
     c0, c1 = _window(current, "--current")
     tbl = _run_report(drift, SpanFilter(b0, b1, where), SpanFilter(c0, c1, where), by, span_type,
                       [f.strip() for f in features.split(",")] if features else None)
-    render.emit(tbl, fmt, title=f"Drift {baseline} → {current}" if fmt == "table" else None)
+    render.emit(tbl, fmt, title=f"Drift {baseline} → {current}" if fmt == "table" else None,
+                keep=_keep(by, "feature", "jsd", "psi", "verdict"))
 
 
 @report_app.command("agents")

@@ -113,8 +113,13 @@ def _plain(v: Any) -> Any:
 
 
 def emit(data: pa.Table | Sequence[dict], fmt: str = "table", title: str | None = None,
-         out: Console | None = None, caption: str | None = None) -> None:
-    """Print a table in the chosen format to stdout."""
+         out: Console | None = None, caption: str | None = None, keep: Sequence[str] = ()) -> None:
+    """Print a table in the chosen format to stdout.
+
+    On a terminal too narrow for every column, the table keeps the ``keep`` columns (else the
+    first), then as many of the others as fit in their order, and says which it left out: a
+    readable table beats every column folded into a few letters. Pipes and files get them all.
+    """
     cols, rows = rows_of(data)
     if fmt == "json":
         sys.stdout.write(to_json([{c: r.get(c) for c in cols} for r in rows]) + "\n")
@@ -128,7 +133,46 @@ def emit(data: pa.Table | Sequence[dict], fmt: str = "table", title: str | None 
     elif fmt == "markdown":
         sys.stdout.write(markdown(cols, rows, title) + "\n")
     else:
-        (out or console()).print(rich_table(cols, rows, title, caption))
+        con = out or console()
+        widths = None
+        if con.is_terminal:
+            widths = fit_columns(cols, rows, con.width, keep)
+            hidden = [c for c in cols if c not in widths]
+            if hidden:
+                note = (f"{len(hidden)} more column(s) at this width: {', '.join(hidden)} "
+                        "(a wider terminal, or --format csv|json|markdown, shows them)")
+                caption = f"{caption}\n{note}" if caption else note
+            cols = list(widths)
+        con.print(rich_table(cols, rows, title, caption, widths))
+
+
+MAX_TEXT_WIDTH = 40  # long text wraps within this; it does not claim the whole width
+
+
+def fit_columns(cols: list[str], rows: list[dict], width: int, keep: Sequence[str] = ()) -> dict[str, int]:
+    """The columns that fit ``width`` at their natural width, with that width: ``keep`` (or the
+    first column) always, then the others in order while they fit; in their original order."""
+    def natural(c: str) -> int:
+        cells = max((len(fmt_value(r.get(c), c)) for r in rows), default=0)
+        return max(min(cells, MAX_TEXT_WIDTH), max(len(w) for w in _header(c).split()))
+    widths = {c: natural(c) for c in cols}
+    must = [c for c in cols if c in keep] or cols[:1]
+    used = 1 + sum(widths[c] + 3 for c in must)  # a border and padding around every cell
+    chosen = set(must)
+    for c in cols:
+        if c not in chosen and used + widths[c] + 3 <= width:
+            chosen.add(c)
+            used += widths[c] + 3
+    out = {c: widths[c] for c in cols if c in chosen}
+    for c in out:  # room left: headers on one line where it lets them
+        grow = min(max(len(_header(c)) - out[c], 0), max(width - used, 0))
+        out[c] += grow
+        used += grow
+    return out
+
+
+def _header(col: str) -> str:
+    return col.replace("_", " ")  # lets a long name wrap between its words in a narrow column
 
 
 def markdown(cols: list[str], rows: Iterable[dict], title: str | None = None) -> str:
@@ -150,15 +194,12 @@ def _numeric_col(rows: Iterable[dict], c: str) -> bool:
     return False
 
 
-def rich_table(cols: list[str], rows: list[dict], title: str | None = None, caption: str | None = None) -> Table:
+def rich_table(cols: list[str], rows: list[dict], title: str | None = None, caption: str | None = None,
+               widths: dict[str, int] | None = None) -> Table:
     t = Table(title=title, caption=caption, header_style="bold", title_justify="left", caption_justify="left")
     for c in cols:
-        if _numeric_col(rows, c):
-            t.add_column(c, justify="right", overflow="fold")
-        elif c.endswith("_id"):
-            t.add_column(c, overflow="fold")
-        else:
-            t.add_column(c, overflow="fold")
+        t.add_column(_header(c), justify="right" if _numeric_col(rows, c) else "left", overflow="fold",
+                     width=(widths or {}).get(c))
     for r in rows:
         cells = []
         for c in cols:

@@ -2,6 +2,8 @@
 
     >>> group_exprs("request_model,attr:organization.id")
     [('request_model', '"request_model"'), ('organization.id', 'json_extract_string(attributes, ...)')]
+    >>> group_exprs("model,user")
+    [('model', 'coalesce(request_model, response_model)'), ('user_id', '"user_id"')]
 
 Canonical columns are checked against the ``spans`` schema; attribute keys are quoted, so a
 ``--by`` can never inject SQL.
@@ -19,6 +21,15 @@ GROUPABLE = {
     "operation", "provider", "request_model", "response_model", "finish_reason", "user_id", "session_id",
     "feature", "prompt_version", "agent_name", "tool_name", "dialect", "scope_name", "source", "http_status_code",
     "is_stream", "price_version", "temperature", "max_tokens",
+}
+# Short names people reach for first (--by model, --by user): (output column, SQL expression).
+# "model" is the model asked for, else the one that answered (some instrumentations record only that).
+ALIASES = {
+    "model": ("model", "coalesce(request_model, response_model)"),
+    "user": ("user_id", '"user_id"'), "session": ("session_id", '"session_id"'),
+    "prompt": ("prompt_version", '"prompt_version"'), "service": ("service_name", '"service_name"'),
+    "agent": ("agent_name", '"agent_name"'), "tool": ("tool_name", '"tool_name"'),
+    "error": ("error_type", '"error_type"'), "type": ("span_type", '"span_type"'),
 }
 # Time buckets usable as groups: --by day
 TIME_GROUPS = {"hour": "date_trunc('hour', start_time)", "day": "date_trunc('day', start_time)",
@@ -48,14 +59,16 @@ def group_exprs(by: str | None) -> list[tuple[str, str]]:
             column = "attributes" if source == "attr" else "resource_attributes"
             alias = _SAFE_ALIAS.sub("_", key).strip("_") or "attribute"
             out.append((alias, f"json_extract_string({column}, {_json_path_key(key)})"))
+        elif item in ALIASES:
+            out.append(ALIASES[item])
         elif item in TIME_GROUPS:
             out.append((item, TIME_GROUPS[item]))
         elif item in GROUPABLE:
             out.append((item, f'"{item}"'))
         else:
             raise FilterError(
-                f"--by {item}: not a groupable column; use one of {', '.join(sorted(GROUPABLE))}, "
-                "hour/day/week, attr:KEY or resource:KEY")
+                f"--by {item}: not a groupable column; use one of {', '.join(sorted(ALIASES))} (short names), "
+                f"{', '.join(sorted(GROUPABLE))}, hour/day/week, attr:KEY or resource:KEY")
     return out
 
 
