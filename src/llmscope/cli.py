@@ -258,8 +258,7 @@ def trace_list(
     finally:
         con.close()
     if fmt == "table":  # a 12-character prefix is enough for `trace show`; json and csv keep the whole id
-        rows = [dict(r, trace_id=r["trace_id"][:12]) for r in render.rows_of(tbl)[1]]
-        render.emit(rows, fmt, title=f"{tbl.num_rows} traces (trace_id prefix: `llmscope trace show PREFIX`)",
+        render.emit(_short_ids(tbl), fmt, title=f"{tbl.num_rows} traces (trace_id prefix: `llmscope trace show PREFIX`)",
                     keep=("trace_id", "duration_ms", "root_name", "llm_calls", "cost_usd", "status"))
         return
     render.emit(tbl, fmt)
@@ -315,6 +314,12 @@ def trace_show(
 
 
 # --------------------------------------------------------------------------- reports
+
+def _short_ids(tbl) -> list[dict]:
+    """Rows with 12-character trace and span id prefixes, for tables people read."""
+    return [{k: (v[:12] if k.endswith(("trace_id", "span_id")) and isinstance(v, str) else v) for k, v in r.items()}
+            for r in render.rows_of(tbl)[1]]
+
 
 def _keep(by: str | None, *metrics: str) -> list[str]:
     """Columns a narrow terminal still shows: the --by groups, then the report's headline metrics."""
@@ -550,9 +555,14 @@ def report_loops(
     if fmt == "json":
         sys.stdout.write(render.to_json({"loops": render.rows_of(found)[1], "runaways": render.rows_of(run)[1]}) + "\n")
         return
-    render.emit(found, fmt, title=f"Loops ({found.num_rows})" if fmt in ("table", "markdown") else None)
-    render.emit(run, fmt, title=f"Runaways: > {max_steps} steps or > {max_duration:g} s ({run.num_rows})"
-                if fmt in ("table", "markdown") else None)
+    if fmt == "table":  # id prefixes are enough for `trace show`; csv and markdown keep whole ids
+        found, run = _short_ids(found), _short_ids(run)
+    render.emit(found, fmt, title=f"Loops ({len(found) if isinstance(found, list) else found.num_rows})"
+                if fmt in ("table", "markdown") else None,
+                keep=("trace_id", "kind", "repeats", "pattern", "wasted_cost_usd"))
+    render.emit(run, fmt, title=f"Runaways: > {max_steps} steps or > {max_duration:g} s "
+                f"({len(run) if isinstance(run, list) else run.num_rows})" if fmt in ("table", "markdown") else None,
+                keep=("trace_id", "steps", "tool_calls", "duration_s", "cost_usd"))
 
 
 @report_app.command("tools")

@@ -158,6 +158,14 @@ def fit_columns(cols: list[str], rows: list[dict], width: int, keep: Sequence[st
     widths = {c: natural(c) for c in cols}
     must = [c for c in cols if c in keep] or cols[:1]
     used = 1 + sum(widths[c] + 3 for c in must)  # a border and padding around every cell
+    while used > width:  # even the headline columns are too wide: long text wraps in a narrower column
+        widest = max(must, key=lambda c: widths[c])
+        floor = max(12, max(len(w) for w in _header(widest).split()))
+        cut = min(used - width, widths[widest] - floor)
+        if cut <= 0:
+            break
+        widths[widest] -= cut
+        used -= cut
     chosen = set(must)
     for c in cols:
         if c not in chosen and used + widths[c] + 3 <= width:
