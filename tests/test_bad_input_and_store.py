@@ -179,6 +179,40 @@ def test_a_root_arriving_in_a_later_ingest_sets_its_trace_context(tmp_path, db):
         ("s1", "sess_1", "u-1"), ("s2", "sess_1", "u-1"), ("s3", "sess_1", "u-1")]
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads /proc/self/maps")
+def test_loaded_batches_are_not_kept_alive_until_commit(tmp_path, db):
+    """A big ingest is one transaction; each batch must be freed once written, not at the commit
+    (a view registered and dropped inside a transaction kept its batch alive: memory grew with
+    the size of the ingest). Batches come memory-mapped from files, as from the workers."""
+    import benchmarks_ingest as bench
+
+    from llmscope import store
+    from llmscope.ingest import _spill, _unspill
+    from llmscope.normalize import Mapping
+    from llmscope.readers import decode_unit, plan
+
+    data = tmp_path / "rag.jsonl"
+    bench.write_file(data, 3_000)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    units = list(plan(str(data), False, chunk_bytes=256 << 10))
+    assert len(units) >= 6
+    files = [_spill(decode_unit(u, Mapping()).span_record_batch(), str(spill)) for u in units]
+
+    def mapped() -> int:
+        return sum(1 for line in open("/proc/self/maps") if str(spill) in line)
+
+    con = store.connect(db)
+    loader = store.Loader(con)
+    loader.FLUSH_ROWS = 1  # write every batch as it comes
+    with loader:
+        for f in files:
+            loader.add(_unspill(f))
+            assert mapped() <= 1
+    con.close()
+    assert query(db, "SELECT count(*) FROM spans") == [(3_000,)]
+
+
 def test_schema_version_and_migrations_are_recorded(db, tmp_path):
     from llmscope import migrations, store
 
