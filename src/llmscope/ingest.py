@@ -148,7 +148,6 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                                        initializer=_worker_init)
             spill = tempfile.TemporaryDirectory(prefix="llmscope-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
             stack.callback(spill.cleanup)
-        if parallel:
             # The workers keep every core busy; a second DuckDB thread only contends with them
             # (measured: 8% slower overall with 2 threads on 2 cores).
             threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]

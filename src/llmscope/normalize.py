@@ -148,6 +148,8 @@ class Mapping:
 
 
 def _first_usable(candidates: list[tuple], attrs: dict, resource: dict, parsed: dict) -> Any:
+    """The value of the best-ranked candidate that is present, non-empty, meets its condition and
+    converts; None if none does. ``parsed`` memoizes JSON attributes read through ``key#field``."""
     for on_res, key, sub, transform, when in candidates:
         src = resource if on_res else attrs
         v = src[key]

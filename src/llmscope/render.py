@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 
 import orjson
 import pyarrow as pa
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -153,7 +154,7 @@ def fit_columns(cols: list[str], rows: list[dict], width: int, keep: Sequence[st
     """The columns that fit ``width`` at their natural width, with that width: ``keep`` (or the
     first column) always, then the others in order while they fit; in their original order."""
     def natural(c: str) -> int:
-        cells = max((len(fmt_value(r.get(c), c)) for r in rows), default=0)
+        cells = max((cell_len(fmt_value(r.get(c), c)) for r in rows), default=0)  # wide characters count twice
         return max(min(cells, MAX_TEXT_WIDTH), max(len(w) for w in _header(c).split()))
     widths = {c: natural(c) for c in cols}
     must = [c for c in cols if c in keep] or cols[:1]

@@ -88,6 +88,10 @@ _SPAN_INSERT_COLUMNS = """
 """
 
 
+# _BY_NAME: inside a load, batches reach SQL as Python variables of the calling function, read by
+# name (DuckDB's replacement scan), never with con.register: a registered view dropped inside the
+# load's transaction stays in the catalog until commit and keeps its Arrow batch alive with it
+# (measured: memory grew with every batch, 4.3 GB for a million spans, 7.9 GB for two).
 class Loader:
     """Moves normalized batches into ``spans`` as they arrive, inside one transaction.
 
@@ -197,17 +201,12 @@ class Loader:
                      r.log_messages_added])
 
 
-# _BY_NAME: batches reach SQL as Python variables of the calling function, read by name (DuckDB's
-# replacement scan), not with con.register: a registered view dropped inside the load's transaction
-# stays in the catalog until commit and keeps its Arrow batch alive with it (measured: memory grew
-# with every batch, 4.3 GB for a million spans, 7.9 GB for two).
 _CTX = D.TRACE_INHERITED
 _TRACE_LEVEL = D.TRACE_LEVEL  # the trace's value wins over the span's own
 
 
 def _ctx_value(c: str, span: str, trace: str) -> str:
     return f"coalesce({trace}.{c}, {span}.{c})" if c in _TRACE_LEVEL else f"coalesce({span}.{c}, {trace}.{c})"
-
 
 
 # Columns the per-batch SQL needs; the wide ones (text, messages, attributes) never enter a join.
