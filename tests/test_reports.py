@@ -156,10 +156,12 @@ def test_tables_fit_a_narrow_terminal_and_say_what_they_left_out(con):
     assert all(k.replace("_", " ").split()[0] in header for k in keep)
     assert "more column(s) at this width" in text and "p99_tokens" in text
     assert "research" in text and "$2.0147" in text  # whole values, not folded into slivers
-    # a pipe (not a terminal) keeps every column
+    # a pipe (not a terminal) gets every column at full width, one line per row
     piped = Console(width=80, force_terminal=False, no_color=True, record=True)
     render.emit(C.cost(con, by="feature"), "table", out=piped, keep=keep)
-    assert "more column(s)" not in piped.export_text()
+    text = piped.export_text()
+    assert "more column(s)" not in text and "top1pct cost share" in text and "unpriced calls" in text
+    assert len([line for line in text.splitlines() if line.startswith("│")]) == len(C.cost(con, by="feature"))
 
 
 def test_summary_covers_five_families(con):

@@ -119,7 +119,8 @@ def emit(data: pa.Table | Sequence[dict], fmt: str = "table", title: str | None 
 
     On a terminal too narrow for every column, the table keeps the ``keep`` columns (else the
     first), then as many of the others as fit in their order, and says which it left out: a
-    readable table beats every column folded into a few letters. Pipes and files get them all.
+    readable table beats every column folded into a few letters. Pipes and files get every
+    column at full width (``less -S`` scrolls it).
     """
     cols, rows = rows_of(data)
     if fmt == "json":
@@ -135,28 +136,38 @@ def emit(data: pa.Table | Sequence[dict], fmt: str = "table", title: str | None 
         sys.stdout.write(markdown(cols, rows, title) + "\n")
     else:
         con = out or console()
-        widths = None
-        if con.is_terminal:
-            widths = fit_columns(cols, rows, con.width, keep)
-            hidden = [c for c in cols if c not in widths]
-            if hidden:
-                note = (f"{len(hidden)} more column(s) at this width: {', '.join(hidden)} "
-                        "(a wider terminal, or --format csv|json|markdown, shows them)")
-                caption = f"{caption}\n{note}" if caption else note
-            cols = list(widths)
-        con.print(rich_table(cols, rows, title, caption, widths))
+        if not con.is_terminal:  # a pipe or a file: every column at its full width, nothing folded
+            full = 1 + sum(max(_natural(c, rows), cell_len(_header(c))) + 3 for c in cols)
+            width = con.width
+            con.width = max(width, min(full, MAX_PIPE_WIDTH))
+            try:
+                con.print(rich_table(cols, rows, title, caption))
+            finally:
+                con.width = width
+            return
+        widths = fit_columns(cols, rows, con.width, keep)
+        hidden = [c for c in cols if c not in widths]
+        if hidden:
+            note = (f"{len(hidden)} more column(s) at this width: {', '.join(hidden)} "
+                    "(a wider terminal, or --format csv|json|markdown, shows them)")
+            caption = f"{caption}\n{note}" if caption else note
+        con.print(rich_table(list(widths), rows, title, caption, widths))
 
 
 MAX_TEXT_WIDTH = 40  # long text wraps within this; it does not claim the whole width
+MAX_PIPE_WIDTH = 400
+
+
+def _natural(c: str, rows: list[dict]) -> int:
+    """A column's width without folding a value (long text aside) or breaking a header word."""
+    cells = max((cell_len(fmt_value(r.get(c), c)) for r in rows), default=0)  # wide characters count twice
+    return max(min(cells, MAX_TEXT_WIDTH), max(len(w) for w in _header(c).split()))
 
 
 def fit_columns(cols: list[str], rows: list[dict], width: int, keep: Sequence[str] = ()) -> dict[str, int]:
     """The columns that fit ``width`` at their natural width, with that width: ``keep`` (or the
     first column) always, then the others in order while they fit; in their original order."""
-    def natural(c: str) -> int:
-        cells = max((cell_len(fmt_value(r.get(c), c)) for r in rows), default=0)  # wide characters count twice
-        return max(min(cells, MAX_TEXT_WIDTH), max(len(w) for w in _header(c).split()))
-    widths = {c: natural(c) for c in cols}
+    widths = {c: _natural(c, rows) for c in cols}
     must = [c for c in cols if c in keep] or cols[:1]
     used = 1 + sum(widths[c] + 3 for c in must)  # a border and padding around every cell
     while used > width:  # even the headline columns are too wide: long text wraps in a narrower column
