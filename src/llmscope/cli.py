@@ -99,7 +99,7 @@ def ingest(
     session_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning session id.")] = None,
     feature_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning feature.")] = None,
     prompt_version_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning prompt version.")] = None,
-    redact: Annotated[Optional[str], typer.Option(help="`pii`: store typed placeholders (<EMAIL_1>) instead of PII values.")] = None,
+    redact: Annotated[Optional[str], typer.Option(help="`pii`: store typed placeholders (<EMAIL_3fa91c>: the same value reads the same within its trace) instead of PII values.")] = None,
     hash_content: Annotated[bool, typer.Option("--hash-content", help="Store only keyed HMAC hashes of prompts and responses (key from $LLMSCOPE_HASH_KEY).")] = False,
     fmt: FormatOpt = "table",
 ) -> None:

@@ -2,9 +2,11 @@
 the place where sensitive data piles up.
 
 * ``redact = "pii"``: every PII value found (see :mod:`llmscope.safety.pii`) in prompts, responses,
-  messages and attribute strings becomes a typed placeholder, numbered per trace so the same value
-  reads the same everywhere in that trace: ``<EMAIL_1>``, ``<CREDIT_CARD_1>``, ``<SECRET_2>``.
-  (Numbering restarts if one trace is split across ingest batches.)
+  messages and attribute strings becomes a typed placeholder with a short keyed digest of the value:
+  ``<EMAIL_3fa91c>``, ``<CREDIT_CARD_07be2d>``. The same value reads the same everywhere in its trace,
+  even when the trace is split across ingest batches and worker processes, and different values
+  differ. The digest key is random per ingest run (or collector run) and never stored, so nobody can
+  test a guessed value against a placeholder; the same value in another trace gets another digest.
 * ``hash_content = true``: prompt and response text, messages, and the content-bearing attributes
   are replaced by ``hmac:<hex>`` — HMAC-SHA256 under a key from an environment variable
   (``LLMSCOPE_HASH_KEY`` by default) — so equal prompts still group together but cannot be read.
@@ -23,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import dialects as D
@@ -37,6 +40,8 @@ class PrivacyError(ValueError):
 class Privacy:
     redact_pii: bool = False
     hash_key: bytes | None = None
+    # keys the placeholders' digests; one per run, shipped to the workers with the mapping
+    placeholder_key: bytes = field(default_factory=lambda: secrets.token_bytes(16), repr=False)
 
     @property
     def active(self) -> bool:
@@ -69,12 +74,21 @@ def is_content_key(key: str) -> bool:
 
 
 class Scrubber:
-    """Applies a :class:`Privacy` setting to one batch of spans (placeholders numbered per trace)."""
+    """Applies a :class:`Privacy` setting to one batch of spans."""
+
+    PLACEHOLDER_HEX = 6  # 24 bits: two different values of one trace collide with odds of 1 in 16 million
 
     def __init__(self, privacy: Privacy):
         self.privacy = privacy
-        self._maps: dict[str, dict[tuple[str, str], str]] = {}
-        self._counts: dict[str, dict[str, int]] = {}
+        self._placeholders: dict[tuple[str, str, str], str] = {}
+
+    def placeholder(self, trace_id: str, kind: str, value: str) -> str:
+        key = (trace_id, kind, value)
+        token = self._placeholders.get(key)
+        if token is None:
+            digest = hmac.new(self.privacy.placeholder_key, "\0".join(key).encode(), hashlib.sha256).hexdigest()
+            token = self._placeholders[key] = f"<{kind.upper()}_{digest[:self.PLACEHOLDER_HEX]}>"
+        return token
 
     # --- hashing
     def hash(self, value: str) -> str:
@@ -87,16 +101,10 @@ class Scrubber:
         matches = find_pii(text)
         if not matches:
             return text
-        mapping = self._maps.setdefault(trace_id, {})
-        counts = self._counts.setdefault(trace_id, {})
         out, last = [], 0
         for m in matches:
-            key = (m.kind, m.value)
-            if key not in mapping:
-                counts[m.kind] = counts.get(m.kind, 0) + 1
-                mapping[key] = f"<{m.kind.upper()}_{counts[m.kind]}>"
             out.append(text[last:m.start])
-            out.append(mapping[key])
+            out.append(self.placeholder(trace_id, m.kind, m.value))
             last = m.end
         out.append(text[last:])
         return "".join(out)
