@@ -213,6 +213,26 @@ def test_loaded_batches_are_not_kept_alive_until_commit(tmp_path, db):
     assert query(db, "SELECT count(*) FROM spans") == [(3_000,)]
 
 
+def test_many_small_files_are_grouped_yet_each_bad_line_names_its_file(tmp_path, db):
+    """A directory of small exports travels in groups of files; examples still name the file and
+    line, each span keeps its own file and line, and --strict still stops at the first bad one."""
+    d = tmp_path / "exports"
+    d.mkdir()
+    for i in range(40):
+        lines = [export_line([otlp_span(f"{i + 1:032x}", f"{j + 1:016x}", name=f"f{i}-s{j}")]) for j in range(3)]
+        if i == 17:
+            lines.insert(1, "{not json")
+        write_lines(d / f"part-{i:03d}.jsonl", lines)
+    report = ingest([str(d)], db)
+    assert report.spans_added == 120 and report.bad_records == 1
+    assert [(os.path.basename(src), line) for src, line, _ in report.bad_examples] == [("part-017.jsonl", 2)]
+    assert query(db, "SELECT source, source_line FROM spans WHERE name IN ('f17-s1', 'f20-s2') ORDER BY name") == [
+        (str(d / "part-017.jsonl"), 3), (str(d / "part-020.jsonl"), 3)]
+    with pytest.raises(StrictAbort) as e:
+        ingest([str(d)], tmp_path / "strict.duckdb", strict=True)
+    assert e.value.example[:2] == (str(d / "part-017.jsonl"), 2)
+
+
 def test_schema_version_and_migrations_are_recorded(db, tmp_path):
     from llmscope import migrations, store
 

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import store as store_mod
-from .normalize import Mapping
+from .normalize import Batch, Mapping
 from .pricing import UserPrice
 from .readers import InputError, Skipped, Unit, decode_unit, discover, plan
 
@@ -106,21 +106,35 @@ def _worker_init() -> None:
 WORKER_NICENESS = 3
 
 
-def _work(unit: Unit, mapping: Mapping, spill_dir: str | None = None):
-    """Runs in a worker: decode and normalize one unit, ship Arrow batches back."""
+# Small whole files (a directory of many small exports) travel in groups: one task, one Arrow
+# batch and one hand-off to the store per group instead of per file (measured: 2,500 files of
+# 36 KB took 2.6x as long as the same lines in one file when sent one by one).
+SMALL_FILE_BYTES = 1 << 20
+GROUP_BYTES = 4 << 20
+GROUP_FILES = 256
+
+
+def _work(units: list[Unit], mapping: Mapping, spill_dir: str | None = None):
+    """Runs in a worker: decode and normalize a task (a piece of a big file, or several small
+    files), ship one Arrow batch of spans (and one of log messages) back with each unit's counts."""
     # Decoding makes millions of short-lived objects with no cycles; the cyclic GC would
     # rescan them over and over (measured: a third of decode time).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        b = decode_unit(unit, mapping)
+        b = Batch(mapping)
+        counts = []
+        for unit in units:
+            n_errors, n_bad, unattached = len(b.errors), b.n_bad, b.unattached_logs
+            decode_unit(unit, mapping, b)
+            counts.append((b.errors[n_errors:n_errors + MAX_EXAMPLES], b.n_bad - n_bad, b.line_count, b.skipped_note,
+                           b.unattached_logs - unattached))
         spans = b.span_record_batch() if len(b) else None
         logs = b.log_record_batch() if b.n_logs() else None
     finally:
         if gc_was_enabled:
             gc.enable()
-    return (_spill(spans, spill_dir), _spill(logs, spill_dir), b.errors[:MAX_EXAMPLES], b.n_bad, b.line_count,
-            b.skipped_note, b.unattached_logs)
+    return _spill(spans, spill_dir), _spill(logs, spill_dir), counts
 
 
 def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping: Mapping | None = None,
@@ -157,9 +171,8 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
         with loader:
             line_offset: dict[str, int] = {}
 
-            def absorb(unit: Unit, result) -> None:
-                spans, logs, errors, n_bad, line_count, note, unattached = result
-                spans, logs = _unspill(spans), _unspill(logs)
+            def account(unit: Unit, errors, n_bad: int, line_count: int, note, unattached: int) -> int:
+                """Book one unit's counts and bad-record examples; its first line's offset in its file."""
                 report.unattached_logs += unattached
                 offset = line_offset.get(unit.source, 0)
                 line_offset[unit.source] = offset + line_count
@@ -174,13 +187,20 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                     if strict:
                         raise StrictAbort((unit.source, errors[0][0] + offset, errors[0][1]) if errors
                                           else (unit.source, offset, "bad record"))
-                if spans is not None and offset:
-                    spans = spans.set_column(spans.schema.get_field_index("source_line"), "source_line",
-                                             pc.add(spans.column("source_line"), pa.scalar(offset, pa.int64())))
-                loader.add(spans, logs)
-                progress.spans += spans.num_rows if spans is not None else 0
                 progress.bytes_done += unit.nbytes
                 report.bytes_read += unit.nbytes
+                return offset
+
+            def absorb(task: list[Unit], result) -> None:
+                spans, logs, counts = result
+                spans, logs = _unspill(spans), _unspill(logs)
+                offsets = [account(unit, *c) for unit, c in zip(task, counts)]
+                # a piece of a big file numbers its lines from its start; groups hold whole files only
+                if spans is not None and len(task) == 1 and offsets[0]:
+                    spans = spans.set_column(spans.schema.get_field_index("source_line"), "source_line",
+                                             pc.add(spans.column("source_line"), pa.scalar(offsets[0], pa.int64())))
+                loader.add(spans, logs)
+                progress.spans += spans.num_rows if spans is not None else 0
                 if on_progress:
                     on_progress(progress)
 
@@ -195,30 +215,51 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                 else:
                     report.notes.append(f"{s.source}: skipped, {s.reason}")
 
-            inflight: deque[tuple[Unit, Future]] = deque()
+            inflight: deque[tuple[list[Unit], Future]] = deque()
+            group: list[Unit] = []
+
+            def submit(task: list[Unit]) -> None:
+                if pool is None:
+                    absorb(task, _work(task, mapping))
+                    return
+                inflight.append((task, pool.submit(_work, task, mapping, spill.name)))
+                # let workers run ahead while this process writes a pooled batch
+                while len(inflight) > 8 * n_workers:
+                    drain_one()
+
+            def drain_one() -> None:
+                task, f = inflight.popleft()
+                absorb(task, f.result())
+
+            def submit_group() -> None:
+                if group:
+                    submit(group[:])
+                    group.clear()
+
             for path, from_dir in inputs:
                 for item in plan(path, from_dir):
                     if isinstance(item, Skipped):
                         # keep order: results before this point belong before the skip
+                        submit_group()
                         while inflight:
-                            u, f = inflight.popleft()
-                            absorb(u, f.result())
+                            drain_one()
                         skipped(item)
                         continue
-                    if pool is None:
-                        absorb(item, _work(item, mapping))
+                    whole_small_file = (item.data is None and item.start == 0 and item.nbytes < SMALL_FILE_BYTES
+                                        and (item.mode != "lines" or item.end == sizes.get(item.source)))
+                    if not whole_small_file:
+                        submit_group()
+                        submit([item])
                         continue
-                    inflight.append((item, pool.submit(_work, item, mapping, spill.name)))
-                    # let workers run ahead while this process writes a pooled batch
-                    while len(inflight) > 8 * n_workers:
-                        u, f = inflight.popleft()
-                        absorb(u, f.result())
+                    group.append(item)
+                    if sum(u.nbytes for u in group) >= GROUP_BYTES or len(group) >= GROUP_FILES:
+                        submit_group()
                 progress.files_done += 1
                 if on_progress:
                     on_progress(progress)
+            submit_group()
             while inflight:
-                u, f = inflight.popleft()
-                absorb(u, f.result())
+                drain_one()
             loader.bad_records = report.bad_records
             if report.unattached_logs:
                 report.notes.append(f"{report.unattached_logs} log record(s) carry no trace/span id and were not attached to any span")

@@ -245,8 +245,12 @@ def _stream_mode(head: bytes) -> str:
 # --------------------------------------------------------------------------- decoding (in workers)
 
 
-def decode_unit(unit: Unit, mapping: Mapping) -> Batch:
-    batch = Batch(mapping, source=unit.source)
+def decode_unit(unit: Unit, mapping: Mapping, batch: Batch | None = None) -> Batch:
+    """Decode one unit into ``batch`` (a new one by default; several small files can share one)."""
+    if batch is None:
+        batch = Batch(mapping, source=unit.source)
+    else:
+        batch.source, batch.line, batch.skipped_note = unit.source, 0, None
     if unit.mode == "lines":
         data = unit.data
         if data is None:
