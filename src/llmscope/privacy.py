@@ -41,7 +41,7 @@ class Privacy:
     redact_pii: bool = False
     hash_key: bytes | None = None
     # keys the placeholders' digests; one per run, shipped to the workers with the mapping
-    placeholder_key: bytes = field(default_factory=lambda: secrets.token_bytes(16), repr=False)
+    placeholder_key: bytes = field(default_factory=lambda: secrets.token_bytes(16), repr=False, compare=False)
 
     @property
     def active(self) -> bool:
