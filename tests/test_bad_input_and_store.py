@@ -95,11 +95,80 @@ def test_reingest_and_overlapping_files_add_no_duplicates(tmp_path, db):
     a = write_lines(tmp_path / "a.jsonl", [export_line([_span(1), _span(2), _span(3)])])
     b = write_lines(tmp_path / "b.jsonl", [export_line([_span(3), _span(4)]), export_line([_span(4)])])
     r1 = ingest([str(a)], db)
-    r2 = ingest([str(a)], db)
+    r2 = ingest([str(a)], db)  # read on from where r1 stopped: nothing new
+    r2_full = ingest([str(a)], db, full=True)  # read whole again: every span is a known one
     r3 = ingest([str(b)], db)
-    assert (r1.spans_added, r2.spans_added, r2.duplicates) == (3, 0, 3)
+    assert (r1.spans_added, r2.spans_read, r2.spans_added) == (3, 0, 0)
+    assert (r2_full.spans_read, r2_full.spans_added, r2_full.duplicates) == (3, 0, 3)
     assert (r3.spans_read, r3.spans_added, r3.duplicates) == (3, 1, 2)
     assert query(db, "SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM spans") == [(4, 4)]
+
+
+def test_a_grown_file_is_read_on_from_where_the_last_ingest_stopped(tmp_path, db):
+    """A Collector file exporter appends; ingesting the file again reads only the new lines, and a
+    bad new line is named by its line number in the whole file."""
+    f = tmp_path / "traces.jsonl"
+    write_lines(f, [export_line([_span(i)]) for i in (1, 2, 3)])
+    assert ingest([str(f)], db).spans_added == 3
+    with open(f, "a") as out:
+        out.write(export_line([_span(4)]) + "\n" + "{oops\n" + export_line([_span(5)]) + "\n")
+    rep = ingest([str(f)], db)
+    assert (rep.spans_read, rep.spans_added, rep.bad_records) == (2, 2, 1)
+    assert [(line, reason[:15]) for _, line, reason in rep.bad_examples] == [(5, "malformed JSON:")]
+    assert any(n.startswith("3 line(s) read by an earlier ingest were not read again") for n in rep.notes)
+    assert query(db, "SELECT name, source_line FROM spans WHERE name IN ('s4', 's5') ORDER BY 1") == [("s4", 4), ("s5", 6)]
+    assert ingest([str(f)], db).spans_read == 0
+
+
+def test_a_line_being_written_is_read_again_once_complete(tmp_path, db):
+    f = tmp_path / "traces.jsonl"
+    whole = export_line([_span(2)])
+    f.write_text(export_line([_span(1)]) + "\n" + whole[:40])  # the writer is mid-line
+    first = ingest([str(f)], db)
+    assert (first.spans_added, first.bad_records) == (1, 1)
+    with open(f, "a") as out:
+        out.write(whole[40:] + "\n")
+    second = ingest([str(f)], db)
+    assert (second.spans_added, second.bad_records) == (1, 0)
+    assert query(db, "SELECT count(*) FROM spans") == [(2,)]
+
+
+def test_a_replaced_or_rewritten_file_is_read_whole_again(tmp_path, db):
+    f = tmp_path / "traces.jsonl"
+    write_lines(f, [export_line([_span(i)]) for i in (1, 2, 3)])
+    ingest([str(f)], db)
+    write_lines(f, [export_line([_span(i)]) for i in (7, 8, 9, 10)])  # rotated: a new file, longer
+    assert ingest([str(f)], db).spans_added == 4
+    write_lines(f, [export_line([_span(i)]) for i in (7, 8)] + ["{changed}"] + [export_line([_span(11)])])  # rewritten in place
+    rep = ingest([str(f)], db)
+    assert (rep.spans_read, rep.spans_added, rep.bad_records) == (3, 1, 1)
+
+
+def test_unchanged_gzip_and_documents_are_not_read_again_changed_ones_are(tmp_path, db):
+    import gzip as gz
+
+    archive = tmp_path / "old.jsonl.gz"
+    archive.write_bytes(gz.compress((export_line([_span(1)]) + "\n" + export_line([_span(2)]) + "\n").encode()))
+    doc = tmp_path / "one.json"
+    doc.write_text(export_line([_span(3)]))
+    assert ingest([str(archive), str(doc)], db).spans_added == 3
+    again = ingest([str(archive), str(doc)], db)
+    assert again.spans_read == 0 and any(n.startswith("3 line(s) read by an earlier ingest") for n in again.notes)
+    doc.write_text(export_line([_span(3), _span(4)]))  # changed: read whole again
+    changed = ingest([str(archive), str(doc)], db)
+    assert (changed.spans_read, changed.spans_added) == (2, 1)
+
+
+def test_a_failed_ingest_does_not_move_the_read_position(tmp_path, db):
+    f = tmp_path / "traces.jsonl"
+    write_lines(f, [export_line([_span(1)])])
+    ingest([str(f)], db)
+    with open(f, "a") as out:
+        out.write(export_line([_span(2)]) + "\n{bad\n")
+    with pytest.raises(StrictAbort):
+        ingest([str(f)], db, strict=True)
+    rep = ingest([str(f)], db)  # the appended lines are still new
+    assert (rep.spans_added, rep.bad_records) == (1, 1)
 
 
 def test_a_failure_mid_ingest_rolls_back_everything(tmp_path, db):

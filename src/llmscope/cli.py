@@ -101,13 +101,15 @@ def ingest(
     prompt_version_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning prompt version.")] = None,
     redact: Annotated[Optional[str], typer.Option(help="`pii`: store typed placeholders (<EMAIL_3fa91c>: the same value reads the same within its trace) instead of PII values.")] = None,
     hash_content: Annotated[bool, typer.Option("--hash-content", help="Store only keyed HMAC hashes of prompts and responses (key from $LLMSCOPE_HASH_KEY).")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Read every file whole, also JSON-lines files read before (spans already stored are still skipped).")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """Load OpenTelemetry traces (and GenAI log events) into the store.
 
     Reads OTLP JSON lines as the Collector's file exporter writes them, a single OTLP JSON
     document, flat span JSON lines, any of them gzipped, and OTLP protobuf. Re-running adds no
-    duplicates; one ingest is one transaction.
+    duplicates; one ingest is one transaction. A JSON-lines file read before is read on from
+    where the last ingest stopped (run it every minute on a file the Collector appends to).
 
     Examples:
 
@@ -152,7 +154,7 @@ def ingest(
 
         try:
             rep = run_ingest(paths, state.db, mapping=mapping, strict=strict, workers=workers,
-                             user_prices=user_prices, on_progress=on_progress)
+                             user_prices=user_prices, on_progress=on_progress, full=full)
         except StrictAbort as e:
             src, line, reason = e.example
             fail(f"{src}:{line}: {reason} (--strict: nothing was written)")

@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import positions
 from . import store as store_mod
 from .normalize import Batch, Mapping
 from .pricing import UserPrice
@@ -139,8 +140,12 @@ def _work(units: list[Unit], mapping: Mapping, spill_dir: str | None = None):
 
 def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping: Mapping | None = None,
            strict: bool = False, workers: int | None = None, user_prices: list[UserPrice] | None = None,
-           on_progress: Callable[[Progress], None] | None = None, con=None) -> IngestReport:
-    """Load traces and logs from files, directories or ``-`` into the store in one transaction."""
+           on_progress: Callable[[Progress], None] | None = None, con=None, full: bool = False) -> IngestReport:
+    """Load traces and logs from files, directories or ``-`` into the store in one transaction.
+
+    A JSON-lines file read before is read on from where that ingest stopped, if it is still the
+    same file (see :mod:`llmscope.positions`); ``full`` reads every file whole again.
+    """
     mapping = mapping or Mapping()
     started = time.perf_counter()
     report = IngestReport(run_id="")
@@ -154,6 +159,10 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
 
     own_con = con is None
     con = con if con is not None else store_mod.connect(db, wait_s=store_mod.LOCK_WAIT_S)
+    known = {} if full else positions.load(con)
+    resumes = {p: r for p, _ in inputs if p != "-" and (r := positions.resume_point(p, known.get(positions.key(p))))}
+    unchanged = {p for p, r in resumes.items() if sizes[p] == r.offset}  # nothing new since: not read at all
+    progress.bytes_total -= sum(sizes[p] for p in unchanged)
     pool = None
     stack = contextlib.ExitStack()
     try:
@@ -236,8 +245,28 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                     submit(group[:])
                     group.clear()
 
+            read_to: dict[str, int] = {}  # plain JSON-lines files: where their last unit ends
+            read_whole: set[str] = set()  # gzip, documents, protobuf: read whole or not at all
+            resumed_lines = 0
             for path, from_dir in inputs:
-                for item in plan(path, from_dir):
+                resume = resumes.get(path)
+                if path in unchanged:
+                    resumed_lines += resume.lines
+                    progress.files_done += 1
+                    continue
+                first = True
+                for item in plan(path, from_dir, start_at=resume.offset if resume else 0):
+                    if isinstance(item, Unit) and path != "-":  # stdin has no position to keep
+                        plain = item.mode == "lines" and item.data is None
+                        if first and resume and plain and item.start == resume.offset:  # read on from there
+                            line_offset[path] = resume.lines
+                            resumed_lines += resume.lines
+                            progress.bytes_total -= resume.offset
+                        first = False
+                        if plain:
+                            read_to[path] = max(read_to.get(path, 0), item.end)
+                        else:
+                            read_whole.add(path)
                     if isinstance(item, Skipped):
                         # keep order: results before this point belong before the skip
                         submit_group()
@@ -260,6 +289,16 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
             submit_group()
             while inflight:
                 drain_one()
+            # where each file was read to, in this transaction: the next ingest reads on from there
+            for path, end in read_to.items():
+                offset = positions.readable_end(path, end)  # a line being written is read again
+                partial_last_line = 1 if offset < end else 0
+                positions.save(con, path, offset, line_offset.get(path, 0) - partial_last_line)
+            for path in read_whole:  # unchanged next time: not read again; changed: read whole again
+                positions.save(con, path, sizes[path], line_offset.get(path, 0))
+            if resumed_lines:
+                report.notes.append(f"{resumed_lines:,} line(s) read by an earlier ingest were not read again "
+                                    "(files unchanged up to there; --full reads them)")
             loader.bad_records = report.bad_records
             if report.unattached_logs:
                 report.notes.append(f"{report.unattached_logs} log record(s) carry no trace/span id and were not attached to any span")

@@ -214,3 +214,18 @@ def m003_eval_runs(con: duckdb.DuckDBPyConnection) -> None:
         judge_input_tokens BIGINT, judge_output_tokens BIGINT, judge_cost_usd DOUBLE,
         created_at TIMESTAMP
     )""")
+
+
+@migration
+def m004_ingested_files(con: duckdb.DuckDBPyConnection) -> None:
+    # How far each JSON-lines file has been read, so that ingesting a file that has grown since
+    # (a Collector file exporter still writing) reads only the new lines.
+    con.execute("""
+    CREATE TABLE ingested_files (
+        path VARCHAR PRIMARY KEY,      -- real path of the file
+        offset_bytes BIGINT NOT NULL,  -- end of the last complete line read
+        lines BIGINT NOT NULL,         -- complete lines before offset_bytes
+        head_sha256 VARCHAR NOT NULL,  -- of its first bytes: still the same file?
+        seam_sha256 VARCHAR NOT NULL,  -- of the bytes just before offset_bytes: unchanged up to there?
+        updated_at TIMESTAMP
+    )""")

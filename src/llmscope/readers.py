@@ -102,8 +102,8 @@ def _is_length_prefixed(data: bytes) -> bool:
     return pos == n
 
 
-def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Unit | Skipped]:
-    """Work units for one input."""
+def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES, start_at: int = 0) -> Iterator[Unit | Skipped]:
+    """Work units for one input; a JSON-lines file can be read from ``start_at`` (a line start)."""
     if path == "-":
         stdin = sys.stdin.buffer
         head = stdin.peek(2)[:2] if hasattr(stdin, "peek") else b""
@@ -136,7 +136,7 @@ def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES) -> Ite
         return
     # JSON lines: split at line boundaries; workers read their own byte range
     with open(path, "rb") as f:
-        start = 0
+        start = start_at
         while start < size:
             end = min(start + chunk_bytes, size)
             if end < size:

@@ -1,0 +1,106 @@
+"""How far each JSON-lines file has been read, so an ingest of a grown file reads only what is new.
+
+A Collector file exporter appends to its file; running ``llmscope ingest`` on it every minute
+should not re-read gigabytes to find a few new lines. After an ingest, each plain JSON-lines file
+gets a row in ``ingested_files`` (in the same transaction as its spans): the offset after its last
+complete line, the line count, and two fingerprints. The next ingest resumes there only if the
+file is still the same one (same first bytes) and unchanged up to that point (same bytes just
+before it); otherwise, or with ``--full``, it reads the whole file again and de-duplication keeps
+the store exact either way. A partial last line (a writer mid-line) is read, but the offset stops
+before it, so the complete line is read next time. Other files (gzip, documents, protobuf) are
+recorded whole: unchanged, they are not read again; changed, they are read whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import duckdb
+import orjson
+
+HEAD_BYTES = 64 << 10
+SEAM_BYTES = 4 << 10
+
+
+@dataclass
+class Position:
+    offset: int  # bytes: the end of the last complete line read
+    lines: int  # complete lines before offset
+    head: str
+    seam: str
+
+
+def key(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def _sha(f, start: int, n: int) -> str:
+    f.seek(start)
+    return hashlib.sha256(f.read(n)).hexdigest()
+
+
+def fingerprint(path: str, offset: int) -> tuple[str, str]:
+    """(first bytes, bytes just before offset) of a file, hashed."""
+    with open(path, "rb") as f:
+        return _sha(f, 0, min(HEAD_BYTES, offset)), _sha(f, max(0, offset - SEAM_BYTES), min(SEAM_BYTES, offset))
+
+
+def load(con: duckdb.DuckDBPyConnection) -> dict[str, Position]:
+    rows = con.execute("SELECT path, offset_bytes, lines, head_sha256, seam_sha256 FROM ingested_files").fetchall()
+    return {r[0]: Position(*r[1:]) for r in rows}
+
+
+def resume_point(path: str, known: Position | None) -> Position | None:
+    """``known`` if the file is the same and unchanged up to its offset, else None (read it all)."""
+    if known is None or known.offset <= 0:
+        return None
+    try:
+        if os.path.getsize(path) < known.offset:
+            return None  # truncated or replaced
+        return known if fingerprint(path, known.offset) == (known.head, known.seam) else None
+    except OSError:
+        return None
+
+
+def end_of_complete_lines(path: str, end: int) -> int:
+    """The offset just after the last newline at or before ``end`` (0 if there is none)."""
+    with open(path, "rb") as f:
+        pos = end
+        while pos > 0:
+            start = max(0, pos - (64 << 10))
+            f.seek(start)
+            i = f.read(pos - start).rfind(b"\n")
+            if i >= 0:
+                return start + i + 1
+            pos = start
+    return 0
+
+
+def readable_end(path: str, end: int) -> int:
+    """Where the next ingest of a JSON-lines file read up to ``end`` should start: ``end`` if its
+    last line is whole (a final newline, or a last line that parses), else the start of that line
+    (a writer is mid-line: read it again once complete)."""
+    start = end_of_complete_lines(path, end)
+    if start == end:
+        return end
+    with open(path, "rb") as f:
+        f.seek(start)
+        tail = f.read(end - start)
+    if not tail.strip():
+        return end
+    try:
+        orjson.loads(tail)
+    except orjson.JSONDecodeError:
+        return start
+    return end
+
+
+def save(con: duckdb.DuckDBPyConnection, path: str, offset: int, lines: int) -> None:
+    try:
+        head, seam = fingerprint(path, offset)
+    except OSError:
+        return  # gone or unreadable now: no position, so the next ingest reads it whole
+    con.execute("INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                [key(path), offset, lines, head, seam])
