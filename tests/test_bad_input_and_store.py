@@ -171,6 +171,34 @@ def test_a_failed_ingest_does_not_move_the_read_position(tmp_path, db):
     assert (rep.spans_added, rep.bad_records) == (1, 1)
 
 
+def test_follow_ingests_what_the_exporter_appends_until_sigterm(tmp_path, db):
+    f = tmp_path / "traces.jsonl"
+    write_lines(f, [export_line([_span(1)])])
+    proc = subprocess.Popen([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", str(f), "--follow", "0.2s"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"})
+
+    def spans() -> int:
+        try:
+            return query(db, "SELECT count(*) FROM spans")[0][0]
+        except Exception:  # not created yet, or being written
+            return -1
+
+    try:
+        deadline = time.time() + 30
+        while spans() != 1 and time.time() < deadline:
+            time.sleep(0.05)
+        with open(f, "a") as out:
+            out.write(export_line([_span(2), _span(3)]) + "\n")
+        while spans() != 3 and time.time() < deadline:
+            time.sleep(0.05)
+        assert spans() == 3
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, errout = proc.communicate(timeout=30)
+    assert proc.returncode == 0, errout
+    assert "+2 spans (0 duplicates, 0 bad records" in out and "Traceback" not in errout
+
+
 def test_a_failure_mid_ingest_rolls_back_everything(tmp_path, db):
     files = [write_lines(tmp_path / f"f{i}.jsonl", [export_line([_span(10 * i + j) for j in range(5)])]) for i in range(3)]
 

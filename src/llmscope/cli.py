@@ -102,6 +102,7 @@ def ingest(
     redact: Annotated[Optional[str], typer.Option(help="`pii`: store typed placeholders (<EMAIL_3fa91c>: the same value reads the same within its trace) instead of PII values.")] = None,
     hash_content: Annotated[bool, typer.Option("--hash-content", help="Store only keyed HMAC hashes of prompts and responses (key from $LLMSCOPE_HASH_KEY).")] = False,
     full: Annotated[bool, typer.Option("--full", help="Read every file whole, also JSON-lines files read before (spans already stored are still skipped).")] = False,
+    follow: Annotated[Optional[str], typer.Option(help="Keep watching: every DURATION (10s, 1m) ingest what is new in the files (and new files in the directories) until Ctrl-C or SIGTERM.")] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """Load OpenTelemetry traces (and GenAI log events) into the store.
@@ -116,6 +117,7 @@ def ingest(
         llmscope ingest sample_traces/
         llmscope ingest traces.jsonl logs.jsonl --prices prices.toml
         llmscope ingest traces.jsonl --redact pii
+        llmscope ingest /var/log/otel/traces.jsonl --follow 10s
         otelcol-export | llmscope ingest -
     """
     from .ingest import InputError, StrictAbort, ingest as run_ingest
@@ -161,6 +163,54 @@ def ingest(
         except (InputError, StoreError) as e:
             fail(str(e))
     _ingest_summary(rep, fmt, err)
+    if follow:
+        _follow(paths, follow, lambda: run_ingest(paths, state.db, mapping=mapping, strict=strict, workers=workers,
+                                                  user_prices=user_prices), fmt, err)
+
+
+def _follow(paths: list[str], every: str, ingest_new, fmt: str, err) -> None:
+    """Ingest what is new every ``every`` until Ctrl-C or SIGTERM; the store is free between rounds."""
+    import signal
+    import threading
+    from datetime import datetime
+
+    from .analyses.filters import FilterError, parse_duration
+    from .ingest import InputError, StrictAbort
+    from .store import StoreError
+
+    if "-" in paths:
+        fail("--follow watches files and directories, not standard input")
+    try:
+        interval = parse_duration(every).total_seconds()
+    except FilterError as e:
+        fail(f"--follow: {e}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    err.print(f"[dim]following {', '.join(paths)} every {every}; Ctrl-C to stop[/dim]")
+    try:
+        while not stop.wait(interval):
+            try:
+                rep = ingest_new()
+            except StrictAbort as e:
+                src, line, reason = e.example
+                fail(f"{src}:{line}: {reason} (--strict: nothing of this round was written)")
+            except StoreError as e:  # the store is busy (a long report): try again next round
+                err.print(f"[yellow]{datetime.now():%H:%M:%S} store busy, retrying: {render.escape(str(e))}[/yellow]")
+                continue
+            except InputError as e:  # a file went away (rotation): next round sees the new one
+                err.print(f"[yellow]{datetime.now():%H:%M:%S} {render.escape(str(e))}[/yellow]")
+                continue
+            if rep.spans_read or rep.bad_records or rep.log_messages_added:
+                if fmt == "json":
+                    _ingest_summary(rep, fmt, err)
+                else:
+                    render.console().print(f"{datetime.now():%H:%M:%S} +{rep.spans_added:,} spans "
+                                           f"({rep.duplicates:,} duplicates, {rep.bad_records:,} bad records, "
+                                           f"{rep.log_messages_added:,} log messages)")
+                    for src, line, reason in rep.bad_examples[:5]:
+                        err.print(f"[yellow]skipped[/yellow] {render.escape(src)}:{line}: {render.escape(reason)}")
+    except KeyboardInterrupt:
+        pass
 
 
 def _ingest_summary(rep, fmt: str, err) -> None:
