@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
+import multiprocessing
+import os
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -332,14 +336,15 @@ async def _run_judge(items: list[dict], metrics: list, judge: Judge, opts: EvalO
     return rows, cache_rows
 
 
-def _run_builtin(items: list[dict], metric_names: list[str], config: dict | None, progress, on_progress) -> list[tuple]:
+# The builtin scorers are pure CPU and share nothing: past this many items they run on every core
+# (spawn costs ~0.5 s; measured ~200-500 µs an item in one process).
+PARALLEL_MIN_ITEMS = 4_000
+CHUNK_ITEMS = 1_000
+
+
+def _score_chunk(items: list[dict], metric_names: list[str], cfg) -> list[tuple]:
     from . import offline
 
-    try:
-        cfg = offline.OfflineConfig.from_config(((config or {}).get("eval") or {}).get("builtin") or {},
-                                                base_dir=(config or {}).get("_config_dir"))
-    except ValueError as e:
-        raise EvalError(str(e)) from None
     rows = []
     for item in items:
         row = {"input_text": item.get("input"), "output_text": item.get("output"), "context": item.get("context")}
@@ -347,9 +352,36 @@ def _run_builtin(items: list[dict], metric_names: list[str], config: dict | None
             if s.metric in metric_names:
                 rows.append((item["trace_id"], item["span_id"], s.metric, s.score, s.label, s.passed, "builtin",
                              s.explanation, 0.0, "builtin", 0, 0, "builtin-1", None, 0, item.get("source")))
-        progress.done += 1
-        if on_progress and progress.done % 500 == 0:
+    return rows
+
+
+def _run_builtin(items: list[dict], metric_names: list[str], config: dict | None, progress, on_progress,
+                 workers: int | None = None) -> list[tuple]:
+    from . import offline
+
+    try:
+        cfg = offline.OfflineConfig.from_config(((config or {}).get("eval") or {}).get("builtin") or {},
+                                                base_dir=(config or {}).get("_config_dir"))
+    except ValueError as e:
+        raise EvalError(str(e)) from None
+    chunks = [items[i:i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)]
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    rows: list[tuple] = []
+
+    def done(chunk: list[dict], chunk_rows: list[tuple]) -> None:
+        rows.extend(chunk_rows)
+        progress.done += len(chunk)
+        if on_progress:
             on_progress(progress)
+
+    if n_workers > 1 and len(items) >= PARALLEL_MIN_ITEMS:
+        with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for chunk, chunk_rows in zip(chunks, pool.map(_score_chunk, chunks, itertools.repeat(metric_names),
+                                                          itertools.repeat(cfg))):
+                done(chunk, chunk_rows)
+    else:
+        for chunk in chunks:
+            done(chunk, _score_chunk(chunk, metric_names, cfg))
     return rows
 
 
