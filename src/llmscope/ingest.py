@@ -152,20 +152,17 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
     inputs = list(discover(list(paths)))
     progress = Progress(files_total=len(inputs))
     sizes = {p: (os.path.getsize(p) if p != "-" else 0) for p, _ in inputs}
-    progress.bytes_total = sum(sizes.values())
     report.files = len(inputs)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    parallel = n_workers > 1 and (progress.bytes_total > PARALLEL_THRESHOLD_BYTES or "-" in sizes)
 
     own_con = con is None
     con = con if con is not None else store_mod.connect(db, wait_s=store_mod.LOCK_WAIT_S)
-    known = {} if full else positions.load(con)
-    resumes = {p: r for p, _ in inputs if p != "-" and (r := positions.resume_point(p, known.get(positions.key(p))))}
-    unchanged = {p for p, r in resumes.items() if sizes[p] == r.offset}  # nothing new since: not read at all
-    progress.bytes_total -= sum(sizes[p] for p in unchanged)
     pool = None
     stack = contextlib.ExitStack()
     try:
+        tracker = positions.Tracker(con, sizes, full)
+        progress.bytes_total = sum(sizes.values()) - tracker.bytes_not_read
+        parallel = n_workers > 1 and (progress.bytes_total > PARALLEL_THRESHOLD_BYTES or "-" in sizes)
         if parallel:
             pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_worker_init)
@@ -245,28 +242,17 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                     submit(group[:])
                     group.clear()
 
-            read_to: dict[str, int] = {}  # plain JSON-lines files: where their last unit ends
-            read_whole: set[str] = set()  # gzip, documents, protobuf: read whole or not at all
-            resumed_lines = 0
             for path, from_dir in inputs:
-                resume = resumes.get(path)
-                if path in unchanged:
-                    resumed_lines += resume.lines
+                if tracker.skip(path):
                     progress.files_done += 1
                     continue
                 first = True
-                for item in plan(path, from_dir, start_at=resume.offset if resume else 0):
-                    if isinstance(item, Unit) and path != "-":  # stdin has no position to keep
-                        plain = item.mode == "lines" and item.data is None
-                        if first and resume and plain and item.start == resume.offset:  # read on from there
-                            line_offset[path] = resume.lines
-                            resumed_lines += resume.lines
-                            progress.bytes_total -= resume.offset
+                for item in plan(path, from_dir, start_at=tracker.start(path)):
+                    if isinstance(item, Unit):
+                        lines_before = tracker.planned(path, item, first)
+                        if lines_before is not None:  # read on from an earlier ingest: number lines on
+                            line_offset[path] = lines_before
                         first = False
-                        if plain:
-                            read_to[path] = max(read_to.get(path, 0), item.end)
-                        else:
-                            read_whole.add(path)
                     if isinstance(item, Skipped):
                         # keep order: results before this point belong before the skip
                         submit_group()
@@ -289,16 +275,9 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
             submit_group()
             while inflight:
                 drain_one()
-            # where each file was read to, in this transaction: the next ingest reads on from there
-            for path, end in read_to.items():
-                offset = positions.readable_end(path, end)  # a line being written is read again
-                partial_last_line = 1 if offset < end else 0
-                positions.save(con, path, offset, line_offset.get(path, 0) - partial_last_line)
-            for path in read_whole:  # unchanged next time: not read again; changed: read whole again
-                positions.save(con, path, sizes[path], line_offset.get(path, 0))
-            if resumed_lines:
-                report.notes.append(f"{resumed_lines:,} line(s) read by an earlier ingest were not read again "
-                                    "(files unchanged up to there; --full reads them)")
+            tracker.save(con, line_offset)  # in this transaction: the next ingest reads on from there
+            if tracker.note():
+                report.notes.append(tracker.note())
             loader.bad_records = report.bad_records
             if report.unattached_logs:
                 report.notes.append(f"{report.unattached_logs} log record(s) carry no trace/span id and were not attached to any span")

@@ -104,3 +104,59 @@ def save(con: duckdb.DuckDBPyConnection, path: str, offset: int, lines: int) -> 
         return  # gone or unreadable now: no position, so the next ingest reads it whole
     con.execute("INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
                 [key(path), offset, lines, head, seam])
+
+
+class Tracker:
+    """One ingest's view: where each input starts, and where it was read to (saved with the spans)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sizes: dict[str, int], full: bool = False):
+        known = {} if full else load(con)
+        self.sizes = sizes
+        self.resumes = {p: r for p in sizes if p != "-" and (r := resume_point(p, known.get(key(p))))}
+        self.unchanged = {p for p, r in self.resumes.items() if sizes[p] == r.offset}  # nothing new since
+        self.read_to: dict[str, int] = {}  # plain JSON-lines files: where their last unit ends
+        self.read_whole: set[str] = set()  # gzip, documents, protobuf: read whole or not at all
+        self.lines_not_read = 0
+        self.bytes_not_read = sum(r.offset for r in self.resumes.values())  # an estimate until planned
+
+    def skip(self, path: str) -> bool:
+        """True for a file unchanged since an earlier ingest: nothing to read."""
+        if path in self.unchanged:
+            self.lines_not_read += self.resumes[path].lines
+            return True
+        return False
+
+    def start(self, path: str) -> int:
+        r = self.resumes.get(path)
+        return r.offset if r else 0
+
+    def planned(self, path: str, unit, first: bool) -> int | None:
+        """Note a unit planned for ``path``; for the first unit of a file read on from an earlier
+        ingest, the number of lines before it (else None)."""
+        if path == "-":  # stdin has no position to keep
+            return None
+        plain = unit.mode == "lines" and unit.data is None
+        if plain:
+            self.read_to[path] = max(self.read_to.get(path, 0), unit.end)
+        else:
+            self.read_whole.add(path)
+        r = self.resumes.get(path)
+        if first and r is not None and plain and unit.start == r.offset:
+            self.lines_not_read += r.lines
+            return r.lines
+        return None
+
+    def save(self, con: duckdb.DuckDBPyConnection, lines_read: dict[str, int]) -> None:
+        """Record where every file was read to (``lines_read``: lines up to its end), in the caller's
+        transaction, so the positions commit or roll back with the spans."""
+        for path, end in self.read_to.items():
+            offset = readable_end(path, end)  # a line being written is read again
+            save(con, path, offset, lines_read.get(path, 0) - (1 if offset < end else 0))
+        for path in self.read_whole:  # unchanged next time: not read again; changed: read whole again
+            save(con, path, self.sizes[path], lines_read.get(path, 0))
+
+    def note(self) -> str | None:
+        if not self.lines_not_read:
+            return None
+        return (f"{self.lines_not_read:,} line(s) read by an earlier ingest were not read again "
+                "(files unchanged up to there; --full reads them)")
