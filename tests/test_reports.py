@@ -8,7 +8,7 @@ from datetime import datetime
 
 import genai_prices
 import pytest
-from conftest import CAPTURED, SAMPLES
+from conftest import CAPTURED, SAMPLES, export_line, kv, otlp_span, s, write_lines
 from typer.testing import CliRunner
 
 from llmscope import pricing, store
@@ -130,6 +130,38 @@ def test_group_by_raw_attributes_and_bad_group(con):
     assert {r["service_name"] for r in rows} >= {"support-bot", "code-assist"}
     with pytest.raises(FilterError):
         L.latency(con, by="drop table spans")
+
+
+def test_latency_histogram_buckets_every_call_once(con, tmp_path):
+    by_model = {r["model"]: r["requests"] for r in L.latency(con, by="model").to_pylist()}
+    hist = L.latency_histogram(con, by="model").to_pylist()
+    for model, n in by_model.items():
+        rows = [r for r in hist if r["model"] == model]
+        assert sum(r["requests"] for r in rows) == n and abs(sum(r["share"] for r in rows) - 1) < 0.01
+    # hand-made durations land in the right 1-2-5 buckets; the last bucket is open
+    db = tmp_path / "h.duckdb"
+    durations_ms = [5, 15, 150, 199.9, 1500, 250_000, 600_000]
+    spans = [otlp_span(f"{i + 1:032x}", f"{i + 1:016x}", dur_ns=int(d * 1e6), attrs=[kv("gen_ai.operation.name", s("chat"))])
+             for i, d in enumerate(durations_ms)]
+    ingest([str(write_lines(tmp_path / "h.jsonl", [export_line(spans)]))], db)
+    c = store.connect(db, read_only=True)
+    try:
+        got = [(r["lo_ms"], r["hi_ms"], r["requests"]) for r in L.latency_histogram(c).to_pylist()]
+    finally:
+        c.close()
+    assert got == [(0, 10, 1), (10, 20, 1), (100, 200, 2), (1000, 2000, 1), (200_000, 500_000, 1), (500_000, None, 1)]
+
+
+def test_latency_histogram_in_the_terminal_and_as_data(con):
+    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    runner = CliRunner()
+    env = {"NO_COLOR": "1", "COLUMNS": "120"}
+    res = runner.invoke(app, ["--db", db, "report", "latency", "--by", "model", "--histogram"], env=env)
+    assert res.exit_code == 0, res.output
+    assert "model=gpt-4o-mini" in res.stdout and "◀ p50" in res.stdout and "█" in res.stdout
+    rows = json.loads(runner.invoke(app, ["--db", db, "report", "latency", "--histogram", "--ttft", "--format", "json"],
+                                    env=env).stdout)
+    assert rows and set(rows[0]) == {"bucket", "lo_ms", "hi_ms", "requests", "share"}
 
 
 def test_short_group_names(con):

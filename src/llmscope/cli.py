@@ -421,18 +421,37 @@ def report_latency(
     by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
     span_type: Annotated[str, typer.Option(help="Which spans: llm, embedding, tool, retriever, agent, workflow.")] = "llm",
     every: Annotated[Optional[str], typer.Option(help="Bucket by time (1h, 1d) and chart P99 and error rate.")] = None,
+    histogram: Annotated[bool, typer.Option("--histogram", help="How calls spread over latency buckets (10 ms … 500 s), per group, P50/P95/P99 marked.")] = False,
+    ttft: Annotated[bool, typer.Option("--ttft", help="With --histogram: of time to first token instead of duration.")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """P50/P95/P99/max latency, time to first token, time per output token, throughput and error
     rate of LLM calls. Percentiles are exact (quantile_cont over every call).
 
-        llmscope report latency --by request_model
+        llmscope report latency --by model
         llmscope report latency --by feature --every 1h --since 2d
+        llmscope report latency --by model --histogram
     """
-    from .analyses.latency import latency, latency_series
+    from .analyses.latency import latency, latency_histogram, latency_series
 
     check_format(fmt)
     flt = _flt(since, until, where)
+    if histogram:
+        of = "ttft_ms" if ttft else "duration_ms"
+        tbl = _run_report(latency_histogram, flt, by, span_type, of)
+        if fmt == "table":
+            from .analyses.groups import group_exprs
+            from .views import histogram_view
+
+            summary = _run_report(latency, flt, by, span_type).to_pylist()
+            if ttft:  # mark the TTFT percentiles instead
+                summary = [{**r, "p50_ms": r["ttft_p50_ms"], "p95_ms": r["ttft_p95_ms"], "p99_ms": r["ttft_p99_ms"]}
+                           for r in summary]
+            render.console().print(histogram_view(tbl.to_pylist(), summary, [a for a, _ in group_exprs(by)],
+                                                  label="time to first token" if ttft else "latency"))
+            return
+        render.emit(tbl, fmt)
+        return
     if every:
         tbl = _run_report(latency_series, every, flt, by, span_type)
         if fmt == "table":

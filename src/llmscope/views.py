@@ -1,4 +1,5 @@
-"""Terminal views that are more than a table: the trace waterfall."""
+"""Terminal views that are more than a table: the trace waterfall, time-series bars, latency
+histograms and the agent graph."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .analyses.latency import HISTOGRAM_EDGES_MS
 from .render import fmt_value
 
 TYPE_STYLE = {"llm": "magenta", "embedding": "blue", "retriever": "cyan", "tool": "yellow", "agent": "green",
@@ -162,3 +164,44 @@ def graph_view(graph: dict) -> Group:
         lines.append(t)
         i += 1
     return Group(*lines)
+
+
+def _ms_label(ms: float | None) -> str:
+    if ms is None:
+        return "∞"
+    return f"{ms / 1000:g} s" if ms >= 1000 else f"{ms:g} ms"
+
+
+def histogram_view(rows: list[dict], summary: list[dict], group_cols: list[str], label: str = "latency",
+                   width: int = 40) -> Group:
+    """Per group: one bar per latency bucket (count and share), the buckets holding P50/P95/P99 marked."""
+    stats = {tuple(s.get(c) for c in group_cols): s for s in summary}
+    by_group: dict[tuple, list[dict]] = {}
+    for r in rows:
+        by_group.setdefault(tuple(r.get(c) for c in group_cols), []).append(r)
+    parts = []
+    for key, grows in by_group.items():
+        s = stats.get(key, {})
+        title = " · ".join(f"{c}={k}" for c, k in zip(group_cols, key)) or "all"
+        marks = {q: s.get(f"{q}_ms") for q in ("p50", "p95", "p99")}
+        parts.append(Text.assemble((title, "bold"), f"   {label} of {sum(r['requests'] for r in grows):,} calls",
+                                   ("   " + " · ".join(f"{q} {fmt_value(v, 'x_ms')} ms" for q, v in marks.items()
+                                                       if v is not None), "dim")))
+        top = max(r["requests"] for r in grows)
+        first, last = min(r["bucket"] for r in grows), max(r["bucket"] for r in grows)
+        at = {r["bucket"]: r for r in grows}
+        for b in range(first, last + 1):  # empty buckets between full ones keep their row: the shape reads right
+            r = at.get(b)
+            lo = (0,) + HISTOGRAM_EDGES_MS
+            lo, hi = lo[b], (HISTOGRAM_EDGES_MS[b] if b < len(HISTOGRAM_EDGES_MS) else None)
+            n = r["requests"] if r else 0
+            bar = "█" * max(1 if n else 0, round(n / top * width)) if top else ""
+            here = [q for q, v in marks.items() if v is not None and v >= lo and (hi is None or v < hi)]
+            line = Text(f"{_ms_label(lo):>7} – {_ms_label(hi):<7} ", style="dim")
+            line.append(f"{bar:<{width}}", style="magenta")
+            line.append(f" {n:>8,} {fmt_value(r['share'], 'share') if r else '':>6}")
+            if here:
+                line.append("  ◀ " + " ".join(here), style="bold")
+            parts.append(line)
+        parts.append(Text(""))
+    return Group(*parts)

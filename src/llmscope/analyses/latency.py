@@ -70,3 +70,40 @@ def latency_series(con: duckdb.DuckDBPyConnection, every: str, flt: SpanFilter |
     order = "".join(f', "{a}"' for a, _ in groups)
     sql = SERIES_SQL.format(groups=select_list(groups), where=where, group_order=order)
     return query_arrow(con, sql, [f"{seconds} seconds", span_type] + params)
+
+
+# Histogram buckets on a 1-2-5 scale (ms): fine where LLM calls usually land, coarse in the tail.
+HISTOGRAM_EDGES_MS = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
+
+HISTOGRAM_SQL = """
+WITH edges(bucket, lo_ms, hi_ms) AS (VALUES {edges}),
+s AS (
+    SELECT {groups} {column} AS v FROM spans
+    WHERE span_type = ? AND {where} AND {column} IS NOT NULL
+)
+SELECT {group_cols} e.bucket, e.lo_ms, e.hi_ms, count(*) AS requests,
+       round(count(*) / sum(count(*)) OVER ({partition}), 4) AS share
+FROM s JOIN edges e ON s.v >= e.lo_ms AND (e.hi_ms IS NULL OR s.v < e.hi_ms)
+GROUP BY {order} e.bucket, e.lo_ms, e.hi_ms
+ORDER BY {order} e.bucket
+"""
+
+
+def latency_histogram(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None,
+                      span_type: str = "llm", of: str = "duration_ms") -> pa.Table:
+    """How the calls spread over latency buckets (10 ms … 500 s on a 1-2-5 scale), per group:
+    ``bucket, lo_ms, hi_ms`` (hi NULL for the open last bucket), ``requests`` and ``share`` of the group.
+    ``of``: ``duration_ms`` or ``ttft_ms``. Empty buckets are left out."""
+    if of not in ("duration_ms", "ttft_ms"):
+        raise ValueError(f"a histogram of duration_ms or ttft_ms, not {of!r}")
+    groups = group_exprs(by)
+    where, params = (flt or SpanFilter()).sql()
+    bounds = (0,) + HISTOGRAM_EDGES_MS
+    edges = ", ".join(f"({i}, {lo}, {hi if hi is not None else 'NULL'})"
+                      for i, (lo, hi) in enumerate(zip(bounds, HISTOGRAM_EDGES_MS + (None,))))
+    cols = [f'"{a}"' for a, _ in groups]
+    sql = HISTOGRAM_SQL.format(edges=edges, groups=select_list(groups), column=of, where=where,
+                               group_cols="".join(f"{c}, " for c in cols),
+                               partition=("PARTITION BY " + ", ".join(cols)) if cols else "",
+                               order="".join(f"{c}, " for c in cols))
+    return query_arrow(con, sql, [span_type] + params)
