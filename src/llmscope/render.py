@@ -79,6 +79,10 @@ def fmt_value(v: Any, col: str = "") -> str:
     if isinstance(v, float):
         if math.isnan(v):
             return "—"
+        if "share" in col:  # before "cost": top1pct_cost_share is a share of the cost
+            return f"{v:.1%}"
+        if col.endswith("_tokens"):  # percentiles of token counts
+            return f"{v:,.0f}"
         if "cost" in col or col.endswith("_usd") or col.startswith("usd"):
             if v != 0 and abs(v) < 0.01:
                 return f"${v:.2g}" if abs(v) >= 1e-4 else f"${v:.1e}"
