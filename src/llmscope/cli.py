@@ -715,7 +715,7 @@ def report_summary(since: SinceOpt = None, until: UntilOpt = None, where: WhereO
 
     check_format(fmt)
     rows = _run_report(summary, _flt(since, until, where))
-    if fmt == "table":  # values read best in their own unit: $ for cost, % for rates
+    if fmt in ("table", "markdown"):  # for people, values read best in their own unit: $ for cost, % for rates
         rows = [dict(r, value=render.fmt_value(r["value"], r["signal"])) for r in rows]
     render.emit(rows, fmt, title="llmscope summary" if fmt == "table" else None)
 
