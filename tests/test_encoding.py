@@ -124,6 +124,31 @@ def test_protobuf_single_message_and_length_prefixed_stream(tmp_path, db):
     assert rows == [("pb-svc", "llm", "gpt-4o-mini", 100, 0.5)]
 
 
+def test_a_big_length_prefixed_protobuf_stream_is_split_at_message_boundaries(tmp_path, db):
+    """The Collector's proto file exporter writes one growing stream: it is decoded in pieces of whole
+    messages (on every core), and a bad message is still named by its number in the whole file."""
+    from llmscope.readers import plan
+
+    msgs = []
+    for m in range(3_000):
+        req = _proto_request(2)
+        for j, sp in enumerate(req.resource_spans[0].scope_spans[0].spans):
+            sp.trace_id = (m + 1).to_bytes(16, "big")
+            sp.span_id = (j + 1).to_bytes(8, "big")
+            sp.name = "x" * 900  # ~2 KB a message
+        msgs.append(req.SerializeToString())
+    msgs[2_500] = b"\xff\xff not protobuf at all"
+    stream = tmp_path / "big.binpb"
+    stream.write_bytes(b"".join(struct.pack(">I", len(m)) + m for m in msgs))
+    units = list(plan(str(stream), False))
+    assert len(units) >= 2 and units[0].start == 0 and units[-1].end == stream.stat().st_size
+    assert all(a.end == b.start for a, b in zip(units, units[1:]))
+    rep = ingest([str(stream)], db)
+    assert (rep.spans_added, rep.bad_records) == (2 * 2_999, 1)
+    assert rep.bad_examples[0][1] == 2_501  # the message number in the whole stream
+    assert query(db, "SELECT max(source_line) FROM spans") == [(3_000,)]
+
+
 def test_gzip_directory_and_stdin(tmp_path, db):
     d = tmp_path / "in" / "nested"
     d.mkdir(parents=True)

@@ -261,7 +261,7 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                         skipped(item)
                         continue
                     whole_small_file = (item.data is None and item.start == 0 and item.nbytes < SMALL_FILE_BYTES
-                                        and (item.mode != "lines" or item.end == sizes.get(item.source)))
+                                        and item.end in (0, sizes.get(item.source)))  # end 0: a whole document
                     if not whole_small_file:
                         submit_group()
                         submit([item])

@@ -115,7 +115,7 @@ def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES, start_
     if size == 0:
         return  # an empty file is fine: nothing to do
     if lower.endswith(PROTO_SUFFIXES):
-        yield Unit(path, "pb", path=path, nbytes=size, from_directory=from_directory)
+        yield from _plan_protobuf(path, size, chunk_bytes, from_directory)
         return
     with open(path, "rb") as f:
         head = f.read(2)
@@ -129,7 +129,7 @@ def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES, start_
     if not head.strip() and size <= len(head):
         return  # only blank lines
     if _looks_binary(head):
-        yield Unit(path, "pb", path=path, nbytes=size, from_directory=from_directory)
+        yield from _plan_protobuf(path, size, chunk_bytes, from_directory)
         return
     if head.lstrip()[:1] == b"[" or not _first_line_is_json(head):
         yield Unit(path, "doc", path=path, nbytes=size, from_directory=from_directory)
@@ -145,6 +145,31 @@ def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES, start_
                 end += len(rest)
             yield Unit(path, "lines", path=path, start=start, end=end, nbytes=end - start, from_directory=from_directory)
             start = end
+
+
+def _plan_protobuf(path: str, size: int, chunk_bytes: int, from_directory: bool) -> Iterator[Unit]:
+    """A protobuf file: one unit, or for a length-prefixed stream (the Collector's file exporter
+    with ``format: proto``) units of whole messages of about ``chunk_bytes`` each, so that a big
+    export is decoded on every core and never held whole in memory."""
+    cuts = [0]
+    with open(path, "rb") as f:
+        pos = 0
+        while pos < size:
+            f.seek(pos)
+            head = f.read(4)
+            if len(head) < 4:
+                cuts = None  # not length-prefixed (a single message): one unit
+                break
+            pos += 4 + struct.unpack(">I", head)[0]
+            if pos - cuts[-1] >= chunk_bytes and pos < size:
+                cuts.append(pos)
+        if cuts is not None and pos != size:
+            cuts = None
+    if cuts is None or len(cuts) == 1:
+        yield Unit(path, "pb", path=path, nbytes=size, from_directory=from_directory)
+        return
+    for start, end in zip(cuts, cuts[1:] + [size]):
+        yield Unit(path, "pb", path=path, start=start, end=end, nbytes=end - start, from_directory=from_directory)
 
 
 class StreamBroken(Exception):
@@ -262,7 +287,14 @@ def decode_unit(unit: Unit, mapping: Mapping, batch: Batch | None = None) -> Bat
         data = unit.data if unit.data is not None else Path(unit.path).read_bytes()
         _decode_document(data, batch, unit.from_directory)
     elif unit.mode == "pb":
-        data = unit.data if unit.data is not None else Path(unit.path).read_bytes()
+        if unit.data is not None:
+            data = unit.data
+        elif unit.end:  # a run of whole messages of a length-prefixed stream
+            with open(unit.path, "rb") as f:
+                f.seek(unit.start)
+                data = f.read(unit.end - unit.start)
+        else:
+            data = Path(unit.path).read_bytes()
         _decode_protobuf(data, batch)
     batch.line_count = batch.line
     return batch
