@@ -552,7 +552,11 @@ def _pb_any(v: Any) -> Any:
 
 
 def _pb_attrs(kvs: Any) -> dict[str, Any]:
-    return {kv.key: _pb_any(kv.value) for kv in kvs}
+    out = {}
+    for kv in kvs:  # string values are the common case: no call for them
+        v = kv.value
+        out[kv.key] = v.string_value if v.WhichOneof("value") == "string_value" else _pb_any(v)
+    return out
 
 
 def _emit_proto_traces(req: Any, sink: Sink) -> None:
