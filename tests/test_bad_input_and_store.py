@@ -144,6 +144,19 @@ def test_a_replaced_or_rewritten_file_is_read_whole_again(tmp_path, db):
     assert (rep.spans_read, rep.spans_added, rep.bad_records) == (3, 1, 1)
 
 
+def test_a_rotated_file_is_recognised_under_its_new_name(tmp_path, db):
+    """The exporter renames its full file (traces.jsonl -> traces-1.jsonl) and starts a new one: the
+    renamed file is not read again (same device and inode, same bytes), the new one is read."""
+    d = tmp_path / "otel"
+    d.mkdir()
+    write_lines(d / "traces.jsonl", [export_line([_span(i)]) for i in (1, 2, 3)])
+    ingest([str(d)], db)
+    (d / "traces.jsonl").rename(d / "traces-1.jsonl")
+    write_lines(d / "traces.jsonl", [export_line([_span(4)])])
+    rep = ingest([str(d)], db)
+    assert (rep.spans_read, rep.spans_added, rep.duplicates) == (1, 1, 0)
+
+
 def test_unchanged_gzip_and_documents_are_not_read_again_changed_ones_are(tmp_path, db):
     import gzip as gz
 

@@ -227,5 +227,6 @@ def m004_ingested_files(con: duckdb.DuckDBPyConnection) -> None:
         lines BIGINT NOT NULL,         -- complete lines before offset_bytes
         head_sha256 VARCHAR NOT NULL,  -- of its first bytes: still the same file?
         seam_sha256 VARCHAR NOT NULL,  -- of the bytes just before offset_bytes: unchanged up to there?
+        device BIGINT, inode BIGINT,   -- a rotated (renamed) file is found again under its new name
         updated_at TIMESTAMP
     )""")

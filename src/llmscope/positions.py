@@ -8,7 +8,8 @@ file is still the same one (same first bytes) and unchanged up to that point (sa
 before it); otherwise, or with ``--full``, it reads the whole file again and de-duplication keeps
 the store exact either way. A partial last line (a writer mid-line) is read, but the offset stops
 before it, so the complete line is read next time. Other files (gzip, documents, protobuf) are
-recorded whole: unchanged, they are not read again; changed, they are read whole.
+recorded whole: unchanged, they are not read again; changed, they are read whole. A file the
+exporter rotated (renamed) is found again by device and inode under its new name.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Position:
     lines: int  # complete lines before offset
     head: str
     seam: str
+    device: int | None = None
+    inode: int | None = None
 
 
 def key(path: str) -> str:
@@ -47,9 +50,29 @@ def fingerprint(path: str, offset: int) -> tuple[str, str]:
         return _sha(f, 0, min(HEAD_BYTES, offset)), _sha(f, max(0, offset - SEAM_BYTES), min(SEAM_BYTES, offset))
 
 
-def load(con: duckdb.DuckDBPyConnection) -> dict[str, Position]:
-    rows = con.execute("SELECT path, offset_bytes, lines, head_sha256, seam_sha256 FROM ingested_files").fetchall()
-    return {r[0]: Position(*r[1:]) for r in rows}
+def load(con: duckdb.DuckDBPyConnection) -> dict:
+    """Known positions by real path and by (device, inode): a file the exporter rotated (renamed)
+    is found again under its new name and not read again."""
+    rows = con.execute("SELECT path, offset_bytes, lines, head_sha256, seam_sha256, device, inode "
+                       "FROM ingested_files ORDER BY updated_at").fetchall()
+    known: dict = {}
+    for r in rows:
+        pos = Position(*r[1:])
+        known[r[0]] = pos
+        if pos.inode is not None:
+            known[(pos.device, pos.inode)] = pos
+    return known
+
+
+def lookup(known: dict, path: str) -> Position | None:
+    pos = known.get(key(path))
+    if pos is None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        pos = known.get((st.st_dev, st.st_ino))
+    return pos
 
 
 def resume_point(path: str, known: Position | None) -> Position | None:
@@ -100,10 +123,11 @@ def readable_end(path: str, end: int) -> int:
 def save(con: duckdb.DuckDBPyConnection, path: str, offset: int, lines: int) -> None:
     try:
         head, seam = fingerprint(path, offset)
+        st = os.stat(path)
     except OSError:
         return  # gone or unreadable now: no position, so the next ingest reads it whole
-    con.execute("INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
-                [key(path), offset, lines, head, seam])
+    con.execute("INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                [key(path), offset, lines, head, seam, st.st_dev, st.st_ino])
 
 
 class Tracker:
@@ -112,7 +136,7 @@ class Tracker:
     def __init__(self, con: duckdb.DuckDBPyConnection, sizes: dict[str, int], full: bool = False):
         known = {} if full else load(con)
         self.sizes = sizes
-        self.resumes = {p: r for p in sizes if p != "-" and (r := resume_point(p, known.get(key(p))))}
+        self.resumes = {p: r for p in sizes if p != "-" and (r := resume_point(p, lookup(known, p)))}
         self.unchanged = {p for p, r in self.resumes.items() if sizes[p] == r.offset}  # nothing new since
         self.read_to: dict[str, int] = {}  # plain JSON-lines files: where their last unit ends
         self.read_whole: set[str] = set()  # gzip, documents, protobuf: read whole or not at all
