@@ -375,11 +375,12 @@ def _short_ids(tbl) -> list[dict]:
 
 def _keep(by: str | None, *metrics: str) -> list[str]:
     """Columns a narrow terminal still shows: the --by groups, then the report's headline metrics."""
+    from .analyses.filters import FilterError
     from .analyses.groups import group_exprs
 
     try:
         groups = [alias for alias, _ in group_exprs(by)]
-    except Exception:  # a bad --by is reported by the report itself
+    except FilterError:  # a bad --by is reported by the report itself
         groups = []
     return groups + [f"by_{g}" for g in groups] + list(metrics)
 
@@ -626,13 +627,13 @@ def report_loops(
     if fmt == "json":
         sys.stdout.write(render.to_json({"loops": render.rows_of(found)[1], "runaways": render.rows_of(run)[1]}) + "\n")
         return
+    n_loops, n_runaways = found.num_rows, run.num_rows
     if fmt == "table":  # id prefixes are enough for `trace show`; csv and markdown keep whole ids
         found, run = _short_ids(found), _short_ids(run)
-    render.emit(found, fmt, title=f"Loops ({len(found) if isinstance(found, list) else found.num_rows})"
-                if fmt in ("table", "markdown") else None,
+    render.emit(found, fmt, title=f"Loops ({n_loops})" if fmt in ("table", "markdown") else None,
                 keep=("trace_id", "kind", "repeats", "pattern", "wasted_cost_usd"))
-    render.emit(run, fmt, title=f"Runaways: > {max_steps} steps or > {max_duration:g} s "
-                f"({len(run) if isinstance(run, list) else run.num_rows})" if fmt in ("table", "markdown") else None,
+    render.emit(run, fmt, title=f"Runaways: > {max_steps} steps or > {max_duration:g} s ({n_runaways})"
+                if fmt in ("table", "markdown") else None,
                 keep=("trace_id", "steps", "tool_calls", "duration_s", "cost_usd"))
 
 
