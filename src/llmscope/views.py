@@ -166,6 +166,9 @@ def graph_view(graph: dict) -> Group:
     return Group(*lines)
 
 
+_LOWER_BOUNDS = (0,) + HISTOGRAM_EDGES_MS
+
+
 def _ms_label(ms: float | None) -> str:
     if ms is None:
         return "∞"
@@ -192,8 +195,7 @@ def histogram_view(rows: list[dict], summary: list[dict], group_cols: list[str],
         at = {r["bucket"]: r for r in grows}
         for b in range(first, last + 1):  # empty buckets between full ones keep their row: the shape reads right
             r = at.get(b)
-            lo = (0,) + HISTOGRAM_EDGES_MS
-            lo, hi = lo[b], (HISTOGRAM_EDGES_MS[b] if b < len(HISTOGRAM_EDGES_MS) else None)
+            lo, hi = _LOWER_BOUNDS[b], (HISTOGRAM_EDGES_MS[b] if b < len(HISTOGRAM_EDGES_MS) else None)
             n = r["requests"] if r else 0
             bar = "█" * max(1 if n else 0, round(n / top * width)) if top else ""
             here = [q for q, v in marks.items() if v is not None and v >= lo and (hi is None or v < hi)]
