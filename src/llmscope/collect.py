@@ -156,6 +156,8 @@ def decode_payload(body: bytes, content_type: int, sig: int, mapping: Mapping, s
                 otlp._emit_proto_traces(ExportTraceServiceRequest.FromString(body), batch)
         except DecodeError as e:
             raise BadBody(f"not an OTLP protobuf {'logs' if sig == SIG_LOGS else 'trace'} export request: {e}") from None
+    elif otlp.NATIVE_DECODE is not None and (decoded := otlp.NATIVE_DECODE(body)) is not None:
+        otlp.emit_native(decoded, batch)  # canonical OTLP/JSON, decoded in C
     else:
         try:
             req = otlp.REQUEST_DECODER.decode(body)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -123,6 +124,23 @@ class ExportRequest(msgspec.Struct, gc=False):
 
 
 REQUEST_DECODER = msgspec.json.Decoder(ExportRequest)
+
+
+def _load_native():
+    """The C accelerator for canonical OTLP/JSON (``_otlp_native.c``), if it was built and not
+    switched off with ``LLMSCOPE_PURE_PYTHON=1``; None otherwise."""
+    if os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from ._otlp_native import decode_request
+    except ImportError:  # installed without a C compiler: the Python decoder does everything
+        return None
+    return decode_request
+
+
+# decode_request(line) -> (span tuples, log tuples) in exactly the form emit_typed passes to a
+# sink, or None for anything but the canonical encoding (that line takes the Python path).
+NATIVE_DECODE = _load_native()
 
 
 class Sink(Protocol):
@@ -372,6 +390,21 @@ def emit_typed(req: ExportRequest, sink: Sink) -> None:
                     )
                 except (BadRecord, ValueError, TypeError) as e:
                     sink.bad(str(e))
+
+
+def emit_native(decoded: tuple[list[tuple], list[tuple]], sink: Sink) -> None:
+    """Hand what ``NATIVE_DECODE`` returned to a sink, with emit_typed's per-record error handling."""
+    spans, logs = decoded
+    for span in spans:
+        try:
+            sink.add_span(*span)
+        except (BadRecord, ValueError, TypeError) as e:
+            sink.bad(str(e))
+    for log in logs:
+        try:
+            sink.add_log(*log)
+        except (BadRecord, ValueError, TypeError) as e:
+            sink.bad(str(e))
 
 
 # --------------------------------------------------------------------------- lenient dict walk

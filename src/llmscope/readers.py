@@ -23,7 +23,8 @@ import msgspec
 import orjson
 
 from .normalize import Batch, Mapping
-from .otlp import REQUEST_DECODER, BadRecord, emit_json_object, emit_protobuf, emit_typed
+from . import otlp
+from .otlp import REQUEST_DECODER, BadRecord, emit_json_object, emit_native, emit_protobuf, emit_typed
 
 CHUNK_BYTES = 4 << 20
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".gz", ".pb", ".binpb", ".proto", ".otlp")
@@ -300,12 +301,17 @@ def decode_unit(unit: Unit, mapping: Mapping, batch: Batch | None = None) -> Bat
     return batch
 
 
-def _decode_lines(data: bytes, batch: Batch) -> None:
+def _decode_lines(data: bytes, batch: Batch, native=otlp.NATIVE_DECODE) -> None:
     decode = REQUEST_DECODER.decode
     for line in data.split(b"\n"):
         batch.line += 1
         if not line or line.isspace():
             continue
+        if native is not None:  # canonical OTLP/JSON in C; anything else falls through
+            decoded = native(line)
+            if decoded is not None:
+                emit_native(decoded, batch)
+                continue
         try:
             req = decode(line)
         except msgspec.ValidationError:

@@ -1,0 +1,220 @@
+"""The C accelerator for OTLP/JSON (``_otlp_native.c``) against the Python decoder it stands in for.
+
+Whenever the C path accepts a line, the sink must receive exactly what ``emit_typed`` gives it
+(values, types, order, shared resource dicts); whenever the typed Python path would reject or
+treat a line differently, the C path must hand it back (None). Checked on every captured real
+library's output, the bundled samples, and thousands of mutated lines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+from pathlib import Path
+
+import msgspec
+import orjson
+import pytest
+
+from llmscope import otlp
+from llmscope.normalize import Mapping
+from llmscope.readers import decode_unit, plan
+
+ROOT = Path(__file__).resolve().parent.parent
+CAPTURED = ROOT / "tests" / "fixtures" / "captured"
+SAMPLES = ROOT / "sample_traces"
+
+native = otlp.NATIVE_DECODE
+pytestmark = pytest.mark.skipif(native is None, reason="the C accelerator was not built (no compiler)")
+
+
+class Recorder:
+    def __init__(self):
+        self.calls: list[tuple] = []
+
+    def add_span(self, *args):
+        self.calls.append(("span", args))
+
+    def add_log(self, *args):
+        self.calls.append(("log", args))
+
+    def bad(self, reason):
+        self.calls.append(("bad", reason))
+
+
+def _fingerprint(calls: list[tuple]) -> str:
+    """Values with their types (repr tells 3 from 3.0 and keeps dict order) plus which calls share
+    one resource dict."""
+    resources: dict[int, int] = {}
+    shared = []
+    for kind, args in calls:
+        if kind == "span":
+            shared.append(resources.setdefault(id(args[11]), len(resources)))
+        elif kind == "log":
+            shared.append(resources.setdefault(id(args[6]), len(resources)))
+    return repr(calls) + repr(shared)
+
+
+def python_path(line: bytes) -> list[tuple] | None:
+    """What the typed Python path emits for a line; None where it would not take the line."""
+    try:
+        req = otlp.REQUEST_DECODER.decode(line)
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    if req.resourceSpans is None and req.resourceLogs is None:
+        return None
+    rec = Recorder()
+    otlp.emit_typed(req, rec)
+    return rec.calls
+
+
+def native_path(line: bytes) -> list[tuple] | None:
+    decoded = native(line)
+    if decoded is None:
+        return None
+    rec = Recorder()
+    otlp.emit_native(decoded, rec)
+    return rec.calls
+
+
+def check_line(line: bytes) -> bool:
+    """Asserts the contract for one line; True if the C path took it."""
+    got = native_path(line)
+    if got is None:
+        return False
+    want = python_path(line)
+    assert want is not None, f"C path accepted a line the typed decoder rejects: {line[:300]!r}"
+    assert not any(kind == "bad" for kind, _ in want), f"C path accepted a bad record: {line[:300]!r}"
+    assert _fingerprint(got) == _fingerprint(want), f"C and Python disagree on: {line[:300]!r}"
+    return True
+
+
+def _lines(path: Path) -> list[bytes]:
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return [ln for ln in data.split(b"\n") if ln.strip()]
+
+
+def _corpus() -> list[bytes]:
+    files = sorted(CAPTURED.rglob("*.jsonl")) + sorted(SAMPLES.glob("*.jsonl*"))
+    assert len(files) >= 8
+    return [ln for f in files for ln in _lines(f)]
+
+
+def test_every_captured_and_sample_line_decodes_identically():
+    lines = _corpus()
+    taken = sum(check_line(ln) for ln in lines)
+    # canonical Collector output is what the C path is for: it must take nearly all of it
+    assert taken >= 0.9 * len(lines), f"C path took only {taken} of {len(lines)} lines"
+
+
+def test_each_captured_library_goes_through_the_c_path():
+    for lib in sorted(p for p in CAPTURED.iterdir() if p.is_dir()):
+        lines = [ln for f in sorted(lib.glob("*.jsonl")) for ln in _lines(f)]
+        assert lines, lib
+        assert any(native(ln) is not None for ln in lines), f"{lib.name}: no line took the C path"
+
+
+def _req(span_extra: str = "", attr_value: str = '{"stringValue":"x"}', top_extra: str = "") -> bytes:
+    span = ('{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331",'
+            '"startTimeUnixNano":"1762000000000000001","endTimeUnixNano":1762000000500000000,'
+            f'"attributes":[{{"key":"k","value":{attr_value}}}]{span_extra}}}')
+    return (f'{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc"}}}}]}},'
+            f'"scopeSpans":[{{"scope":{{"name":"lib","version":"1"}},"spans":[{span},{span}]}}]}}]{top_extra}}}').encode()
+
+
+@pytest.mark.parametrize("attr_value", [
+    '{"stringValue":"plain"}', '{"stringValue":"esc \\" \\\\ \\/ \\b\\f\\n\\r\\t \\u00e9 \\ud83d\\ude00"}',
+    '{"stringValue":"utf-8 é 漢字 😀"}', '{"stringValue":""}', '{"intValue":"-42"}', '{"intValue":42}',
+    '{"intValue":"9223372036854775807"}', '{"intValue":-9223372036854775808}', '{"doubleValue":1.5e-3}',
+    '{"doubleValue":3}', '{"doubleValue":"NaN"}', '{"doubleValue":"-Infinity"}', '{"doubleValue":-0.0}',
+    '{"doubleValue":-0}', '{"boolValue":false}', '{"bytesValue":"AAEC"}', '{"arrayValue":{}}',
+    '{"arrayValue":{"values":[{"stringValue":"a"},{"intValue":"1"},{"arrayValue":{"values":[{"boolValue":true}]}}]}}',
+    '{"kvlistValue":{"values":[{"key":"a","value":{"doubleValue":2.5}},{"key":"b"},{"key":"a","value":null}]}}',
+    '{}', 'null', '{"stringValue":null,"intValue":"7"}', '{"stringValue":"s","intValue":"not a number"}',
+    '{"intValue":1.0}', '{"boolValue":"true"}', '{"stringValue":"\\ud800"}', '{"doubleValue":1e400}',
+    '{"stringValue":"a","stringValue":"b"}', '{"arrayValue":{"values":[null]}}', '{"unknown":[1,{"x":null}],"intValue":3}',
+])
+def test_any_value_kinds(attr_value):
+    check_line(_req(attr_value=attr_value))
+
+
+@pytest.mark.parametrize("span_extra", [
+    ',"kind":3', ',"kind":"SPAN_KIND_CLIENT"', ',"status":{"code":2,"message":"boom"}', ',"status":null',
+    ',"status":{"code":"STATUS_CODE_ERROR"}', ',"parentSpanId":""', ',"parentSpanId":"0000000000000000"',
+    ',"parentSpanId":"00f067aa0ba902b7"', ',"parentSpanId":"00F067AA0BA902B7"', ',"name":"chat gpt-4o"',
+    ',"events":[{"name":"gen_ai.content.prompt","timeUnixNano":"5","attributes":[{"key":"gen_ai.prompt","value":{"stringValue":"hi"}}]}]',
+    ',"events":[]', ',"events":[{}]', ',"links":[{"traceId":"x","attributes":[]}],"droppedAttributesCount":0,"flags":256',
+    ',"traceState":"a=b"', ',"name":null', ',"attributes":null', ',"endTimeUnixNano":"2025-01-01T00:00:00Z"',
+    ',"startTimeUnixNano":""', ',"traceId":"0AF7651916CD43DD8448EB211C80319C"', ',"spanId":"t61rcWkgMzE="',
+    ',"spanId":"0000000000000000"',
+])
+def test_span_fields(span_extra):
+    check_line(_req(span_extra=span_extra))
+
+
+@pytest.mark.parametrize("line", [
+    b'{"resourceSpans":[]}', b'{"resourceSpans":null}', b'{}', b'[]', b'{"resourceSpans":[]} x', b'{"resourceSpans":[],}',
+    b'{"resourceSpans":[{"instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"old"},'
+    b'"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331"}]}]}]}',
+    b'{"resourceSpans":[{"scopeSpans":[],"instrumentationLibrarySpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c",'
+    b'"spanId":"b7ad6b7169203331"}]}]}]}',
+    b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"b7ad6b7169203331","traceId":"0af7651916cd43dd8448eb211c80319c"}],'
+    b'"scope":{"name":"after"}}],"resource":{"attributes":[]}}]}',
+    b'{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeLogs":[{"scope":'
+    b'{"name":"x"},"logRecords":[{"timeUnixNano":"0","observedTimeUnixNano":"17","traceId":"0af7651916cd43dd8448eb211c80319c",'
+    b'"spanId":"","severityNumber":9,"body":{"kvlistValue":{"values":[{"key":"content","value":{"stringValue":"hi"}}]}},'
+    b'"attributes":[{"key":"event.name","value":{"stringValue":"gen_ai.user.message"}}]},{"eventName":"gen_ai.choice"},'
+    b'{"attributes":[{"key":"event.name","value":{"intValue":"5"}}]}]}]}]}',
+])
+def test_request_shapes(line):
+    check_line(line)
+
+
+def _mutations(line: bytes, rng: random.Random, n: int) -> list[bytes]:
+    """Corruptions a real file shows (truncation, a lost byte, a wrong type) plus random bytes."""
+    out = []
+    swaps = [(b'"intValue":"', b'"intValue":'), (b'"stringValue":"', b'"stringValue":1,"x":"'),
+             (b'"kind":', b'"kind":"'), (b'"spanId":"', b'"spanId":"0x'), (b'":"', b'":null,"y":"'),
+             (b'"startTimeUnixNano":"', b'"startTimeUnixNano":"-'), (b'"doubleValue":', b'"doubleValue":"1'),
+             (b"}", b"}}"), (b"]", b""), (b'"', b"'"), (b"\\", b"\\\\\\")]
+    for _ in range(n):
+        r = rng.random()
+        pos = rng.randrange(len(line))
+        if r < 0.3:
+            out.append(line[:pos])
+        elif r < 0.5:
+            out.append(line[:pos] + line[pos + 1:])
+        elif r < 0.7:
+            out.append(line[:pos] + bytes([rng.randrange(256)]) + line[pos + 1:])
+        else:
+            old, new = rng.choice(swaps)
+            at = line.find(old, pos)
+            at = at if at >= 0 else line.find(old)
+            out.append(line if at < 0 else line[:at] + new + line[at + len(old):])
+    return out
+
+
+def test_mutated_lines_never_make_the_paths_disagree():
+    rng = random.Random(7)
+    # short lines, so that mutations land in structure rather than in long content strings
+    lines = sorted(_corpus(), key=len)[:60] + [_req(), _req(span_extra=',"status":{"code":2}')]
+    for line in lines:
+        for m in _mutations(line, rng, 40):
+            check_line(m)
+
+
+def test_ingest_gives_the_same_batch_with_and_without_the_c_path(tmp_path):
+    """End to end through decode_unit: the Arrow batch is identical either way."""
+    from llmscope import readers
+
+    for f in sorted(CAPTURED.rglob("*.jsonl")) + [SAMPLES / "support-bot.traces.jsonl.gz"]:
+        for unit in plan(str(f), False):
+            with_c = decode_unit(unit, Mapping())
+            data = unit.data if unit.data is not None else Path(unit.path).read_bytes()[unit.start:unit.end]
+            from llmscope.normalize import Batch
+
+            without = Batch(Mapping(), source=unit.source)
+            readers._decode_lines(data, without, native=None)
+            assert with_c.span_record_batch().equals(without.span_record_batch()), f
+            assert with_c.log_record_batch().equals(without.log_record_batch()), f
+            assert (with_c.n_bad, with_c.errors) == (without.n_bad, without.errors), f
