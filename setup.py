@@ -1,4 +1,5 @@
-"""Builds the optional C accelerator for OTLP/JSON decoding; everything else is in pyproject.toml.
+"""Builds the optional C accelerators (OTLP/JSON decoding, column resolution); everything else is in
+pyproject.toml.
 
 `optional=True`: without a C compiler the install still succeeds and ingest uses the pure-Python
 decoder (same results, slower).
@@ -6,5 +7,9 @@ decoder (same results, slower).
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("llmscope._otlp_native", ["src/llmscope/_otlp_native.c"], optional=True,
-                             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"])])
+FLAGS = ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+
+setup(ext_modules=[
+    Extension(f"llmscope.{name}", [f"src/llmscope/{name}.c"], optional=True, extra_compile_args=FLAGS)
+    for name in ("_otlp_native", "_resolve_native")
+])

@@ -7,6 +7,7 @@ cost, trace-level context, de-duplication) in SQL.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Iterable
 
 import orjson
@@ -58,6 +59,9 @@ LOG_SCHEMA = pa.schema(LOG_FIELDS)
 
 _TABLE_COLUMNS = list(D.COLUMN_SOURCES)
 _CONTEXT_COLUMNS = list(D.CONTEXT_DEFAULTS)
+# where add_span reads resolved values (Mapping.resolve returns them in this order)
+_TTFT_MS, _HTTP_STATUS_CODE, _AGENT_NAME, _TOOL_NAME, _SERVICE_NAME = (
+    (_TABLE_COLUMNS + _CONTEXT_COLUMNS).index(c) for c in ("ttft_ms", "http_status_code", "agent_name", "tool_name", "service_name"))
 # add_span builds rows positionally: the resolved columns must sit in SPAN_FIELDS in table order.
 assert SPAN_COLUMNS[14:14 + len(_TABLE_COLUMNS) + len(_CONTEXT_COLUMNS)] == _TABLE_COLUMNS + _CONTEXT_COLUMNS
 
@@ -119,19 +123,15 @@ class Mapping:
             shape = self._shapes[key] = _Shape(self, attrs.keys(), resource.keys())
         return shape
 
-    def resolve(self, attrs: dict, resource: dict, shape: "_Shape | None" = None) -> dict[str, Any]:
-        """Canonical column values for one span (None where no source is present): per column,
-        the best-ranked source that is present, non-empty, meets its condition and converts."""
+    def resolve(self, attrs: dict, resource: dict, shape: "_Shape | None" = None) -> list[Any]:
+        """Canonical column values for one span, in ``all_columns`` order (None where no source is
+        present): per column, the best-ranked source that is present, non-empty, meets its
+        condition and converts."""
         shape = shape or self.shape(attrs, resource)
-        values = dict.fromkeys(self.all_columns)
+        values = [None] * len(self.all_columns)
         # Most columns: the best source is a plain attribute that already has the column's type
         # (or, for lower-cased columns, is already lower case).
-        for col, key, typ, candidates in shape.direct:
-            v = attrs[key]
-            values[col] = v if type(v) is typ and v != "" else _first_usable(candidates, attrs, resource, {})
-        for col, key, candidates in shape.direct_lower:
-            v = attrs[key]
-            values[col] = v if type(v) is str and v.islower() else _first_usable(candidates, attrs, resource, {})
+        _fill_direct(values, attrs, resource, shape.direct, shape.direct_lower, _first_usable)
         if shape.resource_only:  # the same for every span of a resource: worked out once
             if resource is not self._resource_of_values:
                 self._resource_of_values, self._resource_values = resource, {}
@@ -145,6 +145,32 @@ class Mapping:
         for col, candidates in shape.general:
             values[col] = _first_usable(candidates, attrs, resource, parsed)
         return values
+
+
+def _fill_direct_py(values: list, attrs: dict, resource: dict, direct: tuple, direct_lower: tuple,
+                    first_usable) -> None:
+    """Columns whose best source is a plain attribute: its value if it already has the column's
+    type (lower-case, for lower-cased columns), else the first usable candidate. The C version
+    (``_resolve_native.c``) does exactly this."""
+    for col, key, typ, candidates in direct:
+        v = attrs[key]
+        values[col] = v if type(v) is typ and v != "" else first_usable(candidates, attrs, resource, {})
+    for col, key, candidates in direct_lower:
+        v = attrs[key]
+        values[col] = v if type(v) is str and v.islower() else first_usable(candidates, attrs, resource, {})
+
+
+def _load_fill_direct():
+    if os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0"):
+        return _fill_direct_py
+    try:
+        from ._resolve_native import fill_direct
+    except ImportError:  # built without a C compiler
+        return _fill_direct_py
+    return fill_direct
+
+
+_fill_direct = _load_fill_direct()
 
 
 def _first_usable(candidates: list[tuple], attrs: dict, resource: dict, parsed: dict) -> Any:
@@ -196,11 +222,12 @@ class _Shape:
 
     def __init__(self, mapping: Mapping, ordered_keys, resource_keys):
         keys, resource_keys = set(ordered_keys), set(resource_keys)
-        self.direct: list[tuple] = []  # (column, key, type, candidates): best source plain, unconditional
-        self.direct_lower: list[tuple] = []  # (column, key, candidates): the same, lower-cased
+        # columns by their index in mapping.all_columns
+        direct: list[tuple] = []  # (column, key, type, candidates): best source plain, unconditional
+        direct_lower: list[tuple] = []  # (column, key, candidates): the same, lower-cased
         self.resource_only: list[tuple] = []  # (column, candidates): only resource attributes can fill it
         self.general: list[tuple] = []  # (column, candidates): the rest
-        for col, sources in mapping.sources.items():
+        for col, sources in enumerate(mapping.sources.values()):
             present = [(on_res, key, sub, transform, when) for on_res, key, sub, transform, when in sources
                        if key in (resource_keys if on_res else keys)]
             if not present:
@@ -208,13 +235,14 @@ class _Shape:
             on_res, key, sub, transform, when = present[0]
             plain = not on_res and sub is None and when is None
             if plain and transform in _AS_IS:
-                self.direct.append((col, key, _AS_IS[transform], present))
+                direct.append((col, key, _AS_IS[transform], present))
             elif plain and transform == "lower":
-                self.direct_lower.append((col, key, present))
+                direct_lower.append((col, key, present))
             elif all(c[0] for c in present):
                 self.resource_only.append((col, present))
             else:
                 self.general.append((col, present))
+        self.direct, self.direct_lower = tuple(direct), tuple(direct_lower)  # tuples: read by _fill_direct
         self.type_rules = [(key, table) for key, table in D.SPAN_TYPE_RULES if key in keys]
         self.attr_dialect = next(((i, d) for i, key, d in _ATTR_DIALECT_RULES if key in keys), None)
         self.input_sources = _possible_sources(D.INPUT_SOURCES, keys, ordered_keys)
@@ -688,8 +716,8 @@ class Batch:
                 elif ename == "exception":
                     exc_type = eattrs.get("exception.type")
                     exc_msg = eattrs.get("exception.message")
-                elif ename in D.FIRST_TOKEN_EVENTS and values["ttft_ms"] is None and etime and start_ns:
-                    values["ttft_ms"] = (etime - start_ns) / 1e6
+                elif ename in D.FIRST_TOKEN_EVENTS and values[_TTFT_MS] is None and etime and start_ns:
+                    values[_TTFT_MS] = (etime - start_ns) / 1e6
             if in_text is None and ev_in:
                 in_msgs = ev_in
                 in_text = messages_text(ev_in)
@@ -711,16 +739,16 @@ class Batch:
         raw_err = attrs.get("error.type") or exc_type
         error_type = error_message = None
         if status == "error" or raw_err:
-            error_type = classify_error(str(raw_err) if raw_err else (status_message or None), values["http_status_code"])
+            error_type = classify_error(str(raw_err) if raw_err else (status_message or None), values[_HTTP_STATUS_CODE])
             if error_type is None:
                 error_type = "error"
             error_message = exc_msg or status_message or None
-        if values["agent_name"] is None and span_type == "agent":
-            values["agent_name"] = _strip_name(name, ("invoke_agent ", "create_agent "), (".agent",))
-        if values["tool_name"] is None and span_type == "tool":
-            values["tool_name"] = _strip_name(name, ("execute_tool ",), (".tool",))
-        if values["service_name"] is None:
-            values["service_name"] = resource.get("service.name")
+        if values[_AGENT_NAME] is None and span_type == "agent":
+            values[_AGENT_NAME] = _strip_name(name, ("invoke_agent ", "create_agent "), (".agent",))
+        if values[_TOOL_NAME] is None and span_type == "tool":
+            values[_TOOL_NAME] = _strip_name(name, ("execute_tool ",), (".tool",))
+        if values[_SERVICE_NAME] is None:
+            values[_SERVICE_NAME] = resource.get("service.name")
 
         if self.scrubber is not None:  # content was read from the raw values; store only the scrubbed ones
             sc = self.scrubber
@@ -737,7 +765,7 @@ class Batch:
         self.rows.append((
             trace_id, span_id, parent_span_id, name, KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified",
             start_ns, end_ns, status, status_message or None, error_type, error_message, span_type, dialect,
-            scope_name or None, *values.values(), in_text, out_text,
+            scope_name or None, *values, in_text, out_text,
             orjson.dumps(in_msgs).decode() if in_msgs else None,
             orjson.dumps(out_msgs).decode() if out_msgs else None,
             _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,

@@ -1,9 +1,11 @@
-"""The C accelerator for OTLP/JSON (``_otlp_native.c``) against the Python decoder it stands in for.
+"""The C accelerators against the Python code they stand in for.
 
-Whenever the C path accepts a line, the sink must receive exactly what ``emit_typed`` gives it
-(values, types, order, shared resource dicts); whenever the typed Python path would reject or
-treat a line differently, the C path must hand it back (None). Checked on every captured real
-library's output, the bundled samples, and thousands of mutated lines.
+``_otlp_native.c`` (OTLP/JSON decoding): whenever the C path accepts a line, the sink must receive
+exactly what ``emit_typed`` gives it (values, types, order, shared resource dicts); whenever the
+typed Python path would reject or treat a line differently, the C path must hand it back (None).
+``_resolve_native.c`` (plain-attribute columns): the same values as ``_fill_direct_py``.
+Checked on every captured real library's output, the bundled samples, and thousands of mutated
+inputs; and end to end, the Arrow batch of every fixture is identical with and without them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import msgspec
 import orjson
 import pytest
 
-from llmscope import otlp
-from llmscope.normalize import Mapping
+from llmscope import normalize, otlp
+from llmscope.normalize import Batch, Mapping
 from llmscope.readers import decode_unit, plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,7 +205,49 @@ def test_mutated_lines_never_make_the_paths_disagree():
             check_line(m)
 
 
-def test_ingest_gives_the_same_batch_with_and_without_the_c_path(tmp_path):
+def _spans(lines: list[bytes]) -> list[tuple]:
+    out = []
+    for line in lines:
+        calls = python_path(line) or []
+        out += [args for kind, args in calls if kind == "span"]
+    return out
+
+
+def _fill_both(mapping: Mapping, attrs: dict, resource: dict) -> tuple[str, str]:
+    shape = mapping.shape(attrs, resource)
+    n = len(mapping.all_columns)
+    with_c, in_python = [None] * n, [None] * n
+    native_fill = normalize._load_fill_direct()
+    assert native_fill is not normalize._fill_direct_py
+    native_fill(with_c, attrs, resource, shape.direct, shape.direct_lower, normalize._first_usable)
+    normalize._fill_direct_py(in_python, attrs, resource, shape.direct, shape.direct_lower, normalize._first_usable)
+    return repr(with_c), repr(in_python)
+
+
+def test_column_resolution_in_c_matches_python_on_every_captured_span():
+    mapping = Mapping()
+    spans = _spans(_corpus())
+    assert len(spans) > 1000
+    for sp in spans:
+        got, want = _fill_both(mapping, sp[9], sp[11])
+        assert got == want, sp[9]
+
+
+def test_column_resolution_in_c_matches_python_on_odd_values():
+    """Values of every type and case where the attribute keys of real spans expect others."""
+    rng = random.Random(11)
+    odd = ["", "ABC", "abc", "Abc", "123", "école", "ÉCOLE", "ǅ", " ", 0, 5, -1, True, False, 1.5, float("nan"),
+           None, [1, 2], ["gpt-4o"], {"a": 1}, "7", "2.5", "true", '["x"]']
+    mapping = Mapping()
+    spans = _spans(sorted(_corpus(), key=len)[:200])
+    for sp in spans:
+        for _ in range(5):
+            attrs = {k: (rng.choice(odd) if rng.random() < 0.5 else v) for k, v in sp[9].items()}
+            got, want = _fill_both(mapping, attrs, sp[11])
+            assert got == want, attrs
+
+
+def test_ingest_gives_the_same_batch_with_and_without_the_c_paths(monkeypatch):
     """End to end through decode_unit: the Arrow batch is identical either way."""
     from llmscope import readers
 
@@ -211,10 +255,10 @@ def test_ingest_gives_the_same_batch_with_and_without_the_c_path(tmp_path):
         for unit in plan(str(f), False):
             with_c = decode_unit(unit, Mapping())
             data = unit.data if unit.data is not None else Path(unit.path).read_bytes()[unit.start:unit.end]
-            from llmscope.normalize import Batch
-
             without = Batch(Mapping(), source=unit.source)
-            readers._decode_lines(data, without, native=None)
+            with monkeypatch.context() as m:
+                m.setattr(normalize, "_fill_direct", normalize._fill_direct_py)
+                readers._decode_lines(data, without, native=None)
             assert with_c.span_record_batch().equals(without.span_record_batch()), f
             assert with_c.log_record_batch().equals(without.log_record_batch()), f
             assert (with_c.n_bad, with_c.errors) == (without.n_bad, without.errors), f
