@@ -262,3 +262,12 @@ def test_ingest_gives_the_same_batch_with_and_without_the_c_paths(monkeypatch):
             assert with_c.span_record_batch().equals(without.span_record_batch()), f
             assert with_c.log_record_batch().equals(without.log_record_batch()), f
             assert (with_c.n_bad, with_c.errors) == (without.n_bad, without.errors), f
+
+
+def test_a_line_cut_at_any_byte_is_handed_back():
+    """A line cut short (a partial write, a truncated file) never decodes in C: the Python path
+    reports it with its line number."""
+    for line in sorted(_corpus(), key=len)[:3] + [_req()]:
+        assert native(line) is not None
+        for cut in range(len(line) - 1):
+            assert native(line[:cut]) is None, line[:cut]
