@@ -1109,6 +1109,506 @@ static int read_resource_logs(Cur *c, PyObject *out) {
     return r < 0 ? BAIL : 0;
 }
 
+/* --------------------------------------------------------------------------- protobuf
+ *
+ * ExportTraceServiceRequest in the protobuf wire format -> the same span tuples, exactly as
+ * otlp._emit_proto_traces gives them from the upb-parsed message. Strict: a field with an
+ * unexpected wire type, a singular message field seen twice (protobuf would merge them), two
+ * members of AnyValue's oneof, invalid UTF-8, a span without valid ids -- the Python path takes
+ * the message (and reports what is wrong). Unknown fields are skipped, as protobuf does.
+ */
+
+typedef struct {
+    const unsigned char *p, *end;
+} PB;
+
+enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
+
+static int pb_varint(PB *b, uint64_t *out) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && b->p < b->end; shift += 7) {
+        unsigned char byte = *b->p++;
+        if (shift == 63 && byte > 1) return BAIL;
+        v |= (uint64_t)(byte & 0x7F) << shift;
+        if (!(byte & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return BAIL;
+}
+
+/* The next field: its number and wire type; 0 at the end, BAIL on malformed input. */
+static int pb_field(PB *b, uint32_t *field, int *wt) {
+    if (b->p >= b->end) return 0;
+    uint64_t key;
+    if (pb_varint(b, &key) || (key >> 3) == 0 || (key >> 3) > 0x1FFFFFFF) return BAIL;
+    *field = (uint32_t)(key >> 3);
+    *wt = (int)(key & 7);
+    return 1;
+}
+
+static int pb_len(PB *b, PB *sub) {
+    uint64_t n;
+    if (pb_varint(b, &n) || n > (uint64_t)(b->end - b->p)) return BAIL;
+    sub->p = b->p;
+    sub->end = b->p + n;
+    b->p += n;
+    return 0;
+}
+
+static int pb_fixed64(PB *b, uint64_t *out) {
+    if (b->end - b->p < 8) return BAIL;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | b->p[i]; /* little-endian on the wire */
+    *out = v;
+    b->p += 8;
+    return 0;
+}
+
+static int pb_skip(PB *b, int wt) {
+    uint64_t v;
+    PB sub;
+    switch (wt) {
+    case WT_VARINT: return pb_varint(b, &v);
+    case WT_I64:
+        if (b->end - b->p < 8) return BAIL;
+        b->p += 8;
+        return 0;
+    case WT_LEN: return pb_len(b, &sub);
+    case WT_I32:
+        if (b->end - b->p < 4) return BAIL;
+        b->p += 4;
+        return 0;
+    default: return BAIL; /* groups: not in OTLP */
+    }
+}
+
+static PyObject *pb_str(PB *s) {
+    Py_ssize_t n = s->end - s->p;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s->p[i] >= 0x80) {
+            PyObject *u = PyUnicode_DecodeUTF8((const char *)s->p, n, "strict");
+            if (u == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) PyErr_Clear();
+            return u;
+        }
+    return ascii_str(s->p, n);
+}
+
+/* A string field we do not keep: protobuf still rejects it if it is not UTF-8. */
+static int pb_check_str(PB *b, int wt) {
+    PB sub;
+    PyObject *u;
+    if (wt != WT_LEN || pb_len(b, &sub) || (u = pb_str(&sub)) == NULL) return BAIL;
+    Py_DECREF(u);
+    return 0;
+}
+
+static PyObject *hex_of(const unsigned char *p, Py_ssize_t n) {
+    static const char digits[] = "0123456789abcdef";
+    PyObject *u = PyUnicode_New(2 * n, 127);
+    if (u == NULL) return NULL;
+    char *o = PyUnicode_DATA(u);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        o[2 * i] = digits[p[i] >> 4];
+        o[2 * i + 1] = digits[p[i] & 15];
+    }
+    return u;
+}
+
+static int all_zero(const unsigned char *p, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (p[i]) return 0;
+    return 1;
+}
+
+/* bytes_value: standard base64 with padding, as base64.b64encode */
+static PyObject *base64_of(const unsigned char *p, Py_ssize_t n) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    Py_ssize_t m = 4 * ((n + 2) / 3);
+    PyObject *u = PyUnicode_New(m, 127);
+    if (u == NULL) return NULL;
+    char *o = PyUnicode_DATA(u);
+    Py_ssize_t i = 0, j = 0;
+    for (; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+        o[j++] = tab[v >> 18];
+        o[j++] = tab[(v >> 12) & 63];
+        o[j++] = tab[(v >> 6) & 63];
+        o[j++] = tab[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
+        o[j++] = tab[v >> 18];
+        o[j++] = tab[(v >> 12) & 63];
+        o[j++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        o[j++] = '=';
+    }
+    return u;
+}
+
+static PyObject *pb_any_value(PB *b, int depth);
+static int pb_key_values(PB *b, PyObject *into, int depth);
+
+/* AnyValue: the oneof member that is present (None if none); two present: give up. */
+static PyObject *pb_any_value(PB *b, int depth) {
+    if (depth > MAX_DEPTH) return NULL;
+    PyObject *v = NULL;
+    uint32_t f;
+    int wt, r;
+    while ((r = pb_field(b, &f, &wt)) == 1) {
+        if (f >= 1 && f <= 7) {
+            if (v != NULL) goto fail;
+            uint64_t x;
+            PB sub;
+            switch (f) {
+            case 1: /* string_value */
+                if (wt != WT_LEN || pb_len(b, &sub) || (v = pb_str(&sub)) == NULL) goto fail;
+                break;
+            case 2: /* bool_value */
+                if (wt != WT_VARINT || pb_varint(b, &x)) goto fail;
+                v = Py_NewRef(x ? Py_True : Py_False);
+                break;
+            case 3: /* int_value: int64 */
+                if (wt != WT_VARINT || pb_varint(b, &x) || (v = PyLong_FromLongLong((long long)(int64_t)x)) == NULL) goto fail;
+                break;
+            case 4: { /* double_value */
+                if (wt != WT_I64 || pb_fixed64(b, &x)) goto fail;
+                double d;
+                memcpy(&d, &x, 8);
+                if ((v = PyFloat_FromDouble(d)) == NULL) goto fail;
+                break;
+            }
+            case 5: { /* array_value */
+                if (wt != WT_LEN || pb_len(b, &sub) || (v = PyList_New(0)) == NULL) goto fail;
+                int r2;
+                while ((r2 = pb_field(&sub, &f, &wt)) == 1) {
+                    if (f != 1) {
+                        if (pb_skip(&sub, wt)) goto fail;
+                        continue;
+                    }
+                    PB item;
+                    if (wt != WT_LEN || pb_len(&sub, &item)) goto fail;
+                    PyObject *e = pb_any_value(&item, depth + 1);
+                    if (e == NULL) goto fail;
+                    int bad = PyList_Append(v, e);
+                    Py_DECREF(e);
+                    if (bad) goto fail;
+                }
+                if (r2 < 0) goto fail;
+                break;
+            }
+            case 6: /* kvlist_value */
+                if (wt != WT_LEN || pb_len(b, &sub) || (v = PyDict_New()) == NULL || pb_key_values(&sub, v, depth + 1))
+                    goto fail;
+                break;
+            case 7: /* bytes_value */
+                if (wt != WT_LEN || pb_len(b, &sub) || (v = base64_of(sub.p, sub.end - sub.p)) == NULL) goto fail;
+                break;
+            }
+        } else if (pb_skip(b, wt)) {
+            goto fail;
+        }
+    }
+    if (r < 0) goto fail;
+    return v ? v : Py_NewRef(Py_None);
+fail:
+    Py_XDECREF(v);
+    return NULL;
+}
+
+/* One KeyValue into a dict (later keys win, as in _pb_attrs). */
+static int pb_key_value(PB *b, PyObject *into, int depth) {
+    PyObject *key = NULL, *value = NULL;
+    uint32_t f;
+    int wt, r;
+    while ((r = pb_field(b, &f, &wt)) == 1) {
+        PB sub;
+        if (f == 1) {
+            if (key != NULL || wt != WT_LEN || pb_len(b, &sub) || (key = pb_str(&sub)) == NULL) goto fail;
+        } else if (f == 2) {
+            if (value != NULL || wt != WT_LEN || pb_len(b, &sub) || (value = pb_any_value(&sub, depth + 1)) == NULL) goto fail;
+        } else if (pb_skip(b, wt)) {
+            goto fail;
+        }
+    }
+    if (r < 0) goto fail;
+    if (key == NULL && (key = PyUnicode_New(0, 127)) == NULL) goto fail; /* proto3: absent means "" */
+    if (PyDict_SetItem(into, key, value ? value : Py_None)) goto fail;
+    Py_DECREF(key);
+    Py_XDECREF(value);
+    return 0;
+fail:
+    Py_XDECREF(key);
+    Py_XDECREF(value);
+    return BAIL;
+}
+
+/* Every field-1 KeyValue of a message (attributes; KeyValueList.values) into a dict. */
+static int pb_key_values(PB *b, PyObject *into, int depth) {
+    uint32_t f;
+    int wt, r;
+    while ((r = pb_field(b, &f, &wt)) == 1) {
+        PB sub;
+        if (f != 1) {
+            if (pb_skip(b, wt)) return BAIL;
+        } else if (wt != WT_LEN || pb_len(b, &sub) || pb_key_value(&sub, into, depth)) {
+            return BAIL;
+        }
+    }
+    return r < 0 ? BAIL : 0;
+}
+
+/* Resource: 1 attributes (into a dict), 2 dropped count; anything with entity refs (3) goes to
+ * the Python path. */
+static int pb_resource(PB *b, PyObject *into) {
+    uint32_t f;
+    int wt, r;
+    while ((r = pb_field(b, &f, &wt)) == 1) {
+        PB sub;
+        if (f == 1) {
+            if (wt != WT_LEN || pb_len(b, &sub) || pb_key_value(&sub, into, 0)) return BAIL;
+        } else if (f == 3) {
+            return BAIL;
+        } else if (pb_skip(b, wt)) {
+            return BAIL;
+        }
+    }
+    return r < 0 ? BAIL : 0;
+}
+
+/* Event -> (name, time_unix_nano, attributes) */
+static PyObject *pb_event(PB *b) {
+    PyObject *name = NULL, *attrs = PyDict_New();
+    uint64_t t = 0;
+    int seen_time = 0;
+    uint32_t f;
+    int wt, r;
+    if (attrs == NULL) return NULL;
+    while ((r = pb_field(b, &f, &wt)) == 1) {
+        PB sub;
+        if (f == 1) {
+            if (seen_time++ || wt != WT_I64 || pb_fixed64(b, &t)) goto fail;
+        } else if (f == 2) {
+            if (name != NULL || wt != WT_LEN || pb_len(b, &sub) || (name = pb_str(&sub)) == NULL) goto fail;
+        } else if (f == 3) {
+            if (wt != WT_LEN || pb_len(b, &sub) || pb_key_value(&sub, attrs, 0)) goto fail;
+        } else if (pb_skip(b, wt)) {
+            goto fail;
+        }
+    }
+    if (r < 0) goto fail;
+    if (name == NULL && (name = PyUnicode_New(0, 127)) == NULL) goto fail;
+    PyObject *time = PyLong_FromUnsignedLongLong(t);
+    if (time == NULL) goto fail;
+    PyObject *ev = PyTuple_Pack(3, name, time, attrs);
+    Py_DECREF(time);
+    Py_DECREF(name);
+    Py_DECREF(attrs);
+    return ev;
+fail:
+    Py_XDECREF(name);
+    Py_DECREF(attrs);
+    return NULL;
+}
+
+/* Span -> the 13-tuple of read_span (resource and scope name filled by the callers). */
+static PyObject *pb_span(PB *b) {
+    PyObject *f[S_N] = {NULL};
+    PB trace = {NULL, NULL}, span = {NULL, NULL}, parent = {NULL, NULL};
+    uint64_t start = 0, end = 0, kind = 0, code = 0;
+    unsigned seen = 0;
+    uint32_t fn;
+    int wt, r;
+    if ((f[S_ATTRS] = PyDict_New()) == NULL || (f[S_EVENTS] = PyList_New(0)) == NULL) goto fail;
+    while ((r = pb_field(b, &fn, &wt)) == 1) {
+        PB sub;
+        unsigned bit = fn < 32 ? 1u << fn : 0;
+        if (bit & ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 15))) {
+            if (seen & bit) goto fail; /* a singular field twice */
+            seen |= bit;
+        }
+        switch (fn) {
+        case 1: if (wt != WT_LEN || pb_len(b, &trace)) goto fail; break;
+        case 2: if (wt != WT_LEN || pb_len(b, &span)) goto fail; break;
+        case 4: if (wt != WT_LEN || pb_len(b, &parent)) goto fail; break;
+        case 5: if (wt != WT_LEN || pb_len(b, &sub) || (f[S_NAME] = pb_str(&sub)) == NULL) goto fail; break;
+        case 6: if (wt != WT_VARINT || pb_varint(b, &kind)) goto fail; break;
+        case 7: if (wt != WT_I64 || pb_fixed64(b, &start)) goto fail; break;
+        case 8: if (wt != WT_I64 || pb_fixed64(b, &end)) goto fail; break;
+        case 9: if (wt != WT_LEN || pb_len(b, &sub) || pb_key_value(&sub, f[S_ATTRS], 0)) goto fail; break;
+        case 11: {
+            PyObject *ev;
+            if (wt != WT_LEN || pb_len(b, &sub) || (ev = pb_event(&sub)) == NULL) goto fail;
+            int bad = PyList_Append(f[S_EVENTS], ev);
+            Py_DECREF(ev);
+            if (bad) goto fail;
+            break;
+        }
+        case 3: if (pb_check_str(b, wt)) goto fail; break; /* trace_state */
+        case 13: goto fail; /* links (strings and attributes of their own): the Python path */
+        case 15: { /* Status: 2 message, 3 code */
+            if (wt != WT_LEN || pb_len(b, &sub)) goto fail;
+            uint32_t sf;
+            int swt, sr, seen_code = 0;
+            while ((sr = pb_field(&sub, &sf, &swt)) == 1) {
+                PB m;
+                if (sf == 2) {
+                    if (f[S_MESSAGE] != NULL || swt != WT_LEN || pb_len(&sub, &m) || (f[S_MESSAGE] = pb_str(&m)) == NULL)
+                        goto fail;
+                } else if (sf == 3) {
+                    if (seen_code++ || swt != WT_VARINT || pb_varint(&sub, &code)) goto fail;
+                } else if (pb_skip(&sub, swt)) {
+                    goto fail;
+                }
+            }
+            if (sr < 0) goto fail;
+            break;
+        }
+        default:
+            if (pb_skip(b, wt)) goto fail;
+        }
+    }
+    if (r < 0) goto fail;
+    /* ids: 16 and 8 bytes, not all zero; anything else is a bad record the Python path reports */
+    if (trace.end - trace.p != 16 || span.end - span.p != 8 || all_zero(trace.p, 16) || all_zero(span.p, 8)) goto fail;
+    if ((f[S_TRACE] = hex_of(trace.p, 16)) == NULL || (f[S_SPAN] = hex_of(span.p, 8)) == NULL) goto fail;
+    Py_ssize_t pn = parent.end - parent.p;
+    f[S_PARENT] = (pn == 0 || all_zero(parent.p, pn)) ? Py_NewRef(Py_None) : hex_of(parent.p, pn);
+    if (f[S_NAME] == NULL) f[S_NAME] = PyUnicode_New(0, 127);
+    f[S_KIND] = PyLong_FromLong((long)(int32_t)kind); /* enum: int32 */
+    f[S_START] = PyLong_FromUnsignedLongLong(start);
+    f[S_END] = PyLong_FromUnsignedLongLong(end);
+    f[S_STATUS] = PyLong_FromLong((long)(int32_t)code);
+    if (f[S_MESSAGE] == NULL) f[S_MESSAGE] = PyUnicode_New(0, 127);
+    for (int i = 0; i < S_RESOURCE; i++)
+        if (f[i] == NULL) goto fail;
+    PyObject *t = PyTuple_New(S_N);
+    if (t == NULL) goto fail;
+    for (int i = 0; i < S_RESOURCE; i++) PyTuple_SET_ITEM(t, i, f[i]);
+    return t;
+fail:
+    for (int i = 0; i < S_N; i++) Py_XDECREF(f[i]);
+    return NULL;
+}
+
+/* InstrumentationScope -> its name */
+static PyObject *pb_scope_name(PB *b) {
+    PyObject *name = NULL;
+    uint32_t f;
+    int wt, r;
+    while ((r = pb_field(b, &f, &wt)) == 1) {
+        PB sub;
+        if (f == 1) {
+            if (name != NULL || wt != WT_LEN || pb_len(b, &sub) || (name = pb_str(&sub)) == NULL) goto fail;
+        } else if (f == 2) { /* version: a string, validated as protobuf does */
+            if (pb_check_str(b, wt)) goto fail;
+        } else if (f == 3) { /* the scope's own attributes: validated, not kept */
+            PyObject *scratch = PyDict_New();
+            int bad = scratch == NULL || wt != WT_LEN || pb_len(b, &sub) || pb_key_value(&sub, scratch, 0);
+            Py_XDECREF(scratch);
+            if (bad) goto fail;
+        } else if (pb_skip(b, wt)) {
+            goto fail;
+        }
+    }
+    if (r < 0) goto fail;
+    return name ? name : PyUnicode_New(0, 127);
+fail:
+    Py_XDECREF(name);
+    return NULL;
+}
+
+/* ResourceSpans -> spans appended to out */
+static int pb_resource_spans(PB *b, PyObject *out) {
+    Py_ssize_t from = PyList_GET_SIZE(out);
+    PyObject *resource = PyDict_New();
+    int seen_resource = 0;
+    uint32_t f;
+    int wt, r;
+    if (resource == NULL) return BAIL;
+    while ((r = pb_field(b, &f, &wt)) == 1) {
+        PB sub;
+        if (f == 1) { /* Resource: 1 attributes, 2 dropped count; 3 entity refs: the Python path */
+            if (seen_resource++ || wt != WT_LEN || pb_len(b, &sub) || pb_resource(&sub, resource)) goto fail;
+        } else if (f == 3) { /* schema_url */
+            if (pb_check_str(b, wt)) goto fail;
+        } else if (f == 2) { /* ScopeSpans: 1 scope, 2 spans */
+            if (wt != WT_LEN || pb_len(b, &sub)) goto fail;
+            Py_ssize_t scope_from = PyList_GET_SIZE(out);
+            PyObject *scope_name = NULL;
+            uint32_t sf;
+            int swt, sr;
+            while ((sr = pb_field(&sub, &sf, &swt)) == 1) {
+                PB m;
+                if (sf == 1) {
+                    if (scope_name != NULL || swt != WT_LEN || pb_len(&sub, &m) || (scope_name = pb_scope_name(&m)) == NULL)
+                        goto scope_fail;
+                } else if (sf == 2) {
+                    PyObject *sp;
+                    if (swt != WT_LEN || pb_len(&sub, &m) || (sp = pb_span(&m)) == NULL) goto scope_fail;
+                    int bad = PyList_Append(out, sp);
+                    Py_DECREF(sp);
+                    if (bad) goto scope_fail;
+                } else if (sf == 3) { /* schema_url */
+                    if (pb_check_str(&sub, swt)) goto scope_fail;
+                } else if (pb_skip(&sub, swt)) {
+                    goto scope_fail;
+                }
+            }
+            if (sr < 0 || (scope_name == NULL && (scope_name = PyUnicode_New(0, 127)) == NULL)) goto scope_fail;
+            fill_slot(out, scope_from, S_SCOPE, scope_name);
+            Py_DECREF(scope_name);
+            continue;
+        scope_fail:
+            Py_XDECREF(scope_name);
+            goto fail;
+        } else if (pb_skip(b, wt)) {
+            goto fail;
+        }
+    }
+    if (r < 0) goto fail;
+    fill_slot(out, from, S_RESOURCE, resource);
+    Py_DECREF(resource);
+    return 0;
+fail:
+    Py_DECREF(resource);
+    return BAIL;
+}
+
+static PyObject *decode_trace_protobuf(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    PB b = {(const unsigned char *)view.buf, (const unsigned char *)view.buf + view.len};
+    PyObject *spans = PyList_New(0), *result = NULL;
+    int ok = spans != NULL, any = 0;
+    uint32_t f;
+    int wt, r = 0;
+    while (ok && (r = pb_field(&b, &f, &wt)) == 1) {
+        PB sub;
+        if (f == 1) {
+            any = 1;
+            ok = wt == WT_LEN && pb_len(&b, &sub) == 0 && pb_resource_spans(&sub, spans) == 0;
+        } else {
+            ok = pb_skip(&b, wt) == 0;
+        }
+    }
+    ok = ok && r == 0 && any && PyList_GET_SIZE(spans) > 0;
+    PyBuffer_Release(&view);
+    if (ok) {
+        PyObject *logs = PyList_New(0);
+        result = logs ? PyTuple_Pack(2, spans, logs) : NULL;
+        Py_XDECREF(logs);
+    } else if (PyErr_Occurred() && PyErr_ExceptionMatches(PyExc_MemoryError)) {
+        result = NULL;
+    } else {
+        PyErr_Clear();
+        result = Py_NewRef(Py_None);
+    }
+    Py_XDECREF(spans);
+    return result;
+}
+
 /* --------------------------------------------------------------------------- entry point */
 
 static PyObject *decode_request(PyObject *self, PyObject *arg) {
@@ -1166,6 +1666,10 @@ static PyMethodDef methods[] = {
      "decode_request(line: bytes) -> (spans, logs) | None\n\n"
      "Decode one OTLP/JSON export request in its canonical encoding; None hands the line to the\n"
      "Python decoder (anything unusual, malformed or bad)."},
+    {"decode_trace_protobuf", decode_trace_protobuf, METH_O,
+     "decode_trace_protobuf(message: bytes) -> (spans, []) | None\n\n"
+     "Decode one ExportTraceServiceRequest in protobuf bytes as otlp._emit_proto_traces does; None\n"
+     "hands the message to the Python path (logs requests, anything unusual, bad records)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -152,6 +152,8 @@ def decode_payload(body: bytes, content_type: int, sig: int, mapping: Mapping, s
         try:
             if sig == SIG_LOGS:
                 otlp._emit_proto_logs(ExportLogsServiceRequest.FromString(body), batch)
+            elif otlp.NATIVE_DECODE_PB is not None and (decoded := otlp.NATIVE_DECODE_PB(body)) is not None:
+                otlp.emit_native(decoded, batch)  # decoded in C
             else:
                 otlp._emit_proto_traces(ExportTraceServiceRequest.FromString(body), batch)
         except DecodeError as e:

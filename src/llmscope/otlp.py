@@ -127,20 +127,24 @@ REQUEST_DECODER = msgspec.json.Decoder(ExportRequest)
 
 
 def _load_native():
-    """The C accelerator for canonical OTLP/JSON (``_otlp_native.c``), if it was built and not
-    switched off with ``LLMSCOPE_PURE_PYTHON=1``; None otherwise."""
+    """The C accelerator for OTLP (``_otlp_native.c``), if it was built and not switched off with
+    ``LLMSCOPE_PURE_PYTHON=1``; None otherwise."""
     if os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0"):
         return None
     try:
-        from ._otlp_native import decode_request
-    except ImportError:  # installed without a C compiler: the Python decoder does everything
+        from . import _otlp_native
+    except ImportError:  # installed without a C compiler: the Python decoders do everything
         return None
-    return decode_request
+    return _otlp_native
 
 
+_NATIVE = _load_native()
 # decode_request(line) -> (span tuples, log tuples) in exactly the form emit_typed passes to a
 # sink, or None for anything but the canonical encoding (that line takes the Python path).
-NATIVE_DECODE = _load_native()
+NATIVE_DECODE = _NATIVE.decode_request if _NATIVE else None
+# decode_trace_protobuf(message) -> (span tuples, []) exactly as _emit_proto_traces gives them,
+# or None (logs requests, anything unusual, bad records: the Python path).
+NATIVE_DECODE_PB = _NATIVE.decode_trace_protobuf if _NATIVE else None
 
 
 class Sink(Protocol):
@@ -548,8 +552,11 @@ def emit_json_object(obj: Any, sink: Sink) -> None:
 # --------------------------------------------------------------------------- protobuf
 
 
-def emit_protobuf(data: bytes, sink: Sink) -> None:
+def emit_protobuf(data: bytes, sink: Sink, native=NATIVE_DECODE_PB) -> None:
     """One ExportTraceServiceRequest (or ExportLogsServiceRequest) in protobuf bytes."""
+    if native is not None and (decoded := native(data)) is not None:
+        emit_native(decoded, sink)
+        return
     from google.protobuf.message import DecodeError
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
