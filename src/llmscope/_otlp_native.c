@@ -64,7 +64,9 @@ static inline uint64_t has_zero(uint64_t v) { return (v - ONES) & ~v & HIGHS; }
 static inline uint64_t has_byte(uint64_t v, unsigned char b) { return has_zero(v ^ (ONES * b)); }
 static inline uint64_t has_less(uint64_t v, unsigned char n) { return (v - ONES * n) & ~v & HIGHS; }
 
-#if defined(__SSE2__)
+/* SSE2 on every x86-64; -DLLMSCOPE_NO_SIMD builds the portable path (to test it there too) */
+#if defined(__SSE2__) && !defined(LLMSCOPE_NO_SIMD)
+#define USE_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -75,11 +77,11 @@ static int scan_string(Cur *c, const unsigned char **s, Py_ssize_t *n, int *esc,
     if (c->p >= c->end || *c->p != '"') return BAIL;
     const unsigned char *q = ++c->p, *e = c->end;
     int E = 0, H = 0;
-#if defined(__SSE2__)
+#ifdef USE_SSE2
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
 #endif
     for (;;) {
-#if defined(__SSE2__)
+#ifdef USE_SSE2
         while (e - q >= 16) {
             __m128i x = _mm_loadu_si128((const __m128i *)q);
             __m128i sp = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
