@@ -1,5 +1,5 @@
-"""Builds the optional C accelerators (OTLP/JSON decoding, column resolution); everything else is in
-pyproject.toml.
+"""Builds the optional C accelerators (OTLP decoding, column resolution, Arrow buffers); everything
+else is in pyproject.toml.
 
 `optional=True`: without a C compiler the install still succeeds and ingest uses the pure-Python
 decoder (same results, slower).
@@ -11,5 +11,5 @@ FLAGS = ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
 
 setup(ext_modules=[
     Extension(f"llmscope.{name}", [f"src/llmscope/{name}.c"], optional=True, extra_compile_args=FLAGS)
-    for name in ("_otlp_native", "_resolve_native")
+    for name in ("_otlp_native", "_resolve_native", "_columns_native")
 ])

@@ -173,6 +173,33 @@ def _load_fill_direct():
 _fill_direct = _load_fill_direct()
 
 
+def _load_build_columns():
+    if os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from ._columns_native import build_columns
+    except ImportError:  # built without a C compiler
+        return None
+    return build_columns
+
+
+# rows -> Arrow buffers in C (``_columns_native.c``); None: pyarrow converts the rows itself
+_build_columns = _load_build_columns()
+_KIND_OF_TYPE = {pa.string(): "s", pa.int64(): "i", pa.float64(): "f", pa.bool_(): "b"}
+_SPAN_KINDS = "".join(_KIND_OF_TYPE[t.storage_type if isinstance(t, pa.BaseExtensionType) else t] for _, t in SPAN_FIELDS)
+
+
+def _from_buffers(t: pa.DataType, n: int, built: tuple) -> pa.Array:
+    validity, nulls, offsets, data = built
+    storage = t.storage_type if isinstance(t, pa.BaseExtensionType) else t
+    buffers = [pa.py_buffer(validity) if validity is not None else None]
+    if offsets is not None:
+        buffers.append(pa.py_buffer(offsets))
+    buffers.append(pa.py_buffer(data))
+    arr = pa.Array.from_buffers(storage, n, buffers, null_count=nulls)
+    return pa.ExtensionArray.from_storage(t, arr) if storage is not t else arr
+
+
 def _first_usable(candidates: list[tuple], attrs: dict, resource: dict, parsed: dict) -> Any:
     """The value of the best-ranked candidate that is present, non-empty, meets its condition and
     converts; None if none does. ``parsed`` memoizes JSON attributes read through ``key#field``."""
@@ -807,6 +834,12 @@ class Batch:
 
     # output ------------------------------------------------------------------
     def span_record_batch(self) -> pa.RecordBatch:
+        if _build_columns is not None and self.rows:  # in C: the same arrays, built without pyarrow's converter
+            built = _build_columns(self.rows, _SPAN_KINDS)
+            if built is not None:  # None: a value pyarrow must convert (or reject) itself
+                n = len(self.rows)
+                return pa.RecordBatch.from_arrays(
+                    [_from_buffers(t, n, b) for (_, t), b in zip(SPAN_FIELDS, built)], schema=SPAN_SCHEMA)
         columns = list(zip(*self.rows)) if self.rows else [() for _ in SPAN_FIELDS]
         return pa.RecordBatch.from_arrays(
             [pa.array(col, type=t) for col, (_, t) in zip(columns, SPAN_FIELDS)], schema=SPAN_SCHEMA)
