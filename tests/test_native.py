@@ -20,6 +20,7 @@ import orjson
 import pytest
 
 from llmscope import normalize, otlp
+from llmscope.native import accelerator
 from llmscope.normalize import Batch, Mapping
 from llmscope.readers import decode_unit, plan
 
@@ -218,8 +219,8 @@ def _fill_both(mapping: Mapping, attrs: dict, resource: dict) -> tuple[str, str]
     shape = mapping.shape(attrs, resource)
     n = len(mapping.all_columns)
     with_c, in_python = [None] * n, [None] * n
-    native_fill = normalize._load_fill_direct()
-    assert native_fill is not normalize._fill_direct_py
+    native_fill = accelerator("_resolve_native", "fill_direct")
+    assert native_fill is not None
     native_fill(with_c, attrs, resource, shape.direct, shape.direct_lower, normalize._first_usable)
     normalize._fill_direct_py(in_python, attrs, resource, shape.direct, shape.direct_lower, normalize._first_usable)
     return repr(with_c), repr(in_python)

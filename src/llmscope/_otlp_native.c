@@ -486,16 +486,18 @@ fail:
     return NULL;
 }
 
-/* {"values": [KeyValue, ...]} -> dict */
-static PyObject *read_kvlist_value(Cur *c) {
+/* An object whose `field` holds a list of KeyValues (KeyValueList: "values"; Resource:
+ * "attributes") -> a new dict of them; other fields skipped. */
+static PyObject *read_keyvalues_object(Cur *c, const char *field) {
     if (expect(c, '{')) return NULL;
     PyObject *out = PyDict_New();
     if (out == NULL) return NULL;
     int first = 1, r, seen = 0;
     const unsigned char *k;
     Py_ssize_t kn;
+    size_t fn = strlen(field);
     while ((r = next_key(c, &first, &k, &kn)) == 1) {
-        if (KEY_IS("values")) {
+        if ((size_t)kn == fn && memcmp(k, field, fn) == 0) {
             if (seen++ || read_attributes(c, out)) goto fail;
         } else if (skip_value(c)) {
             goto fail;
@@ -589,7 +591,7 @@ static PyObject *read_any_value(Cur *c) {
             v = read_array_value(c);
             break;
         case AV_KVLIST:
-            v = read_kvlist_value(c);
+            v = read_keyvalues_object(c, "values");
             break;
         }
         if (v == NULL) goto done;
@@ -643,28 +645,6 @@ static int read_attributes(Cur *c, PyObject *into) {
         return BAIL;
     }
     return r < 0 ? BAIL : 0;
-}
-
-/* {"attributes": [...]} (a Resource) -> a new dict */
-static PyObject *read_resource(Cur *c) {
-    if (expect(c, '{')) return NULL;
-    PyObject *out = PyDict_New();
-    if (out == NULL) return NULL;
-    int first = 1, r, seen = 0;
-    const unsigned char *k;
-    Py_ssize_t kn;
-    while ((r = next_key(c, &first, &k, &kn)) == 1) {
-        if (KEY_IS("attributes")) {
-            if (seen++ || read_attributes(c, out)) goto fail;
-        } else if (skip_value(c)) {
-            goto fail;
-        }
-    }
-    if (r < 0) goto fail;
-    return out;
-fail:
-    Py_DECREF(out);
-    return NULL;
 }
 
 /* A lower-case hex id of nbytes bytes as a new str; Py_None for the all-zero id; NULL to give up
@@ -933,7 +913,7 @@ static int read_resource_spans(Cur *c, PyObject *out) {
             if (KEY_IS("resource")) {
                 int n;
                 if (resource != NULL || (n = is_null(c)) < 0) goto fail;
-                if ((resource = n ? PyDict_New() : read_resource(c)) == NULL) goto fail;
+                if ((resource = n ? PyDict_New() : read_keyvalues_object(c, "attributes")) == NULL) goto fail;
             } else if (KEY_IS("scopeSpans")) {
                 if (seen & 1 || (n_scope = read_scope_spans_list(c, scope_spans)) < 0) goto fail;
                 seen |= 1;
@@ -1061,7 +1041,7 @@ static int read_resource_logs(Cur *c, PyObject *out) {
             if (KEY_IS("resource")) {
                 int n;
                 if (resource != NULL || (n = is_null(c)) < 0) goto fail;
-                if ((resource = n ? PyDict_New() : read_resource(c)) == NULL) goto fail;
+                if ((resource = n ? PyDict_New() : read_keyvalues_object(c, "attributes")) == NULL) goto fail;
             } else if (KEY_IS("scopeLogs")) {
                 if (scope_logs_seen++ || expect(c, '[')) goto fail;
                 int f3 = 1, r3;

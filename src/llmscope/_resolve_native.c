@@ -48,6 +48,13 @@ static PyObject *lookup(PyObject *attrs, PyObject *key) {
     return v;
 }
 
+/* The column index an entry starts with; -1 (with an error set) if it is not one of `n`. */
+static Py_ssize_t column_of(PyObject *entry, Py_ssize_t n) {
+    Py_ssize_t col = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 0));
+    if ((col < 0 || col >= n) && !PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "column index");
+    return col < 0 || col >= n ? -1 : col;
+}
+
 static PyObject *fill_direct(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 6) {
         PyErr_SetString(PyExc_TypeError, "fill_direct takes 6 arguments");
@@ -63,12 +70,8 @@ static PyObject *fill_direct(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_ssize_t n = PyList_GET_SIZE(values);
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(direct); i++) {
         PyObject *entry = PyTuple_GET_ITEM(direct, i);
-        Py_ssize_t col = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 0));
-        if (col < 0 || col >= n) {
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "column index");
-            return NULL;
-        }
-        PyObject *v = lookup(attrs, PyTuple_GET_ITEM(entry, 1));
+        Py_ssize_t col = column_of(entry, n);
+        PyObject *v = col < 0 ? NULL : lookup(attrs, PyTuple_GET_ITEM(entry, 1));
         if (v == NULL) return NULL;
         /* type(v) is typ and v != "" */
         if (Py_IS_TYPE(v, (PyTypeObject *)PyTuple_GET_ITEM(entry, 2)) &&
@@ -81,12 +84,8 @@ static PyObject *fill_direct(PyObject *self, PyObject *const *args, Py_ssize_t n
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lower); i++) {
         PyObject *entry = PyTuple_GET_ITEM(lower, i);
-        Py_ssize_t col = PyLong_AsSsize_t(PyTuple_GET_ITEM(entry, 0));
-        if (col < 0 || col >= n) {
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "column index");
-            return NULL;
-        }
-        PyObject *v = lookup(attrs, PyTuple_GET_ITEM(entry, 1));
+        Py_ssize_t col = column_of(entry, n);
+        PyObject *v = col < 0 ? NULL : lookup(attrs, PyTuple_GET_ITEM(entry, 1));
         if (v == NULL) return NULL;
         int ok = PyUnicode_CheckExact(v) ? is_lower(v) : 0;
         if (ok < 0) return NULL;

@@ -7,13 +7,13 @@ cost, trace-level context, de-duplication) in SQL.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Iterable
 
 import orjson
 import pyarrow as pa
 
 from . import dialects as D
+from .native import accelerator
 
 KIND_NAMES = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUS_NAMES = ("unset", "ok", "error")
@@ -160,31 +160,9 @@ def _fill_direct_py(values: list, attrs: dict, resource: dict, direct: tuple, di
         values[col] = v if type(v) is str and v.islower() else first_usable(candidates, attrs, resource, {})
 
 
-def _load_fill_direct():
-    if os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0"):
-        return _fill_direct_py
-    try:
-        from ._resolve_native import fill_direct
-    except ImportError:  # built without a C compiler
-        return _fill_direct_py
-    return fill_direct
-
-
-_fill_direct = _load_fill_direct()
-
-
-def _load_build_columns():
-    if os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0"):
-        return None
-    try:
-        from ._columns_native import build_columns
-    except ImportError:  # built without a C compiler
-        return None
-    return build_columns
-
-
+_fill_direct = accelerator("_resolve_native", "fill_direct") or _fill_direct_py
 # rows -> Arrow buffers in C (``_columns_native.c``); None: pyarrow converts the rows itself
-_build_columns = _load_build_columns()
+_build_columns = accelerator("_columns_native", "build_columns")
 _KIND_OF_TYPE = {pa.string(): "s", pa.int64(): "i", pa.float64(): "f", pa.bool_(): "b"}
 _SPAN_KINDS = "".join(_KIND_OF_TYPE[t.storage_type if isinstance(t, pa.BaseExtensionType) else t] for _, t in SPAN_FIELDS)
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import msgspec
+
+from .native import accelerator
 
 # --------------------------------------------------------------------------- typed OTLP/JSON
 
@@ -126,25 +127,12 @@ class ExportRequest(msgspec.Struct, gc=False):
 REQUEST_DECODER = msgspec.json.Decoder(ExportRequest)
 
 
-def _load_native():
-    """The C accelerator for OTLP (``_otlp_native.c``), if it was built and not switched off with
-    ``LLMSCOPE_PURE_PYTHON=1``; None otherwise."""
-    if os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0"):
-        return None
-    try:
-        from . import _otlp_native
-    except ImportError:  # installed without a C compiler: the Python decoders do everything
-        return None
-    return _otlp_native
-
-
-_NATIVE = _load_native()
 # decode_request(line) -> (span tuples, log tuples) in exactly the form emit_typed passes to a
 # sink, or None for anything but the canonical encoding (that line takes the Python path).
-NATIVE_DECODE = _NATIVE.decode_request if _NATIVE else None
+NATIVE_DECODE = accelerator("_otlp_native", "decode_request")
 # decode_trace_protobuf(message) -> (span tuples, []) exactly as _emit_proto_traces gives them,
 # or None (logs requests, anything unusual, bad records: the Python path).
-NATIVE_DECODE_PB = _NATIVE.decode_trace_protobuf if _NATIVE else None
+NATIVE_DECODE_PB = accelerator("_otlp_native", "decode_trace_protobuf")
 
 
 class Sink(Protocol):
