@@ -355,30 +355,22 @@ static PyObject *read_int_or_digits(Cur *c) {
 
 static int skip_value(Cur *c);
 
+static int next_member(Cur *c, int *first, unsigned char close);
+
 static int skip_container(Cur *c, unsigned char close) {
     if (++c->depth > MAX_DEPTH) return BAIL;
     c->p++;
-    int first = 1;
-    for (;;) {
-        ws(c);
-        if (c->p >= c->end) return BAIL;
-        if (*c->p == close) {
-            c->p++;
-            break;
-        }
-        if (!first) {
-            if (*c->p != ',') return BAIL;
-            c->p++;
-        }
-        first = 0;
+    int first = 1, r;
+    while ((r = next_member(c, &first, close)) == 1) {
         if (close == '}') {
-            PyObject *k = read_str(c);
+            PyObject *k = read_str(c); /* any key, escapes included: validated, not kept */
             if (k == NULL) return BAIL;
             Py_DECREF(k);
             if (expect(c, ':')) return BAIL;
         }
         if (skip_value(c)) return BAIL;
     }
+    if (r < 0) return BAIL;
     c->depth--;
     return 0;
 }
@@ -405,12 +397,12 @@ static int skip_value(Cur *c) {
 
 /* --------------------------------------------------------------------------- objects */
 
-/* Next key of an object whose '{' is consumed: 1 and the key, 0 at the end, BAIL. Keys with
- * escapes give up (they could spell a field name). */
-static int next_key(Cur *c, int *first, const unsigned char **k, Py_ssize_t *kn) {
+/* Next member of an object or array whose opening bracket is consumed: 1 if there is one, 0 at
+ * the closing bracket, BAIL on anything else (a missing or trailing comma). */
+static int next_member(Cur *c, int *first, unsigned char close) {
     ws(c);
     if (c->p >= c->end) return BAIL;
-    if (*c->p == '}') {
+    if (*c->p == close) {
         c->p++;
         return 0;
     }
@@ -420,28 +412,34 @@ static int next_key(Cur *c, int *first, const unsigned char **k, Py_ssize_t *kn)
         ws(c);
     }
     *first = 0;
-    int esc, hi;
-    if (scan_string(c, k, kn, &esc, &hi) || esc) return BAIL;
-    if (expect(c, ':')) return BAIL;
+    return 1;
+}
+
+/* Next key of an object whose '{' is consumed: 1 and the key, 0 at the end, BAIL. Keys with
+ * escapes give up (they could spell a field name). */
+static int next_key(Cur *c, int *first, const unsigned char **k, Py_ssize_t *kn) {
+    int r = next_member(c, first, '}'), esc, hi;
+    if (r != 1) return r;
+    if (scan_string(c, k, kn, &esc, &hi) || esc || expect(c, ':')) return BAIL;
     ws(c);
     return 1;
 }
 
 /* Next element of an array whose '[' is consumed: 1, 0 at the end, BAIL. */
-static int next_item(Cur *c, int *first) {
-    ws(c);
-    if (c->p >= c->end) return BAIL;
-    if (*c->p == ']') {
-        c->p++;
-        return 0;
+static int next_item(Cur *c, int *first) { return next_member(c, first, ']'); }
+
+/* A JSON array whose elements `reader` turns into objects, appended to `out`. */
+static int read_list_into(Cur *c, PyObject *out, PyObject *(*reader)(Cur *)) {
+    if (expect(c, '[')) return BAIL;
+    int first = 1, r;
+    while ((r = next_item(c, &first)) == 1) {
+        PyObject *v = reader(c);
+        if (v == NULL) return BAIL;
+        int bad = PyList_Append(out, v);
+        Py_DECREF(v);
+        if (bad) return BAIL;
     }
-    if (!*first) {
-        if (*c->p != ',') return BAIL;
-        c->p++;
-        ws(c);
-    }
-    *first = 0;
-    return 1;
+    return r < 0 ? BAIL : 0;
 }
 
 #define KEY_IS(lit) (kn == (Py_ssize_t)(sizeof(lit) - 1) && memcmp(k, lit, sizeof(lit) - 1) == 0)
@@ -464,17 +462,7 @@ static PyObject *read_array_value(Cur *c) {
     Py_ssize_t kn;
     while ((r = next_key(c, &first, &k, &kn)) == 1) {
         if (KEY_IS("values")) {
-            if (seen++ || expect(c, '[')) goto fail;
-            int f2 = 1, r2;
-            while ((r2 = next_item(c, &f2)) == 1) {
-                if (peek(c) != '{') goto fail; /* list[AnyValue]: no nulls */
-                PyObject *v = read_any_value(c);
-                if (v == NULL) goto fail;
-                int bad = PyList_Append(out, v);
-                Py_DECREF(v);
-                if (bad) goto fail;
-            }
-            if (r2 < 0) goto fail;
+            if (seen++ || read_list_into(c, out, read_any_value)) goto fail; /* read_any_value: no nulls */
         } else if (skip_value(c)) {
             goto fail;
         }
@@ -870,16 +858,7 @@ static Py_ssize_t read_scope_spans_list(Cur *c, PyObject *out) {
                 scope_name = n ? PyUnicode_New(0, 127) : read_scope_name(c);
                 if (scope_name == NULL) goto fail;
             } else if (KEY_IS("spans")) {
-                if (spans_seen++ || expect(c, '[')) goto fail;
-                int f3 = 1, r3;
-                while ((r3 = next_item(c, &f3)) == 1) {
-                    PyObject *sp = read_span(c);
-                    if (sp == NULL) goto fail;
-                    int bad = PyList_Append(out, sp);
-                    Py_DECREF(sp);
-                    if (bad) goto fail;
-                }
-                if (r3 < 0) goto fail;
+                if (spans_seen++ || read_list_into(c, out, read_span)) goto fail;
             } else if (skip_value(c)) {
                 goto fail;
             }
@@ -1050,16 +1029,7 @@ static int read_resource_logs(Cur *c, PyObject *out) {
                     int f4 = 1, r4, records_seen = 0, scope_seen = 0;
                     while ((r4 = next_key(c, &f4, &k, &kn)) == 1) {
                         if (KEY_IS("logRecords")) {
-                            if (records_seen++ || expect(c, '[')) goto fail;
-                            int f5 = 1, r5;
-                            while ((r5 = next_item(c, &f5)) == 1) {
-                                PyObject *lr = read_log_record(c);
-                                if (lr == NULL) goto fail;
-                                int bad = PyList_Append(out, lr);
-                                Py_DECREF(lr);
-                                if (bad) goto fail;
-                            }
-                            if (r5 < 0) goto fail;
+                            if (records_seen++ || read_list_into(c, out, read_log_record)) goto fail;
                         } else if (KEY_IS("scope")) {
                             int n;
                             if (scope_seen++ || (n = is_null(c)) < 0) goto fail;
