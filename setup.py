@@ -1,8 +1,8 @@
 """Builds the optional C accelerators (OTLP decoding, column resolution, Arrow buffers); everything
 else is in pyproject.toml.
 
-`optional=True`: without a C compiler the install still succeeds and ingest uses the pure-Python
-decoder (same results, slower).
+`optional=True`: without a C compiler the install still succeeds and ingest runs the Python code
+they stand in for (same results, slower; see llmscope/native.py).
 """
 
 from setuptools import Extension, setup

@@ -161,21 +161,6 @@ def _fill_direct_py(values: list, attrs: dict, resource: dict, direct: tuple, di
 
 
 _fill_direct = accelerator("_resolve_native", "fill_direct") or _fill_direct_py
-# rows -> Arrow buffers in C (``_columns_native.c``); None: pyarrow converts the rows itself
-_build_columns = accelerator("_columns_native", "build_columns")
-_KIND_OF_TYPE = {pa.string(): "s", pa.int64(): "i", pa.float64(): "f", pa.bool_(): "b"}
-_SPAN_KINDS = "".join(_KIND_OF_TYPE[t.storage_type if isinstance(t, pa.BaseExtensionType) else t] for _, t in SPAN_FIELDS)
-
-
-def _from_buffers(t: pa.DataType, n: int, built: tuple) -> pa.Array:
-    validity, nulls, offsets, data = built
-    storage = t.storage_type if isinstance(t, pa.BaseExtensionType) else t
-    buffers = [pa.py_buffer(validity) if validity is not None else None]
-    if offsets is not None:
-        buffers.append(pa.py_buffer(offsets))
-    buffers.append(pa.py_buffer(data))
-    arr = pa.Array.from_buffers(storage, n, buffers, null_count=nulls)
-    return pa.ExtensionArray.from_storage(t, arr) if storage is not t else arr
 
 
 def _first_usable(candidates: list[tuple], attrs: dict, resource: dict, parsed: dict) -> Any:
@@ -631,6 +616,23 @@ def classify_error(raw: str | None, http_status: int | None) -> str | None:
 
 
 # --------------------------------------------------------------------------- the batch sink
+
+
+# rows -> Arrow buffers in C (``_columns_native.c``); None: pyarrow converts the rows itself
+_build_columns = accelerator("_columns_native", "build_columns")
+_KIND_OF_TYPE = {pa.string(): "s", pa.int64(): "i", pa.float64(): "f", pa.bool_(): "b"}
+_SPAN_KINDS = "".join(_KIND_OF_TYPE[t.storage_type if isinstance(t, pa.BaseExtensionType) else t] for _, t in SPAN_FIELDS)
+
+
+def _from_buffers(t: pa.DataType, n: int, built: tuple) -> pa.Array:
+    validity, nulls, offsets, data = built
+    storage = t.storage_type if isinstance(t, pa.BaseExtensionType) else t
+    buffers = [pa.py_buffer(validity) if validity is not None else None]
+    if offsets is not None:
+        buffers.append(pa.py_buffer(offsets))
+    buffers.append(pa.py_buffer(data))
+    arr = pa.Array.from_buffers(storage, n, buffers, null_count=nulls)
+    return pa.ExtensionArray.from_storage(t, arr) if storage is not t else arr
 
 
 class Batch:

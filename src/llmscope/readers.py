@@ -23,8 +23,7 @@ import msgspec
 import orjson
 
 from .normalize import Batch, Mapping
-from . import otlp
-from .otlp import REQUEST_DECODER, BadRecord, emit_json_object, emit_native, emit_protobuf, emit_typed
+from .otlp import NATIVE_DECODE, REQUEST_DECODER, BadRecord, emit_json_object, emit_native, emit_protobuf, emit_typed
 
 CHUNK_BYTES = 4 << 20
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".gz", ".pb", ".binpb", ".proto", ".otlp")
@@ -215,8 +214,9 @@ def _gunzip(pieces: Iterator[bytes]) -> Iterator[bytes]:
     d = _inflate.decompressobj(wbits=31)
     started = False
     for whole in pieces:
-        for at in range(0, len(whole), INFLATE_STEP):
-            piece = whole[at:at + INFLATE_STEP]
+        view = memoryview(whole)  # steps without copies
+        for at in range(0, len(view), INFLATE_STEP):
+            piece = view[at:at + INFLATE_STEP]
             while piece:
                 started = True
                 try:
@@ -317,7 +317,7 @@ def decode_unit(unit: Unit, mapping: Mapping, batch: Batch | None = None) -> Bat
     return batch
 
 
-def _decode_lines(data: bytes, batch: Batch, native=otlp.NATIVE_DECODE) -> None:
+def _decode_lines(data: bytes, batch: Batch, native=NATIVE_DECODE) -> None:
     decode = REQUEST_DECODER.decode
     for line in data.split(b"\n"):
         batch.line += 1
