@@ -314,8 +314,7 @@ def test_loaded_batches_are_not_kept_alive_until_commit(tmp_path, db):
     the size of the ingest). Batches come memory-mapped from files, as from the workers."""
     import benchmarks_ingest as bench
 
-    from llmscope import store
-    from llmscope.ingest import _spill, _unspill
+    from llmscope import handoff, store
     from llmscope.normalize import Mapping
     from llmscope.readers import decode_unit, plan
 
@@ -325,7 +324,8 @@ def test_loaded_batches_are_not_kept_alive_until_commit(tmp_path, db):
     spill.mkdir()
     units = list(plan(str(data), False, chunk_bytes=256 << 10))
     assert len(units) >= 6
-    files = [_spill(decode_unit(u, Mapping()).span_record_batch(), str(spill)) for u in units]
+    files = [handoff.write(decode_unit(u, Mapping()).span_record_batch(), str(spill / f"b{i}.arrows"))
+             for i, u in enumerate(units)]
 
     def mapped() -> int:
         return sum(1 for line in open("/proc/self/maps") if str(spill) in line)
@@ -335,7 +335,7 @@ def test_loaded_batches_are_not_kept_alive_until_commit(tmp_path, db):
     loader.FLUSH_ROWS = 1  # write every batch as it comes
     with loader:
         for f in files:
-            loader.add(_unspill(f))
+            loader.add(handoff.read(f))
             assert mapped() <= 1
     con.close()
     assert query(db, "SELECT count(*) FROM spans") == [(3_000,)]
@@ -395,3 +395,59 @@ def test_sample_traces_match_their_manifest(db):
     assert rep.spans_given_log_content > 0
     # every span of the log-only app got its prompt from the log records
     assert query(db, "SELECT count(*) FROM spans WHERE service_name = 'ticket-triage' AND span_type = 'llm' AND input_text IS NULL") == [(0,)]
+
+
+def test_parallel_ingest_reuses_its_handoff_files_and_equals_a_serial_one(tmp_path, monkeypatch):
+    """The worker pool path (normally taken above 24 MB): many small tasks, a flush after nearly
+    each, so the shared-memory files batches travel through are filled again and again. The store
+    must hold exactly what a one-process ingest of the same file holds."""
+    import benchmarks_ingest as bench
+
+    from llmscope import handoff, readers, store
+    from llmscope import ingest as ingest_mod
+
+    data = tmp_path / "rag.jsonl"
+    bench.write_file(data, 4_000)
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 128 << 10)
+    serial = ingest([str(data)], tmp_path / "serial.duckdb", workers=1)
+
+    monkeypatch.setattr(ingest_mod, "PARALLEL_THRESHOLD_BYTES", 0)
+    monkeypatch.setattr(store.Loader, "FLUSH_ROWS", 300)
+    monkeypatch.setattr(ingest_mod, "TASKS_AHEAD_PER_WORKER", 2)
+    handed_out = []
+    take = handoff.Slots.take
+    monkeypatch.setattr(handoff.Slots, "take", lambda self: handed_out.append(take(self)) or handed_out[-1])
+    parallel = ingest([str(data)], tmp_path / "parallel.duckdb", workers=2)
+
+    assert serial.spans_added == parallel.spans_added == 4_000
+    assert len(handed_out) > 2 * 40  # two files a task
+    assert len(set(handed_out)) < len(handed_out) / 2  # most of them filled again
+    cols = "* EXCLUDE (ingested_at)"
+    rows = {name: query(tmp_path / f"{name}.duckdb", f"SELECT {cols} FROM spans ORDER BY trace_id, span_id")
+            for name in ("serial", "parallel")}
+    assert rows["serial"] == rows["parallel"]
+    if os.path.isdir(handoff.SHM):  # the hand-off files are gone with the ingest
+        assert not [p for p in os.listdir(handoff.SHM) if p.startswith(f"llmscope-{os.getpid()}-")]
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="shared-memory hand-off is Linux-only")
+def test_a_killed_ingests_handoff_files_are_removed_by_the_next(tmp_path):
+    from llmscope import handoff
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    stale = os.path.join(handoff.SHM, f"llmscope-{dead_pid}-test")
+    live = os.path.join(handoff.SHM, f"llmscope-{os.getpid()}-test")
+    for d in (stale, live):
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "batch-1.arrows"), "wb") as f:
+            f.write(b"x" * 1000)
+    try:
+        handoff.remove_stale(handoff.SHM)
+        assert not os.path.exists(stale)
+        assert os.path.exists(live)  # this process is running: its files stay
+    finally:
+        import shutil
+
+        for d in (stale, live):
+            shutil.rmtree(d, ignore_errors=True)

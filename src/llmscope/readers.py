@@ -102,8 +102,10 @@ def _is_length_prefixed(data: bytes) -> bool:
     return pos == n
 
 
-def plan(path: str, from_directory: bool, chunk_bytes: int = CHUNK_BYTES, start_at: int = 0) -> Iterator[Unit | Skipped]:
-    """Work units for one input; a JSON-lines file can be read from ``start_at`` (a line start)."""
+def plan(path: str, from_directory: bool, chunk_bytes: int | None = None, start_at: int = 0) -> Iterator[Unit | Skipped]:
+    """Work units for one input (pieces of ``chunk_bytes``, default CHUNK_BYTES); a JSON-lines file
+    can be read from ``start_at`` (a line start)."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     if path == "-":
         stdin = sys.stdin.buffer
         head = stdin.peek(2)[:2] if hasattr(stdin, "peek") else b""

@@ -138,17 +138,22 @@ class Loader:
     # (measured: 2,300-row batches spent 3x more per row than 33,000-row ones).
     FLUSH_ROWS = 50_000
 
-    def add(self, spans: pa.RecordBatch | None, logs: pa.RecordBatch | None = None) -> None:
+    def add(self, spans: pa.RecordBatch | None, logs: pa.RecordBatch | None = None) -> bool:
+        """Pool a batch of spans (written at the next flush) and stage log messages (copied now).
+        True if this call flushed: every span batch added so far is in the store."""
         con = self.con
+        flushed = False
         if spans is not None and spans.num_rows:
             self.result.spans_read += spans.num_rows
             self._pending.append(spans)
             self._pending_rows += spans.num_rows
             if self._pending_rows >= self.FLUSH_ROWS:
                 self._flush()
+                flushed = True
         if logs is not None and logs.num_rows:
             _logs = logs  # read by name (see _BY_NAME)
             con.execute("INSERT INTO _stage_logs SELECT * FROM _logs")
+        return flushed
 
     def _flush(self) -> None:
         if not self._pending:
