@@ -137,3 +137,14 @@ def test_config_file_maps_custom_keys(tmp_path):
 def test_help_teaches_by_example():
     out = run("ingest", "--help").stdout
     assert "llmscope ingest sample_traces/" in out and "--strict" in out
+
+
+def test_version_says_which_c_accelerators_are_in_use(monkeypatch):
+    from llmscope import native
+
+    out = run("--version").stdout
+    assert out.startswith("llmscope ") and "C accelerators:" in out
+    built = [what for module, what in native.ACCELERATORS.items() if native._importable(module)]
+    assert all(what in out for what in built)
+    monkeypatch.setenv("LLMSCOPE_PURE_PYTHON", "1")
+    assert "off (LLMSCOPE_PURE_PYTHON)" in run("--version").stdout

@@ -73,9 +73,21 @@ def main_options(
     db: Annotated[Optional[str], typer.Option("--db", envvar="LLMSCOPE_DB",
                                               help="Store file (default ./llmscope.duckdb; env LLMSCOPE_DB).")] = None,
     config: Annotated[Optional[str], typer.Option("--config", help="Settings file (default ./llmscope.toml if present).")] = None,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Print the version and which C accelerators are in use.")] = False,
 ) -> None:
     state.db = db
     state.config = config
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version as dist_version
+
+        from .native import report
+
+        render.console().print(f"llmscope {dist_version('llmscope')}; {render.escape(report())}", highlight=False)
+        raise typer.Exit()
 
 
 def _ro():
