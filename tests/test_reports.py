@@ -52,6 +52,23 @@ def test_latency_percentiles_match_an_independent_computation(con):
         assert r["max_ms"] == pytest.approx(max(ds), abs=0.05)
 
 
+def test_request_rate_of_a_quiet_group_is_not_rounded_to_zero(con):
+    rows = L.latency(con, by="request_model").to_pylist()
+    for r in rows:
+        n, first, last = con.execute("""SELECT count(*), epoch(min(start_time)), epoch(max(end_time)) FROM spans
+                                        WHERE span_type = 'llm' AND request_model = ?""", [r["request_model"]]).fetchall()[0]
+        assert r["req_per_s"] == pytest.approx(n / (last - first)) and r["req_per_s"] > 0
+
+
+def test_small_costs_print_with_two_significant_digits_not_e_notation():
+    from llmscope.render import fmt_value
+
+    assert fmt_value(9.0e-05, "cost_per_call_usd") == "$0.000090"
+    assert fmt_value(0.00018, "cost_per_request_usd") == "$0.00018"
+    assert fmt_value(0.0123, "cost_usd") == "$0.0123"
+    assert fmt_value(1234.5, "cost_usd") == "$1,234.50"
+
+
 def test_ttft_and_error_rate(con):
     r = L.latency(con, SpanFilter(where="service_name = 'support-bot'")).to_pylist()[0]
     ttfts = [t for (t,) in con.execute("SELECT ttft_ms FROM spans WHERE span_type='llm' AND service_name='support-bot' AND ttft_ms IS NOT NULL").fetchall()]

@@ -84,8 +84,8 @@ def fmt_value(v: Any, col: str = "") -> str:
         if col.endswith("_tokens"):  # percentiles of token counts
             return f"{v:,.0f}"
         if "cost" in col or col.endswith("_usd") or col.startswith("usd"):
-            if v != 0 and abs(v) < 0.01:
-                return f"${v:.2g}" if abs(v) >= 1e-4 else f"${v:.1e}"
+            if v != 0 and abs(v) < 0.01:  # two significant digits, never in e-notation: $0.000090
+                return f"${v:.{min(12, 1 - math.floor(math.log10(abs(v))))}f}"
             return f"${v:,.4f}" if abs(v) < 100 else f"${v:,.2f}"
         if col.endswith("_ms"):
             return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}"

@@ -29,7 +29,8 @@ SELECT {groups}
     round(quantile_cont(CASE WHEN ttft_ms IS NOT NULL AND output_tokens > 1 AND duration_ms > ttft_ms
                              THEN (duration_ms - ttft_ms) / (output_tokens - 1) END, 0.50), 2) AS tpot_p50_ms,
     round(sum(output_tokens) FILTER (WHERE status <> 'error') / nullif(sum(duration_ms) FILTER (WHERE status <> 'error' AND output_tokens IS NOT NULL) / 1000, 0), 1) AS output_tokens_per_s,
-    round(count(*) / nullif(epoch(max(end_time)) - epoch(min(start_time)), 0), 3) AS req_per_s,
+    -- not rounded: a low-traffic group over days has well under 0.001 requests a second
+    count(*) / nullif(epoch(max(end_time)) - epoch(min(start_time)), 0) AS req_per_s,
     round(avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END), 4) AS error_rate
 FROM spans
 WHERE span_type = ? AND {where}
