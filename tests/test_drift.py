@@ -207,3 +207,33 @@ def test_empty_bin_stays_finite(tmp_path):
 def test_formulas_help_names_the_thresholds():
     for needle in ("PSI", "JSD", "deciles", str(D.PSI_SIGNIFICANT), str(D.JSD_SIGNIFICANT), str(D.MIN_SAMPLES)):
         assert needle in D.FORMULAS_HELP
+
+
+def test_default_windows_are_the_last_week_of_data_and_the_week_before(con):
+    """Anchored at the newest span, not at today: the samples end on 2025-11-14."""
+    base, cur = D.latest_windows(con)
+    assert (cur.since, cur.until) == (WEEK2.since, WEEK2.until)
+    assert (base.since, base.until) == (WEEK1.since, WEEK1.until)
+    assert D.latest_windows(con, days=3)[1].since == datetime(2025, 11, 12)
+    assert D.latest_windows(con, where="service_name = 'no such service'") is None
+
+
+def test_report_drift_without_windows_compares_the_last_two_weeks(con, tmp_path):
+    from typer.testing import CliRunner
+
+    from llmscope.cli import app
+
+    db = tmp_path / "s.duckdb"
+    ingest([str(SAMPLES)], db)
+    env = {"NO_COLOR": "1", "COLUMNS": "200"}
+    res = CliRunner().invoke(app, ["--db", str(db), "report", "drift", "--format", "json"], env=env)
+    assert res.exit_code == 0, res.output
+    import json
+
+    got = {(r["feature"], r["verdict"]) for r in json.loads(res.output)}
+    want = {(r["feature"], r["verdict"]) for r in D.drift(con, WEEK1, WEEK2).to_pylist()}
+    assert got == want and ("prompt_terms", "significant") in got  # the planted topic shift
+    table = CliRunner().invoke(app, ["--db", str(db), "report", "drift"], env=env)
+    assert "Drift 2025-11-01..2025-11-07 → 2025-11-08..2025-11-14" in table.output
+    half = CliRunner().invoke(app, ["--db", str(db), "report", "drift", "--baseline", "2025-11-01..2025-11-07"], env=env)
+    assert half.exit_code == 2 and "give both --baseline and --current, or neither" in half.output

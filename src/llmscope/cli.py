@@ -570,14 +570,16 @@ def _drift_help() -> str:
     lines = "\n".join(f"    {line}" for line in FORMULAS_HELP.splitlines())
     return ("Drift between a baseline and a current window, per group: Jensen-Shannon distance and PSI on "
             "input/output tokens, latency, the model / feature / finish_reason / tool mix, and prompt content.\n\n"
+            "    llmscope report drift                       # the last 7 days of data against the 7 before\n"
             "    llmscope report drift --baseline 2025-11-01..2025-11-07 --current 2025-11-08..2025-11-14 --by service_name\n\n"
             "How it is computed:\n\n" + lines)
 
 
 @report_app.command("drift", help=_drift_help())
 def report_drift(
-    baseline: Annotated[str, typer.Option(help="Baseline window START..END (dates include the end day), e.g. 2025-11-01..2025-11-07, or 14d..7d.")],
-    current: Annotated[str, typer.Option(help="Current window START..END.")],
+    baseline: Annotated[Optional[str], typer.Option(help="Baseline window START..END (dates include the end day), e.g. 2025-11-01..2025-11-07, or 14d..7d. Default: the --days before the current window.")] = None,
+    current: Annotated[Optional[str], typer.Option(help="Current window START..END. Default: the last --days days of data (up to the newest span, not today).")] = None,
+    days: Annotated[int, typer.Option(min=1, help="Length of each default window, in days.")] = 7,
     by: ByOpt = None, where: WhereOpt = None,
     span_type: Annotated[str, typer.Option(help="Which spans to compare (llm by default).")] = "llm",
     features: Annotated[Optional[str], typer.Option(help="Comma-separated subset of: input_tokens, output_tokens, duration_ms, request_model, feature, finish_reason, tool_name, prompt_terms.")] = None,
@@ -586,13 +588,30 @@ def report_drift(
     from .analyses.drift import drift
     from .analyses.filters import SpanFilter
 
+    from .analyses.drift import latest_windows
+
     check_format(fmt)
-    b0, b1 = _window(baseline, "--baseline")
-    c0, c1 = _window(current, "--current")
-    tbl = _run_report(drift, SpanFilter(b0, b1, where), SpanFilter(c0, c1, where), by, span_type,
-                      [f.strip() for f in features.split(",")] if features else None)
-    render.emit(tbl, fmt, title=f"Drift {baseline} → {current}" if fmt == "table" else None,
+    if (baseline is None) != (current is None):
+        fail("give both --baseline and --current, or neither (then: the last --days days of data against the days before)")
+    if baseline is None:
+        windows = _run_report(latest_windows, span_type, where, days)
+        if windows is None:
+            fail(f"no {span_type} spans{' matching --where' if where else ''} in the store: nothing to compare")
+        base, cur = windows
+    else:
+        base, cur = SpanFilter(*_window(baseline, "--baseline"), where), SpanFilter(*_window(current, "--current"), where)
+    tbl = _run_report(drift, base, cur, by, span_type, [f.strip() for f in features.split(",")] if features else None)
+    render.emit(tbl, fmt, title=f"Drift {_span_text(base)} → {_span_text(cur)}" if fmt == "table" else None,
                 keep=_keep(by, "feature", "jsd", "psi", "verdict"))
+
+
+def _span_text(flt) -> str:
+    """A window as the days it covers (2025-11-08..2025-11-14), or its start and end times."""
+    from datetime import time, timedelta
+
+    if flt.since.time() == flt.until.time() == time(0):
+        return f"{flt.since:%Y-%m-%d}..{flt.until - timedelta(days=1):%Y-%m-%d}"
+    return f"{flt.since:%Y-%m-%d %H:%M}..{flt.until:%Y-%m-%d %H:%M}"
 
 
 @report_app.command("agents")

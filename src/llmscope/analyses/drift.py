@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 import duckdb
@@ -358,6 +359,22 @@ def _row(key: tuple, kind: str, bn: int, cn: int, jsd_v, psi_v, bsum: str | None
 
 
 # --------------------------------------------------------------------------- public
+
+
+def latest_windows(con: duckdb.DuckDBPyConnection, span_type: str = "llm", where: str | None = None,
+                   days: int = 7) -> tuple[SpanFilter, SpanFilter] | None:
+    """The default comparison: the last ``days`` days of data (ending after the newest matching
+    span, not at today's date: an archive of last month still compares) against the ``days``
+    before them. None when the store has no such spans."""
+    flt = SpanFilter(where=where)
+    cond, params = flt.sql()
+    newest = con.execute(f"SELECT max(start_time) FROM spans WHERE span_type = ? AND {cond}",
+                         [span_type, *params]).fetchall()[0][0]
+    if newest is None:
+        return None
+    end = datetime.combine(newest.date(), datetime.min.time()) + timedelta(days=1)  # whole days
+    mid, start = end - timedelta(days=days), end - timedelta(days=2 * days)
+    return SpanFilter(start, mid, where), SpanFilter(mid, end, where)
 
 
 def drift(con: duckdb.DuckDBPyConnection, baseline: SpanFilter, current: SpanFilter, by: str | None = None,
