@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import FIXTURES, SAMPLES
+from conftest import REPO, SAMPLES
 from typer.testing import CliRunner
 
 from llmscope import store
@@ -17,7 +17,7 @@ from llmscope.cli import app
 from llmscope.ingest import ingest
 from llmscope.scan import scan
 
-RULES = FIXTURES / "alerts.toml"
+RULES = REPO / "src" / "llmscope" / "example_alerts.toml"  # shipped: `llmscope check --example-rules`
 ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
 
 
@@ -135,3 +135,37 @@ def test_watch_loop_runs_and_stops(db):
     res = runner.invoke(app, ["--db", str(db), "check", "--rules", str(RULES), "--at", "2025-11-05T10:00",
                               "--every", "1s", "--runs", "2"], env=ENV)
     assert res.exit_code == 0 and res.stdout.count("no alert fired") == 2
+
+
+def test_example_rules_are_shipped_and_are_the_tested_ones(tmp_path):
+    """`check --example-rules` prints the file these tests replay; with it as llmscope.toml in the
+    working directory, `check` finds it without --rules; without one, the error says how to start."""
+    import os
+
+    runner = CliRunner()
+    env = {"NO_COLOR": "1", "COLUMNS": "200"}
+    printed = runner.invoke(app, ["check", "--example-rules"], env=env)
+    assert printed.exit_code == 0 and printed.output == RULES.read_text()
+    from llmscope.alerts import KINDS
+
+    # every kind: the ones that need scores or a budget are there commented out, and load when uncommented
+    uncommented = "\n".join(line[2:] if line.startswith("# ") or line == "#" else line
+                             for line in RULES.read_text().splitlines()
+                             if not line.startswith("# ") or "=" in line or "[[alerts]]" in line)
+    assert {r.kind for r in load_rules_text(tmp_path, uncommented)} == set(KINDS)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        missing = runner.invoke(app, ["--db", str(tmp_path / "none.duckdb"), "check"], env=env)
+        assert missing.exit_code == 2 and "llmscope check --example-rules > llmscope.toml" in missing.output
+        (tmp_path / "llmscope.toml").write_text(printed.output)
+        found = runner.invoke(app, ["--db", str(tmp_path / "none.duckdb"), "check"], env=env)
+        assert "no such rules file" not in found.output and "no store" in found.output  # rules read; no store here
+    finally:
+        os.chdir(cwd)
+
+
+def load_rules_text(tmp_path, text: str):
+    f = tmp_path / "rules.toml"
+    f.write_text(text)
+    return load_rules(f)

@@ -122,7 +122,8 @@ def load_rules(path: str | Path) -> list[Rule]:
     try:
         text = p.read_text()
     except FileNotFoundError:
-        raise RulesError(f"{p}: no such rules file") from None
+        raise RulesError(f"{p}: no such rules file (start one with `llmscope check --example-rules > {p.name}`, "
+                         "or pass --rules FILE)") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -948,6 +948,7 @@ def check(
     every: Annotated[Optional[str], typer.Option(help="Keep watching: re-evaluate every 5m, 1h, …")] = None,
     notify: Annotated[Optional[str], typer.Option(help="POST fired and resolved alerts as JSON to this URL (with retries).")] = None,
     runs: Annotated[Optional[int], typer.Option(help="With --every: stop after N evaluations.")] = None,
+    example_rules: Annotated[bool, typer.Option("--example-rules", help="Print a rules file with one rule of each kind (to start llmscope.toml) and exit.")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """Evaluate alert rules and exit 1 when one fires (CI gates, on-call notifications).
@@ -958,6 +959,7 @@ def check(
     0 otherwise, 2 for a bad rules file (with its line). `--format junit` for CI test reports,
     `markdown` for a PR comment. The rule kinds are documented in `src/llmscope/alerts.py`.
 
+        llmscope check --example-rules > llmscope.toml   # one rule of each kind, to edit
         llmscope check --format junit > llm-checks.xml
         llmscope check --at 2025-11-12T10:00
         llmscope check --every 5m --notify https://hooks.example/llm
@@ -967,6 +969,11 @@ def check(
     from . import alerts as A
     from .analyses.filters import FilterError, parse_duration, parse_time
 
+    if example_rules:
+        from importlib.resources import files
+
+        sys.stdout.write(files("llmscope").joinpath("example_alerts.toml").read_text())
+        return
     if fmt not in render.FORMATS + ("junit",):
         fail("--format must be one of table, json, csv, markdown, junit")
     if fail_on not in A.SEVERITIES:
