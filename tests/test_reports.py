@@ -69,6 +69,14 @@ def test_small_costs_print_with_two_significant_digits_not_e_notation():
     assert fmt_value(1234.5, "cost_usd") == "$1,234.50"
 
 
+def test_a_rare_event_rate_is_not_printed_as_zero():
+    from llmscope.render import fmt_value
+
+    assert fmt_value(1 / 3308, "pii_leak_rate") == "0.03%"  # one leak in the samples' 3,308 calls
+    assert fmt_value(0.0, "pii_leak_rate") == "0.0%"
+    assert fmt_value(0.25, "error_rate") == "25.0%"
+
+
 def test_ttft_and_error_rate(con):
     r = L.latency(con, SpanFilter(where="service_name = 'support-bot'")).to_pylist()[0]
     ttfts = [t for (t,) in con.execute("SELECT ttft_ms FROM spans WHERE span_type='llm' AND service_name='support-bot' AND ttft_ms IS NOT NULL").fetchall()]
