@@ -451,3 +451,19 @@ def test_a_killed_ingests_handoff_files_are_removed_by_the_next(tmp_path):
 
         for d in (stale, live):
             shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_value_nested_thousands_deep_is_a_bad_record_not_a_traceback(tmp_path, db):
+    depth = 3000
+    deep_value = '{"arrayValue":{"values":[' * depth + '{"stringValue":"x"}' + "]}}" * depth
+    deep = export_line([_span(2)]).replace('"attributes": []', f'"attributes": [{{"key": "deep", "value": {deep_value}}}]', 1)
+    assert deep.count("arrayValue") == depth
+    lines_file = tmp_path / "deep.jsonl"
+    lines_file.write_text("\n".join([export_line([_span(1)]), deep, export_line([_span(3)])]) + "\n")
+    rep = ingest([str(lines_file)], db)
+    assert rep.spans_added == 2 and rep.bad_records == 1
+    assert rep.bad_examples == [(str(lines_file), 2, "malformed JSON: nested too deeply")]
+    alone = tmp_path / "deep-alone.json"  # one line: read as a single document
+    alone.write_text(deep)
+    rep = ingest([str(alone)], db)
+    assert rep.spans_added == 0 and rep.bad_records == 1 and rep.bad_examples[0][1] == 1

@@ -167,6 +167,8 @@ def decode_payload(body: bytes, content_type: int, sig: int, mapping: Mapping, s
             req = None  # a wrong type somewhere: decode leniently and keep the good spans
         except msgspec.DecodeError as e:
             raise BadBody(f"malformed JSON: {str(e).splitlines()[0][:200]}") from None
+        except RecursionError:
+            raise BadBody("malformed JSON: nested too deeply") from None
         if req is not None:
             otlp.emit_typed(req, batch)
         else:

@@ -337,6 +337,9 @@ def _decode_lines(data: bytes, batch: Batch, native=NATIVE_DECODE) -> None:
         except msgspec.DecodeError as e:
             batch.bad(f"malformed JSON: {_short(e)}")
             continue
+        except RecursionError:
+            batch.bad(TOO_DEEP)
+            continue
         if req is not None and (req.resourceSpans is not None or req.resourceLogs is not None):
             emit_typed(req, batch)
             continue
@@ -400,6 +403,8 @@ def _split_concatenated(data: bytes) -> tuple[list[tuple[int, object]], tuple[in
             obj, pos = dec.raw_decode(text, pos)
         except json.JSONDecodeError as e:
             return out, (line, f"malformed JSON: {e.msg}")
+        except RecursionError:
+            return out, (line, TOO_DEEP)
         out.append((line, obj))
 
 
@@ -419,6 +424,11 @@ def _decode_protobuf(data: bytes, batch: Batch) -> None:
             emit_protobuf(msg, batch)
         except BadRecord as e:
             batch.bad(str(e))
+
+
+# Python's decoders give up on deep nesting with RecursionError, not a decode error (seen: a value
+# nested 3,000 arrays deep ended an ingest with a traceback).
+TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 def _short(e: Exception) -> str:
