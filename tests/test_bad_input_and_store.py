@@ -467,3 +467,23 @@ def test_a_value_nested_thousands_deep_is_a_bad_record_not_a_traceback(tmp_path,
     alone.write_text(deep)
     rep = ingest([str(alone)], db)
     assert rep.spans_added == 0 and rep.bad_records == 1 and rep.bad_examples[0][1] == 1
+
+
+def test_out_of_range_numbers_keep_their_span(tmp_path, db):
+    """An intValue beyond 64 bits (OTLP/JSON carries int64 as decimal text, so nothing stops a bigger
+    one) or an infinite token count used to drop the span, or end the ingest with a traceback."""
+    attrs = [kv("huge", {"intValue": "123456789012345678901234567890"}),
+             kv("gen_ai.usage.input_tokens", {"intValue": "99999999999999999999"}),
+             kv("gen_ai.usage.output_tokens", {"doubleValue": "Infinity"}),
+             kv("gen_ai.request.model", s("gpt-4o-mini")), kv("gen_ai.operation.name", s("chat"))]
+    f = tmp_path / "big.jsonl"
+    f.write_text(export_line([_span(1, attrs=attrs), _span(2)]) + "\n")
+    rep = ingest([str(f)], db)
+    assert rep.spans_added == 2 and rep.bad_records == 0
+    (attributes, tin, tout, model), = query(db, f"SELECT attributes, input_tokens, output_tokens, request_model FROM spans "
+                                                f"WHERE span_id = '{1:016x}'")
+    assert (tin, tout, model) == (None, None, "gpt-4o-mini")  # no usable count; the rest is read as usual
+    import json
+
+    kept = json.loads(attributes)
+    assert kept["huge"] == "123456789012345678901234567890" and kept["gen_ai.usage.input_tokens"] == "99999999999999999999"

@@ -239,7 +239,8 @@ def test_column_resolution_in_c_matches_python_on_odd_values():
     """Values of every type and case where the attribute keys of real spans expect others."""
     rng = random.Random(11)
     odd = ["", "ABC", "abc", "Abc", "123", "école", "ÉCOLE", "ǅ", " ", 0, 5, -1, True, False, 1.5, float("nan"),
-           None, [1, 2], ["gpt-4o"], {"a": 1}, "7", "2.5", "true", '["x"]']
+           None, [1, 2], ["gpt-4o"], {"a": 1}, "7", "2.5", "true", '["x"]', 2 ** 63, -(2 ** 63) - 1, 2 ** 63 - 1,
+           float("inf"), "Infinity", "1e30"]
     mapping = Mapping()
     spans = _spans(sorted(_corpus(), key=len)[:200])
     for sp in spans:

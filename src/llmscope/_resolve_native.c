@@ -4,8 +4,8 @@
  *               first_usable) -> None
  *
  * direct:       ((column index, key, type, candidates), ...): the attribute's value if it already
- *               has the column's type (and is not ""), else first_usable(candidates, attrs,
- *               resource, {}).
+ *               has the column's type (and is not "", and an int fits int64), else
+ *               first_usable(candidates, attrs, resource, {}).
  * direct_lower: ((column index, key, candidates), ...): the value if it is a lower-case str, else
  *               first_usable(...).
  *
@@ -32,6 +32,15 @@ static int is_lower(PyObject *s) {
     int t = PyObject_IsTrue(r);
     Py_DECREF(r);
     return t;
+}
+
+/* Not an int, or an int within int64 (integer columns are int64). */
+static int fits_int64(PyObject *v) {
+    if (!PyLong_CheckExact(v)) return 1;
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    (void)x;
+    return overflow == 0;
 }
 
 static PyObject *fallback(PyObject *first_usable, PyObject *candidates, PyObject *attrs, PyObject *resource) {
@@ -73,9 +82,9 @@ static PyObject *fill_direct(PyObject *self, PyObject *const *args, Py_ssize_t n
         Py_ssize_t col = column_of(entry, n);
         PyObject *v = col < 0 ? NULL : lookup(attrs, PyTuple_GET_ITEM(entry, 1));
         if (v == NULL) return NULL;
-        /* type(v) is typ and v != "" */
+        /* type(v) is typ and v != "" and (an int column's value fits int64) */
         if (Py_IS_TYPE(v, (PyTypeObject *)PyTuple_GET_ITEM(entry, 2)) &&
-            !(PyUnicode_CheckExact(v) && PyUnicode_GET_LENGTH(v) == 0)) {
+            !(PyUnicode_CheckExact(v) && PyUnicode_GET_LENGTH(v) == 0) && fits_int64(v)) {
             Py_INCREF(v);
         } else if ((v = fallback(first_usable, PyTuple_GET_ITEM(entry, 3), attrs, resource)) == NULL) {
             return NULL;

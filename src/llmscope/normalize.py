@@ -7,6 +7,7 @@ cost, trace-level context, de-duplication) in SQL.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 import orjson
@@ -154,7 +155,8 @@ def _fill_direct_py(values: list, attrs: dict, resource: dict, direct: tuple, di
     (``_resolve_native.c``) does exactly this."""
     for col, key, typ, candidates in direct:
         v = attrs[key]
-        values[col] = v if type(v) is typ and v != "" else first_usable(candidates, attrs, resource, {})
+        usable = type(v) is typ and v != "" and (typ is not int or _INT64_MIN <= v <= _INT64_MAX)
+        values[col] = v if usable else first_usable(candidates, attrs, resource, {})
     for col, key, candidates in direct_lower:
         v = attrs[key]
         values[col] = v if type(v) is str and v.islower() else first_usable(candidates, attrs, resource, {})
@@ -178,8 +180,8 @@ def _first_usable(candidates: list[tuple], attrs: dict, resource: dict, parsed: 
             v = obj.get(sub) if obj is not None else None
             if v is None or v == "":
                 continue
-        elif _AS_IS.get(transform) is type(v):  # already the column's type
-            return v
+        elif _AS_IS.get(transform) is type(v) and (type(v) is not int or _INT64_MIN <= v <= _INT64_MAX):
+            return v  # already the column's type (and, for ints, within int64)
         try:
             v = _transform(v, transform)
         except (TypeError, ValueError):
@@ -192,6 +194,26 @@ def _first_usable(candidates: list[tuple], attrs: dict, resource: dict, parsed: 
 _UNPARSED = object()
 
 
+def _json(obj: Any) -> str:
+    """JSON text of decoded values. orjson refuses integers beyond 64 bits, which OTLP's decimal
+    ``intValue`` strings can carry: those are written as strings of their digits, so the span (and
+    every other attribute) is kept instead of the whole span being dropped."""
+    try:
+        return orjson.dumps(obj).decode()
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_big_ints_as_text(obj)).decode()
+
+
+def _big_ints_as_text(v: Any) -> Any:
+    if type(v) is int and not -(2 ** 63) <= v < 2 ** 64:
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _big_ints_as_text(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_big_ints_as_text(x) for x in v]
+    return v
+
+
 def _json_object(raw: Any) -> dict | None:
     if isinstance(raw, str) and raw[:1] == "{":
         try:
@@ -202,6 +224,7 @@ def _json_object(raw: Any) -> dict | None:
 
 
 _AS_IS = {"": str, "int": int, "float": float, "bool": bool}
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1  # integer columns are int64
 
 
 class _Shape:
@@ -265,13 +288,16 @@ def _transform(v: Any, t: str) -> Any:
     if v is None or v == "":
         return None
     if t == "":
-        return v if isinstance(v, str) else (orjson.dumps(v).decode() if isinstance(v, (list, dict)) else str(v))
+        return v if isinstance(v, str) else (_json(v) if isinstance(v, (list, dict)) else str(v))
     if t == "int":
-        if type(v) is int:
-            return v
         if isinstance(v, bool):
             return None
-        return int(float(v))
+        if type(v) is not int:
+            f = float(v)
+            if not math.isfinite(f):  # "Infinity" tokens: no count (int() would raise OverflowError)
+                return None
+            v = int(f)
+        return v if _INT64_MIN <= v <= _INT64_MAX else None  # beyond an int64 column: stays in attributes only
     if t == "float":
         return float(v)
     if t == "s_to_ms":
@@ -300,7 +326,7 @@ def _text(v: Any) -> str | None:
         return None
     if isinstance(v, str):
         return v
-    return orjson.dumps(v).decode()
+    return _json(v)
 
 
 def _parts_message(m: Any) -> dict | None:
@@ -514,7 +540,7 @@ def _tool_definitions(attrs: dict, sources: list[tuple[str, str]]) -> str | None
                     defs.append(t)
                 i += 1
         if defs:
-            return orjson.dumps(defs).decode()
+            return _json(defs)
     return None
 
 
@@ -768,16 +794,16 @@ class Batch:
 
         if resource is not self._last_resource:  # spans of one resourceSpans share it: dump once
             self._last_resource = resource
-            self._last_resource_json = orjson.dumps(resource).decode()
+            self._last_resource_json = _json(resource)
         self.rows.append((
             trace_id, span_id, parent_span_id, name, KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified",
             start_ns, end_ns, status, status_message or None, error_type, error_message, span_type, dialect,
             scope_name or None, *values, in_text, out_text,
-            orjson.dumps(in_msgs).decode() if in_msgs else None,
-            orjson.dumps(out_msgs).decode() if out_msgs else None,
+            _json(in_msgs) if in_msgs else None,
+            _json(out_msgs) if out_msgs else None,
             _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,
-            orjson.dumps(attrs).decode(), self._last_resource_json,
-            orjson.dumps([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]).decode() if events else None,
+            _json(attrs), self._last_resource_json,
+            _json([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]) if events else None,
             self.source, self.line,
         ))
 
@@ -806,9 +832,9 @@ class Batch:
             lg["direction"].append(direction)
             lg["role"].append(msg.get("role"))
             lg["content"].append(messages_text([msg]))
-            lg["message"].append(orjson.dumps(msg).decode())
-            lg["attributes"].append(orjson.dumps(attrs).decode())
-            lg["body"].append(orjson.dumps(body).decode() if body is not None else None)
+            lg["message"].append(_json(msg))
+            lg["attributes"].append(_json(attrs))
+            lg["body"].append(_json(body) if body is not None else None)
             lg["source"].append(self.source)
             lg["source_line"].append(self.line)
 
