@@ -487,3 +487,26 @@ def test_out_of_range_numbers_keep_their_span(tmp_path, db):
 
     kept = json.loads(attributes)
     assert kept["huge"] == "123456789012345678901234567890" and kept["gen_ai.usage.input_tokens"] == "99999999999999999999"
+
+
+def test_times_beyond_int64_nanoseconds_are_bad_records_in_json_and_protobuf(tmp_path, db):
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    lines = [export_line([dict(_span(1), startTimeUnixNano=1e30), _span(2)]),            # a float: the lenient path
+             export_line([dict(_span(3), endTimeUnixNano="99999999999999999999999"), _span(4)])]
+    f = tmp_path / "times.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    rep = ingest([str(f)], db)
+    assert rep.spans_added == 2 and rep.bad_records == 2
+    assert [(line, "beyond int64" in reason) for _, line, reason in rep.bad_examples] == [(1, True), (2, True)]
+
+    req = ExportTraceServiceRequest()
+    ss = req.resource_spans.add().scope_spans.add()
+    for i, end in ((5, 2 ** 64 - 1), (6, 1_762_000_001_000_000_000)):  # fixed64 allows what int64 does not
+        sp = ss.spans.add()
+        sp.trace_id, sp.span_id, sp.name = bytes.fromhex(T), i.to_bytes(8, "big"), f"s{i}"
+        sp.start_time_unix_nano, sp.end_time_unix_nano = 1_762_000_000_000_000_000, end
+    pb = tmp_path / "times.pb"
+    pb.write_bytes(req.SerializeToString())
+    rep = ingest([str(pb)], db)
+    assert rep.spans_added == 1 and rep.bad_records == 1 and "beyond int64" in rep.bad_examples[0][2]

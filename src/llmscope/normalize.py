@@ -697,6 +697,9 @@ class Batch:
 
     def add_span(self, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
                  status_message, attrs, events, resource, scope_name) -> None:
+        if not (_INT64_MIN <= start_ns <= _INT64_MAX and _INT64_MIN <= end_ns <= _INT64_MAX):
+            raise ValueError(f"span {name!r}: time {max(start_ns, end_ns, key=abs)} is beyond int64 nanoseconds "
+                             "(the year 2262): not Unix nanoseconds")
         m = self.mapping
         shape = m.shape(attrs, resource)
         values = m.resolve(attrs, resource, shape)
@@ -810,6 +813,8 @@ class Batch:
     def add_log(self, trace_id, span_id, time_ns, event_name, body, attrs, resource) -> None:
         if event_name not in D.MESSAGE_EVENTS and event_name != D.DETAILS_EVENT:
             return  # only message-bearing log events are attached to spans
+        if not _INT64_MIN <= time_ns <= _INT64_MAX:
+            raise ValueError(f"log record: time {time_ns} is beyond int64 nanoseconds: not Unix nanoseconds")
         if trace_id is None or span_id is None:
             # seen in real exports (openlit's streaming calls): not malformed, just unattachable
             self.unattached_logs += 1

@@ -599,9 +599,12 @@ def _emit_proto_traces(req: Any, sink: Sink) -> None:
                     continue
                 parent = sp.parent_span_id.hex() if sp.parent_span_id.strip(b"\0") else None
                 events = [(e.name, e.time_unix_nano, _pb_attrs(e.attributes)) for e in sp.events]
-                sink.add_span(trace_id, span_id, parent, sp.name, sp.kind, sp.start_time_unix_nano,
-                              sp.end_time_unix_nano, sp.status.code, sp.status.message,
-                              _pb_attrs(sp.attributes), events, resource, ss.scope.name)
+                try:
+                    sink.add_span(trace_id, span_id, parent, sp.name, sp.kind, sp.start_time_unix_nano,
+                                  sp.end_time_unix_nano, sp.status.code, sp.status.message,
+                                  _pb_attrs(sp.attributes), events, resource, ss.scope.name)
+                except (BadRecord, ValueError, TypeError) as e:  # as emit_typed: the other spans still land
+                    sink.bad(str(e))
 
 
 def _emit_proto_logs(req: Any, sink: Sink) -> None:
@@ -610,10 +613,13 @@ def _emit_proto_logs(req: Any, sink: Sink) -> None:
         for sl in rl.scope_logs:
             for lr in sl.log_records:
                 attrs = _pb_attrs(lr.attributes)
-                sink.add_log(
-                    lr.trace_id.hex() if lr.trace_id.strip(b"\0") else None,
-                    lr.span_id.hex() if lr.span_id.strip(b"\0") else None,
-                    lr.time_unix_nano or lr.observed_time_unix_nano,
-                    getattr(lr, "event_name", "") or str(attrs.get("event.name") or ""),
-                    _pb_any(lr.body), attrs, resource,
-                )
+                try:
+                    sink.add_log(
+                        lr.trace_id.hex() if lr.trace_id.strip(b"\0") else None,
+                        lr.span_id.hex() if lr.span_id.strip(b"\0") else None,
+                        lr.time_unix_nano or lr.observed_time_unix_nano,
+                        getattr(lr, "event_name", "") or str(attrs.get("event.name") or ""),
+                        _pb_any(lr.body), attrs, resource,
+                    )
+                except (BadRecord, ValueError, TypeError) as e:
+                    sink.bad(str(e))
