@@ -698,7 +698,8 @@ class Batch:
     def add_span(self, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
                  status_message, attrs, events, resource, scope_name) -> None:
         if not (_INT64_MIN <= start_ns <= _INT64_MAX and _INT64_MIN <= end_ns <= _INT64_MAX):
-            raise ValueError(f"span {name!r}: time {max(start_ns, end_ns, key=abs)} is beyond int64 nanoseconds "
+            t = str(max(start_ns, end_ns, key=abs))
+            raise ValueError(f"span {name!r}: time {t if len(t) <= 24 else t[:20] + '…'} is beyond int64 nanoseconds "
                              "(the year 2262): not Unix nanoseconds")
         m = self.mapping
         shape = m.shape(attrs, resource)
