@@ -1,15 +1,18 @@
-/* Fast path for OTLP/JSON lines: one ExportTraceServiceRequest / ExportLogsServiceRequest object
- * straight from bytes to the values `otlp.emit_typed` hands to a sink, without the typed structs
- * and attribute dicts being built twice.
+/* OTLP decoding in C: an OTLP/JSON line (one ExportTraceServiceRequest / ExportLogsServiceRequest)
+ * or a protobuf ExportTraceServiceRequest, straight from bytes to the values the Python decoders
+ * hand a sink (`otlp.emit_typed`, `otlp._emit_proto_traces`), without typed structs or parsed
+ * messages being built and walked in Python first.
  *
  * It is an accelerator, not a second decoder: it accepts only the canonical encoding (lower-case
  * hex ids, integer or digit-string times, integer enums, strict JSON, valid UTF-8) and returns
- * None for anything else -- a wrong type, an unusual spelling, a bad record, malformed JSON --
- * so that the Python path decodes that line and names what is wrong with it. Whenever this
- * returns spans, they are exactly what `emit_typed` would have emitted (tests compare both on
- * every captured fixture).
+ * None for anything else -- a wrong type, an unusual spelling, a bad record, malformed input --
+ * so that the Python path decodes that input and names what is wrong with it. Whenever this
+ * returns spans, they are exactly what the Python path would have emitted (tests/test_native.py
+ * compares both on every captured and sample line, on the same spans as protobuf, and on
+ * thousands of mutated inputs).
  *
  *   decode_request(line: bytes) -> (spans, logs) | None
+ *   decode_trace_protobuf(message: bytes) -> (spans, []) | None
  *   spans: [(trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
  *            status_message, attributes, events, resource, scope_name)]
  *   logs:  [(trace_id, span_id, time_ns, event_name, body, attributes, resource)]
