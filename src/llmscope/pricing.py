@@ -20,6 +20,7 @@ their cost stays NULL: never a guessed zero.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tomllib
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ RATE_FIELDS: list[tuple[str, pa.DataType]] = [
 RATE_SCHEMA = pa.schema(RATE_FIELDS)
 
 
+@functools.cache  # the installed package does not change under a running process; the lookup reads metadata files (~1 ms)
 def genai_prices_version() -> str:
     from importlib.metadata import version
 
