@@ -444,6 +444,9 @@ def test_a_killed_ingests_handoff_files_are_removed_by_the_next(tmp_path):
             f.write(b"x" * 1000)
     try:
         handoff.remove_stale(handoff.SHM)
+        assert os.path.exists(stale)  # just written: could be a live ingest in another PID namespace
+        later = time.time() + handoff.STALE_AFTER_S + 60
+        handoff.remove_stale(handoff.SHM, now=later)
         assert not os.path.exists(stale)
         assert os.path.exists(live)  # this process is running: its files stay
     finally:

@@ -11,7 +11,7 @@ reused file is never truncated (whatever follows the marker is stale), and a map
 never loses pages under it.
 
 A killed ingest cannot clean up after itself; the next one removes what it left
-(``llmscope-<pid>-*`` directories of processes that are gone).
+(``llmscope-<pid>-*`` directories of processes that are gone, untouched for ten minutes).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 
 import pyarrow as pa
 
@@ -81,13 +82,28 @@ class Slots:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def remove_stale(base: str) -> None:
+# A live ingest writes its files every few seconds; a directory untouched this long whose process
+# is gone is left over. (The age test matters where /dev/shm is shared between PID namespaces,
+# e.g. containers run with --ipc=host: another container's live ingest looks "gone" from here.)
+STALE_AFTER_S = 600
+
+
+def remove_stale(base: str, now: float | None = None) -> None:
     """Remove the hand-off directories of ingests whose process is gone (killed, crashed)."""
+    now = time.time() if now is None else now
     with contextlib.suppress(OSError):
         for name in os.listdir(base):
             m = _OURS.match(name)
-            if m and not _alive(int(m.group(1))):
-                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+            path = os.path.join(base, name)
+            if m and not _alive(int(m.group(1))) and now - _last_write(path) > STALE_AFTER_S:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _last_write(path: str) -> float:
+    try:
+        return max([os.path.getmtime(path)] + [e.stat().st_mtime for e in os.scandir(path)])
+    except OSError:
+        return time.time()  # vanished or unreadable: not ours to judge
 
 
 def _alive(pid: int) -> bool:
