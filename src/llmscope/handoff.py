@@ -51,9 +51,8 @@ class Slots:
     """The files of one ingest: handed to tasks, held while the loader still holds their batch."""
 
     def __init__(self) -> None:
-        base = SHM if os.path.isdir(SHM) else None
-        if base:
-            remove_stale(base)
+        base = _shared_memory() or tempfile.gettempdir()
+        remove_stale(base)
         self.dir = tempfile.mkdtemp(prefix=f"llmscope-{os.getpid()}-", dir=base)
         self._free: list[str] = []
         self._held: list[str] = []
@@ -86,6 +85,19 @@ class Slots:
 # is gone is left over. (The age test matters where /dev/shm is shared between PID namespaces,
 # e.g. containers run with --ipc=host: another container's live ingest looks "gone" from here.)
 STALE_AFTER_S = 600
+
+
+# The files in flight can reach a few hundred MB (~50 batches of ~8 MB of RAG spans). Containers
+# often mount a 64 MB /dev/shm (Docker's default): there the files go to the temp directory, on disk
+# but read back from the page cache, instead of failing with "no space left on device".
+SHM_MIN_FREE = 1 << 30
+
+
+def _shared_memory() -> str | None:
+    try:
+        return SHM if shutil.disk_usage(SHM).free >= SHM_MIN_FREE else None
+    except OSError:  # no /dev/shm (macOS, Windows)
+        return None
 
 
 def remove_stale(base: str, now: float | None = None) -> None:
