@@ -108,10 +108,8 @@ class Mapping:
         self._resource_of_values: dict | None = None
         self._resource_values: dict[str, Any] = {}
 
-    def __getstate__(self):  # shipped to worker processes: the cache is rebuilt there
-        state = dict(self.__dict__)
-        state.update(_shapes={}, _last_resource=None, _last_resource_keys=(), _resource_of_values=None, _resource_values={})
-        return state
+    def __reduce__(self):  # shipped to worker processes: rebuilt there, with empty caches
+        return (Mapping, (self.context_keys, self.privacy))
 
     def shape(self, attrs: dict, resource: dict) -> "_Shape":
         if resource is not self._last_resource:  # spans of one resourceSpans share the dict
@@ -329,7 +327,7 @@ def _text(v: Any) -> str | None:
     return _json(v)
 
 
-def _parts_message(m: Any) -> dict | None:
+def _parts_message(m: Any) -> dict:
     """A semconv message {role, parts:[...]} (or a ChatML {role, content}) -> canonical message."""
     if not isinstance(m, dict):
         return {"role": "user", "content": _text(m)}
@@ -357,7 +355,7 @@ def _parts_message(m: Any) -> dict | None:
             texts.append(_text(c))
         for tc in m.get("tool_calls") or []:
             if isinstance(tc, dict):
-                fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc
+                fn: dict = tc["function"] if isinstance(tc.get("function"), dict) else tc
                 calls.append({"id": tc.get("id"), "name": fn.get("name"), "arguments": _text(fn.get("arguments"))})
     content = "\n".join(t for t in texts if t)
     out["content"] = content if content else None
@@ -410,7 +408,7 @@ def _indexed_layout(keys: Iterable[str], prefix: str) -> tuple:
     keys = list(keys)
     if not any(p in keys for p in probes):
         return ()
-    out = []
+    out: list[tuple] = []
     plen = len(prefix) + 1
     for k in keys:
         if not k.startswith(prefix) or len(k) <= plen or k[plen - 1] != ".":
@@ -501,7 +499,7 @@ def _tool_def(d: Any) -> dict | None:
     d = _load(d)
     if not isinstance(d, dict):
         return None
-    fn = d.get("function") if isinstance(d.get("function"), dict) else d
+    fn: dict = d["function"] if isinstance(d.get("function"), dict) else d
     name = fn.get("name")
     if not name:
         return None
@@ -709,9 +707,9 @@ class Batch:
         for key, table in shape.type_rules:
             v = attrs[key]
             if v is not None:
-                t = table.get(v.lower() if type(v) is str else str(v).lower())
-                if t:
-                    span_type = t
+                found = table.get(v.lower() if type(v) is str else str(v).lower())
+                if found:
+                    span_type = found
                     break
 
         # resource and scope rules are the same for every span of a scope: decide them once
@@ -825,7 +823,7 @@ class Batch:
             attrs = self.scrubber.attributes(trace_id, attrs)
         for direction, msg in event_message(event_name, body, attrs):
             if self.scrubber is not None:
-                msg = self.scrubber.messages(trace_id, [msg])[0]
+                msg = (self.scrubber.messages(trace_id, [msg]) or [msg])[0]  # a list in, a list out
                 body = None if self.scrubber.privacy.hash_key is not None else body
             seq = self._log_seq  # order of messages in the input, for records without times
             self._log_seq += 1
