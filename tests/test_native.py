@@ -529,3 +529,83 @@ def test_every_fixture_batch_built_in_c_equals_pyarrows(monkeypatch):
             assert with_c.schema == in_pyarrow.schema
             assert with_c.equals(in_pyarrow), f
             assert isinstance(with_c.column("attributes").type, pa.BaseExtensionType)
+
+
+# --------------------------------------------------------------------------- mypyc-compiled normalize
+
+_FIXTURE_BATCHES = """
+import sys
+from pathlib import Path
+import pyarrow as pa
+from llmscope import native
+from llmscope.normalize import Mapping
+from llmscope.readers import decode_unit, plan
+out = Path(sys.argv[1])
+for i, f in enumerate(sys.argv[2:]):
+    for j, unit in enumerate(plan(f, False)):
+        b = decode_unit(unit, Mapping())
+        for kind, batch in (("spans", b.span_record_batch()), ("logs", b.log_record_batch())):
+            with pa.OSFile(str(out / f"{i}-{j}-{kind}.arrow"), "wb") as sink, pa.ipc.new_file(sink, batch.schema) as w:
+                w.write_batch(batch)
+print(native.compiled("normalize"))
+"""
+
+
+def test_compiled_and_plain_ingest_give_identical_batches(tmp_path):
+    """Every fixture decoded and normalized with all compiled parts, and with none
+    (LLMSCOPE_PURE_PYTHON=1: plain Python normalize, Python decoders, pyarrow conversion): the same
+    Arrow batches, byte for byte in value."""
+    import os
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+
+    files = [str(f) for f in sorted(CAPTURED.rglob("*.jsonl")) + sorted(SAMPLES.glob("*.jsonl*"))]
+    runs = {}
+    for name, pure in (("compiled", "0"), ("plain", "1")):
+        d = tmp_path / name
+        d.mkdir()
+        proc = subprocess.run([sys.executable, "-c", _FIXTURE_BATCHES, str(d), *files], capture_output=True, text=True,
+                              env={**os.environ, "LLMSCOPE_PURE_PYTHON": pure})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[name] = (d, proc.stdout.strip())
+    assert runs["plain"][1] == "False"
+    if runs["compiled"][1] != "True":
+        pytest.skip("normalize.py was not compiled with mypyc in this install")
+    names = sorted(p.name for p in runs["plain"][0].iterdir())
+    assert names == sorted(p.name for p in runs["compiled"][0].iterdir()) and len(names) > 20
+    for n in names:
+        a, b = (pa.ipc.open_file(pa.memory_map(str(runs[k][0] / n))).get_batch(0) for k in ("compiled", "plain"))
+        assert a.equals(b), n
+
+
+def test_an_edited_source_runs_instead_of_its_stale_compiled_module(tmp_path):
+    """After an edit of normalize.py in an editable install, the package imports the .py (the
+    compiled module was built from other source) instead of running stale code."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import llmscope
+
+    pkg = Path(llmscope.__file__).parent
+    if not (pkg / "_compiled.json").exists():
+        pytest.skip("nothing compiled from Python source in this install")
+    copy = tmp_path / "llmscope"
+    shutil.copytree(pkg, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    probe = [sys.executable, "-c", "import llmscope.normalize as n; print(n.__file__)"]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "LLMSCOPE_PURE_PYTHON": "0"}
+
+    def runs() -> str:
+        out = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return Path(out.stdout.strip()).name
+
+    assert runs() != "normalize.py"  # as built: the compiled module
+    with open(copy / "normalize.py", "a") as f:
+        f.write("\n# edited after the build\n")
+    assert runs() == "normalize.py"
+    assert json.loads((copy / "_compiled.json").read_text())["normalize"]  # the digest it compared with

@@ -1,5 +1,6 @@
-"""Which C accelerators this install has: each is optional and does exactly what the Python code
-beside it does (tests compare both), so a missing one only makes ingest slower.
+"""Which compiled parts this install has: C accelerators, each doing exactly what the Python code
+beside it does (tests compare both), and modules compiled from their own source by mypyc. All are
+optional, so a missing one only makes ingest slower.
 
 They are built by ``setup.py`` when a C compiler is present; ``LLMSCOPE_PURE_PYTHON=1`` switches all
 of them off (to compare, or to rule them out).
@@ -7,14 +8,50 @@ of them off (to compare, or to rule them out).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
+import json
 import os
+import sys
+from pathlib import Path
 from typing import Any
+
+
+def _pure() -> bool:
+    return os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0")
+
+
+def use_fresh_sources() -> None:
+    """Import the ``.py`` of a mypyc-compiled module instead of its extension when the extension was
+    built from other source (the file was edited after an editable install) or when compiled parts
+    are switched off. Runs when the package is imported, before anything imports those modules."""
+    here = Path(__file__).parent
+    try:
+        built = json.loads((here / "_compiled.json").read_text())
+    except (OSError, ValueError):
+        return  # nothing compiled from Python source
+    for name, digest in built.items():
+        full = f"{__package__}.{name}"
+        src = here / f"{name}.py"
+        if full in sys.modules or not src.exists():
+            continue
+        if not _pure() and hashlib.sha256(src.read_bytes()).hexdigest() == digest:
+            continue
+        spec = importlib.util.spec_from_file_location(full, src)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[full] = module
+        spec.loader.exec_module(module)
+
+
+def compiled(module: str) -> bool:
+    """Whether ``llmscope.<module>`` runs as compiled code."""
+    return not getattr(sys.modules.get(f"{__package__}.{module}"), "__file__", "x.py").endswith(".py")
 
 
 def accelerator(module: str, name: str) -> Any:
     """``llmscope.<module>.<name>`` if that extension was built and not switched off; else None."""
-    if os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0"):
+    if _pure():
         return None
     try:
         return getattr(importlib.import_module(f"llmscope.{module}"), name)
@@ -28,10 +65,13 @@ ACCELERATORS = {"_otlp_native": "OTLP decoding", "_resolve_native": "column reso
 
 
 def report() -> str:
-    """One line: which accelerators are in use (or why none)."""
-    if os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0"):
+    """One line: which compiled parts are in use (or why none)."""
+    if _pure():
         return "C accelerators: off (LLMSCOPE_PURE_PYTHON)"
     built = [what for module, what in ACCELERATORS.items() if _importable(module)]
+    importlib.import_module(f"{__package__}.normalize")
+    if compiled("normalize"):
+        built.append("normalization (mypyc)")
     if not built:
         return "C accelerators: none built (no C compiler at install): pure Python, slower ingest"
     return "C accelerators: " + ", ".join(built)
