@@ -326,11 +326,11 @@ def profile_stages(path: Path, headline_floor_us: float | None = None, max_bytes
               f"sample at once; in a long ingest full row groups are written as it goes.)")
 
 
-def _native_built() -> bool:
-    """Whether the ingest child will decode with the C accelerator (it inherits our environment)."""
-    from llmscope import otlp
+def _compiled_parts() -> str:
+    """What the ingest child runs compiled (it inherits our environment): `llmscope --version`'s line."""
+    from llmscope import native
 
-    return otlp.NATIVE_DECODE is not None
+    return native.report() + " (LLMSCOPE_PURE_PYTHON=1 to compare)"
 
 
 def main() -> None:
@@ -376,8 +376,7 @@ def main() -> None:
     print(f"ratio ingest / floor:        {rate / floor_rate:>10.2f}x   (target >= 0.75x)")
     print(f"peak RSS of largest process: {peak_mb:>10,.0f} MB (workers are separate processes)")
     print(f"store size:                  {store.stat().st_size / 1e6:>10,.0f} MB")
-    print(f"cores: {os.cpu_count()}; OTLP/JSON decoder: "
-          + ("C accelerator (LLMSCOPE_PURE_PYTHON=1 for the Python one)" if _native_built() else "pure Python"))
+    print(f"cores: {os.cpu_count()}; {_compiled_parts()}")
     if args.profile:
         profile_stages(data, headline_floor_us=floor_s / n * 1e6)
 
