@@ -41,7 +41,11 @@ def use_fresh_sources() -> None:
         spec = importlib.util.spec_from_file_location(full, src)
         module = importlib.util.module_from_spec(spec)
         sys.modules[full] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:  # as the import system does: no half-made module stays behind
+            del sys.modules[full]
+            raise
 
 
 def compiled(module: str) -> bool:
@@ -54,7 +58,7 @@ def accelerator(module: str, name: str) -> Any:
     if _pure():
         return None
     try:
-        return getattr(importlib.import_module(f"llmscope.{module}"), name)
+        return getattr(importlib.import_module(f"{__package__}.{module}"), name)
     except ImportError:  # installed without a C compiler
         return None
 
@@ -79,7 +83,7 @@ def report() -> str:
 
 def _importable(module: str) -> bool:
     try:
-        importlib.import_module(f"llmscope.{module}")
+        importlib.import_module(f"{__package__}.{module}")
     except ImportError:
         return False
     return True
