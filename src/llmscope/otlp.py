@@ -151,6 +151,11 @@ class BadRecord(ValueError):
     """A record we cannot use; the message says why in one line."""
 
 
+# What handing one span or log record to a sink may raise for that record alone: every emitter
+# reports it with ``sink.bad`` and goes on with the next record.
+RECORD_ERRORS = (BadRecord, ValueError, TypeError)
+
+
 # --------------------------------------------------------------------------- value decoding
 
 
@@ -365,7 +370,7 @@ def emit_typed(req: ExportRequest, sink: Sink) -> None:
                         status_value(st.code) if st else 0, st.message if st else "",
                         attrs_dict(sp.attributes), events, resource, scope_name,
                     )
-                except (BadRecord, ValueError, TypeError) as e:
+                except RECORD_ERRORS as e:
                     sink.bad(str(e))
     for rl in req.resourceLogs or ():
         resource = attrs_dict(rl.resource.attributes) if rl.resource else {}
@@ -380,7 +385,7 @@ def emit_typed(req: ExportRequest, sink: Sink) -> None:
                         lr.eventName or str(attrs.get("event.name") or ""),
                         any_value(lr.body), attrs, resource,
                     )
-                except (BadRecord, ValueError, TypeError) as e:
+                except RECORD_ERRORS as e:
                     sink.bad(str(e))
 
 
@@ -390,12 +395,12 @@ def emit_native(decoded: tuple[list[tuple], list[tuple]], sink: Sink) -> None:
     for span in spans:
         try:
             sink.add_span(*span)
-        except (BadRecord, ValueError, TypeError) as e:
+        except RECORD_ERRORS as e:
             sink.bad(str(e))
     for log in logs:
         try:
             sink.add_log(*log)
-        except (BadRecord, ValueError, TypeError) as e:
+        except RECORD_ERRORS as e:
             sink.bad(str(e))
 
 
@@ -603,7 +608,7 @@ def _emit_proto_traces(req: Any, sink: Sink) -> None:
                     sink.add_span(trace_id, span_id, parent, sp.name, sp.kind, sp.start_time_unix_nano,
                                   sp.end_time_unix_nano, sp.status.code, sp.status.message,
                                   _pb_attrs(sp.attributes), events, resource, ss.scope.name)
-                except (BadRecord, ValueError, TypeError) as e:  # as emit_typed: the other spans still land
+                except RECORD_ERRORS as e:  # the other spans of the message still land
                     sink.bad(str(e))
 
 
@@ -621,5 +626,5 @@ def _emit_proto_logs(req: Any, sink: Sink) -> None:
                         getattr(lr, "event_name", "") or str(attrs.get("event.name") or ""),
                         _pb_any(lr.body), attrs, resource,
                     )
-                except (BadRecord, ValueError, TypeError) as e:
+                except RECORD_ERRORS as e:
                     sink.bad(str(e))
