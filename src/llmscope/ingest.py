@@ -159,6 +159,8 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
             threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
             con.execute("SET threads = 1")
             stack.callback(con.execute, f"SET threads = {threads}")
+            if own_con:
+                store_mod.reuse_block_memory(con)
         loader = store_mod.Loader(con, user_prices=user_prices)
         with loader:
             line_offset: dict[str, int] = {}

@@ -77,6 +77,21 @@ class LoadResult:
     sources: list[str] = field(default_factory=list)
 
 
+# DuckDB returns the memory of every row group it writes to the OS and faults fresh pages in for
+# the next (a tenth of the writer's time went to page faults). Its block allocator keeps up to this
+# much mapped for reuse instead: measured 2-5% faster bulk ingest, peak memory unchanged. The memory
+# is never given back while the database is open, so only a connection that closes after its
+# load (a CLI ingest) asks for it.
+BLOCK_ALLOCATOR_MEMORY = "1GB"
+
+
+def reuse_block_memory(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute(f"SET block_allocator_memory = '{BLOCK_ALLOCATOR_MEMORY}'")
+    except duckdb.Error:  # a DuckDB without the setting, or one already set larger: nothing to gain
+        pass
+
+
 _SPAN_INSERT_COLUMNS = """
     trace_id, span_id, parent_span_id, name, kind, service_name, start_time, end_time, duration_ms,
     status, status_message, error_type, error_message, span_type, operation, provider, request_model,
