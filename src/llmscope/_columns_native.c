@@ -15,69 +15,68 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef struct {
-    char *p;
-    Py_ssize_t len, cap;
-} Buf;
-
-static int buf_reserve(Buf *b, Py_ssize_t extra) {
-    if (b->len + extra <= b->cap) return 0;
-    Py_ssize_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + extra) cap *= 2;
-    char *np = PyMem_Realloc(b->p, (size_t)cap);
-    if (np == NULL) return -1;
-    b->p = np;
-    b->cap = cap;
-    return 0;
-}
-
-static PyObject *buf_bytes(Buf *b) { return PyBytes_FromStringAndSize(b->p ? b->p : "", b->len); }
-
 static void set_bit(char *bits, Py_ssize_t i) { bits[i >> 3] |= (char)(1 << (i & 7)); }
 
-/* One column; NULL with no error set: give up (the caller falls back to pyarrow). */
+/* The value of a row's column, or NULL (no error set) when the row is not a tuple that long. */
+static PyObject *cell(PyObject *rows, Py_ssize_t i, Py_ssize_t col) {
+    PyObject *row = PyList_GET_ITEM(rows, i);
+    if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) <= col) return NULL;
+    return PyTuple_GET_ITEM(row, col);
+}
+
+/* A zeroed bytes object of n bytes, written in place before anyone else sees it. */
+static PyObject *zeroed(Py_ssize_t n) {
+    PyObject *b = PyBytes_FromStringAndSize(NULL, n);
+    if (b != NULL) memset(PyBytes_AS_STRING(b), 0, (size_t)n);
+    return b;
+}
+
+/* One column; NULL with no error set: give up (the caller falls back to pyarrow). Each buffer is
+ * a bytes object of its final size written in place; string columns are measured in a first pass,
+ * so their text is copied once (growing a buffer and copying it out cost two more copies). */
 static PyObject *build_column(PyObject *rows, Py_ssize_t col, char kind) {
-    Py_ssize_t n = PyList_GET_SIZE(rows), nulls = 0, bitmap_len = (n + 7) / 8;
-    Buf data = {0}, offsets = {0};
-    char *validity = PyMem_Calloc((size_t)(bitmap_len ? bitmap_len : 1), 1);
-    PyObject *result = NULL;
-    if (validity == NULL) return PyErr_NoMemory();
-    Py_ssize_t width = kind == 'i' || kind == 'f' ? 8 : 0;
-    if (width && buf_reserve(&data, n * width)) goto done;
-    if (kind == 'b') {
-        if (buf_reserve(&data, bitmap_len ? bitmap_len : 1)) goto done;
-        memset(data.p, 0, (size_t)(bitmap_len ? bitmap_len : 1));
-        data.len = bitmap_len;
-    }
+    Py_ssize_t n = PyList_GET_SIZE(rows), nulls = 0, bitmap_len = (n + 7) / 8, total = 0;
     if (kind == 's') {
-        if (buf_reserve(&offsets, (n + 1) * 4)) goto done;
-        memset(offsets.p, 0, 4);
-        offsets.len = 4;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *v = cell(rows, i, col);
+            if (v == NULL) return NULL;
+            if (v == Py_None) continue;
+            if (!PyUnicode_CheckExact(v)) return NULL;
+            Py_ssize_t len;
+            if (PyUnicode_AsUTF8AndSize(v, &len) == NULL) { /* lone surrogates: pyarrow's business */
+                PyErr_Clear();
+                return NULL;
+            }
+            total += len;
+            if (total > INT32_MAX) return NULL;
+        }
+    } else if (kind != 'i' && kind != 'f' && kind != 'b') {
+        return NULL;
     }
+    Py_ssize_t data_len = kind == 's' ? total : kind == 'b' ? bitmap_len : n * 8;
+    PyObject *vbytes = zeroed(bitmap_len), *dbytes = zeroed(data_len);
+    PyObject *obytes = kind == 's' ? zeroed((n + 1) * 4) : Py_NewRef(Py_None);
+    PyObject *result = NULL;
+    if (vbytes == NULL || dbytes == NULL || obytes == NULL) goto done;
+    char *validity = PyBytes_AS_STRING(vbytes), *data = PyBytes_AS_STRING(dbytes);
+    char *offsets = kind == 's' ? PyBytes_AS_STRING(obytes) : NULL;
+    Py_ssize_t pos = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *row = PyList_GET_ITEM(rows, i);
-        if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) <= col) goto done;
-        PyObject *v = PyTuple_GET_ITEM(row, col);
+        PyObject *v = cell(rows, i, col);
+        if (v == NULL) goto done;
         int present = v != Py_None;
         if (present) set_bit(validity, i);
         else nulls++;
         switch (kind) {
         case 's': {
             if (present) {
-                if (!PyUnicode_CheckExact(v)) goto done;
                 Py_ssize_t len;
-                const char *s = PyUnicode_AsUTF8AndSize(v, &len);
-                if (s == NULL) { /* lone surrogates: pyarrow's business */
-                    PyErr_Clear();
-                    goto done;
-                }
-                if (data.len + len > INT32_MAX || buf_reserve(&data, len)) goto done;
-                memcpy(data.p + data.len, s, (size_t)len);
-                data.len += len;
+                const char *s = PyUnicode_AsUTF8AndSize(v, &len); /* measured above: cannot fail */
+                memcpy(data + pos, s, (size_t)len);
+                pos += len;
             }
-            int32_t end = (int32_t)data.len;
-            memcpy(offsets.p + offsets.len, &end, 4);
-            offsets.len += 4;
+            int32_t end = (int32_t)pos;
+            memcpy(offsets + 4 * (i + 1), &end, 4);
             break;
         }
         case 'i': {
@@ -92,8 +91,7 @@ static PyObject *build_column(PyObject *rows, Py_ssize_t col, char kind) {
                 }
                 x = (int64_t)ll;
             }
-            memcpy(data.p + data.len, &x, 8);
-            data.len += 8;
+            memcpy(data + 8 * i, &x, 8);
             break;
         }
         case 'f': {
@@ -102,33 +100,23 @@ static PyObject *build_column(PyObject *rows, Py_ssize_t col, char kind) {
                 if (!PyFloat_CheckExact(v)) goto done;
                 x = PyFloat_AS_DOUBLE(v);
             }
-            memcpy(data.p + data.len, &x, 8);
-            data.len += 8;
+            memcpy(data + 8 * i, &x, 8);
             break;
         }
         case 'b':
             if (present) {
                 if (!PyBool_Check(v)) goto done;
-                if (v == Py_True) set_bit(data.p, i);
+                if (v == Py_True) set_bit(data, i);
             }
             break;
-        default:
-            goto done;
         }
     }
-    {
-        PyObject *vbytes = nulls ? PyBytes_FromStringAndSize(validity, bitmap_len) : Py_NewRef(Py_None);
-        PyObject *obytes = kind == 's' ? buf_bytes(&offsets) : Py_NewRef(Py_None);
-        PyObject *dbytes = buf_bytes(&data);
-        if (vbytes && obytes && dbytes) result = Py_BuildValue("(OnOO)", vbytes, nulls, obytes, dbytes);
-        Py_XDECREF(vbytes);
-        Py_XDECREF(obytes);
-        Py_XDECREF(dbytes);
-    }
+    if (nulls == 0) Py_SETREF(vbytes, Py_NewRef(Py_None));
+    result = Py_BuildValue("(OnOO)", vbytes, nulls, obytes, dbytes);
 done:
-    PyMem_Free(validity);
-    PyMem_Free(data.p);
-    PyMem_Free(offsets.p);
+    Py_XDECREF(vbytes);
+    Py_XDECREF(obytes);
+    Py_XDECREF(dbytes);
     return result;
 }
 
