@@ -12,7 +12,7 @@ import time
 import pytest
 from conftest import SAMPLES, export_line, kv, otlp_span, query, s, write_lines
 
-from llmscope import readers
+from llmscope import readers, store
 from llmscope.ingest import StrictAbort, ingest
 
 T = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -277,6 +277,21 @@ def test_trace_context_is_inherited_from_the_root_even_across_ingests(tmp_path, 
     ingest([str(write_lines(tmp_path / "b.jsonl", [export_line([late])]))], db)
     assert query(db, "SELECT name, user_id, feature FROM spans ORDER BY name") == [
         ("s1", "u-1", "billing"), ("s2", "u-1", "billing"), ("s3", "u-1", "billing")]
+
+
+def test_trace_context_reaches_spans_written_in_an_earlier_batch_of_the_same_ingest(tmp_path, db, monkeypatch):
+    """A trace split across batches: the child is written before its root arrives in a later batch
+    of the same ingest, and still gets the root's user and feature."""
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 1)  # one line a unit, one unit a batch
+    monkeypatch.setattr(store.Loader, "FLUSH_ROWS", 1)  # every batch written as it comes
+    root = _span(1, attrs=[kv("user.id", s("u-1")), kv("app.feature", s("billing"))])
+    child = _span(2, parent=f"{1:016x}", attrs=[kv("gen_ai.operation.name", s("chat"))])
+    other = otlp_span(f"{7:032x}", f"{3:016x}", name="s3", attrs=[kv("user.id", s("u-2"))])  # a whole trace in one batch: untouched
+    report = ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([child]), export_line([other]),
+                                                            export_line([root])]))], db, workers=1)
+    assert report.spans_given_context == 1
+    assert query(db, "SELECT name, user_id, feature FROM spans ORDER BY name") == [
+        ("s1", "u-1", "billing"), ("s2", "u-1", "billing"), ("s3", "u-2", None)]
 
 
 def test_user_and_session_belong_to_the_trace_feature_and_prompt_version_to_the_span(tmp_path, db):
