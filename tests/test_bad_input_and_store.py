@@ -294,6 +294,19 @@ def test_trace_context_reaches_spans_written_in_an_earlier_batch_of_the_same_ing
         ("s1", "u-1", "billing"), ("s2", "u-1", "billing"), ("s3", "u-2", None)]
 
 
+def test_without_a_root_the_earliest_span_with_a_value_gives_the_trace_its_context(tmp_path, db):
+    """No root in the input: the earliest span that has a value decides user and session for all,
+    and is the feature of spans without one."""
+    late = _span(3, parent=f"{1:016x}", start_ns=1_762_000_000_500_000_000,
+                 attrs=[kv("session.id", s("sess_late")), kv("app.feature", s("late"))])
+    early = _span(2, parent=f"{1:016x}", start_ns=1_762_000_000_100_000_000,
+                  attrs=[kv("session.id", s("sess_early")), kv("user.id", s("u-1"))])
+    bare = _span(4, parent=f"{1:016x}", start_ns=1_762_000_000_000_000_000)
+    ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([late, early, bare])]))], db)
+    assert query(db, "SELECT name, session_id, user_id, feature FROM spans ORDER BY name") == [
+        ("s2", "sess_early", "u-1", "late"), ("s3", "sess_early", "u-1", "late"), ("s4", "sess_early", "u-1", "late")]
+
+
 def test_user_and_session_belong_to_the_trace_feature_and_prompt_version_to_the_span(tmp_path, db):
     """As in Langfuse and Phoenix a trace is one user's and in one session: the root's session.id
     wins over the conversation id an instrumentation writes on the chat span (which stays in its
