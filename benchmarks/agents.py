@@ -76,13 +76,19 @@ def main() -> None:
     con.execute("SELECT count(*), sum(duration_ms), count(DISTINCT trace_id) FROM spans").fetchall()
     base = time.perf_counter() - t
     print(f"spans: {n:,}; baseline full scan with count(DISTINCT trace_id): {base:.3f}s; cores {os.cpu_count()}")
-    for name, fn in (("loops", lambda: A.loops(con)), ("runaways", lambda: A.runaways(con)),
-                     ("completion", lambda: A.completion(con)), ("tools", lambda: A.tools(con)),
-                     ("agents", lambda: A.agents(con))):
+    for name, fn in (
+        ("loops", lambda: A.loops(con)),
+        ("runaways", lambda: A.runaways(con)),
+        ("completion", lambda: A.completion(con)),
+        ("tools", lambda: A.tools(con)),
+        ("agents", lambda: A.agents(con)),
+    ):
         t = time.perf_counter()
         rows = fn().num_rows
         dt = time.perf_counter() - t
-        print(f"{name:11s} {dt:7.2f}s  {dt / base:6.1f}x baseline  {rows:,} rows  {'OK' if dt < 10 else 'SLOW'} (target < 10 s)")
+        print(
+            f"{name:11s} {dt:7.2f}s  {dt / base:6.1f}x baseline  {rows:,} rows  {'OK' if dt < 10 else 'SLOW'} (target < 10 s)"
+        )
     con.close()
 
 

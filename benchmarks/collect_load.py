@@ -44,9 +44,8 @@ def template(n_spans: int = 500, seed: int = 7):
     import base64
 
     from google.protobuf import json_format
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
     from ingest import _paragraphs, make_trace  # benchmarks/ingest.py: the same realistic spans
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     rng = random.Random(seed)
     paragraphs = _paragraphs(rng)
@@ -61,10 +60,21 @@ def template(n_spans: int = 500, seed: int = 7):
         for k in ("traceId", "spanId", "parentSpanId"):
             if k in s:
                 s[k] = base64.b64encode(bytes.fromhex(s[k])).decode()  # the protobuf JSON mapping wants base64
-    doc = {"resourceSpans": [{"resource": {"attributes": [
-        {"key": "service.name", "value": {"stringValue": "support-bot"}},
-        {"key": "telemetry.sdk.name", "value": {"stringValue": "opentelemetry"}}]},
-        "scopeSpans": [{"scope": {"name": "opentelemetry.instrumentation.openai_v2", "version": "2.4b0"}, "spans": spans}]}]}
+    doc = {
+        "resourceSpans": [
+            {
+                "resource": {
+                    "attributes": [
+                        {"key": "service.name", "value": {"stringValue": "support-bot"}},
+                        {"key": "telemetry.sdk.name", "value": {"stringValue": "opentelemetry"}},
+                    ]
+                },
+                "scopeSpans": [
+                    {"scope": {"name": "opentelemetry.instrumentation.openai_v2", "version": "2.4b0"}, "spans": spans}
+                ],
+            }
+        ]
+    }
     return json_format.ParseDict(doc, ExportTraceServiceRequest()), parents
 
 
@@ -104,15 +114,34 @@ class Stamper:
 def run_server(db: str, flush_seconds: float, flush_spans: int, max_lag: float) -> None:
     from llmscope.collect import Collector, CollectorConfig
 
-    c = Collector(CollectorConfig(db=db, port=0, flush_seconds=flush_seconds, flush_spans=flush_spans,
-                                  max_lag_seconds=max_lag))
+    c = Collector(
+        CollectorConfig(db=db, port=0, flush_seconds=flush_seconds, flush_spans=flush_spans, max_lag_seconds=max_lag)
+    )
+
     def ready(col):
         print(col.port, flush=True)
 
     c.serve_forever(on_start=ready)
     st = c.stats
-    print(json.dumps({k: st[k] for k in ("spans_received", "spans_flushed", "spans_added", "duplicates", "flushes",
-                                         "flush_errors", "max_flush_lag_s", "last_flush_seconds", "store_busy")}), flush=True)
+    print(
+        json.dumps(
+            {
+                k: st[k]
+                for k in (
+                    "spans_received",
+                    "spans_flushed",
+                    "spans_added",
+                    "duplicates",
+                    "flushes",
+                    "flush_errors",
+                    "max_flush_lag_s",
+                    "last_flush_seconds",
+                    "store_busy",
+                )
+            }
+        ),
+        flush=True,
+    )
 
 
 def run_exporter(port: int, duration: float, n_spans: int, seed: int, start_at: float, rate: float = 0.0) -> None:
@@ -147,7 +176,10 @@ def run_exporter(port: int, duration: float, n_spans: int, seed: int, start_at: 
             refused[resp.status] = refused.get(resp.status, 0) + 1
             time.sleep(float(resp.getheader("Retry-After") or 1))
     conn.close()
-    print(json.dumps({"acked": acked, "lat": lat, "refused": refused, "last_ack": last_ack, "build_s": build_s}), flush=True)
+    print(
+        json.dumps({"acked": acked, "lat": lat, "refused": refused, "last_ack": last_ack, "build_s": build_s}),
+        flush=True,
+    )
 
 
 # --------------------------------------------------------------------------- profile
@@ -155,10 +187,11 @@ def run_exporter(port: int, duration: float, n_spans: int, seed: int, start_at: 
 
 def profile(n_spans: int, db: str) -> None:
     """Per-stage costs of the collector for one request of n_spans, measured in this process."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
     from llmscope import store
     from llmscope.collect import CT_PROTOBUF, SIG_TRACES, Spool, decode_payload
     from llmscope.normalize import Mapping
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     st = Stamper(n_spans, 1)
     bodies = [st.next() for _ in range(20)]
@@ -173,7 +206,9 @@ def profile(n_spans: int, db: str) -> None:
     print(f"\nper request of {n_spans} spans ({len(bodies[0]) / 1e3:,.0f} KB), one thread:")
     print(f"  build + serialize (exporter side) {timeit(lambda b: st.next()):7.2f} ms")
     print(f"  protobuf parse                    {timeit(ExportTraceServiceRequest.FromString):7.2f} ms")
-    print(f"  parse + normalize (Batch)         {timeit(lambda b: decode_payload(b, CT_PROTOBUF, SIG_TRACES, m)):7.2f} ms")
+    print(
+        f"  parse + normalize (Batch)         {timeit(lambda b: decode_payload(b, CT_PROTOBUF, SIG_TRACES, m)):7.2f} ms"
+    )
     batches = [decode_payload(b, CT_PROTOBUF, SIG_TRACES, m) for b in bodies]
     t = time.perf_counter()
     rbs = [b.span_record_batch() for b in batches]
@@ -196,8 +231,10 @@ def profile(n_spans: int, db: str) -> None:
     con.close()
     t3 = time.perf_counter()
     n = sum(rb.num_rows for rb in rbs)
-    print(f"  store: connect {(t1 - t) * 1e3:.0f} ms, load {n:,} spans {(t2 - t1) * 1e3:.0f} ms "
-          f"({(t2 - t1) / n * 1e6:.1f} µs/span), close {(t3 - t2) * 1e3:.0f} ms")
+    print(
+        f"  store: connect {(t1 - t) * 1e3:.0f} ms, load {n:,} spans {(t2 - t1) * 1e3:.0f} ms "
+        f"({(t2 - t1) / n * 1e6:.1f} µs/span), close {(t3 - t2) * 1e3:.0f} ms"
+    )
 
 
 # --------------------------------------------------------------------------- driver
@@ -221,10 +258,18 @@ def main() -> None:
     ap.add_argument("--flush-seconds", type=float, default=2.0)
     ap.add_argument("--flush-spans", type=int, default=5000)
     ap.add_argument("--workdir", default=None)
-    ap.add_argument("--rate", type=float, default=0.0,
-                    help="offered load in spans/s over all exporters (default 0: as fast as acknowledged)")
-    ap.add_argument("--max-lag", type=float, default=None,
-                    help="collector's max_lag_seconds: beyond it answers 429 (default: the collector's default)")
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered load in spans/s over all exporters (default 0: as fast as acknowledged)",
+    )
+    ap.add_argument(
+        "--max-lag",
+        type=float,
+        default=None,
+        help="collector's max_lag_seconds: beyond it answers 429 (default: the collector's default)",
+    )
     ap.add_argument("--profile", action="store_true", help="also time the collector's stages in this process")
     ap.add_argument("--reader", action="store_true", help="open the store read-only every 2 s during the load")
     ap.add_argument("--series", action="store_true", help="print the collector's numbers every second")
@@ -251,9 +296,23 @@ def main() -> None:
     from llmscope.collect import CollectorConfig
 
     max_lag = a.max_lag if a.max_lag is not None else CollectorConfig.max_lag_seconds
-    server = subprocess.Popen(me + ["--role", "server", "--db", str(db), "--flush-seconds", str(a.flush_seconds),
-                                    "--flush-spans", str(a.flush_spans), "--max-lag", str(max_lag)],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        me
+        + [
+            "--role",
+            "server",
+            "--db",
+            str(db),
+            "--flush-seconds",
+            str(a.flush_seconds),
+            "--flush-spans",
+            str(a.flush_spans),
+            "--max-lag",
+            str(max_lag),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         run_load(a, me, db, server)
     finally:
@@ -264,11 +323,32 @@ def main() -> None:
 def run_load(a, me, db, server) -> None:
     port = int(server.stdout.readline())
     start_at = time.time() + 3.0  # exporters build their template first, then start together
-    exporters = [subprocess.Popen(me + ["--role", "exporter", "--port", str(port), "--duration", str(a.duration),
-                                        "--spans-per-request", str(a.spans_per_request), "--seed", str(i + 1),
-                                        "--rate", str(a.rate), "--exporters", str(a.exporters),
-                                        "--start-at", str(start_at)], stdout=subprocess.PIPE, text=True)
-                 for i in range(a.exporters)]
+    exporters = [
+        subprocess.Popen(
+            me
+            + [
+                "--role",
+                "exporter",
+                "--port",
+                str(port),
+                "--duration",
+                str(a.duration),
+                "--spans-per-request",
+                str(a.spans_per_request),
+                "--seed",
+                str(i + 1),
+                "--rate",
+                str(a.rate),
+                "--exporters",
+                str(a.exporters),
+                "--start-at",
+                str(start_at),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(a.exporters)
+    ]
     # a report-like reader: every 2 s, open the store read-only (retrying every 100 ms) and count spans
     waits, stop_reader = [], threading.Event()
 
@@ -327,33 +407,55 @@ def run_load(a, me, db, server) -> None:
     in_store, distinct = con.execute("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM spans").fetchall()[0]
     con.close()
 
-    print(f"collector load test: {a.exporters} exporter processes x {a.spans_per_request}-span protobuf requests"
-          f"{f', offered {a.rate:,.0f} spans/s' if a.rate else ' as fast as acknowledged'}, "
-          f"{a.duration:.0f} s, {os.cpu_count()} cores; flush every {a.flush_spans:,} spans / {a.flush_seconds:g} s")
-    print(f"  acknowledged:         {acked:>12,} spans in {len(lat):,} requests ({sum(refused.values())} refused: {refused or '-'})")
+    print(
+        f"collector load test: {a.exporters} exporter processes x {a.spans_per_request}-span protobuf requests"
+        f"{f', offered {a.rate:,.0f} spans/s' if a.rate else ' as fast as acknowledged'}, "
+        f"{a.duration:.0f} s, {os.cpu_count()} cores; flush every {a.flush_spans:,} spans / {a.flush_seconds:g} s"
+    )
+    print(
+        f"  acknowledged:         {acked:>12,} spans in {len(lat):,} requests ({sum(refused.values())} refused: {refused or '-'})"
+    )
     print(f"  sustained:            {acked / a.duration:>12,.0f} spans/s acknowledged   (target >= 20,000)")
-    print(f"  request latency:      P50 {pct(lat, 0.5) * 1e3:,.0f} ms   P99 {pct(lat, 0.99) * 1e3:,.0f} ms   max {max(lat) * 1e3:,.0f} ms")
+    print(
+        f"  request latency:      P50 {pct(lat, 0.5) * 1e3:,.0f} ms   P99 {pct(lat, 0.99) * 1e3:,.0f} ms   max {max(lat) * 1e3:,.0f} ms"
+    )
     if during:
-        print(f"  flush lag during run: max {max(s['flush_lag_s'] for s in during):.1f} s "
-              f"(oldest acknowledged span not yet in the store), backlog max {max(s['backlog_spans'] for s in during):,} spans; "
-              f"{final['flushes']} flushes, last took {final['last_flush_seconds']} s")
+        print(
+            f"  flush lag during run: max {max(s['flush_lag_s'] for s in during):.1f} s "
+            f"(oldest acknowledged span not yet in the store), backlog max {max(s['backlog_spans'] for s in during):,} spans; "
+            f"{final['flushes']} flushes, last took {final['last_flush_seconds']} s"
+        )
     if len(during) >= 2:
-        (t1, s1), (t2, s2) = [(t, s) for t, s in samples if start_at <= t <= start_at + a.duration][::len(during) - 1][:2]
-        print(f"  store write rate:     {(s2['spans_flushed'] - s1['spans_flushed']) / (t2 - t1):>12,.0f} spans/s loaded during the load "
-              f"({s2['spans_flushed']:,} in the store when it ended, {s2['backlog_spans']:,} behind)")
+        (t1, s1), (t2, s2) = [(t, s) for t, s in samples if start_at <= t <= start_at + a.duration][:: len(during) - 1][
+            :2
+        ]
+        print(
+            f"  store write rate:     {(s2['spans_flushed'] - s1['spans_flushed']) / (t2 - t1):>12,.0f} spans/s loaded during the load "
+            f"({s2['spans_flushed']:,} in the store when it ended, {s2['backlog_spans']:,} behind)"
+        )
     if a.series:
         for t, s in samples:
-            print(f"    t={t - start_at:6.1f}s  received {s['spans_received']:>9,}  flushed {s['spans_flushed']:>9,}  "
-                  f"backlog {s['backlog_spans']:>8,}  lag {s['flush_lag_s']:5.1f}s  {s['spans_per_s']:>8,.0f} spans/s")
-    print(f"  store caught up:      {stop_s:.1f} s after the load ended (SIGTERM -> final flush -> exit); "
-          f"last ack to all in store {time.time() - last_ack:.1f} s")
-    print(f"  in the store:         {in_store:>12,} spans ({distinct:,} distinct)  "
-          f"{'== acknowledged: no loss, no duplicates' if in_store == distinct == acked else '!= acknowledged: LOSS OR DUPLICATES'}")
+            print(
+                f"    t={t - start_at:6.1f}s  received {s['spans_received']:>9,}  flushed {s['spans_flushed']:>9,}  "
+                f"backlog {s['backlog_spans']:>8,}  lag {s['flush_lag_s']:5.1f}s  {s['spans_per_s']:>8,.0f} spans/s"
+            )
+    print(
+        f"  store caught up:      {stop_s:.1f} s after the load ended (SIGTERM -> final flush -> exit); "
+        f"last ack to all in store {time.time() - last_ack:.1f} s"
+    )
+    print(
+        f"  in the store:         {in_store:>12,} spans ({distinct:,} distinct)  "
+        f"{'== acknowledged: no loss, no duplicates' if in_store == distinct == acked else '!= acknowledged: LOSS OR DUPLICATES'}"
+    )
     if a.reader:
-        print(f"  concurrent reader:    {len(waits)} read-only opens during the load; wait to get in "
-              f"median {pct(waits, 0.5) * 1e3:,.0f} ms, max {max(waits, default=0) * 1e3:,.0f} ms (retrying every 100 ms)")
-    print(f"  CPU during the load:  collector {server_cpu / a.duration:.2f} cores, exporters {exporter_cpu / a.duration:.2f} cores "
-          f"(of {os.cpu_count()})")
+        print(
+            f"  concurrent reader:    {len(waits)} read-only opens during the load; wait to get in "
+            f"median {pct(waits, 0.5) * 1e3:,.0f} ms, max {max(waits, default=0) * 1e3:,.0f} ms (retrying every 100 ms)"
+        )
+    print(
+        f"  CPU during the load:  collector {server_cpu / a.duration:.2f} cores, exporters {exporter_cpu / a.duration:.2f} cores "
+        f"(of {os.cpu_count()})"
+    )
     print(f"  exporter-side build:  {sum(r['build_s'] for r in results) / max(len(lat), 1) * 1e3:.1f} ms per request")
     if a.profile:
         profile(a.spans_per_request, str(db.parent / "profile.duckdb"))

@@ -41,8 +41,10 @@ def main() -> None:
     db = work / "e.duckdb"
     ingest([str(data)], db)
     with JudgeServer(delay=args.latency) as server:
-        judge = judges.resolve("bench", {"judges": {"bench": {"base_url": server.url, "model": "judge",
-                                                              "max_concurrency": args.concurrency}}})
+        judge = judges.resolve(
+            "bench",
+            {"judges": {"bench": {"base_url": server.url, "model": "judge", "max_concurrency": args.concurrency}}},
+        )
         con = store.connect(db)
         try:
             t = time.perf_counter()
@@ -56,8 +58,10 @@ def main() -> None:
     ceiling = args.concurrency / args.latency
     rate = rep.scored / dt
     print(f"items {rep.items}, scored {rep.scored}, errors {rep.errors}, judge calls {rep.calls}, {dt:.2f}s")
-    print(f"judged spans/s: {rate:,.1f}  (ceiling {ceiling:,.0f}/s = concurrency {args.concurrency} / latency "
-          f"{args.latency * 1000:.0f} ms; ratio {rate / ceiling:.2f}; target >= 40/s: {'OK' if rate >= 40 else 'SLOW'})")
+    print(
+        f"judged spans/s: {rate:,.1f}  (ceiling {ceiling:,.0f}/s = concurrency {args.concurrency} / latency "
+        f"{args.latency * 1000:.0f} ms; ratio {rate / ceiling:.2f}; target >= 40/s: {'OK' if rate >= 40 else 'SLOW'})"
+    )
     print(f"rerun with --rescore: {again.cached} from cache, {again.calls} judge calls, {dt2:.2f}s")
 
 

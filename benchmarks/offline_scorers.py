@@ -38,13 +38,16 @@ from llmscope.evals import offline as O  # noqa: E402
 TARGET_SPANS = 100_000
 TARGET_S = 60.0
 
-FUNCTION_WORDS = ("the a an of to in and is are was for on with by as at from that this it be has have "
-                  "which or not can will its their also after before during per than").split()
-SYLLABLES = ("ka lo mi ra ten vor pel dun sha bri cor mat ev ion ul tra nex gal fin po ser vik "
-             "lan tor dre qua zen hol bar mus ter ock").split()
+FUNCTION_WORDS = (
+    "the a an of to in and is are was for on with by as at from that this it be has have "
+    "which or not can will its their also after before during per than"
+).split()
+SYLLABLES = (
+    "ka lo mi ra ten vor pel dun sha bri cor mat ev ion ul tra nex gal fin po ser vik "
+    "lan tor dre qua zen hol bar mus ter ock"
+).split()
 SUFFIXES = ("", "", "", "s", "ed", "ing", "ly", "ion", "es")
-REFUSALS = ("I don't know.", "I'm sorry, I can't help with that.",
-            "The context does not mention the exact figure.")
+REFUSALS = ("I don't know.", "I'm sorry, I can't help with that.", "The context does not mention the exact figure.")
 CLOSINGS = ("Hope this helps!", "Let me know if you need anything else.", "Would you like more details?", "")
 
 
@@ -115,28 +118,46 @@ class Gen:
         ref_words = answer.split()
         k = r.randint(30, 150)
         start = r.randint(0, max(0, len(ref_words) - k))
-        reference = " ".join(self.word() if r.random() < 0.25 else w for w in ref_words[start:start + k])
-        obj = {"intent": r.choice(["refund", "shipping", "other"]), "confidence": round(r.random(), 3),
-               "order_id": str(r.randint(100000, 999999)), "items": [{"sku": self.word(), "qty": r.randint(1, 5)}]}
+        reference = " ".join(self.word() if r.random() < 0.25 else w for w in ref_words[start : start + k])
+        obj = {
+            "intent": r.choice(["refund", "shipping", "other"]),
+            "confidence": round(r.random(), 3),
+            "order_id": str(r.randint(100000, 999999)),
+            "items": [{"sku": self.word(), "qty": r.randint(1, 5)}],
+        }
         js = json.dumps(obj)
         if r.random() < 0.1:
             js = js[:-1]  # truncated: invalid
-        return {"input_text": self.sentence(6, 14).rstrip(".") + "?", "output_text": answer,
-                "context": context, "reference": reference, "json": js}
+        return {
+            "input_text": self.sentence(6, 14).rstrip(".") + "?",
+            "output_text": answer,
+            "context": context,
+            "reference": reference,
+            "json": js,
+        }
 
 
 SCHEMA = {
-    "type": "object", "required": ["intent", "confidence"], "additionalProperties": False,
+    "type": "object",
+    "required": ["intent", "confidence"],
+    "additionalProperties": False,
     "properties": {
         "intent": {"enum": ["refund", "shipping", "other"]},
         "confidence": {"type": "number", "minimum": 0, "maximum": 1},
         "order_id": {"type": "string", "minLength": 6, "maxLength": 12},
-        "items": {"type": "array", "items": {"type": "object", "required": ["sku"],
-                                             "properties": {"qty": {"type": "integer", "minimum": 1}}}},
+        "items": {
+            "type": "array",
+            "items": {"type": "object", "required": ["sku"], "properties": {"qty": {"type": "integer", "minimum": 1}}},
+        },
     },
 }
-CFG = O.OfflineConfig(min_chars=20, max_chars=4000, max_words=600,
-                      required_patterns=(r"\w",), prohibited_patterns=(r"(?i)as an ai language model", r"\b\d{3}-\d{2}-\d{4}\b"))
+CFG = O.OfflineConfig(
+    min_chars=20,
+    max_chars=4000,
+    max_words=600,
+    required_patterns=(r"\w",),
+    prohibited_patterns=(r"(?i)as an ai language model", r"\b\d{3}-\d{2}-\d{4}\b"),
+)
 CFG_JSON = O.OfflineConfig(json_schema=SCHEMA)
 
 
@@ -159,7 +180,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spans", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--processes", type=int, default=0, help="also measure score_span with a pool of this many processes")
+    ap.add_argument(
+        "--processes", type=int, default=0, help="also measure score_span with a pool of this many processes"
+    )
     a = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -169,8 +192,10 @@ def main() -> int:
     aw = sum(len(s["output_text"].split()) for s in spans) / len(spans)
     cb = sum(len(s["context"].encode()) for s in spans) / len(spans)
     rw = sum(len(s["reference"].split()) for s in spans) / len(spans)
-    print(f"{a.spans} synthetic spans in {gen_s:.1f}s: answers {aw:.0f} words, contexts {cb:.0f} bytes, "
-          f"references {rw:.0f} words (seed {a.seed}); python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+    print(
+        f"{a.spans} synthetic spans in {gen_s:.1f}s: answers {aw:.0f} words, contexts {cb:.0f} bytes, "
+        f"references {rw:.0f} words (seed {a.seed}); python {sys.version.split()[0]}, {os.cpu_count()} cpus"
+    )
 
     # warm-up: fills the stemmer cache as a long run would
     for s in spans[:200]:
@@ -198,20 +223,24 @@ def main() -> int:
     print(f"{'score_span TOTAL: context+length+patterns+ref':<44}{full:>10.1f}   (6 scores per span)")
 
     one = full * TARGET_SPANS / 1e6
-    print(f"\nprojected for {TARGET_SPANS:,} spans: {one:.1f} s on 1 process, {one / 2:.1f} s on 2 processes "
-          f"(target {TARGET_S:.0f} s on 2 cores: {'OK' if one / 2 <= TARGET_S else 'SLOW'})")
+    print(
+        f"\nprojected for {TARGET_SPANS:,} spans: {one:.1f} s on 1 process, {one / 2:.1f} s on 2 processes "
+        f"(target {TARGET_S:.0f} s on 2 cores: {'OK' if one / 2 <= TARGET_S else 'SLOW'})"
+    )
 
     if a.processes > 1:
         n = a.processes
-        chunks = [spans[i::n * 8] for i in range(n * 8)]
+        chunks = [spans[i :: n * 8] for i in range(n * 8)]
         ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
         t0 = time.perf_counter()
         with ctx.Pool(n) as pool:
             total = sum(pool.map(_chunk_worker, chunks))
         dt = time.perf_counter() - t0
         per = dt / len(spans) * 1e6
-        print(f"measured with {n} processes (incl. pool start and pickling): {per:.1f} µs/span wall, "
-              f"{per * TARGET_SPANS / 1e6:.1f} s per {TARGET_SPANS:,} spans ({total} scores)")
+        print(
+            f"measured with {n} processes (incl. pool start and pickling): {per:.1f} µs/span wall, "
+            f"{per * TARGET_SPANS / 1e6:.1f} s per {TARGET_SPANS:,} spans ({total} scores)"
+        )
     return 0
 
 

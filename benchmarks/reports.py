@@ -55,29 +55,67 @@ SERVICES = ["support-bot", "search-api", "billing-assistant", "docs-qa"]
 FEATURES = ["chat", "summarize", "classify", "extract", "translate", "search", "rag_answer", "agent_task"]
 AGENTS = ["support_agent", "research_agent", "billing_agent", "triage_agent"]
 TOOLS = ["search_kb", "get_order", "create_ticket", "lookup_user", "send_email", "calculator"]
-VERBS = ["Summarize", "Explain in simple terms", "Draft a polite reply about", "Classify the intent of a message about",
-         "Extract the order id and amount from a note about", "Translate to French a question about",
-         "Answer the customer question about", "List the next steps for"]
-TOPICS = ["a duplicate charge on the last invoice", "a parcel that has not arrived after ten days",
-          "resetting two-factor authentication on a new phone", "upgrading the team plan to more seats",
-          "changing the billing address on an issued invoice", "exporting the workspace audit report",
-          "a refund for a cancelled subscription", "login failures after a password change",
-          "the warehouse shipping delay in December", "permissions of an admin in a shared workspace",
-          "the difference between monthly and yearly billing", "a carrier tracking number that shows no updates"]
+VERBS = [
+    "Summarize",
+    "Explain in simple terms",
+    "Draft a polite reply about",
+    "Classify the intent of a message about",
+    "Extract the order id and amount from a note about",
+    "Translate to French a question about",
+    "Answer the customer question about",
+    "List the next steps for",
+]
+TOPICS = [
+    "a duplicate charge on the last invoice",
+    "a parcel that has not arrived after ten days",
+    "resetting two-factor authentication on a new phone",
+    "upgrading the team plan to more seats",
+    "changing the billing address on an issued invoice",
+    "exporting the workspace audit report",
+    "a refund for a cancelled subscription",
+    "login failures after a password change",
+    "the warehouse shipping delay in December",
+    "permissions of an admin in a shared workspace",
+    "the difference between monthly and yearly billing",
+    "a carrier tracking number that shows no updates",
+]
 # Suffix pairs per prompt version (v1..v4): the vocabulary moves as the prompt is revised.
-SUFFIXES = [". Keep it short.", ". Use a friendly tone.",
-            ". Cite the help centre article.", ". Answer in under 100 words.",
-            ". Cite the knowledge base document id in brackets.", ". Offer to open a ticket if unsure.",
-            ". Escalate chargebacks to a human agent and never reveal internal notes.",
-            ". Check the customer's plan entitlements before answering."]
+SUFFIXES = [
+    ". Keep it short.",
+    ". Use a friendly tone.",
+    ". Cite the help centre article.",
+    ". Answer in under 100 words.",
+    ". Cite the knowledge base document id in brackets.",
+    ". Offer to open a ticket if unsure.",
+    ". Escalate chargebacks to a human agent and never reveal internal notes.",
+    ". Check the customer's plan entitlements before answering.",
+]
 ERRORS = {  # error_type: (share of errors, http status, messages)
-    "rate_limit": (0.40, 429, ["Error code: 429 - Rate limit reached for requests per min (RPM)",
-                               "Error code: 429 - Rate limit exceeded: too many tokens per minute"]),
+    "rate_limit": (
+        0.40,
+        429,
+        [
+            "Error code: 429 - Rate limit reached for requests per min (RPM)",
+            "Error code: 429 - Rate limit exceeded: too many tokens per minute",
+        ],
+    ),
     "timeout": (0.20, 504, ["Request timed out after 60s", "Read timeout while streaming the response"]),
-    "server_error": (0.25, 500, ["Error code: 500 - The server had an error while processing your request",
-                                 "Error code: 503 - The engine is currently overloaded, please try again later"]),
-    "client_error": (0.15, 400, ["Error code: 400 - This model's maximum context length is 128000 tokens",
-                                 "Error code: 400 - Invalid schema for function 'create_ticket'"]),
+    "server_error": (
+        0.25,
+        500,
+        [
+            "Error code: 500 - The server had an error while processing your request",
+            "Error code: 503 - The engine is currently overloaded, please try again later",
+        ],
+    ),
+    "client_error": (
+        0.15,
+        400,
+        [
+            "Error code: 400 - This model's maximum context length is 128000 tokens",
+            "Error code: 400 - Invalid schema for function 'create_ticket'",
+        ],
+    ),
 }
 ANOMALY_DAY, ANOMALY_SERVICE = 22, SERVICES.index("docs-qa") + 1  # its input tokens triple on day 22 (1-based)
 
@@ -109,10 +147,18 @@ def build_sql(n: int) -> str:
     for e in err_types:
         acc += ERRORS[e][0]
         cum.append(acc)
-    err_case = "CASE " + " ".join(f"WHEN u(i, 21) < {c} THEN '{e}'" for e, c in zip(err_types[:-1], cum)) + f" ELSE '{err_types[-1]}' END"
+    err_case = (
+        "CASE "
+        + " ".join(f"WHEN u(i, 21) < {c} THEN '{e}'" for e, c in zip(err_types[:-1], cum))
+        + f" ELSE '{err_types[-1]}' END"
+    )
     err_msgs = _list([m for e in err_types for m in ERRORS[e][2]])
     err_http = "CASE error_type " + " ".join(f"WHEN '{e}' THEN {ERRORS[e][1]}" for e in err_types) + " END"
-    chat_case = "CASE " + " ".join(f"WHEN u(i, 10) < {c} THEN {k + 1}" for k, c in enumerate(CHAT_CUMULATIVE[:-1])) + " ELSE 7 END"
+    chat_case = (
+        "CASE "
+        + " ".join(f"WHEN u(i, 10) < {c} THEN {k + 1}" for k, c in enumerate(CHAT_CUMULATIVE[:-1]))
+        + " ELSE 7 END"
+    )
     return f"""
 INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, service_name, start_time, end_time, duration_ms,
     status, status_message, error_type, error_message, span_type, operation, provider, request_model, response_model,
@@ -259,6 +305,7 @@ def existing_count(path: Path) -> int | None:
     if not path.exists():
         return None
     from llmscope import store
+
     try:
         con = store.connect(path)
         try:
@@ -273,6 +320,7 @@ def existing_count(path: Path) -> int | None:
 def build(path: Path, n: int) -> None:
     """Runs in a child process: a fresh store with N generated spans."""
     from llmscope import store
+
     for p in (path, Path(str(path) + ".wal")):
         p.unlink(missing_ok=True)
     con = store.connect(path)
@@ -291,8 +339,11 @@ def build(path: Path, n: int) -> None:
     con.close()
     if got != n:
         sys.exit(f"build produced {got:,} spans, expected {n:,}")
-    print(f"built {n:,} spans in {total_s:.1f}s (insert {insert_s:.1f}s, checkpoint {total_s - insert_s:.1f}s), "
-          f"{n / total_s:,.0f} spans/s", flush=True)
+    print(
+        f"built {n:,} spans in {total_s:.1f}s (insert {insert_s:.1f}s, checkpoint {total_s - insert_s:.1f}s), "
+        f"{n / total_s:,.0f} spans/s",
+        flush=True,
+    )
 
 
 def store_size(path: Path) -> int:
@@ -324,6 +375,7 @@ class Timing:
 def time_report(path: Path, name: str, fn) -> Timing:
     """A fresh read-only connection, then ``fn(con)`` twice: cold, then warm."""
     from llmscope import store
+
     tm = Timing(name)
     con = store.connect(path, read_only=True)
     try:
@@ -348,9 +400,12 @@ def time_report(path: Path, name: str, fn) -> Timing:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spans", type=int, default=10_000_000)
-    ap.add_argument("--workdir", default=None,
-                    help="where the store lives; an existing store there with N spans is reused "
-                         "(default: a temp dir, removed afterwards)")
+    ap.add_argument(
+        "--workdir",
+        default=None,
+        help="where the store lives; an existing store there with N spans is reused "
+        "(default: a temp dir, removed afterwards)",
+    )
     ap.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)  # the child process
     args = ap.parse_args()
 
@@ -377,16 +432,23 @@ def run(path: Path, n: int) -> None:
         print(f"reusing {path} ({n:,} spans)")
     else:
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, __file__, "--build-only", "--spans", str(n), "--workdir", str(path.parent)])
+        proc = subprocess.run(
+            [sys.executable, __file__, "--build-only", "--spans", str(n), "--workdir", str(path.parent)]
+        )
         if proc.returncode != 0:
             sys.exit(f"build failed (exit {proc.returncode})")
-        print(f"build wall time {time.perf_counter() - t:.1f}s (child process included), "
-              f"build peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MB")
+        print(
+            f"build wall time {time.perf_counter() - t:.1f}s (child process included), "
+            f"build peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MB"
+        )
     print(f"store: {path}  {store_size(path) / 1e9:.2f} GB  ({store_size(path) / n:,.0f} bytes/span)")
 
     from llmscope import store
+
     con = store.connect(path, read_only=True)
-    lo, hi, llm = con.execute("SELECT min(start_time), max(start_time), count(*) FILTER (WHERE span_type = 'llm') FROM spans").fetchall()[0]
+    lo, hi, llm = con.execute(
+        "SELECT min(start_time), max(start_time), count(*) FILTER (WHERE span_type = 'llm') FROM spans"
+    ).fetchall()[0]
     con.close()
     print(f"data: {lo} .. {hi}, {llm:,} llm spans")
 
@@ -394,8 +456,10 @@ def run(path: Path, n: int) -> None:
     last2 = SpanFilter.from_options(since=(hi - timedelta(days=2)).isoformat())
     base_w = SpanFilter(since=hi - timedelta(days=14), until=hi - timedelta(days=7))
     cur_w = SpanFilter(since=hi - timedelta(days=7), until=hi + timedelta(seconds=1))
-    print(f"latency_series window: since {last2.since}; drift baseline [{base_w.since}, {base_w.until}), "
-          f"current [{cur_w.since}, {cur_w.until})")
+    print(
+        f"latency_series window: since {last2.since}; drift baseline [{base_w.since}, {base_w.until}), "
+        f"current [{cur_w.since}, {cur_w.until})"
+    )
 
     def scan(c):
         return c.execute("SELECT count(*), sum(duration_ms) FROM spans").fetchall()
@@ -410,8 +474,10 @@ def run(path: Path, n: int) -> None:
         ('cost_anomalies(by="service_name")', lambda c: cost.cost_anomalies(c, flt, by="service_name")),
         ("summary", lambda c: summary.summary(c, flt)),
         ("DRIFT", None),
-        ("traces.list_traces(status='error', 50)",
-         lambda c: traces.list_traces(c, SpanFilter.from_options(where="status='error'"), 50)),
+        (
+            "traces.list_traces(status='error', 50)",
+            lambda c: traces.list_traces(c, SpanFilter.from_options(where="status='error'"), 50),
+        ),
         ("stats.totals", lambda c: stats.totals(c)),
     ]
 
@@ -422,12 +488,13 @@ def run(path: Path, n: int) -> None:
         if name == "DRIFT":
             try:
                 from llmscope.analyses import drift as drift_mod
+
                 drift_fn = drift_mod.drift
             except Exception as e:  # noqa: BLE001 - being written by someone else
                 print(f"drift: not available yet ({type(e).__name__}: {e})")
                 continue
             name = 'drift(7d vs 7d, by="service_name")'
-            fn = lambda c: drift_fn(c, baseline=base_w, current=cur_w, by="service_name")  # noqa: E731
+            fn = lambda c, drift_fn=drift_fn: drift_fn(c, baseline=base_w, current=cur_w, by="service_name")  # noqa: E731
         results.append(time_report(path, name, fn))
     base2 = time_report(path, "baseline scan (again, at the end)", scan)
 
@@ -460,8 +527,10 @@ def run(path: Path, n: int) -> None:
     print("-" * 94)
     print(f"cold x / warm x: multiples of the baseline scan's mean cold ({cbase:.3f}s) / warm ({base:.3f}s) time")
     print(f"spans: {n:,}   store: {store_size(path) / 1e9:.2f} GB")
-    print(f"peak RSS of this process (reports only; the build ran in a child): "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    print(
+        f"peak RSS of this process (reports only; the build ran in a child): "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"
+    )
     print(f"cores: {os.cpu_count()} (usable: {len(os.sched_getaffinity(0))})")
     failed = [r.name for r in results if r.error]
     print(f"slow: {', '.join(slow) or 'none'}; failed: {', '.join(failed) or 'none'}")

@@ -44,7 +44,9 @@ def main() -> None:
     con.execute("DELETE FROM scanned_spans")
     t = time.perf_counter()
     n_text = con.execute("SELECT count(*), sum(length(input_text)), sum(length(output_text)) FROM spans").fetchall()[0]
-    con.sql("SELECT input_text, output_text FROM spans").to_arrow_table() if hasattr(con.sql("SELECT 1"), "to_arrow_table") else None
+    con.sql("SELECT input_text, output_text FROM spans").to_arrow_table() if hasattr(
+        con.sql("SELECT 1"), "to_arrow_table"
+    ) else None
     base = time.perf_counter() - t
     t = time.perf_counter()
     rep = scan(con)
@@ -52,8 +54,10 @@ def main() -> None:
     con.close()
     print(f"spans {n_text[0]:,}; text {((n_text[1] or 0) + (n_text[2] or 0)) / 1e6:,.0f} MB; cores {os.cpu_count()}")
     print(f"baseline (read the text columns): {base:.2f}s")
-    print(f"scan: {dt:.1f}s, {rep.spans_scanned / dt:,.0f} spans/s, {dt / base:.0f}x baseline; findings {rep.findings:,} "
-          f"{rep.by_kind}; target < 60 s for 1M: {'OK' if dt * 1_000_000 / max(rep.spans_scanned, 1) < 60 else 'SLOW'}")
+    print(
+        f"scan: {dt:.1f}s, {rep.spans_scanned / dt:,.0f} spans/s, {dt / base:.0f}x baseline; findings {rep.findings:,} "
+        f"{rep.by_kind}; target < 60 s for 1M: {'OK' if dt * 1_000_000 / max(rep.spans_scanned, 1) < 60 else 'SLOW'}"
+    )
 
 
 if __name__ == "__main__":

@@ -39,12 +39,27 @@ def kv(key: str, value: dict) -> dict:
     return {"key": key, "value": value}
 
 
-def otlp_span(trace_id: str, span_id: str, name: str = "span", parent: str | None = None, start_ns: int = 1_762_000_000_000_000_000,
-              dur_ns: int = 1_000_000_000, attrs: list | None = None, status: dict | None = None, kind: int = 1,
-              events: list | None = None) -> dict:
-    sp = {"traceId": trace_id, "spanId": span_id, "name": name, "kind": kind,
-          "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(start_ns + dur_ns),
-          "attributes": attrs or []}
+def otlp_span(
+    trace_id: str,
+    span_id: str,
+    name: str = "span",
+    parent: str | None = None,
+    start_ns: int = 1_762_000_000_000_000_000,
+    dur_ns: int = 1_000_000_000,
+    attrs: list | None = None,
+    status: dict | None = None,
+    kind: int = 1,
+    events: list | None = None,
+) -> dict:
+    sp = {
+        "traceId": trace_id,
+        "spanId": span_id,
+        "name": name,
+        "kind": kind,
+        "startTimeUnixNano": str(start_ns),
+        "endTimeUnixNano": str(start_ns + dur_ns),
+        "attributes": attrs or [],
+    }
     if parent:
         sp["parentSpanId"] = parent
     if status:
@@ -55,10 +70,16 @@ def otlp_span(trace_id: str, span_id: str, name: str = "span", parent: str | Non
 
 
 def export_line(spans: list[dict], service: str = "svc", scope: str = "test") -> str:
-    return json.dumps({"resourceSpans": [{
-        "resource": {"attributes": [kv("service.name", s(service))]},
-        "scopeSpans": [{"scope": {"name": scope}, "spans": spans}],
-    }]})
+    return json.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": [kv("service.name", s(service))]},
+                    "scopeSpans": [{"scope": {"name": scope}, "spans": spans}],
+                }
+            ]
+        }
+    )
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:

@@ -51,7 +51,7 @@ class JudgeServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> "JudgeServer":
+    def __enter__(self) -> JudgeServer:
         self.thread.start()
         return self
 
@@ -92,10 +92,17 @@ class JudgeServer:
             content = "Sure! The answer looks fine to me, I would give it a high score."
         else:
             content = json.dumps(self.verdict(prompt, blocks, answer))
-        payload = json.dumps({"id": "judge-1", "object": "chat.completion", "model": body.get("model"),
-                              "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                                           "finish_reason": "stop"}],
-                              "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(content) // 4}}).encode()
+        payload = json.dumps(
+            {
+                "id": "judge-1",
+                "object": "chat.completion",
+                "model": body.get("model"),
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+                ],
+                "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(content) // 4},
+            }
+        ).encode()
         self._send(h, 200, payload, truncate=("[[truncated]]" in answer and n == 1))
 
     @staticmethod
@@ -105,14 +112,25 @@ class JudgeServer:
         if "atomic factual claims" in prompt or "atomic claims" in prompt:
             context = blocks[0].lower()
             claims = []
-            for sentence in re.split(r"(?<=[.!?])\s+", answer.replace("[[429]]", "").replace("[[500]]", "")
-                                     .replace("[[slow]]", "").replace("[[malformed-once]]", "").replace("[[truncated]]", "").strip()):
+            for sentence in re.split(
+                r"(?<=[.!?])\s+",
+                answer.replace("[[429]]", "")
+                .replace("[[500]]", "")
+                .replace("[[slow]]", "")
+                .replace("[[malformed-once]]", "")
+                .replace("[[truncated]]", "")
+                .strip(),
+            ):
                 words = _WORD.findall(sentence.lower())
                 if not words:
                     continue
                 claims.append({"claim": sentence, "supported": all(w in context for w in words), "reason": "checked"})
             supported = sum(c["supported"] for c in claims)
-            return {"claims": claims, "reason": "checked each claim", "score": supported / len(claims) if claims else None}
+            return {
+                "claims": claims,
+                "reason": "checked each claim",
+                "score": supported / len(claims) if claims else None,
+            }
         if "prompt-injection attempt" in prompt:
             attack = "ignore all previous instructions" in blocks[0].lower()
             return {"reason": "override phrase" if attack else "benign", "score": 1 if attack else 5}

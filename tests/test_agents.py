@@ -33,40 +33,76 @@ class Trace:
 
     def span(self, name, parent, attrs, status=None, dur=SEC) -> str:
         sid = self._id()
-        self.spans.append(otlp_span(self.tid, sid, name=name, parent=parent, start_ns=self.t, dur_ns=dur,
-                                    attrs=attrs, status=status))
+        self.spans.append(
+            otlp_span(self.tid, sid, name=name, parent=parent, start_ns=self.t, dur_ns=dur, attrs=attrs, status=status)
+        )
         self.t += dur + 1000
         return sid
 
     def agent(self, name, parent=None, status=None) -> str:
-        a = {"otel": [kv("gen_ai.operation.name", s("invoke_agent")), kv("gen_ai.agent.name", s(name))],
-             "openinference": [kv("openinference.span.kind", s("AGENT")), kv("agent.name", s(name))],
-             "traceloop": [kv("traceloop.span.kind", s("agent")), kv("traceloop.entity.name", s(name))]}[self.dialect]
+        a = {
+            "otel": [kv("gen_ai.operation.name", s("invoke_agent")), kv("gen_ai.agent.name", s(name))],
+            "openinference": [kv("openinference.span.kind", s("AGENT")), kv("agent.name", s(name))],
+            "traceloop": [kv("traceloop.span.kind", s("agent")), kv("traceloop.entity.name", s(name))],
+        }[self.dialect]
         sid = self._id()
         # agent spans cover their children: give a long duration, fixed later by the loader anyway
-        self.spans.append(otlp_span(self.tid, sid, name=f"{name}.agent", parent=parent, start_ns=self.t,
-                                    dur_ns=500 * SEC, attrs=a, status=status))
+        self.spans.append(
+            otlp_span(
+                self.tid,
+                sid,
+                name=f"{name}.agent",
+                parent=parent,
+                start_ns=self.t,
+                dur_ns=500 * SEC,
+                attrs=a,
+                status=status,
+            )
+        )
         self.t += 1000
         return sid
 
     def llm(self, parent, finish="stop", status=None) -> str:
-        a = {"otel": [kv("gen_ai.operation.name", s("chat")), kv("gen_ai.request.model", s("gpt-4o-mini")),
-                      kv("gen_ai.response.finish_reasons", {"arrayValue": {"values": [s(finish)]}})],
-             "openinference": [kv("openinference.span.kind", s("LLM")), kv("llm.model_name", s("gpt-4o-mini")),
-                               kv("llm.output_messages.0.message.finish_reason", s(finish))],
-             "traceloop": [kv("llm.request.type", s("chat")), kv("gen_ai.request.model", s("gpt-4o-mini")),
-                           kv("gen_ai.completion.0.finish_reason", s(finish))]}[self.dialect]
+        a = {
+            "otel": [
+                kv("gen_ai.operation.name", s("chat")),
+                kv("gen_ai.request.model", s("gpt-4o-mini")),
+                kv("gen_ai.response.finish_reasons", {"arrayValue": {"values": [s(finish)]}}),
+            ],
+            "openinference": [
+                kv("openinference.span.kind", s("LLM")),
+                kv("llm.model_name", s("gpt-4o-mini")),
+                kv("llm.output_messages.0.message.finish_reason", s(finish)),
+            ],
+            "traceloop": [
+                kv("llm.request.type", s("chat")),
+                kv("gen_ai.request.model", s("gpt-4o-mini")),
+                kv("gen_ai.completion.0.finish_reason", s(finish)),
+            ],
+        }[self.dialect]
         a.append(kv("gen_ai.usage.input_tokens", {"intValue": "100"}))
         a.append(kv("gen_ai.usage.output_tokens", {"intValue": "10"}))
         return self.span("chat", parent, a, status)
 
     def tool(self, parent, name, args: dict, status=None) -> str:
         arg = json.dumps(args)
-        a = {"otel": [kv("gen_ai.operation.name", s("execute_tool")), kv("gen_ai.tool.name", s(name)),
-                      kv("gen_ai.tool.call.arguments", s(arg))],
-             "openinference": [kv("openinference.span.kind", s("TOOL")), kv("tool.name", s(name)), kv("input.value", s(arg))],
-             "traceloop": [kv("traceloop.span.kind", s("tool")), kv("traceloop.entity.name", s(name)),
-                           kv("traceloop.entity.input", s(arg))]}[self.dialect]
+        a = {
+            "otel": [
+                kv("gen_ai.operation.name", s("execute_tool")),
+                kv("gen_ai.tool.name", s(name)),
+                kv("gen_ai.tool.call.arguments", s(arg)),
+            ],
+            "openinference": [
+                kv("openinference.span.kind", s("TOOL")),
+                kv("tool.name", s(name)),
+                kv("input.value", s(arg)),
+            ],
+            "traceloop": [
+                kv("traceloop.span.kind", s("tool")),
+                kv("traceloop.entity.name", s(name)),
+                kv("traceloop.entity.input", s(arg)),
+            ],
+        }[self.dialect]
         return self.span(f"{name}.tool", parent, a, status)
 
 
@@ -82,15 +118,27 @@ def build(tmp_path):
     a = t.agent("support")
     for i in range(4):
         t.llm(a, "tool_calls")
-        t.span("lookup.tool", a, [kv("openinference.span.kind", s("TOOL")), kv("tool.name", s("lookup")),
-                                   kv("input.value", s('{"id": 7}' if i % 2 else '{ "id":7 }'))])
+        t.span(
+            "lookup.tool",
+            a,
+            [
+                kv("openinference.span.kind", s("TOOL")),
+                kv("tool.name", s("lookup")),
+                kv("input.value", s('{"id": 7}' if i % 2 else '{ "id":7 }')),
+            ],
+        )
     t.llm(a, "stop")
     traces["repeat"] = t
     # 3 A -> B -> A -> B -> A -> B cycle (Traceloop)
     t = Trace(3, "traceloop")
     a = t.agent("researcher")
     for _ in range(3):
-        t.llm(a, "tool_calls"), t.tool(a, "web_search", {"q": "x"}), t.llm(a, "tool_calls"), t.tool(a, "fetch", {"url": "u"})
+        (
+            t.llm(a, "tool_calls"),
+            t.tool(a, "web_search", {"q": "x"}),
+            t.llm(a, "tool_calls"),
+            t.tool(a, "fetch", {"url": "u"}),
+        )
     t.llm(a, "stop")
     traces["cycle"] = t
     # 4 runaway: 30 distinct tool calls
@@ -103,8 +151,12 @@ def build(tmp_path):
     # 5 a tool fails and is retried with the same input, then succeeds
     t = Trace(5, "otel")
     a = t.agent("helper")
-    t.llm(a, "tool_calls"), t.tool(a, "payments", {"order": 1}, status={"code": 2, "message": "503"}), \
-        t.tool(a, "payments", {"order": 1}), t.llm(a, "stop")
+    (
+        t.llm(a, "tool_calls"),
+        t.tool(a, "payments", {"order": 1}, status={"code": 2, "message": "503"}),
+        t.tool(a, "payments", {"order": 1}),
+        t.llm(a, "stop"),
+    )
     traces["retry"] = t
     # 6 nested agents: the inner agent's tools belong to the inner agent
     t = Trace(6, "openinference")
@@ -188,7 +240,9 @@ def test_agents_report(db):
     con, ids = db
     agents = {r["agent_name"]: r for r in A.agents(con).to_pylist()}
     assert set(agents) == {"helper", "support", "researcher", "explorer", "orchestrator", "coder"}
-    assert agents["helper"]["runs"] == 4 and agents["helper"]["completion_rate"] == 0.5  # clean, retry / abandoned, failed
+    assert (
+        agents["helper"]["runs"] == 4 and agents["helper"]["completion_rate"] == 0.5
+    )  # clean, retry / abandoned, failed
     assert agents["coder"]["tool_calls"] == 3 and agents["orchestrator"]["tool_calls"] == 0
     assert agents["explorer"]["max_steps"] == 31
 
@@ -224,20 +278,49 @@ def test_planted_loops_in_sample_traces(tmp_path):
 def test_model_tool_calls_checked_against_offered_tools(tmp_path):
     from conftest import CAPTURED
 
-    defs = json.dumps([{"type": "function", "name": "get_weather", "parameters": {
-        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False}}])
+    defs = json.dumps(
+        [
+            {
+                "type": "function",
+                "name": "get_weather",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                    "additionalProperties": False,
+                },
+            }
+        ]
+    )
 
     def call(i, name, args):
-        out = json.dumps([{"role": "assistant", "parts": [{"type": "tool_call", "id": f"c{i}", "name": name, "arguments": args}]}])
-        return otlp_span(f"{i:032x}", f"{i:016x}", name="chat", attrs=[
-            kv("gen_ai.operation.name", s("chat")), kv("gen_ai.tool.definitions", s(defs)), kv("gen_ai.output.messages", s(out))])
+        out = json.dumps(
+            [{"role": "assistant", "parts": [{"type": "tool_call", "id": f"c{i}", "name": name, "arguments": args}]}]
+        )
+        return otlp_span(
+            f"{i:032x}",
+            f"{i:016x}",
+            name="chat",
+            attrs=[
+                kv("gen_ai.operation.name", s("chat")),
+                kv("gen_ai.tool.definitions", s(defs)),
+                kv("gen_ai.output.messages", s(out)),
+            ],
+        )
 
-    f = write_lines(tmp_path / "t.jsonl", [export_line([
-        call(1, "get_weather", {"city": "Paris"}),            # fine
-        call(2, "get_weather", {"town": "Paris"}),            # required city missing, town undeclared
-        call(3, "book_flight", {"to": "Paris"}),              # not offered
-        call(4, "get_weather", '{"city": "Paris", "unit": "c"}'),  # undeclared parameter
-    ])])
+    f = write_lines(
+        tmp_path / "t.jsonl",
+        [
+            export_line(
+                [
+                    call(1, "get_weather", {"city": "Paris"}),  # fine
+                    call(2, "get_weather", {"town": "Paris"}),  # required city missing, town undeclared
+                    call(3, "book_flight", {"to": "Paris"}),  # not offered
+                    call(4, "get_weather", '{"city": "Paris", "unit": "c"}'),  # undeclared parameter
+                ]
+            )
+        ],
+    )
     db = tmp_path / "t.duckdb"
     ingest([str(f)], db)
     con = store.connect(db, read_only=True)
@@ -245,7 +328,11 @@ def test_model_tool_calls_checked_against_offered_tools(tmp_path):
         got = {r["tool_name"]: r for r in A.tool_call_checks(con).to_pylist()}
     finally:
         con.close()
-    assert (got["get_weather"]["requested"], got["get_weather"]["schema_failures"], got["get_weather"]["not_offered"]) == (3, 2, 0)
+    assert (
+        got["get_weather"]["requested"],
+        got["get_weather"]["schema_failures"],
+        got["get_weather"]["not_offered"],
+    ) == (3, 2, 0)
     assert (got["book_flight"]["not_offered"], got["book_flight"]["example_trace_id"]) == (1, f"{3:032x}")
     # the real captures: three libraries record the offered tools; their one tool call passes
     for lib in ("traceloop-sdk-0.62.4", "traceloop-sdk-0.47.5", "openinference-openai-0.1.66"):
@@ -256,7 +343,9 @@ def test_model_tool_calls_checked_against_offered_tools(tmp_path):
             rows = A.tool_call_checks(con).to_pylist()
         finally:
             con.close()
-        assert [(r["tool_name"], r["requested"], r["not_offered"], r["schema_failures"]) for r in rows] == [("get_weather", 1, 0, 0)], lib
+        assert [(r["tool_name"], r["requested"], r["not_offered"], r["schema_failures"]) for r in rows] == [
+            ("get_weather", 1, 0, 0)
+        ], lib
 
 
 def test_repeated_within_a_window(tmp_path):

@@ -39,9 +39,13 @@ def _replay(db) -> dict[tuple[str, str], list[datetime]]:
     try:
         at = datetime(2025, 11, 1, 1)
         while at <= datetime(2025, 11, 15):
-            due = [r for r in rules if r.window <= timedelta(hours=1)
-                   or (at.hour == 0 and r.window == timedelta(days=1))
-                   or (at.hour == 0 and at.weekday() == 5 and r.window == timedelta(days=7))]
+            due = [
+                r
+                for r in rules
+                if r.window <= timedelta(hours=1)
+                or (at.hour == 0 and r.window == timedelta(days=1))
+                or (at.hour == 0 and at.weekday() == 5 and r.window == timedelta(days=7))
+            ]
             for a in evaluate(con, due, at):
                 fired.setdefault((a.rule, a.group), []).append(at)
             at += timedelta(hours=1)
@@ -54,13 +58,13 @@ def test_exactly_the_planted_problems_fire_at_the_expected_time_and_week_one_is_
     fired = _replay(db)
     day = lambda d: datetime(2025, 11, d)  # noqa: E731
     assert fired == {
-        ("provider errors", "anthropic"): [datetime(2025, 11, 12, 10)],      # 429s and timeouts 09:00-10:00
-        ("slow llm calls", "code-assist"): [datetime(2025, 11, 12, 10)],     # the 30 s timeouts
+        ("provider errors", "anthropic"): [datetime(2025, 11, 12, 10)],  # 429s and timeouts 09:00-10:00
+        ("slow llm calls", "code-assist"): [datetime(2025, 11, 12, 10)],  # the 30 s timeouts
         ("cost per call", "support-bot"): [day(11), day(12), day(13), day(14)],  # prompt v3 from Nov 10 on
-        ("prompt injection", "all"): [day(12), day(13), day(14)],           # Nov 11, 12 (direct), 13 (indirect)
-        ("agent loops", "all"): [day(12), day(13), day(14)],                # Nov 11 repeat, 12 cycle, 13 runaway
-        ("pii leaks", "all"): [day(14)],                                    # the e-mail leak on Nov 13
-        ("weekly drift", "support-bot · input_tokens"): [day(15)],          # week 2 against week 1
+        ("prompt injection", "all"): [day(12), day(13), day(14)],  # Nov 11, 12 (direct), 13 (indirect)
+        ("agent loops", "all"): [day(12), day(13), day(14)],  # Nov 11 repeat, 12 cycle, 13 runaway
+        ("pii leaks", "all"): [day(14)],  # the e-mail leak on Nov 13
+        ("weekly drift", "support-bot · input_tokens"): [day(15)],  # week 2 against week 1
     }
 
 
@@ -71,15 +75,23 @@ def test_cli_exit_codes_formats_and_bad_rules(db, tmp_path):
     assert res.exit_code == 1
     alerts = json.loads(res.stdout)
     err = next(a for a in alerts if a["rule"] == "provider errors")
-    assert err["group"] == "anthropic" and err["value"] == pytest.approx(12 / 29, abs=1e-3) and len(err["example_trace_ids"]) == 5
+    assert (
+        err["group"] == "anthropic"
+        and err["value"] == pytest.approx(12 / 29, abs=1e-3)
+        and len(err["example_trace_ids"]) == 5
+    )
     res = runner.invoke(app, [*base, "--at", "2025-11-05T10:00"], env=ENV)
     assert res.exit_code == 0 and "no alert fired" in res.stdout
     res = runner.invoke(app, [*base, "--at", "2025-11-12T10:00", "--fail-on", "critical", "--format", "junit"], env=ENV)
     assert res.exit_code == 1 and res.stdout.startswith("<?xml") and 'failures="6"' in res.stdout
-    res = runner.invoke(app, [*base, "--at", "2025-11-15T00:00", "--fail-on", "critical", "--format", "markdown"], env=ENV)
+    res = runner.invoke(
+        app, [*base, "--at", "2025-11-15T00:00", "--fail-on", "critical", "--format", "markdown"], env=ENV
+    )
     assert res.exit_code == 0 and "weekly drift" in res.stdout  # only an info alert: below --fail-on
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[alerts]]\nname = "ok"\nkind = "injection"\n\n[[alerts]]\nname = "typo"\nkind = "error_rate"\ntreshold = 0.1\n')
+    bad.write_text(
+        '[[alerts]]\nname = "ok"\nkind = "injection"\n\n[[alerts]]\nname = "typo"\nkind = "error_rate"\ntreshold = 0.1\n'
+    )
     res = runner.invoke(app, ["--db", str(db), "check", "--rules", str(bad)], env=ENV)
     assert res.exit_code == 2 and f"{bad}:5: unknown option(s) treshold" in res.output
     with pytest.raises(RulesError, match=":1: kind 'nope'"):
@@ -127,13 +139,18 @@ def test_notify_posts_fired_and_resolved_once_with_retries(db):
         con.close()
         rx.httpd.shutdown()
     assert [(e["event"], e["rule"], e["group"]) for e in rx.events] == [
-        ("fired", "provider errors", "anthropic"), ("resolved", "provider errors", "anthropic")]  # the 503 was retried
+        ("fired", "provider errors", "anthropic"),
+        ("resolved", "provider errors", "anthropic"),
+    ]  # the 503 was retried
 
 
 def test_watch_loop_runs_and_stops(db):
     runner = CliRunner()
-    res = runner.invoke(app, ["--db", str(db), "check", "--rules", str(RULES), "--at", "2025-11-05T10:00",
-                              "--every", "1s", "--runs", "2"], env=ENV)
+    res = runner.invoke(
+        app,
+        ["--db", str(db), "check", "--rules", str(RULES), "--at", "2025-11-05T10:00", "--every", "1s", "--runs", "2"],
+        env=ENV,
+    )
     assert res.exit_code == 0 and res.stdout.count("no alert fired") == 2
 
 
@@ -149,9 +166,11 @@ def test_example_rules_are_shipped_and_are_the_tested_ones(tmp_path):
     from llmscope.alerts import KINDS
 
     # every kind: the ones that need scores or a budget are there commented out, and load when uncommented
-    uncommented = "\n".join(line[2:] if line.startswith("# ") or line == "#" else line
-                             for line in RULES.read_text().splitlines()
-                             if not line.startswith("# ") or "=" in line or "[[alerts]]" in line)
+    uncommented = "\n".join(
+        line[2:] if line.startswith("# ") or line == "#" else line
+        for line in RULES.read_text().splitlines()
+        if not line.startswith("# ") or "=" in line or "[[alerts]]" in line
+    )
     assert {r.kind for r in load_rules_text(tmp_path, uncommented)} == set(KINDS)
     cwd = os.getcwd()
     os.chdir(tmp_path)

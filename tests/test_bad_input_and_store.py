@@ -26,8 +26,8 @@ def _mixed_file(tmp_path):
     lines = [
         export_line([_span(1), _span(2)]),
         "{not json",
-        export_line([{"name": "no ids", "startTimeUnixNano": "1"}, _span(3)]),      # one bad span, one good
-        export_line([dict(_span(4), startTimeUnixNano="yesterday"), _span(5)]),     # wrong type
+        export_line([{"name": "no ids", "startTimeUnixNano": "1"}, _span(3)]),  # one bad span, one good
+        export_line([dict(_span(4), startTimeUnixNano="yesterday"), _span(5)]),  # wrong type
         json_flat_span_without_ids(),
         "",
         export_line([_span(6)]),
@@ -45,9 +45,12 @@ def test_good_spans_land_and_each_bad_record_is_named(tmp_path, db):
     assert rep.spans_added == 5  # spans 1, 2, 3, 5, 6
     assert rep.bad_records == 4
     where = [(line, reason.split(":")[0]) for _, line, reason in rep.bad_examples]
-    assert where == [(2, "malformed JSON"), (3, "span 'no ids' has no trace id or span id"),
-                     (4, "time 'yesterday' is neither Unix nanoseconds nor ISO-8601"),
-                     (5, "span 'flat' has no trace id or span id")]
+    assert where == [
+        (2, "malformed JSON"),
+        (3, "span 'no ids' has no trace id or span id"),
+        (4, "time 'yesterday' is neither Unix nanoseconds nor ISO-8601"),
+        (5, "span 'flat' has no trace id or span id"),
+    ]
     assert all(src == str(f) for src, _, _ in rep.bad_examples)
     assert sorted(r[0] for r in query(db, "SELECT name FROM spans")) == ["s1", "s2", "s3", "s5", "s6"]
 
@@ -58,8 +61,11 @@ def test_strict_aborts_and_leaves_the_store_untouched(tmp_path, db):
         ingest([str(_mixed_file(tmp_path))], db, strict=True)
     assert exc.value.example[1] == 2
     assert query(db, "SELECT count(*) FROM spans") == [(1,)]
-    proc = subprocess.run([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", "--strict", str(tmp_path / "mixed.jsonl")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmscope", "--db", str(db), "ingest", "--strict", str(tmp_path / "mixed.jsonl")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "mixed.jsonl:2:" in proc.stderr and "nothing was written" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -84,7 +90,7 @@ def test_corrupt_gzip_keeps_the_lines_before_the_damage(tmp_path, db, monkeypatc
     raw = bytearray(gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=1))
     assert len(raw) > 8 * readers.INFLATE_STEP
     at = len(raw) * 2 // 3
-    raw[at:at + 64] = b"\xff" * 64  # a damaged block in the middle
+    raw[at : at + 64] = b"\xff" * 64  # a damaged block in the middle
     f = tmp_path / "damaged.jsonl.gz"
     f.write_bytes(bytes(raw))
     rep = ingest([str(f)], db)
@@ -103,8 +109,11 @@ def test_empty_files_are_fine(tmp_path, db):
 
 
 def test_missing_file_is_a_one_line_error(tmp_path, db):
-    proc = subprocess.run([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", str(tmp_path / "nope.jsonl")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmscope", "--db", str(db), "ingest", str(tmp_path / "nope.jsonl")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -134,7 +143,10 @@ def test_a_grown_file_is_read_on_from_where_the_last_ingest_stopped(tmp_path, db
     assert (rep.spans_read, rep.spans_added, rep.bad_records) == (2, 2, 1)
     assert [(line, reason[:15]) for _, line, reason in rep.bad_examples] == [(5, "malformed JSON:")]
     assert any(n.startswith("3 line(s) read by an earlier ingest were not read again") for n in rep.notes)
-    assert query(db, "SELECT name, source_line FROM spans WHERE name IN ('s4', 's5') ORDER BY 1") == [("s4", 4), ("s5", 6)]
+    assert query(db, "SELECT name, source_line FROM spans WHERE name IN ('s4', 's5') ORDER BY 1") == [
+        ("s4", 4),
+        ("s5", 6),
+    ]
     assert ingest([str(f)], db).spans_read == 0
 
 
@@ -157,7 +169,9 @@ def test_a_replaced_or_rewritten_file_is_read_whole_again(tmp_path, db):
     ingest([str(f)], db)
     write_lines(f, [export_line([_span(i)]) for i in (7, 8, 9, 10)])  # rotated: a new file, longer
     assert ingest([str(f)], db).spans_added == 4
-    write_lines(f, [export_line([_span(i)]) for i in (7, 8)] + ["{changed}"] + [export_line([_span(11)])])  # rewritten in place
+    write_lines(
+        f, [export_line([_span(i)]) for i in (7, 8)] + ["{changed}"] + [export_line([_span(11)])]
+    )  # rewritten in place
     rep = ingest([str(f)], db)
     assert (rep.spans_read, rep.spans_added, rep.bad_records) == (3, 1, 1)
 
@@ -205,8 +219,13 @@ def test_a_failed_ingest_does_not_move_the_read_position(tmp_path, db):
 def test_follow_ingests_what_the_exporter_appends_until_sigterm(tmp_path, db):
     f = tmp_path / "traces.jsonl"
     write_lines(f, [export_line([_span(1)])])
-    proc = subprocess.Popen([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", str(f), "--follow", "0.2s"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmscope", "--db", str(db), "ingest", str(f), "--follow", "0.2s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
 
     def spans() -> int:
         try:
@@ -231,7 +250,9 @@ def test_follow_ingests_what_the_exporter_appends_until_sigterm(tmp_path, db):
 
 
 def test_a_failure_mid_ingest_rolls_back_everything(tmp_path, db):
-    files = [write_lines(tmp_path / f"f{i}.jsonl", [export_line([_span(10 * i + j) for j in range(5)])]) for i in range(3)]
+    files = [
+        write_lines(tmp_path / f"f{i}.jsonl", [export_line([_span(10 * i + j) for j in range(5)])]) for i in range(3)
+    ]
 
     def explode(p):
         if p.files_done == 2:
@@ -248,8 +269,11 @@ def test_killed_ingest_leaves_all_or_nothing(tmp_path, db):
 
     big = tmp_path / "big.jsonl"
     n = write_file(big, 80_000)
-    proc = subprocess.Popen([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", str(big), "--workers", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmscope", "--db", str(db), "ingest", str(big), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:  # wait until batches are being written
         if db.exists() and db.stat().st_size > 4_000_000:
@@ -276,7 +300,10 @@ def test_trace_context_is_inherited_from_the_root_even_across_ingests(tmp_path, 
     ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([child]), export_line([root])]))], db)
     ingest([str(write_lines(tmp_path / "b.jsonl", [export_line([late])]))], db)
     assert query(db, "SELECT name, user_id, feature FROM spans ORDER BY name") == [
-        ("s1", "u-1", "billing"), ("s2", "u-1", "billing"), ("s3", "u-1", "billing")]
+        ("s1", "u-1", "billing"),
+        ("s2", "u-1", "billing"),
+        ("s3", "u-1", "billing"),
+    ]
 
 
 def test_trace_context_reaches_spans_written_in_an_earlier_batch_of_the_same_ingest(tmp_path, db, monkeypatch):
@@ -286,25 +313,44 @@ def test_trace_context_reaches_spans_written_in_an_earlier_batch_of_the_same_ing
     monkeypatch.setattr(store.Loader, "FLUSH_ROWS", 1)  # every batch written as it comes
     root = _span(1, attrs=[kv("user.id", s("u-1")), kv("app.feature", s("billing"))])
     child = _span(2, parent=f"{1:016x}", attrs=[kv("gen_ai.operation.name", s("chat"))])
-    other = otlp_span(f"{7:032x}", f"{3:016x}", name="s3", attrs=[kv("user.id", s("u-2"))])  # a whole trace in one batch: untouched
-    report = ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([child]), export_line([other]),
-                                                            export_line([root])]))], db, workers=1)
+    other = otlp_span(
+        f"{7:032x}", f"{3:016x}", name="s3", attrs=[kv("user.id", s("u-2"))]
+    )  # a whole trace in one batch: untouched
+    report = ingest(
+        [str(write_lines(tmp_path / "a.jsonl", [export_line([child]), export_line([other]), export_line([root])]))],
+        db,
+        workers=1,
+    )
     assert report.spans_given_context == 1
     assert query(db, "SELECT name, user_id, feature FROM spans ORDER BY name") == [
-        ("s1", "u-1", "billing"), ("s2", "u-1", "billing"), ("s3", "u-2", None)]
+        ("s1", "u-1", "billing"),
+        ("s2", "u-1", "billing"),
+        ("s3", "u-2", None),
+    ]
 
 
 def test_without_a_root_the_earliest_span_with_a_value_gives_the_trace_its_context(tmp_path, db):
     """No root in the input: the earliest span that has a value decides user and session for all,
     and is the feature of spans without one."""
-    late = _span(3, parent=f"{1:016x}", start_ns=1_762_000_000_500_000_000,
-                 attrs=[kv("session.id", s("sess_late")), kv("app.feature", s("late"))])
-    early = _span(2, parent=f"{1:016x}", start_ns=1_762_000_000_100_000_000,
-                  attrs=[kv("session.id", s("sess_early")), kv("user.id", s("u-1"))])
+    late = _span(
+        3,
+        parent=f"{1:016x}",
+        start_ns=1_762_000_000_500_000_000,
+        attrs=[kv("session.id", s("sess_late")), kv("app.feature", s("late"))],
+    )
+    early = _span(
+        2,
+        parent=f"{1:016x}",
+        start_ns=1_762_000_000_100_000_000,
+        attrs=[kv("session.id", s("sess_early")), kv("user.id", s("u-1"))],
+    )
     bare = _span(4, parent=f"{1:016x}", start_ns=1_762_000_000_000_000_000)
     ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([late, early, bare])]))], db)
     assert query(db, "SELECT name, session_id, user_id, feature FROM spans ORDER BY name") == [
-        ("s2", "sess_early", "u-1", "late"), ("s3", "sess_early", "u-1", "late"), ("s4", "sess_early", "u-1", "late")]
+        ("s2", "sess_early", "u-1", "late"),
+        ("s3", "sess_early", "u-1", "late"),
+        ("s4", "sess_early", "u-1", "late"),
+    ]
 
 
 def test_user_and_session_belong_to_the_trace_feature_and_prompt_version_to_the_span(tmp_path, db):
@@ -312,27 +358,47 @@ def test_user_and_session_belong_to_the_trace_feature_and_prompt_version_to_the_
     wins over the conversation id an instrumentation writes on the chat span (which stays in its
     attributes); feature and prompt version stay the span's own."""
     root = _span(1, attrs=[kv("session.id", s("sess_1")), kv("user.id", s("u-1")), kv("app.feature", s("chat"))])
-    chat = _span(2, parent=f"{1:016x}", attrs=[kv("gen_ai.operation.name", s("chat")), kv("gen_ai.conversation.id", s("conv_9")),
-                                               kv("app.feature", s("answer")), kv("prompt.version", s("v3"))])
+    chat = _span(
+        2,
+        parent=f"{1:016x}",
+        attrs=[
+            kv("gen_ai.operation.name", s("chat")),
+            kv("gen_ai.conversation.id", s("conv_9")),
+            kv("app.feature", s("answer")),
+            kv("prompt.version", s("v3")),
+        ],
+    )
     ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([root, chat])]))], db)
-    assert query(db, """SELECT name, session_id, user_id, feature, prompt_version,
-                        json_extract_string(attributes, '$."gen_ai.conversation.id"') FROM spans ORDER BY name""") == [
+    assert query(
+        db,
+        """SELECT name, session_id, user_id, feature, prompt_version,
+                        json_extract_string(attributes, '$."gen_ai.conversation.id"') FROM spans ORDER BY name""",
+    ) == [
         ("s1", "sess_1", "u-1", "chat", "v3", None),  # a span without a prompt version inherits the trace's
-        ("s2", "sess_1", "u-1", "answer", "v3", "conv_9")]
+        ("s2", "sess_1", "u-1", "answer", "v3", "conv_9"),
+    ]
 
 
 def test_a_root_arriving_in_a_later_ingest_sets_its_trace_context(tmp_path, db):
     """Children ingested first (one with its own conversation id, one with nothing) take the
     trace's session and user once the root arrives in a later ingest."""
-    chat = _span(2, parent=f"{1:016x}", attrs=[kv("gen_ai.operation.name", s("chat")), kv("gen_ai.conversation.id", s("conv_9"))])
+    chat = _span(
+        2, parent=f"{1:016x}", attrs=[kv("gen_ai.operation.name", s("chat")), kv("gen_ai.conversation.id", s("conv_9"))]
+    )
     tool = _span(3, parent=f"{2:016x}")
     ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([chat, tool])]))], db)
-    assert query(db, "SELECT name, session_id, user_id FROM spans ORDER BY name") == [("s2", "conv_9", None), ("s3", "conv_9", None)]
+    assert query(db, "SELECT name, session_id, user_id FROM spans ORDER BY name") == [
+        ("s2", "conv_9", None),
+        ("s3", "conv_9", None),
+    ]
     root = _span(1, attrs=[kv("session.id", s("sess_1")), kv("user.id", s("u-1"))])
     report = ingest([str(write_lines(tmp_path / "b.jsonl", [export_line([root])]))], db)
     assert report.spans_given_context == 2
     assert query(db, "SELECT name, session_id, user_id FROM spans ORDER BY name") == [
-        ("s1", "sess_1", "u-1"), ("s2", "sess_1", "u-1"), ("s3", "sess_1", "u-1")]
+        ("s1", "sess_1", "u-1"),
+        ("s2", "sess_1", "u-1"),
+        ("s3", "sess_1", "u-1"),
+    ]
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads /proc/self/maps")
@@ -352,8 +418,10 @@ def test_loaded_batches_are_not_kept_alive_until_commit(tmp_path, db):
     spill.mkdir()
     units = list(plan(str(data), False, chunk_bytes=256 << 10))
     assert len(units) >= 6
-    files = [handoff.write(decode_unit(u, Mapping()).span_record_batch(), str(spill / f"b{i}.arrows"))
-             for i, u in enumerate(units)]
+    files = [
+        handoff.write(decode_unit(u, Mapping()).span_record_batch(), str(spill / f"b{i}.arrows"))
+        for i, u in enumerate(units)
+    ]
 
     def mapped() -> int:
         return sum(1 for line in open("/proc/self/maps") if str(spill) in line)
@@ -383,7 +451,9 @@ def test_many_small_files_are_grouped_yet_each_bad_line_names_its_file(tmp_path,
     assert report.spans_added == 120 and report.bad_records == 1
     assert [(os.path.basename(src), line) for src, line, _ in report.bad_examples] == [("part-017.jsonl", 2)]
     assert query(db, "SELECT source, source_line FROM spans WHERE name IN ('f17-s1', 'f20-s2') ORDER BY name") == [
-        (str(d / "part-017.jsonl"), 3), (str(d / "part-020.jsonl"), 3)]
+        (str(d / "part-017.jsonl"), 3),
+        (str(d / "part-020.jsonl"), 3),
+    ]
     with pytest.raises(StrictAbort) as e:
         ingest([str(d)], tmp_path / "strict.duckdb", strict=True)
     assert e.value.example[:2] == (str(d / "part-017.jsonl"), 2)
@@ -401,15 +471,62 @@ def test_schema_version_and_migrations_are_recorded(db, tmp_path):
         evals = {r[0] for r in con.execute("DESCRIBE evals").fetchall()}
     finally:
         con.close()
-    design = {"trace_id", "span_id", "parent_span_id", "name", "kind", "service_name", "start_time", "end_time",
-              "duration_ms", "status", "error_type", "span_type", "operation", "provider", "request_model",
-              "response_model", "input_tokens", "output_tokens", "total_tokens", "cache_read_tokens", "cost_usd",
-              "reported_cost_usd", "ttft_ms", "temperature", "top_p", "max_tokens", "finish_reason", "user_id",
-              "session_id", "feature", "prompt_version", "agent_name", "tool_name", "input_text", "output_text",
-              "input_messages", "output_messages", "attributes", "resource_attributes", "source"}
+    design = {
+        "trace_id",
+        "span_id",
+        "parent_span_id",
+        "name",
+        "kind",
+        "service_name",
+        "start_time",
+        "end_time",
+        "duration_ms",
+        "status",
+        "error_type",
+        "span_type",
+        "operation",
+        "provider",
+        "request_model",
+        "response_model",
+        "input_tokens",
+        "output_tokens",
+        "total_tokens",
+        "cache_read_tokens",
+        "cost_usd",
+        "reported_cost_usd",
+        "ttft_ms",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "finish_reason",
+        "user_id",
+        "session_id",
+        "feature",
+        "prompt_version",
+        "agent_name",
+        "tool_name",
+        "input_text",
+        "output_text",
+        "input_messages",
+        "output_messages",
+        "attributes",
+        "resource_attributes",
+        "source",
+    }
     assert design <= cols
-    assert {"trace_id", "span_id", "metric", "score", "label", "passed", "judge", "explanation", "judge_cost_usd",
-            "created_at", "run_id"} <= evals
+    assert {
+        "trace_id",
+        "span_id",
+        "metric",
+        "score",
+        "label",
+        "passed",
+        "judge",
+        "explanation",
+        "judge_cost_usd",
+        "created_at",
+        "run_id",
+    } <= evals
 
 
 def test_sample_traces_match_their_manifest(db):
@@ -422,7 +539,10 @@ def test_sample_traces_match_their_manifest(db):
     assert rep.spans_added == sum(f["spans"] for f in files.values() if "spans" in f)
     assert rep.spans_given_log_content > 0
     # every span of the log-only app got its prompt from the log records
-    assert query(db, "SELECT count(*) FROM spans WHERE service_name = 'ticket-triage' AND span_type = 'llm' AND input_text IS NULL") == [(0,)]
+    assert query(
+        db,
+        "SELECT count(*) FROM spans WHERE service_name = 'ticket-triage' AND span_type = 'llm' AND input_text IS NULL",
+    ) == [(0,)]
 
 
 def test_parallel_ingest_reuses_its_handoff_files_and_equals_a_serial_one(tmp_path, monkeypatch):
@@ -456,8 +576,10 @@ def test_parallel_ingest_reuses_its_handoff_files_and_equals_a_serial_one(tmp_pa
     assert len(handed_out) > 2 * 40  # two files a task
     assert len(set(handed_out)) < len(handed_out) / 2  # most of them filled again
     cols = "* EXCLUDE (ingested_at)"
-    rows = {name: query(tmp_path / f"{name}.duckdb", f"SELECT {cols} FROM spans ORDER BY trace_id, span_id")
-            for name in ("serial", "parallel", "on-disk")}
+    rows = {
+        name: query(tmp_path / f"{name}.duckdb", f"SELECT {cols} FROM spans ORDER BY trace_id, span_id")
+        for name in ("serial", "parallel", "on-disk")
+    }
     assert rows["serial"] == rows["parallel"] == rows["on-disk"]
     if os.path.isdir(handoff.SHM):  # the hand-off files are gone with the ingest
         assert not [p for p in os.listdir(handoff.SHM) if p.startswith(f"llmscope-{os.getpid()}-")]
@@ -492,7 +614,9 @@ def test_a_killed_ingests_handoff_files_are_removed_by_the_next(tmp_path):
 def test_a_value_nested_thousands_deep_is_a_bad_record_not_a_traceback(tmp_path, db):
     depth = 3000
     deep_value = '{"arrayValue":{"values":[' * depth + '{"stringValue":"x"}' + "]}}" * depth
-    deep = export_line([_span(2)]).replace('"attributes": []', f'"attributes": [{{"key": "deep", "value": {deep_value}}}]', 1)
+    deep = export_line([_span(2)]).replace(
+        '"attributes": []', f'"attributes": [{{"key": "deep", "value": {deep_value}}}]', 1
+    )
     assert deep.count("arrayValue") == depth
     lines_file = tmp_path / "deep.jsonl"
     lines_file.write_text("\n".join([export_line([_span(1)]), deep, export_line([_span(3)])]) + "\n")
@@ -508,28 +632,36 @@ def test_a_value_nested_thousands_deep_is_a_bad_record_not_a_traceback(tmp_path,
 def test_out_of_range_numbers_keep_their_span(tmp_path, db):
     """An intValue beyond 64 bits (OTLP/JSON carries int64 as decimal text, so nothing stops a bigger
     one) or an infinite token count used to drop the span, or end the ingest with a traceback."""
-    attrs = [kv("huge", {"intValue": "123456789012345678901234567890"}),
-             kv("gen_ai.usage.input_tokens", {"intValue": "99999999999999999999"}),
-             kv("gen_ai.usage.output_tokens", {"doubleValue": "Infinity"}),
-             kv("gen_ai.request.model", s("gpt-4o-mini")), kv("gen_ai.operation.name", s("chat"))]
+    attrs = [
+        kv("huge", {"intValue": "123456789012345678901234567890"}),
+        kv("gen_ai.usage.input_tokens", {"intValue": "99999999999999999999"}),
+        kv("gen_ai.usage.output_tokens", {"doubleValue": "Infinity"}),
+        kv("gen_ai.request.model", s("gpt-4o-mini")),
+        kv("gen_ai.operation.name", s("chat")),
+    ]
     f = tmp_path / "big.jsonl"
     f.write_text(export_line([_span(1, attrs=attrs), _span(2)]) + "\n")
     rep = ingest([str(f)], db)
     assert rep.spans_added == 2 and rep.bad_records == 0
-    (attributes, tin, tout, model), = query(db, f"SELECT attributes, input_tokens, output_tokens, request_model FROM spans "
-                                                f"WHERE span_id = '{1:016x}'")
+    ((attributes, tin, tout, model),) = query(
+        db, f"SELECT attributes, input_tokens, output_tokens, request_model FROM spans WHERE span_id = '{1:016x}'"
+    )
     assert (tin, tout, model) == (None, None, "gpt-4o-mini")  # no usable count; the rest is read as usual
     import json
 
     kept = json.loads(attributes)
-    assert kept["huge"] == "123456789012345678901234567890" and kept["gen_ai.usage.input_tokens"] == "99999999999999999999"
+    assert (
+        kept["huge"] == "123456789012345678901234567890" and kept["gen_ai.usage.input_tokens"] == "99999999999999999999"
+    )
 
 
 def test_times_beyond_int64_nanoseconds_are_bad_records_in_json_and_protobuf(tmp_path, db):
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-    lines = [export_line([dict(_span(1), startTimeUnixNano=1e30), _span(2)]),            # a float: the lenient path
-             export_line([dict(_span(3), endTimeUnixNano="99999999999999999999999"), _span(4)])]
+    lines = [
+        export_line([dict(_span(1), startTimeUnixNano=1e30), _span(2)]),  # a float: the lenient path
+        export_line([dict(_span(3), endTimeUnixNano="99999999999999999999999"), _span(4)]),
+    ]
     f = tmp_path / "times.jsonl"
     f.write_text("\n".join(lines) + "\n")
     rep = ingest([str(f)], db)
@@ -538,7 +670,7 @@ def test_times_beyond_int64_nanoseconds_are_bad_records_in_json_and_protobuf(tmp
 
     req = ExportTraceServiceRequest()
     ss = req.resource_spans.add().scope_spans.add()
-    for i, end in ((5, 2 ** 64 - 1), (6, 1_762_000_001_000_000_000)):  # fixed64 allows what int64 does not
+    for i, end in ((5, 2**64 - 1), (6, 1_762_000_001_000_000_000)):  # fixed64 allows what int64 does not
         sp = ss.spans.add()
         sp.trace_id, sp.span_id, sp.name = bytes.fromhex(T), i.to_bytes(8, "big"), f"s{i}"
         sp.start_time_unix_nano, sp.end_time_unix_nano = 1_762_000_000_000_000_000, end

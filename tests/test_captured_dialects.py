@@ -61,7 +61,12 @@ def test_counts_models_tokens(lib, stores):
     assert query(db, "SELECT count(*) FROM spans") == [(e["span_count"],)]
     llm = "span_type IN ('llm', 'embedding')"
     assert query(db, f"SELECT count(*) FROM spans WHERE {llm}") == [(e["llm_span_count"],)]
-    by_op = dict(query(db, f"SELECT CASE span_type WHEN 'embedding' THEN 'embeddings' ELSE 'chat' END, count(*) FROM spans WHERE {llm} GROUP BY 1"))
+    by_op = dict(
+        query(
+            db,
+            f"SELECT CASE span_type WHEN 'embedding' THEN 'embeddings' ELSE 'chat' END, count(*) FROM spans WHERE {llm} GROUP BY 1",
+        )
+    )
     assert by_op == e["llm_span_count_by_operation"]
     models = [r[0] for r in query(db, f"SELECT DISTINCT request_model FROM spans WHERE {llm} ORDER BY 1")]
     assert models == sorted(e["distinct_request_models"])
@@ -74,9 +79,12 @@ def test_counts_models_tokens(lib, stores):
 @pytest.mark.parametrize("lib", LIBRARIES)
 def test_prompts_responses_tool_calls_and_errors(lib, stores):
     e, db = _expected(lib), stores[lib]
-    rows = query(db, """SELECT request_model, input_text, output_text, output_messages, status, error_type,
+    rows = query(
+        db,
+        """SELECT request_model, input_text, output_text, output_messages, status, error_type,
                                input_tokens, output_tokens, cost_usd, user_id, session_id, finish_reason, span_type
-                        FROM spans WHERE span_type IN ('llm', 'embedding') ORDER BY start_time""")
+                        FROM spans WHERE span_type IN ('llm', 'embedding') ORDER BY start_time""",
+    )
     assert len(rows) == len(e["calls"])
     for call, row in zip(e["calls"], rows):  # the scenario makes the calls in order
         model, inp, out, out_msgs, status, err, tin, tout, cost, user, session, finish, stype = row
@@ -93,8 +101,11 @@ def test_prompts_responses_tool_calls_and_errors(lib, stores):
             assert out is None  # an embedding's output is a vector, not text
         for tc in call["tool_calls"]:
             assert f"{tc['name']}(" in out
-            assert any(c["name"] == tc["name"] and json.loads(c["arguments"]) == json.loads(tc["arguments"])
-                       for m in json.loads(out_msgs) for c in m.get("tool_calls") or [])
+            assert any(
+                c["name"] == tc["name"] and json.loads(c["arguments"]) == json.loads(tc["arguments"])
+                for m in json.loads(out_msgs)
+                for c in m.get("tool_calls") or []
+            )
         if call["error"]:
             assert (status, err) == ("error", "rate_limit"), call["id"]
             assert cost is None and tin is None

@@ -32,8 +32,11 @@ def sample_db(tmp_path_factory):
     res = run("--db", str(db), "ingest", str(SAMPLES), "--format", "json")
     rep = json.loads(res.stdout)
     assert rep["bad_records"] == 0 and rep["spans_added"] > 10_000
-    assert rep["notes"] == ["sample_traces/manifest.json: skipped, not a trace file (no resourceSpans, resourceLogs or span ids)".replace(
-        "sample_traces/", str(SAMPLES) + "/")]
+    assert rep["notes"] == [
+        "sample_traces/manifest.json: skipped, not a trace file (no resourceSpans, resourceLogs or span ids)".replace(
+            "sample_traces/", str(SAMPLES) + "/"
+        )
+    ]
     return str(db)
 
 
@@ -57,16 +60,50 @@ def test_stats_table_renders(sample_db):
 
 
 def test_trace_list_filters_and_formats(sample_db):
-    rows = json.loads(run("--db", sample_db, "trace", "list", "--where", "status='error'", "--limit", "500",
-                          "--format", "json").stdout)
+    rows = json.loads(
+        run(
+            "--db", sample_db, "trace", "list", "--where", "status='error'", "--limit", "500", "--format", "json"
+        ).stdout
+    )
     assert rows and all(r["status"] == "error" for r in rows)
-    n_err = duckdb.connect(sample_db, read_only=True).execute(
-        "SELECT count(DISTINCT trace_id) FROM spans WHERE status='error'").fetchall()[0][0]
+    n_err = (
+        duckdb.connect(sample_db, read_only=True)
+        .execute("SELECT count(DISTINCT trace_id) FROM spans WHERE status='error'")
+        .fetchall()[0][0]
+    )
     assert len(rows) == n_err
-    assert set(rows[0]) == {"trace_id", "start_time", "duration_ms", "root_name", "service_name", "spans", "llm_calls",
-                            "input_tokens", "output_tokens", "cost_usd", "status", "user_id"}
-    window = json.loads(run("--db", sample_db, "trace", "list", "--since", "2025-11-12T09:00", "--until", "2025-11-12T10:00",
-                            "--where", "service_name='code-assist'", "--limit", "1000", "--format", "json").stdout)
+    assert set(rows[0]) == {
+        "trace_id",
+        "start_time",
+        "duration_ms",
+        "root_name",
+        "service_name",
+        "spans",
+        "llm_calls",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "status",
+        "user_id",
+    }
+    window = json.loads(
+        run(
+            "--db",
+            sample_db,
+            "trace",
+            "list",
+            "--since",
+            "2025-11-12T09:00",
+            "--until",
+            "2025-11-12T10:00",
+            "--where",
+            "service_name='code-assist'",
+            "--limit",
+            "1000",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert window and all("2025-11-12T09" in r["start_time"] for r in window)
     text = run("--db", sample_db, "trace", "list", "--limit", "3", "--format", "csv").stdout
     assert len(list(csv.DictReader(io.StringIO(text)))) == 3
@@ -86,8 +123,17 @@ def test_trace_show_tree_waterfall_and_content(sample_db):
 
 
 def test_sql_is_read_only_and_formats(sample_db):
-    out = json.loads(run("--db", sample_db, "sql", "select request_model, sum(cost_usd) as cost from spans "
-                         "where request_model is not null group by 1 order by 2 desc nulls last", "--format", "json").stdout)
+    out = json.loads(
+        run(
+            "--db",
+            sample_db,
+            "sql",
+            "select request_model, sum(cost_usd) as cost from spans "
+            "where request_model is not null group by 1 order by 2 desc nulls last",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert out[0]["cost"] > 0 and isinstance(out[0]["cost"], float)
     res = run("--db", sample_db, "sql", "delete from spans", code=2)
     assert "read-only" in res.output
@@ -101,7 +147,9 @@ def test_export_parquet_is_hive_partitioned(sample_db, tmp_path):
     days = sorted(p.name for p in (tmp_path / "lake" / "spans").iterdir())
     assert days[0] == "date=2025-11-01" and days[-1] == "date=2025-11-14"
     con = duckdb.connect()
-    n, d = con.execute(f"SELECT count(*), count(DISTINCT date) FROM read_parquet('{tmp_path}/lake/spans/*/*.parquet', hive_partitioning=true)").fetchall()[0]
+    n, d = con.execute(
+        f"SELECT count(*), count(DISTINCT date) FROM read_parquet('{tmp_path}/lake/spans/*/*.parquet', hive_partitioning=true)"
+    ).fetchall()[0]
     assert n == duckdb.connect(sample_db, read_only=True).execute("SELECT count(*) FROM spans").fetchall()[0][0]
     assert d == 14
 
@@ -110,8 +158,13 @@ def test_missing_store_and_env_var(tmp_path):
     res = run("--db", str(tmp_path / "none.duckdb"), "stats", code=2)
     assert "llmscope ingest" in res.output
     env = dict(os.environ, LLMSCOPE_DB=str(tmp_path / "env.duckdb"), NO_COLOR="1")
-    proc = subprocess.run([sys.executable, "-m", "llmscope", "ingest", str(SAMPLES / "ticket-triage.traces.jsonl")],
-                          env=env, capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmscope", "ingest", str(SAMPLES / "ticket-triage.traces.jsonl")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "env.duckdb").exists() and not (tmp_path / "llmscope.duckdb").exists()
     assert "\x1b[" not in proc.stdout + proc.stderr  # NO_COLOR and pipes: no escape codes
@@ -123,11 +176,25 @@ def test_config_file_maps_custom_keys(tmp_path):
 
     cfg = tmp_path / "llmscope.toml"
     cfg.write_text('[attributes]\nfeature = ["app.route"]\nuser_id = "customer.id"\n')
-    f = write_lines(tmp_path / "a.jsonl", [export_line([otlp_span("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7",
-                    attrs=[kv("app.route", s("/refund")), kv("customer.id", s("c-9"))])])])
+    f = write_lines(
+        tmp_path / "a.jsonl",
+        [
+            export_line(
+                [
+                    otlp_span(
+                        "4bf92f3577b34da6a3ce929d0e0e4736",
+                        "00f067aa0ba902b7",
+                        attrs=[kv("app.route", s("/refund")), kv("customer.id", s("c-9"))],
+                    )
+                ]
+            )
+        ],
+    )
     db = str(tmp_path / "c.duckdb")
     run("--db", db, "--config", str(cfg), "ingest", str(f))
-    assert duckdb.connect(db, read_only=True).execute("SELECT feature, user_id FROM spans").fetchall() == [("/refund", "c-9")]
+    assert duckdb.connect(db, read_only=True).execute("SELECT feature, user_id FROM spans").fetchall() == [
+        ("/refund", "c-9")
+    ]
     bad = tmp_path / "bad.toml"
     bad.write_text("[attributes]\ncolour = ['x']\n")
     res = run("--db", db, "--config", str(bad), "ingest", str(f), code=2)

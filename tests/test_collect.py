@@ -17,10 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import REPO, query
 
 from llmscope.collect import Collector, CollectorConfig, read_frames
-
-from conftest import REPO, query
 
 pb = pytest.importorskip("opentelemetry.proto.collector.trace.v1.trace_service_pb2")
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb  # noqa: E402
@@ -47,8 +46,13 @@ def _kv(key, value):
 
 
 def chat_attrs(model="gpt-4o-mini", inp=100, out=20) -> dict:
-    return {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": model,
-            "gen_ai.usage.input_tokens": inp, "gen_ai.usage.output_tokens": out}
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": model,
+        "gen_ai.usage.input_tokens": inp,
+        "gen_ai.usage.output_tokens": out,
+    }
 
 
 def pb_request(ids: list[tuple[str, str]], attrs: dict | None = None, bad: int = 0) -> bytes:
@@ -61,9 +65,14 @@ def pb_request(ids: list[tuple[str, str]], attrs: dict | None = None, bad: int =
     ss = rs.scope_spans.add()
     ss.scope.name = "test"
     for i, (tid, sid) in enumerate(ids):
-        sp = ss.spans.add(trace_id=bytes.fromhex(tid), span_id=bytes.fromhex(sid), name=f"chat {i}",
-                          kind=trace_pb2.Span.SPAN_KIND_CLIENT, start_time_unix_nano=T0 + i * 1000,
-                          end_time_unix_nano=T0 + i * 1000 + 500_000_000)
+        sp = ss.spans.add(
+            trace_id=bytes.fromhex(tid),
+            span_id=bytes.fromhex(sid),
+            name=f"chat {i}",
+            kind=trace_pb2.Span.SPAN_KIND_CLIENT,
+            start_time_unix_nano=T0 + i * 1000,
+            end_time_unix_nano=T0 + i * 1000 + 500_000_000,
+        )
         sp.attributes.extend(_kv(k, v) for k, v in attrs.items())
     for i in range(bad):
         ss.spans.add(name=f"no ids {i}", start_time_unix_nano=T0, end_time_unix_nano=T0 + 1)
@@ -71,16 +80,34 @@ def pb_request(ids: list[tuple[str, str]], attrs: dict | None = None, bad: int =
 
 
 def json_request(ids: list[tuple[str, str]], bad: int = 0) -> bytes:
-    spans = [{"traceId": t, "spanId": s, "name": "chat json", "kind": 3, "startTimeUnixNano": str(T0 + i),
-              "endTimeUnixNano": str(T0 + i + 250_000_000),
-              "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
-                             {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},
-                             {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "40"}},
-                             {"key": "gen_ai.usage.output_tokens", "value": {"intValue": 7}}]}
-             for i, (t, s) in enumerate(ids)]
+    spans = [
+        {
+            "traceId": t,
+            "spanId": s,
+            "name": "chat json",
+            "kind": 3,
+            "startTimeUnixNano": str(T0 + i),
+            "endTimeUnixNano": str(T0 + i + 250_000_000),
+            "attributes": [
+                {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},
+                {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "40"}},
+                {"key": "gen_ai.usage.output_tokens", "value": {"intValue": 7}},
+            ],
+        }
+        for i, (t, s) in enumerate(ids)
+    ]
     spans += [{"name": f"no ids {i}", "startTimeUnixNano": str(T0)} for i in range(bad)]
-    return json.dumps({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "raw-json"}}]},
-                                          "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}]}]}).encode()
+    return json.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "raw-json"}}]},
+                    "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}],
+                }
+            ]
+        }
+    ).encode()
 
 
 def ids(prefix: int, n: int) -> list[tuple[str, str]]:
@@ -88,8 +115,13 @@ def ids(prefix: int, n: int) -> list[tuple[str, str]]:
 
 
 def collector(tmp_path: Path, **kw) -> Collector:
-    cfg = CollectorConfig(db=str(tmp_path / "store.duckdb"), port=0, flush_spans=kw.pop("flush_spans", 50),
-                          flush_seconds=kw.pop("flush_seconds", 0.3), **kw)
+    cfg = CollectorConfig(
+        db=str(tmp_path / "store.duckdb"),
+        port=0,
+        flush_spans=kw.pop("flush_spans", 50),
+        flush_seconds=kw.pop("flush_seconds", 0.3),
+        **kw,
+    )
     c = Collector(cfg)
     c.start()
     return c
@@ -107,15 +139,24 @@ def test_sdk_and_raw_clients_arrive_exactly_once(tmp_path):
     c = collector(tmp_path, flush_spans=40)
     try:
         provider = TracerProvider(resource=Resource.create({"service.name": "sdk-app"}))
-        provider.add_span_processor(BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=f"http://127.0.0.1:{c.port}/v1/traces"), max_export_batch_size=64, schedule_delay_millis=100))
+        provider.add_span_processor(
+            BatchSpanProcessor(
+                OTLPSpanExporter(endpoint=f"http://127.0.0.1:{c.port}/v1/traces"),
+                max_export_batch_size=64,
+                schedule_delay_millis=100,
+            )
+        )
         tracer = provider.get_tracer("test.collect")
         sdk_ids = set()
         for i in range(60):
             with tracer.start_as_current_span("workflow") as root:
                 with tracer.start_as_current_span("chat gpt-4o-mini", attributes=chat_attrs(inp=100 + i, out=10)) as sp:
-                    sdk_ids.add((format(sp.get_span_context().trace_id, "032x"), format(sp.get_span_context().span_id, "016x")))
-                sdk_ids.add((format(root.get_span_context().trace_id, "032x"), format(root.get_span_context().span_id, "016x")))
+                    sdk_ids.add(
+                        (format(sp.get_span_context().trace_id, "032x"), format(sp.get_span_context().span_id, "016x"))
+                    )
+                sdk_ids.add(
+                    (format(root.get_span_context().trace_id, "032x"), format(root.get_span_context().span_id, "016x"))
+                )
         assert provider.force_flush(10_000)
 
         url = f"http://127.0.0.1:{c.port}/v1/traces"
@@ -124,14 +165,18 @@ def test_sdk_and_raw_clients_arrive_exactly_once(tmp_path):
         assert r.status_code == 200 and r.headers["content-type"] == "application/json"
         assert r.json() == {}  # full success: no partial_success
         g_ids = ids(0xB2, 9)
-        req = urllib.request.Request(url, data=gzip.compress(pb_request(g_ids)), method="POST",
-                                     headers={**PB, "Content-Encoding": "gzip"})
+        req = urllib.request.Request(
+            url, data=gzip.compress(pb_request(g_ids)), method="POST", headers={**PB, "Content-Encoding": "gzip"}
+        )
         with urllib.request.urlopen(req) as resp:
             assert resp.status == 200
             assert not pb.ExportTraceServiceResponse.FromString(resp.read()).HasField("partial_success")
         # the same gzip request again (a client retry): acknowledged, stored once
-        with urllib.request.urlopen(urllib.request.Request(url, data=gzip.compress(pb_request(g_ids)), method="POST",
-                                                           headers={**PB, "Content-Encoding": "gzip"})) as resp:
+        with urllib.request.urlopen(
+            urllib.request.Request(
+                url, data=gzip.compress(pb_request(g_ids)), method="POST", headers={**PB, "Content-Encoding": "gzip"}
+            )
+        ) as resp:
             assert resp.status == 200
         provider.shutdown()
     finally:
@@ -145,20 +190,27 @@ def test_sdk_and_raw_clients_arrive_exactly_once(tmp_path):
     rows = query(db, "SELECT trace_id, span_id FROM spans")
     assert len(rows) == len(set(rows)) == 120 + 7 + 9
     assert set(rows) == sdk_ids | set(j_ids) | set(g_ids)
-    chat = query(db, """SELECT span_type, request_model, input_tokens, output_tokens, total_tokens, service_name, source
-                        FROM spans WHERE name = 'chat gpt-4o-mini' ORDER BY input_tokens""")
+    chat = query(
+        db,
+        """SELECT span_type, request_model, input_tokens, output_tokens, total_tokens, service_name, source
+                        FROM spans WHERE name = 'chat gpt-4o-mini' ORDER BY input_tokens""",
+    )
     assert len(chat) == 60
     assert chat[0] == ("llm", "gpt-4o-mini", 100, 10, 110, "sdk-app", "collector")
     assert query(db, "SELECT count(*) FROM spans WHERE name = 'workflow' AND span_type = 'llm'")[0][0] == 0
-    assert query(db, "SELECT count(*), sum(input_tokens), min(request_model) FROM spans WHERE service_name = 'raw-json'")[0] == (7, 280, "gpt-4o")
-    assert query(db, "SELECT count(*), min(span_type), min(request_model) FROM spans WHERE service_name = 'raw-pb'")[0] == (9, "llm", "gpt-4o-mini")
+    assert query(
+        db, "SELECT count(*), sum(input_tokens), min(request_model) FROM spans WHERE service_name = 'raw-json'"
+    )[0] == (7, 280, "gpt-4o")
+    assert query(db, "SELECT count(*), min(span_type), min(request_model) FROM spans WHERE service_name = 'raw-pb'")[
+        0
+    ] == (9, "llm", "gpt-4o-mini")
     # priced like ingest: a known model gets a cost
     assert query(db, "SELECT count(*) FROM spans WHERE request_model = 'gpt-4o-mini' AND cost_usd > 0")[0][0] == 69
 
 
 def test_logs_endpoint_attaches_message_content(tmp_path):
     c = collector(tmp_path)
-    (tid, sid), = ids(0xC3, 1)
+    ((tid, sid),) = ids(0xC3, 1)
     try:
         url = f"http://127.0.0.1:{c.port}"
         assert httpx.post(f"{url}/v1/traces", content=pb_request([(tid, sid)]), headers=PB).status_code == 200
@@ -167,18 +219,34 @@ def test_logs_endpoint_attaches_message_content(tmp_path):
         for name, text in (("gen_ai.user.message", "What is my balance?"), ("gen_ai.choice", "It is 42 EUR.")):
             lr = sl.log_records.add(time_unix_nano=T0 + 1, trace_id=bytes.fromhex(tid), span_id=bytes.fromhex(sid))
             lr.event_name = name
-            body = {"content": text} if name != "gen_ai.choice" else {"message": {"content": text}, "finish_reason": "stop"}
+            body = (
+                {"content": text}
+                if name != "gen_ai.choice"
+                else {"message": {"content": text}, "finish_reason": "stop"}
+            )
             lr.body.kvlist_value.values.extend(
                 [_kv(k, v) for k, v in body.items() if isinstance(v, str)]
-                + ([common_pb2.KeyValue(key="message", value=common_pb2.AnyValue(kvlist_value=common_pb2.KeyValueList(
-                    values=[_kv("content", text)])))] if name == "gen_ai.choice" else []))
+                + (
+                    [
+                        common_pb2.KeyValue(
+                            key="message",
+                            value=common_pb2.AnyValue(
+                                kvlist_value=common_pb2.KeyValueList(values=[_kv("content", text)])
+                            ),
+                        )
+                    ]
+                    if name == "gen_ai.choice"
+                    else []
+                )
+            )
         r = httpx.post(f"{url}/v1/logs", content=req.SerializeToString(), headers=PB)
         assert r.status_code == 200
         assert not logs_pb.ExportLogsServiceResponse.FromString(r.content).HasField("partial_success")
     finally:
         c.stop()
     assert query(tmp_path / "store.duckdb", "SELECT input_text, output_text, finish_reason FROM spans") == [
-        ("What is my balance?", "It is 42 EUR.", "stop")]
+        ("What is my balance?", "It is 42 EUR.", "stop")
+    ]
 
 
 # --------------------------------------------------------------------------- status codes
@@ -206,13 +274,17 @@ def test_status_codes(tmp_path):
             # 415: another content type or encoding
             r = h.post("/v1/traces", content=b"hello", headers={"Content-Type": "text/plain", **auth})
             assert r.status_code == 415
-            assert h.post("/v1/traces", content=good, headers={**PB, **auth, "Content-Encoding": "br"}).status_code == 415
+            assert (
+                h.post("/v1/traces", content=good, headers={**PB, **auth, "Content-Encoding": "br"}).status_code == 415
+            )
             # 400: garbage protobuf, malformed JSON, corrupt gzip; the status body is a google.rpc.Status
             r = h.post("/v1/traces", content=b"not a protobuf \xff\xff", headers={**PB, **auth})
             assert r.status_code == 400 and b"not an OTLP protobuf" in r.content
             r = h.post("/v1/traces", content=b'{"resourceSpans": [', headers={**JS, **auth})
             assert r.status_code == 400 and "malformed JSON" in r.json()["message"]
-            r = h.post("/v1/traces", content=b"\x1f\x8b\x08\x00garbage", headers={**PB, **auth, "Content-Encoding": "gzip"})
+            r = h.post(
+                "/v1/traces", content=b"\x1f\x8b\x08\x00garbage", headers={**PB, **auth, "Content-Encoding": "gzip"}
+            )
             assert r.status_code == 400
             # 413: a body over max_body_bytes; a gzip bomb (200 MB of zeros, ~200 KB compressed)
             assert h.post("/v1/traces", content=bytes(2 << 20), headers={**PB, **auth}).status_code == 413
@@ -274,8 +346,13 @@ print("stopped", flush=True)
 
 
 def _spawn(db: Path, flush_seconds: float) -> tuple[subprocess.Popen, int]:
-    p = subprocess.Popen([sys.executable, "-c", SERVE, str(db), str(flush_seconds)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=ENV)
+    p = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(db), str(flush_seconds)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     line = p.stdout.readline()
     if not line.strip().isdigit():
         p.kill()
@@ -339,16 +416,31 @@ def test_reports_work_while_the_collector_runs(tmp_path):
         assert c.flush() == 30
         assert httpx.post(url, content=pb_request(ids(0x52, 5)), headers=PB).status_code == 200  # waits in the spool
         # the collector holds no handle between flushes: another process can read the store
-        proc = subprocess.run([sys.executable, "-m", "llmscope", "--db", str(db), "stats", "--format", "json"],
-                              capture_output=True, text=True, env=ENV, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "llmscope", "--db", str(db), "stats", "--format", "json"],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=60,
+        )
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["totals"]["spans"] == 30
 
         # a reader holding the file when a flush starts: the flush retries until the reader is gone
-        holder = subprocess.Popen([sys.executable, "-c", (
-            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); "
-            "print(con.execute('select count(*) from spans').fetchall()[0][0], flush=True); time.sleep(0.6)"), str(db)],
-            stdout=subprocess.PIPE, text=True, env=ENV)
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                (
+                    "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); "
+                    "print(con.execute('select count(*) from spans').fetchall()[0][0], flush=True); time.sleep(0.6)"
+                ),
+                str(db),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
         assert holder.stdout.readline().strip() == "30"
         assert c.flush() == 5
         holder.wait(10)
@@ -366,8 +458,12 @@ def test_top_view_renders(tmp_path):
 
     c = collector(tmp_path)
     try:
-        assert httpx.post(f"http://127.0.0.1:{c.port}/v1/traces", content=pb_request(ids(0x61, 10)),
-                          headers=PB).status_code == 200
+        assert (
+            httpx.post(
+                f"http://127.0.0.1:{c.port}/v1/traces", content=pb_request(ids(0x61, 10)), headers=PB
+            ).status_code
+            == 200
+        )
         c.flush()
         console = Console(record=True, width=120)
         console.print(top_view(c))

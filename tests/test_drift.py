@@ -67,17 +67,23 @@ def reference_psi_jsd(base: list[float], cur: list[float], eps: float = 1e-4) ->
     b, c = dist(base), dist(cur)
     psi = sum((ci - bi) * math.log(ci / bi) for bi, ci in zip(b, c))
     m = [(bi + ci) / 2 for bi, ci in zip(b, c)]
-    js = (0.5 * sum(bi * math.log2(bi / mi) for bi, mi in zip(b, m))
-          + 0.5 * sum(ci * math.log2(ci / mi) for ci, mi in zip(c, m)))
+    js = 0.5 * sum(bi * math.log2(bi / mi) for bi, mi in zip(b, m)) + 0.5 * sum(
+        ci * math.log2(ci / mi) for ci, mi in zip(c, m)
+    )
     return psi, math.sqrt(js)
 
 
 @pytest.mark.parametrize("column", ["input_tokens", "duration_ms"])
 def test_numeric_psi_jsd_match_an_independent_computation(con, column):
     def values(flt: SpanFilter) -> list[float]:
-        return [float(r[0]) for r in con.execute(
-            f"SELECT {column} FROM spans WHERE span_type = 'llm' AND service_name = 'support-bot' "
-            f"AND start_time >= ? AND start_time < ? AND {column} IS NOT NULL", [flt.since, flt.until]).fetchall()]
+        return [
+            float(r[0])
+            for r in con.execute(
+                f"SELECT {column} FROM spans WHERE span_type = 'llm' AND service_name = 'support-bot' "
+                f"AND start_time >= ? AND start_time < ? AND {column} IS NOT NULL",
+                [flt.since, flt.until],
+            ).fetchall()
+        ]
 
     base, cur = values(WEEK1), values(WEEK2)
     want_psi, want_jsd = reference_psi_jsd(base, cur)
@@ -98,11 +104,28 @@ def weekly(con):
 
 
 def test_output_shape(weekly):
-    assert weekly.column_names == ["service_name", "feature", "kind", "baseline_n", "current_n", "jsd", "psi",
-                                   "baseline_summary", "current_summary", "verdict"]
+    assert weekly.column_names == [
+        "service_name",
+        "feature",
+        "kind",
+        "baseline_n",
+        "current_n",
+        "jsd",
+        "psi",
+        "baseline_summary",
+        "current_summary",
+        "verdict",
+    ]
     sb = {r["feature"]: r for r in rows(weekly, service_name="support-bot")}
-    assert set(sb) == {"input_tokens", "output_tokens", "duration_ms", "request_model", "feature", "finish_reason",
-                       "prompt_terms"}  # no tool spans in support-bot: no tool_name row
+    assert set(sb) == {
+        "input_tokens",
+        "output_tokens",
+        "duration_ms",
+        "request_model",
+        "feature",
+        "finish_reason",
+        "prompt_terms",
+    }  # no tool spans in support-bot: no tool_name row
     assert {r["kind"] for r in weekly.to_pylist()} == {"numeric", "categorical", "text"}
     assert all(0 <= r["jsd"] <= 1 and r["psi"] >= 0 for r in weekly.to_pylist())
     tools = one(weekly, service_name="research-agent", feature="tool_name")
@@ -146,12 +169,17 @@ def test_identical_windows_give_zero(con):
 def test_overall_row_where_and_by_feature(con):
     overall = D.drift(con, WEEK1, WEEK2, features=["input_tokens"])
     assert overall.column_names[0] == "feature" and overall.num_rows == 1
-    n_llm = con.execute("SELECT count(input_tokens) FROM spans WHERE span_type = 'llm' "
-                        "AND start_time < '2025-11-08'").fetchall()[0][0]
+    n_llm = con.execute(
+        "SELECT count(input_tokens) FROM spans WHERE span_type = 'llm' AND start_time < '2025-11-08'"
+    ).fetchall()[0][0]
     assert overall.to_pylist()[0]["baseline_n"] == n_llm
 
-    sb_only = D.drift(con, SpanFilter(WEEK1.since, WEEK1.until, "service_name = 'support-bot'"),
-                      SpanFilter(WEEK2.since, WEEK2.until, "service_name = 'support-bot'"), features=["input_tokens"])
+    sb_only = D.drift(
+        con,
+        SpanFilter(WEEK1.since, WEEK1.until, "service_name = 'support-bot'"),
+        SpanFilter(WEEK2.since, WEEK2.until, "service_name = 'support-bot'"),
+        features=["input_tokens"],
+    )
     by_service = D.drift(con, WEEK1, WEEK2, by="service_name", features=["input_tokens"])
     assert sb_only.to_pylist()[0]["psi"] == pytest.approx(one(by_service, service_name="support-bot")["psi"])
 
@@ -167,11 +195,20 @@ def test_overall_row_where_and_by_feature(con):
 
 def _chat(i: int, day: int, model: str) -> dict:
     start = 1_762_000_000_000_000_000 + day * 86_400 * 10**9 + i * 10**9
-    return otlp_span(f"{i:032x}", f"{i:016x}", name=f"chat {model}", start_ns=start, kind=3, attrs=[
-        kv("gen_ai.operation.name", s("chat")), kv("gen_ai.system", s("openai")),
-        kv("gen_ai.request.model", s(model)),
-        kv("gen_ai.usage.input_tokens", {"intValue": str(100 + i % 7)}),
-        kv("gen_ai.usage.output_tokens", {"intValue": "10"})])
+    return otlp_span(
+        f"{i:032x}",
+        f"{i:016x}",
+        name=f"chat {model}",
+        start_ns=start,
+        kind=3,
+        attrs=[
+            kv("gen_ai.operation.name", s("chat")),
+            kv("gen_ai.system", s("openai")),
+            kv("gen_ai.request.model", s(model)),
+            kv("gen_ai.usage.input_tokens", {"intValue": str(100 + i % 7)}),
+            kv("gen_ai.usage.output_tokens", {"intValue": "10"}),
+        ],
+    )
 
 
 def test_empty_bin_stays_finite(tmp_path):
@@ -197,8 +234,12 @@ def test_empty_bin_stays_finite(tmp_path):
     out = one(t, feature="output_tokens")  # a constant: one edge, two bins, no drift
     assert out["psi"] == pytest.approx(0, abs=1e-12) and out["verdict"] == "stable"
 
-    few = D.drift(con, base, SpanFilter(datetime(2025, 11, 8), datetime(2025, 11, 8, 12, 28, 40)),  # 20 calls
-                  features=["request_model"])
+    few = D.drift(
+        con,
+        base,
+        SpanFilter(datetime(2025, 11, 8), datetime(2025, 11, 8, 12, 28, 40)),  # 20 calls
+        features=["request_model"],
+    )
     assert one(few, feature="request_model")["current_n"] == 20
     assert one(few, feature="request_model")["verdict"] == "insufficient data"
     con.close()
@@ -235,5 +276,7 @@ def test_report_drift_without_windows_compares_the_last_two_weeks(con, tmp_path)
     assert got == want and ("prompt_terms", "significant") in got  # the planted topic shift
     table = CliRunner().invoke(app, ["--db", str(db), "report", "drift"], env=env)
     assert "Drift 2025-11-01..2025-11-07 → 2025-11-08..2025-11-14" in table.output
-    half = CliRunner().invoke(app, ["--db", str(db), "report", "drift", "--baseline", "2025-11-01..2025-11-07"], env=env)
+    half = CliRunner().invoke(
+        app, ["--db", str(db), "report", "drift", "--baseline", "2025-11-01..2025-11-07"], env=env
+    )
     assert half.exit_code == 2 and "give both --baseline and --current, or neither" in half.output

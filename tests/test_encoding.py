@@ -39,8 +39,11 @@ def test_times_as_strings_numbers_and_iso_keep_nanoseconds():
 
 def test_every_anyvalue_kind_lands_in_attributes(tmp_path, db):
     attrs = [
-        kv("a.string", s("x")), kv("a.int", {"intValue": "9007199254740993"}), kv("a.int_number", {"intValue": 7}),
-        kv("a.double", {"doubleValue": 0.25}), kv("a.bool", {"boolValue": True}),
+        kv("a.string", s("x")),
+        kv("a.int", {"intValue": "9007199254740993"}),
+        kv("a.int_number", {"intValue": 7}),
+        kv("a.double", {"doubleValue": 0.25}),
+        kv("a.bool", {"boolValue": True}),
         kv("a.array", {"arrayValue": {"values": [s("p"), {"intValue": "2"}]}}),
         kv("a.kvlist", {"kvlistValue": {"values": [kv("inner", {"boolValue": False})]}}),
         kv("a.bytes", {"bytesValue": base64.b64encode(b"\x00\x01").decode()}),
@@ -63,13 +66,26 @@ def test_every_anyvalue_kind_lands_in_attributes(tmp_path, db):
 
 
 def test_enums_times_duration_and_missing_defaults(tmp_path, db):
-    child = otlp_span(TRACE, "1111111111111111", parent=SPAN, start_ns=1_762_000_000_250_000_000, dur_ns=1_500_000,
-                      status={"code": 2, "message": "boom"}, kind=3)
+    child = otlp_span(
+        TRACE,
+        "1111111111111111",
+        parent=SPAN,
+        start_ns=1_762_000_000_250_000_000,
+        dur_ns=1_500_000,
+        status={"code": 2, "message": "boom"},
+        kind=3,
+    )
     root = otlp_span(TRACE, SPAN)
     del root["kind"]  # proto3 JSON leaves defaults out
     f = write_lines(tmp_path / "t.jsonl", [export_line([child]), export_line([root])])  # child before parent
     ingest([str(f)], db)
-    rows = dict((r[0], r[1:]) for r in query(db, "SELECT span_id, kind, status, status_message, duration_ms, parent_span_id, epoch_ns(start_time) FROM spans"))
+    rows = dict(
+        (r[0], r[1:])
+        for r in query(
+            db,
+            "SELECT span_id, kind, status, status_message, duration_ms, parent_span_id, epoch_ns(start_time) FROM spans",
+        )
+    )
     assert rows["1111111111111111"][:5] == ("client", "error", "boom", 1.5, SPAN)
     assert rows[SPAN][:2] == ("unspecified", "unset")
     assert rows[SPAN][4] is None
@@ -120,7 +136,10 @@ def test_protobuf_single_message_and_length_prefixed_stream(tmp_path, db):
     stream.write_bytes(b"".join(struct.pack(">I", len(m)) + m for m in msgs))
     rep = ingest([str(stream)], db)
     assert rep.spans_read == 4 and rep.spans_added == 1  # spans 1-2 were already there; span 3 is new
-    rows = query(db, "SELECT service_name, span_type, request_model, input_tokens, temperature FROM spans WHERE span_id = '0000000000000003'")
+    rows = query(
+        db,
+        "SELECT service_name, span_type, request_model, input_tokens, temperature FROM spans WHERE span_id = '0000000000000003'",
+    )
     assert rows == [("pb-svc", "llm", "gpt-4o-mini", 100, 0.5)]
 
 
@@ -158,8 +177,9 @@ def test_gzip_directory_and_stdin(tmp_path, db):
     rep = ingest([str(tmp_path / "in")], db)
     assert rep.spans_added == 1 and rep.files == 1
     line = export_line([otlp_span(TRACE, "2222222222222222")])
-    proc = subprocess.run([sys.executable, "-m", "llmscope", "--db", str(db), "ingest", "-"], input=line.encode(),
-                          capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmscope", "--db", str(db), "ingest", "-"], input=line.encode(), capture_output=True
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert query(db, "SELECT count(*) FROM spans") == [(2,)]
 
@@ -168,25 +188,51 @@ def test_single_pretty_document_and_flat_span_lines(tmp_path, db):
     doc = tmp_path / "doc.json"
     doc.write_text(json.dumps(json.loads(export_line([otlp_span(TRACE, SPAN)])), indent=2))
     flat = tmp_path / "flat.jsonl"
-    flat.write_text(json.dumps({  # the OTel SDK's span.to_json() shape, one per line
-        "name": "ChatCompletion", "context": {"trace_id": "0x" + TRACE, "span_id": "0x3333333333333333"},
-        "kind": "SpanKind.INTERNAL", "parent_id": "0x" + SPAN, "start_time": "2025-11-01T12:26:40.000000Z",
-        "end_time": "2025-11-01T12:26:41.250000Z", "status": {"status_code": "OK"},
-        "attributes": {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini", "llm.token_count.prompt": 12},
-        "events": [], "resource": {"attributes": {"service.name": "flat-svc"}, "schema_url": ""},
-    }) + "\n")
+    flat.write_text(
+        json.dumps(
+            {  # the OTel SDK's span.to_json() shape, one per line
+                "name": "ChatCompletion",
+                "context": {"trace_id": "0x" + TRACE, "span_id": "0x3333333333333333"},
+                "kind": "SpanKind.INTERNAL",
+                "parent_id": "0x" + SPAN,
+                "start_time": "2025-11-01T12:26:40.000000Z",
+                "end_time": "2025-11-01T12:26:41.250000Z",
+                "status": {"status_code": "OK"},
+                "attributes": {
+                    "openinference.span.kind": "LLM",
+                    "llm.model_name": "gpt-4o-mini",
+                    "llm.token_count.prompt": 12,
+                },
+                "events": [],
+                "resource": {"attributes": {"service.name": "flat-svc"}, "schema_url": ""},
+            }
+        )
+        + "\n"
+    )
     rep = ingest([str(doc), str(flat)], db)
     assert rep.spans_added == 2 and rep.bad_records == 0
-    assert query(db, "SELECT status, duration_ms, span_type, dialect, service_name, input_tokens FROM spans WHERE span_id='3333333333333333'") == [
-        ("ok", 1250.0, "llm", "openinference", "flat-svc", 12)]
+    assert query(
+        db,
+        "SELECT status, duration_ms, span_type, dialect, service_name, input_tokens FROM spans WHERE span_id='3333333333333333'",
+    ) == [("ok", 1250.0, "llm", "openinference", "flat-svc", 12)]
 
 
 def test_concatenated_pretty_spans_as_the_console_exporter_prints_them(tmp_path, db):
     def span(sid):
-        return json.dumps({"name": "chat", "context": {"trace_id": "0x" + TRACE, "span_id": "0x" + sid},
-                           "kind": "SpanKind.CLIENT", "parent_id": None, "start_time": "2025-11-01T12:00:00.000000Z",
-                           "end_time": "2025-11-01T12:00:01.000000Z", "status": {"status_code": "UNSET"},
-                           "attributes": {"gen_ai.operation.name": "chat"}}, indent=4)
+        return json.dumps(
+            {
+                "name": "chat",
+                "context": {"trace_id": "0x" + TRACE, "span_id": "0x" + sid},
+                "kind": "SpanKind.CLIENT",
+                "parent_id": None,
+                "start_time": "2025-11-01T12:00:00.000000Z",
+                "end_time": "2025-11-01T12:00:01.000000Z",
+                "status": {"status_code": "UNSET"},
+                "attributes": {"gen_ai.operation.name": "chat"},
+            },
+            indent=4,
+        )
+
     f = tmp_path / "console.json"
     f.write_text(span("1" * 16) + "\n" + span("2" * 16) + "\n{ broken")
     rep = ingest([str(f)], db)
@@ -196,25 +242,39 @@ def test_concatenated_pretty_spans_as_the_console_exporter_prints_them(tmp_path,
 
 
 def test_a_wrong_type_in_the_newest_source_falls_back_to_the_next(tmp_path, db):
-    attrs = [kv("gen_ai.operation.name", s("chat")), kv("gen_ai.usage.input_tokens", s("lots")),
-             kv("gen_ai.usage.prompt_tokens", {"intValue": "12"}),
-             kv("llm.invocation_parameters", s('{"temperature": 0.3}')), kv("llm.model_name", s("gpt-4o-mini-2024-07-18"))]
+    attrs = [
+        kv("gen_ai.operation.name", s("chat")),
+        kv("gen_ai.usage.input_tokens", s("lots")),
+        kv("gen_ai.usage.prompt_tokens", {"intValue": "12"}),
+        kv("llm.invocation_parameters", s('{"temperature": 0.3}')),
+        kv("llm.model_name", s("gpt-4o-mini-2024-07-18")),
+    ]
     f = write_lines(tmp_path / "t.jsonl", [export_line([otlp_span(TRACE, SPAN, attrs=attrs)])])
     ingest([str(f)], db)
     # no "model" in the invocation parameters JSON: the request model falls back to llm.model_name
-    assert query(db, "SELECT input_tokens, temperature, request_model, json_extract_string(attributes, '$.\"gen_ai.usage.input_tokens\"') FROM spans") == [
-        (12, 0.3, "gpt-4o-mini-2024-07-18", "lots")]
+    assert query(
+        db,
+        "SELECT input_tokens, temperature, request_model, json_extract_string(attributes, '$.\"gen_ai.usage.input_tokens\"') FROM spans",
+    ) == [(12, 0.3, "gpt-4o-mini-2024-07-18", "lots")]
 
 
 def test_spans_with_the_same_keys_still_resolve_from_their_own_values(tmp_path, db):
     """Normalization caches what depends on a span's key set; what depends on values must not leak
     from one span to the next (type from the operation, fallback past an empty newest source)."""
+
     def attrs(op, new_tokens, old_tokens, model):
-        return [kv("gen_ai.operation.name", s(op)), kv("gen_ai.usage.input_tokens", new_tokens),
-                kv("gen_ai.usage.prompt_tokens", old_tokens), kv("gen_ai.request.model", s(model))]
+        return [
+            kv("gen_ai.operation.name", s(op)),
+            kv("gen_ai.usage.input_tokens", new_tokens),
+            kv("gen_ai.usage.prompt_tokens", old_tokens),
+            kv("gen_ai.request.model", s(model)),
+        ]
+
     spans = [
         otlp_span(TRACE, "00000000000000a1", attrs=attrs("chat", {"intValue": "7"}, {"intValue": "99"}, "gpt-4o-mini")),
-        otlp_span(TRACE, "00000000000000a2", attrs=attrs("embeddings", s(""), {"intValue": "5"}, "text-embedding-3-small")),
+        otlp_span(
+            TRACE, "00000000000000a2", attrs=attrs("embeddings", s(""), {"intValue": "5"}, "text-embedding-3-small")
+        ),
         otlp_span(TRACE, "00000000000000a3", attrs=attrs("execute_tool", s("n/a"), s(""), "")),
     ]
     f = write_lines(tmp_path / "t.jsonl", [export_line(spans)])
@@ -251,9 +311,15 @@ def test_protobuf_logs_file(tmp_path, db):
     rec = req.resource_logs.add().scope_logs.add().log_records.add()
     rec.trace_id, rec.span_id = bytes.fromhex(TRACE), bytes.fromhex(SPAN)
     rec.event_name = "gen_ai.user.message"
-    rec.body.CopyFrom(AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key="content", value=AnyValue(string_value="hi from a log"))])))
+    rec.body.CopyFrom(
+        AnyValue(
+            kvlist_value=KeyValueList(values=[KeyValue(key="content", value=AnyValue(string_value="hi from a log"))])
+        )
+    )
     (tmp_path / "logs.pb").write_bytes(req.SerializeToString())
-    spans = write_lines(tmp_path / "t.jsonl", [export_line([otlp_span(TRACE, SPAN, attrs=[kv("gen_ai.operation.name", s("chat"))])])])
+    spans = write_lines(
+        tmp_path / "t.jsonl", [export_line([otlp_span(TRACE, SPAN, attrs=[kv("gen_ai.operation.name", s("chat"))])])]
+    )
     rep = ingest([str(spans), str(tmp_path / "logs.pb")], db)
     assert rep.bad_records == 0 and rep.log_messages_added == 1
     assert query(db, "SELECT input_text FROM spans") == [("hi from a log",)]

@@ -18,8 +18,11 @@ def test_builtin_eval_scores_rag_answers_and_reruns_add_nothing(tmp_path):
     res = runner.invoke(app, ["--db", str(db), "eval", "--format", "json"], env={"NO_COLOR": "1"})
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    rag_calls = query(db, """SELECT count(*) FROM spans l WHERE l.span_type = 'llm' AND l.output_text IS NOT NULL
-                             AND EXISTS (SELECT 1 FROM spans r WHERE r.trace_id = l.trace_id AND r.span_type = 'retriever')""")[0][0]
+    rag_calls = query(
+        db,
+        """SELECT count(*) FROM spans l WHERE l.span_type = 'llm' AND l.output_text IS NOT NULL
+                             AND EXISTS (SELECT 1 FROM spans r WHERE r.trace_id = l.trace_id AND r.span_type = 'retriever')""",
+    )[0][0]
     assert out["scored"] + out["not_applicable"] == rag_calls > 1000
     assert query(db, "SELECT count(*) FROM evals WHERE metric = 'groundedness_lexical'") == [(rag_calls,)]
     scores = query(db, "SELECT min(score), max(score) FROM evals WHERE score IS NOT NULL")[0]
@@ -36,11 +39,18 @@ def test_builtin_scoring_on_every_core_gives_the_same_scores(monkeypatch):
     """Past a size the builtin scorers run in worker processes: same rows, same order, as in one."""
     from llmscope.evals import runner
 
-    items = [{"trace_id": f"{i:032x}", "span_id": f"{i:016x}", "source": "dataset",
-              "input": f"What is the refund window for order {i}?",
-              "output": f"Refunds for order {i} are possible within {i % 40} days of delivery.",
-              "context": f"Our policy: refunds within {i % 40} days of delivery, for any order. Shipping is free.",
-              "reference": f"Within {i % 40} days of delivery."} for i in range(240)]
+    items = [
+        {
+            "trace_id": f"{i:032x}",
+            "span_id": f"{i:016x}",
+            "source": "dataset",
+            "input": f"What is the refund window for order {i}?",
+            "output": f"Refunds for order {i} are possible within {i % 40} days of delivery.",
+            "context": f"Our policy: refunds within {i % 40} days of delivery, for any order. Shipping is free.",
+            "reference": f"Within {i % 40} days of delivery.",
+        }
+        for i in range(240)
+    ]
     metrics = ["groundedness_lexical", "exact_match", "token_f1", "rouge_l", "bleu"]
     monkeypatch.setattr(runner, "CHUNK_ITEMS", 50)
     one = runner._run_builtin(items, metrics, None, runner.Progress(total=240), None, workers=1)

@@ -16,7 +16,6 @@ import random
 from pathlib import Path
 
 import msgspec
-import orjson
 import pytest
 
 from llmscope import normalize, otlp
@@ -119,57 +118,109 @@ def test_each_captured_library_goes_through_the_c_path():
 
 
 def _req(span_extra: str = "", attr_value: str = '{"stringValue":"x"}', top_extra: str = "") -> bytes:
-    span = ('{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331",'
-            '"startTimeUnixNano":"1762000000000000001","endTimeUnixNano":1762000000500000000,'
-            f'"attributes":[{{"key":"k","value":{attr_value}}}]{span_extra}}}')
-    return (f'{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc"}}}}]}},'
-            f'"scopeSpans":[{{"scope":{{"name":"lib","version":"1"}},"spans":[{span},{span}]}}]}}]{top_extra}}}').encode()
+    span = (
+        '{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331",'
+        '"startTimeUnixNano":"1762000000000000001","endTimeUnixNano":1762000000500000000,'
+        f'"attributes":[{{"key":"k","value":{attr_value}}}]{span_extra}}}'
+    )
+    return (
+        f'{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc"}}}}]}},'
+        f'"scopeSpans":[{{"scope":{{"name":"lib","version":"1"}},"spans":[{span},{span}]}}]}}]{top_extra}}}'
+    ).encode()
 
 
-@pytest.mark.parametrize("attr_value", [
-    '{"stringValue":"plain"}', '{"stringValue":"esc \\" \\\\ \\/ \\b\\f\\n\\r\\t \\u00e9 \\ud83d\\ude00"}',
-    '{"stringValue":"utf-8 é 漢字 😀"}', '{"stringValue":""}', '{"intValue":"-42"}', '{"intValue":42}',
-    '{"intValue":"9223372036854775807"}', '{"intValue":-9223372036854775808}', '{"doubleValue":1.5e-3}',
-    '{"doubleValue":3}', '{"doubleValue":"NaN"}', '{"doubleValue":"-Infinity"}', '{"doubleValue":-0.0}',
-    '{"doubleValue":-0}', '{"boolValue":false}', '{"bytesValue":"AAEC"}', '{"arrayValue":{}}',
-    '{"arrayValue":{"values":[{"stringValue":"a"},{"intValue":"1"},{"arrayValue":{"values":[{"boolValue":true}]}}]}}',
-    '{"kvlistValue":{"values":[{"key":"a","value":{"doubleValue":2.5}},{"key":"b"},{"key":"a","value":null}]}}',
-    '{}', 'null', '{"stringValue":null,"intValue":"7"}', '{"stringValue":"s","intValue":"not a number"}',
-    '{"intValue":1.0}', '{"boolValue":"true"}', '{"stringValue":"\\ud800"}', '{"doubleValue":1e400}',
-    '{"stringValue":"a","stringValue":"b"}', '{"arrayValue":{"values":[null]}}', '{"unknown":[1,{"x":null}],"intValue":3}',
-])
+@pytest.mark.parametrize(
+    "attr_value",
+    [
+        '{"stringValue":"plain"}',
+        '{"stringValue":"esc \\" \\\\ \\/ \\b\\f\\n\\r\\t \\u00e9 \\ud83d\\ude00"}',
+        '{"stringValue":"utf-8 é 漢字 😀"}',
+        '{"stringValue":""}',
+        '{"intValue":"-42"}',
+        '{"intValue":42}',
+        '{"intValue":"9223372036854775807"}',
+        '{"intValue":-9223372036854775808}',
+        '{"doubleValue":1.5e-3}',
+        '{"doubleValue":3}',
+        '{"doubleValue":"NaN"}',
+        '{"doubleValue":"-Infinity"}',
+        '{"doubleValue":-0.0}',
+        '{"doubleValue":-0}',
+        '{"boolValue":false}',
+        '{"bytesValue":"AAEC"}',
+        '{"arrayValue":{}}',
+        '{"arrayValue":{"values":[{"stringValue":"a"},{"intValue":"1"},{"arrayValue":{"values":[{"boolValue":true}]}}]}}',
+        '{"kvlistValue":{"values":[{"key":"a","value":{"doubleValue":2.5}},{"key":"b"},{"key":"a","value":null}]}}',
+        "{}",
+        "null",
+        '{"stringValue":null,"intValue":"7"}',
+        '{"stringValue":"s","intValue":"not a number"}',
+        '{"intValue":1.0}',
+        '{"boolValue":"true"}',
+        '{"stringValue":"\\ud800"}',
+        '{"doubleValue":1e400}',
+        '{"stringValue":"a","stringValue":"b"}',
+        '{"arrayValue":{"values":[null]}}',
+        '{"unknown":[1,{"x":null}],"intValue":3}',
+    ],
+)
 def test_any_value_kinds(attr_value):
     check_line(_req(attr_value=attr_value))
 
 
-@pytest.mark.parametrize("span_extra", [
-    ',"kind":3', ',"kind":"SPAN_KIND_CLIENT"', ',"status":{"code":2,"message":"boom"}', ',"status":null',
-    ',"status":{"code":"STATUS_CODE_ERROR"}', ',"parentSpanId":""', ',"parentSpanId":"0000000000000000"',
-    ',"parentSpanId":"00f067aa0ba902b7"', ',"parentSpanId":"00F067AA0BA902B7"', ',"name":"chat gpt-4o"',
-    ',"events":[{"name":"gen_ai.content.prompt","timeUnixNano":"5","attributes":[{"key":"gen_ai.prompt","value":{"stringValue":"hi"}}]}]',
-    ',"events":[]', ',"events":[{}]', ',"links":[{"traceId":"x","attributes":[]}],"droppedAttributesCount":0,"flags":256',
-    ',"traceState":"a=b"', ',"name":null', ',"attributes":null', ',"endTimeUnixNano":"2025-01-01T00:00:00Z"',
-    ',"startTimeUnixNano":""', ',"traceId":"0AF7651916CD43DD8448EB211C80319C"', ',"spanId":"t61rcWkgMzE="',
-    ',"spanId":"0000000000000000"',
-])
+@pytest.mark.parametrize(
+    "span_extra",
+    [
+        ',"kind":3',
+        ',"kind":"SPAN_KIND_CLIENT"',
+        ',"status":{"code":2,"message":"boom"}',
+        ',"status":null',
+        ',"status":{"code":"STATUS_CODE_ERROR"}',
+        ',"parentSpanId":""',
+        ',"parentSpanId":"0000000000000000"',
+        ',"parentSpanId":"00f067aa0ba902b7"',
+        ',"parentSpanId":"00F067AA0BA902B7"',
+        ',"name":"chat gpt-4o"',
+        ',"events":[{"name":"gen_ai.content.prompt","timeUnixNano":"5","attributes":[{"key":"gen_ai.prompt","value":{"stringValue":"hi"}}]}]',
+        ',"events":[]',
+        ',"events":[{}]',
+        ',"links":[{"traceId":"x","attributes":[]}],"droppedAttributesCount":0,"flags":256',
+        ',"traceState":"a=b"',
+        ',"name":null',
+        ',"attributes":null',
+        ',"endTimeUnixNano":"2025-01-01T00:00:00Z"',
+        ',"startTimeUnixNano":""',
+        ',"traceId":"0AF7651916CD43DD8448EB211C80319C"',
+        ',"spanId":"t61rcWkgMzE="',
+        ',"spanId":"0000000000000000"',
+    ],
+)
 def test_span_fields(span_extra):
     check_line(_req(span_extra=span_extra))
 
 
-@pytest.mark.parametrize("line", [
-    b'{"resourceSpans":[]}', b'{"resourceSpans":null}', b'{}', b'[]', b'{"resourceSpans":[]} x', b'{"resourceSpans":[],}',
-    b'{"resourceSpans":[{"instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"old"},'
-    b'"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331"}]}]}]}',
-    b'{"resourceSpans":[{"scopeSpans":[],"instrumentationLibrarySpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c",'
-    b'"spanId":"b7ad6b7169203331"}]}]}]}',
-    b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"b7ad6b7169203331","traceId":"0af7651916cd43dd8448eb211c80319c"}],'
-    b'"scope":{"name":"after"}}],"resource":{"attributes":[]}}]}',
-    b'{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeLogs":[{"scope":'
-    b'{"name":"x"},"logRecords":[{"timeUnixNano":"0","observedTimeUnixNano":"17","traceId":"0af7651916cd43dd8448eb211c80319c",'
-    b'"spanId":"","severityNumber":9,"body":{"kvlistValue":{"values":[{"key":"content","value":{"stringValue":"hi"}}]}},'
-    b'"attributes":[{"key":"event.name","value":{"stringValue":"gen_ai.user.message"}}]},{"eventName":"gen_ai.choice"},'
-    b'{"attributes":[{"key":"event.name","value":{"intValue":"5"}}]}]}]}]}',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"resourceSpans":[]}',
+        b'{"resourceSpans":null}',
+        b"{}",
+        b"[]",
+        b'{"resourceSpans":[]} x',
+        b'{"resourceSpans":[],}',
+        b'{"resourceSpans":[{"instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"old"},'
+        b'"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331"}]}]}]}',
+        b'{"resourceSpans":[{"scopeSpans":[],"instrumentationLibrarySpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c",'
+        b'"spanId":"b7ad6b7169203331"}]}]}]}',
+        b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"b7ad6b7169203331","traceId":"0af7651916cd43dd8448eb211c80319c"}],'
+        b'"scope":{"name":"after"}}],"resource":{"attributes":[]}}]}',
+        b'{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeLogs":[{"scope":'
+        b'{"name":"x"},"logRecords":[{"timeUnixNano":"0","observedTimeUnixNano":"17","traceId":"0af7651916cd43dd8448eb211c80319c",'
+        b'"spanId":"","severityNumber":9,"body":{"kvlistValue":{"values":[{"key":"content","value":{"stringValue":"hi"}}]}},'
+        b'"attributes":[{"key":"event.name","value":{"stringValue":"gen_ai.user.message"}}]},{"eventName":"gen_ai.choice"},'
+        b'{"attributes":[{"key":"event.name","value":{"intValue":"5"}}]}]}]}]}',
+    ],
+)
 def test_request_shapes(line):
     check_line(line)
 
@@ -177,24 +228,33 @@ def test_request_shapes(line):
 def _mutations(line: bytes, rng: random.Random, n: int) -> list[bytes]:
     """Corruptions a real file shows (truncation, a lost byte, a wrong type) plus random bytes."""
     out = []
-    swaps = [(b'"intValue":"', b'"intValue":'), (b'"stringValue":"', b'"stringValue":1,"x":"'),
-             (b'"kind":', b'"kind":"'), (b'"spanId":"', b'"spanId":"0x'), (b'":"', b'":null,"y":"'),
-             (b'"startTimeUnixNano":"', b'"startTimeUnixNano":"-'), (b'"doubleValue":', b'"doubleValue":"1'),
-             (b"}", b"}}"), (b"]", b""), (b'"', b"'"), (b"\\", b"\\\\\\")]
+    swaps = [
+        (b'"intValue":"', b'"intValue":'),
+        (b'"stringValue":"', b'"stringValue":1,"x":"'),
+        (b'"kind":', b'"kind":"'),
+        (b'"spanId":"', b'"spanId":"0x'),
+        (b'":"', b'":null,"y":"'),
+        (b'"startTimeUnixNano":"', b'"startTimeUnixNano":"-'),
+        (b'"doubleValue":', b'"doubleValue":"1'),
+        (b"}", b"}}"),
+        (b"]", b""),
+        (b'"', b"'"),
+        (b"\\", b"\\\\\\"),
+    ]
     for _ in range(n):
         r = rng.random()
         pos = rng.randrange(len(line))
         if r < 0.3:
             out.append(line[:pos])
         elif r < 0.5:
-            out.append(line[:pos] + line[pos + 1:])
+            out.append(line[:pos] + line[pos + 1 :])
         elif r < 0.7:
-            out.append(line[:pos] + bytes([rng.randrange(256)]) + line[pos + 1:])
+            out.append(line[:pos] + bytes([rng.randrange(256)]) + line[pos + 1 :])
         else:
             old, new = rng.choice(swaps)
             at = line.find(old, pos)
             at = at if at >= 0 else line.find(old)
-            out.append(line if at < 0 else line[:at] + new + line[at + len(old):])
+            out.append(line if at < 0 else line[:at] + new + line[at + len(old) :])
     return out
 
 
@@ -238,9 +298,38 @@ def test_column_resolution_in_c_matches_python_on_every_captured_span():
 def test_column_resolution_in_c_matches_python_on_odd_values():
     """Values of every type and case where the attribute keys of real spans expect others."""
     rng = random.Random(11)
-    odd = ["", "ABC", "abc", "Abc", "123", "école", "ÉCOLE", "ǅ", " ", 0, 5, -1, True, False, 1.5, float("nan"),
-           None, [1, 2], ["gpt-4o"], {"a": 1}, "7", "2.5", "true", '["x"]', 2 ** 63, -(2 ** 63) - 1, 2 ** 63 - 1,
-           float("inf"), "Infinity", "1e30"]
+    odd = [
+        "",
+        "ABC",
+        "abc",
+        "Abc",
+        "123",
+        "école",
+        "ÉCOLE",
+        "ǅ",
+        " ",
+        0,
+        5,
+        -1,
+        True,
+        False,
+        1.5,
+        float("nan"),
+        None,
+        [1, 2],
+        ["gpt-4o"],
+        {"a": 1},
+        "7",
+        "2.5",
+        "true",
+        '["x"]',
+        2**63,
+        -(2**63) - 1,
+        2**63 - 1,
+        float("inf"),
+        "Infinity",
+        "1e30",
+    ]
     mapping = Mapping()
     spans = _spans(sorted(_corpus(), key=len)[:200])
     for sp in spans:
@@ -257,7 +346,7 @@ def test_ingest_gives_the_same_batch_with_and_without_the_c_paths(monkeypatch):
     for f in sorted(CAPTURED.rglob("*.jsonl")) + [SAMPLES / "support-bot.traces.jsonl.gz"]:
         for unit in plan(str(f), False):
             with_c = decode_unit(unit, Mapping())
-            data = unit.data if unit.data is not None else Path(unit.path).read_bytes()[unit.start:unit.end]
+            data = unit.data if unit.data is not None else Path(unit.path).read_bytes()[unit.start : unit.end]
             without = Batch(Mapping(), source=unit.source)
             with monkeypatch.context() as m:
                 m.setattr(normalize, "_fill_direct", normalize._fill_direct_py)
@@ -278,6 +367,7 @@ def test_a_line_cut_at_any_byte_is_handed_back():
 
 
 # --------------------------------------------------------------------------- protobuf
+
 
 def _pb_any(v):
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
@@ -305,7 +395,7 @@ def _to_protobuf(spans: list[tuple]) -> bytes:
 
     req = ExportTraceServiceRequest()
     by_resource: dict[int, object] = {}
-    for (trace_id, span_id, parent, name, kind, start, end, code, message, attrs, events, resource, scope) in spans:
+    for trace_id, span_id, parent, name, kind, start, end, code, message, attrs, events, resource, scope in spans:
         rs = by_resource.get(id(resource))
         if rs is None:
             rs = by_resource[id(resource)] = req.resource_spans.add()
@@ -373,9 +463,24 @@ def test_every_captured_and_sample_span_as_protobuf_decodes_identically():
     assert taken == len(messages)
 
 
-@pytest.mark.parametrize("change", ["links", "trace_state_bad_utf8", "name_bad_utf8", "bytes_value", "no_ids",
-                                    "zero_parent", "negative_kind", "empty_key", "nested", "two_oneof_members",
-                                    "status_twice", "unknown_fields", "entity_refs"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "links",
+        "trace_state_bad_utf8",
+        "name_bad_utf8",
+        "bytes_value",
+        "no_ids",
+        "zero_parent",
+        "negative_kind",
+        "empty_key",
+        "nested",
+        "two_oneof_members",
+        "status_twice",
+        "unknown_fields",
+        "entity_refs",
+    ],
+)
 def test_protobuf_cases(change):
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -386,7 +491,11 @@ def test_protobuf_cases(change):
     ss = rs.scope_spans.add()
     ss.scope.name = "lib"
     sp = ss.spans.add()
-    sp.trace_id, sp.span_id, sp.name = bytes.fromhex("0af7651916cd43dd8448eb211c80319c"), bytes.fromhex("b7ad6b7169203331"), "n"
+    sp.trace_id, sp.span_id, sp.name = (
+        bytes.fromhex("0af7651916cd43dd8448eb211c80319c"),
+        bytes.fromhex("b7ad6b7169203331"),
+        "n",
+    )
     sp.start_time_unix_nano, sp.end_time_unix_nano = 1_762_000_000_000_000_001, 1_762_000_000_500_000_000
     extra = b""
     if change == "links":
@@ -408,7 +517,7 @@ def test_protobuf_cases(change):
         sp.kind = -5
         sp.status.code = 2
     elif change == "empty_key":
-        sp.attributes.append(KeyValue(key="", value=AnyValue(int_value=-(2 ** 63))))
+        sp.attributes.append(KeyValue(key="", value=AnyValue(int_value=-(2**63))))
         sp.attributes.append(KeyValue(key="k"))
     elif change == "nested":
         sp.attributes.append(KeyValue(key="n", value=_pb_any({"a": [1, 2.5, {"b": [True, None, "x"]}], "c": {}})))
@@ -430,8 +539,15 @@ def test_protobuf_cases(change):
         data = b"\x0a" + _varint(len(rs_bytes)) + rs_bytes
     took = check_pb(data)
     # cases the C path must leave to Python: they carry data it does not read, or bad records
-    if change in ("links", "trace_state_bad_utf8", "name_bad_utf8", "no_ids", "two_oneof_members", "status_twice",
-                  "entity_refs"):
+    if change in (
+        "links",
+        "trace_state_bad_utf8",
+        "name_bad_utf8",
+        "no_ids",
+        "two_oneof_members",
+        "status_twice",
+        "entity_refs",
+    ):
         assert not took
     else:
         assert took
@@ -458,9 +574,9 @@ def test_protobuf_mutations_never_make_the_paths_disagree():
             if r < 0.3:
                 x = m[:pos]
             elif r < 0.6:
-                x = m[:pos] + bytes([rng.randrange(256)]) + m[pos + 1:]
+                x = m[:pos] + bytes([rng.randrange(256)]) + m[pos + 1 :]
             else:
-                x = m[:pos] + m[pos + 1:]
+                x = m[:pos] + m[pos + 1 :]
             taken += check_pb(x)
     assert taken > 100  # some mutations stay valid (a changed byte inside a string, say)
 
@@ -485,14 +601,18 @@ def test_a_protobuf_stream_file_ingests_the_same_with_and_without_the_c_path(tmp
 
 # --------------------------------------------------------------------------- Arrow buffers
 
-@pytest.mark.parametrize("kind,values", [
-    ("s", ["a", "", None, "é漢😀", "x" * 5000, None]),
-    ("s", [None, None]),
-    ("s", ["only"]),
-    ("i", [0, -1, 2 ** 63 - 1, -(2 ** 63), None, 7]),
-    ("f", [0.0, -0.0, 1.5, float("nan"), float("inf"), None]),
-    ("b", [True, False, None, True, True, False, False, True, True]),
-])
+
+@pytest.mark.parametrize(
+    "kind,values",
+    [
+        ("s", ["a", "", None, "é漢😀", "x" * 5000, None]),
+        ("s", [None, None]),
+        ("s", ["only"]),
+        ("i", [0, -1, 2**63 - 1, -(2**63), None, 7]),
+        ("f", [0.0, -0.0, 1.5, float("nan"), float("inf"), None]),
+        ("b", [True, False, None, True, True, False, False, True, True]),
+    ],
+)
 def test_columns_built_in_c_equal_pyarrows(kind, values):
     import pyarrow as pa
 
@@ -507,8 +627,9 @@ def test_columns_built_in_c_equal_pyarrows(kind, values):
     assert got.null_count == want.null_count and got.type == want.type
 
 
-@pytest.mark.parametrize("kind,value", [("i", 2 ** 63), ("i", True), ("i", 1.0), ("f", 1), ("s", b"x"), ("s", 5),
-                                        ("b", 1), ("s", "\ud800")])
+@pytest.mark.parametrize(
+    "kind,value", [("i", 2**63), ("i", True), ("i", 1.0), ("f", 1), ("s", b"x"), ("s", 5), ("b", 1), ("s", "\ud800")]
+)
 def test_values_pyarrow_must_judge_are_left_to_it(kind, value):
     assert normalize._build_columns([("ok" if kind == "s" else None,), (value,)], kind) is None
 
@@ -566,8 +687,12 @@ def test_compiled_and_plain_ingest_give_identical_batches(tmp_path):
     for name, pure in (("compiled", "0"), ("plain", "1")):
         d = tmp_path / name
         d.mkdir()
-        proc = subprocess.run([sys.executable, "-c", _FIXTURE_BATCHES, str(d), *files], capture_output=True, text=True,
-                              env={**os.environ, "LLMSCOPE_PURE_PYTHON": pure})
+        proc = subprocess.run(
+            [sys.executable, "-c", _FIXTURE_BATCHES, str(d), *files],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LLMSCOPE_PURE_PYTHON": pure},
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         runs[name] = (d, proc.stdout.strip())
     assert runs["plain"][1] == "False"

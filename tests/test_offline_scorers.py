@@ -181,16 +181,24 @@ SCHEMA = {
         "intent": {"type": "string", "enum": ["refund", "shipping", "other"]},
         "confidence": {"type": "number", "minimum": 0, "maximum": 1},
         "order_id": {"type": ["string", "null"], "minLength": 6, "maxLength": 12},
-        "items": {"type": "array", "items": {"type": "object", "required": ["sku"], "properties": {"qty": {"type": "integer"}}}},
+        "items": {
+            "type": "array",
+            "items": {"type": "object", "required": ["sku"], "properties": {"qty": {"type": "integer"}}},
+        },
     },
 }
 
 
 def test_check_json_valid():
-    ok, msg = check_json('{"intent": "refund", "confidence": 0.9, "order_id": null, "items": [{"sku": "A", "qty": 2.0}]}', SCHEMA)
+    ok, msg = check_json(
+        '{"intent": "refund", "confidence": 0.9, "order_id": null, "items": [{"sku": "A", "qty": 2.0}]}', SCHEMA
+    )
     assert (ok, msg) == (True, "")
     assert check_json("  [1, 2, 3]\n", None) == (True, "")
-    assert check_json(json.dumps({"n": 2**70}), {"type": "object", "properties": {"n": {"type": "integer"}}}) == (True, "")
+    assert check_json(json.dumps({"n": 2**70}), {"type": "object", "properties": {"n": {"type": "integer"}}}) == (
+        True,
+        "",
+    )
 
 
 @pytest.mark.parametrize(
@@ -203,8 +211,14 @@ def test_check_json_valid():
         ('{"intent": "other", "confidence": 0.5, "extra": 1}', "$: additional property 'extra' not allowed"),
         ('{"intent": "other", "confidence": 1.5}', "$.confidence: 1.5 is greater than maximum 1"),
         ('{"intent": "other", "confidence": 0.1, "order_id": "A1"}', "shorter than minLength 6"),
-        ('{"intent": "other", "confidence": 0.1, "items": [{"sku": "a"}, {"qty": 1.5}]}', "$.items[1]: missing required property 'sku'"),
-        ('{"intent": "other", "confidence": 0.1, "items": [{"sku": "a", "qty": 1.5}]}', "$.items[0].qty: expected integer, got number"),
+        (
+            '{"intent": "other", "confidence": 0.1, "items": [{"sku": "a"}, {"qty": 1.5}]}',
+            "$.items[1]: missing required property 'sku'",
+        ),
+        (
+            '{"intent": "other", "confidence": 0.1, "items": [{"sku": "a", "qty": 1.5}]}',
+            "$.items[0].qty: expected integer, got number",
+        ),
         ('["refund"]', "$: expected object, got array"),
         ("The intent is refund.", "not valid JSON"),
         ('{"intent": "refund", "confidence": NaN}', "not valid JSON"),
@@ -240,7 +254,9 @@ def test_check_length():
 
 
 def test_check_patterns():
-    cfg = OfflineConfig(required_patterns=(r"(?i)order\s+#?\d+",), prohibited_patterns=(r"\b\d{3}-\d{2}-\d{4}\b", "(?i)as an ai"))
+    cfg = OfflineConfig(
+        required_patterns=(r"(?i)order\s+#?\d+",), prohibited_patterns=(r"\b\d{3}-\d{2}-\d{4}\b", "(?i)as an ai")
+    )
     assert check_patterns("Your order #1234 ships today.", cfg) == (True, "")
     ok, msg = check_patterns("As an AI I cannot say.", cfg)
     assert not ok
@@ -256,8 +272,14 @@ def test_check_patterns():
 def test_from_config_reads_the_table(tmp_path):
     (tmp_path / "schema.json").write_text(json.dumps({"type": "object", "required": ["a"]}))
     cfg = OfflineConfig.from_config(
-        {"min_chars": 1, "max_words": 50, "required_patterns": "ok", "prohibited_patterns": ["bad"],
-         "json_schema": "schema.json", "groundedness_threshold": 1},
+        {
+            "min_chars": 1,
+            "max_words": 50,
+            "required_patterns": "ok",
+            "prohibited_patterns": ["bad"],
+            "json_schema": "schema.json",
+            "groundedness_threshold": 1,
+        },
         base_dir=tmp_path,
     )
     assert cfg.required_patterns == ("ok",) and cfg.prohibited_patterns == ("bad",)
@@ -275,10 +297,16 @@ def test_from_config_reads_the_table(tmp_path):
         ({"min_chars": -1}, r"min_chars must be a non-negative integer"),
         ({"min_chars": 10, "max_chars": 5}, r"min_chars \(10\) must not exceed max_chars \(5\)"),
         ({"required_patterns": [1]}, r"required_patterns must be a string or a list of strings"),
-        ({"prohibited_patterns": ["(unclosed"]}, r"prohibited_patterns\[0\] '\(unclosed' is not a valid regular expression"),
+        (
+            {"prohibited_patterns": ["(unclosed"]},
+            r"prohibited_patterns\[0\] '\(unclosed' is not a valid regular expression",
+        ),
         ({"groundedness_threshold": 1.5}, r"groundedness_threshold must be a number between 0 and 1"),
         ({"groundedness_threshold": "high"}, r"groundedness_threshold"),
-        ({"json_schema": {"type": "object", "properties": {"a": {"format": "email"}}}}, r"json_schema.properties.a.format: unsupported JSON Schema keyword"),
+        (
+            {"json_schema": {"type": "object", "properties": {"a": {"format": "email"}}}},
+            r"json_schema.properties.a.format: unsupported JSON Schema keyword",
+        ),
         ({"json_schema": {"type": "dict"}}, r"json_schema.type: unknown type 'dict'"),
         ({"json_schema": 3}, r"json_schema must be a table, a JSON string or a file path"),
         ({"json_schema": "{not json"}, r"json_schema is not valid JSON"),
@@ -305,13 +333,19 @@ def _assert_no_nan(scores):
 
 
 def test_score_span_grounded_vs_hallucination():
-    grounded = score_span({"input_text": "Who built it?", "output_text": "Gustave Eiffel's company designed and built the tower.", "context": CONTEXT}, OfflineConfig())
+    grounded = score_span(
+        {
+            "input_text": "Who built it?",
+            "output_text": "Gustave Eiffel's company designed and built the tower.",
+            "context": CONTEXT,
+        },
+        OfflineConfig(),
+    )
     assert [s.metric for s in grounded] == ["groundedness_lexical"]
     g = grounded[0]
     assert (g.score, g.label, g.passed) == (1.0, "grounded", True)
 
-    answer = ("The tower is in Paris. Napoleon painted it bright gold. "
-              "Tickets cost forty euros for adults.")
+    answer = "The tower is in Paris. Napoleon painted it bright gold. Tickets cost forty euros for adults."
     h = score_span({"input_text": "q", "output_text": answer, "context": CONTEXT}, OfflineConfig())[0]
     assert h.score == pytest.approx(1 / 3)
     assert (h.label, h.passed) == ("hallucination", False)
@@ -323,7 +357,9 @@ def test_score_span_grounded_vs_hallucination():
 
 
 def test_score_span_explanation_is_truncated():
-    long_answer = " ".join(f"Invented claim number {i} about zebras galloping through Lisbon markets." for i in range(50))
+    long_answer = " ".join(
+        f"Invented claim number {i} about zebras galloping through Lisbon markets." for i in range(50)
+    )
     s = score_span({"output_text": long_answer, "context": CONTEXT}, OfflineConfig())[0]
     assert s.score == 0.0 and s.label == "hallucination"
     assert len(s.explanation) <= 600 and s.explanation.endswith("…")
@@ -345,8 +381,14 @@ def test_score_span_not_applicable(output):
 
 
 def test_score_span_format_and_reference_metrics():
-    cfg = OfflineConfig(max_words=5, prohibited_patterns=("(?i)as an ai",), json_schema={"type": "object", "required": ["answer"]})
-    scores = score_span({"input_text": "q", "output_text": '{"answer": "Gustave Eiffel"}', "context": None}, cfg, reference="Gustave Eiffel")
+    cfg = OfflineConfig(
+        max_words=5, prohibited_patterns=("(?i)as an ai",), json_schema={"type": "object", "required": ["answer"]}
+    )
+    scores = score_span(
+        {"input_text": "q", "output_text": '{"answer": "Gustave Eiffel"}', "context": None},
+        cfg,
+        reference="Gustave Eiffel",
+    )
     _assert_no_nan(scores)
     m = _by_metric(scores)
     assert "groundedness_lexical" not in m  # no context, no groundedness
@@ -360,7 +402,11 @@ def test_score_span_format_and_reference_metrics():
     bad = _by_metric(score_span({"output_text": "As an AI, the answer is not JSON at all here"}, cfg))
     f = bad["format"]
     assert (f.score, f.label, f.passed) == (0.0, "fail", False)
-    assert "words > max_words 5" in f.explanation and "prohibited pattern" in f.explanation and "not valid JSON" in f.explanation
+    assert (
+        "words > max_words 5" in f.explanation
+        and "prohibited pattern" in f.explanation
+        and "not valid JSON" in f.explanation
+    )
 
 
 def test_score_span_without_rules_context_or_reference_is_empty():
@@ -375,16 +421,46 @@ def test_score_span_context_as_list_of_documents():
 
 def test_builtin_metrics_cover_score_span_output():
     assert BUILTIN_METRICS == ("groundedness_lexical", "format", "exact_match", "token_f1", "rouge_l", "bleu")
-    scores = score_span({"output_text": "The tower opened in 1889.", "context": CONTEXT}, OfflineConfig(min_chars=1), reference="1889")
+    scores = score_span(
+        {"output_text": "The tower opened in 1889.", "context": CONTEXT}, OfflineConfig(min_chars=1), reference="1889"
+    )
     assert {s.metric for s in scores} == set(BUILTIN_METRICS)
     _assert_no_nan(scores)
 
 
 def test_random_inputs_never_crash_or_give_nan():
     rng = random.Random(5)
-    alphabet = ["abc", "XYZ", "İ", "ß", "é", "1", "2", ".", "!", "?", "\n", "-", "'", "’", '"', "{", "}", ":", ",",
-                "的", "😀", "the", "an", " ", " ", ". "]
-    cfg = OfflineConfig(min_chars=3, max_chars=50, max_words=8, required_patterns=("a",), json_schema={"type": "object"})
+    alphabet = [
+        "abc",
+        "XYZ",
+        "İ",
+        "ß",
+        "é",
+        "1",
+        "2",
+        ".",
+        "!",
+        "?",
+        "\n",
+        "-",
+        "'",
+        "’",
+        '"',
+        "{",
+        "}",
+        ":",
+        ",",
+        "的",
+        "😀",
+        "the",
+        "an",
+        " ",
+        " ",
+        ". ",
+    ]
+    cfg = OfflineConfig(
+        min_chars=3, max_chars=50, max_words=8, required_patterns=("a",), json_schema={"type": "object"}
+    )
     for _ in range(1500):
         out, ctx, ref = ("".join(rng.choice(alphabet) for _ in range(rng.randint(0, k))) for k in (30, 40, 10))
         scores = score_span({"output_text": out, "context": ctx}, cfg, ref)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 
 import genai_prices
 import pytest
@@ -55,8 +55,11 @@ def test_latency_percentiles_match_an_independent_computation(con):
 def test_request_rate_of_a_quiet_group_is_not_rounded_to_zero(con):
     rows = L.latency(con, by="request_model").to_pylist()
     for r in rows:
-        n, first, last = con.execute("""SELECT count(*), epoch(min(start_time)), epoch(max(end_time)) FROM spans
-                                        WHERE span_type = 'llm' AND request_model = ?""", [r["request_model"]]).fetchall()[0]
+        n, first, last = con.execute(
+            """SELECT count(*), epoch(min(start_time)), epoch(max(end_time)) FROM spans
+                                        WHERE span_type = 'llm' AND request_model = ?""",
+            [r["request_model"]],
+        ).fetchall()[0]
         assert r["req_per_s"] == pytest.approx(n / (last - first)) and r["req_per_s"] > 0
 
 
@@ -79,10 +82,17 @@ def test_a_rare_event_rate_is_not_printed_as_zero():
 
 def test_ttft_and_error_rate(con):
     r = L.latency(con, SpanFilter(where="service_name = 'support-bot'")).to_pylist()[0]
-    ttfts = [t for (t,) in con.execute("SELECT ttft_ms FROM spans WHERE span_type='llm' AND service_name='support-bot' AND ttft_ms IS NOT NULL").fetchall()]
+    ttfts = [
+        t
+        for (t,) in con.execute(
+            "SELECT ttft_ms FROM spans WHERE span_type='llm' AND service_name='support-bot' AND ttft_ms IS NOT NULL"
+        ).fetchall()
+    ]
     assert r["ttft_known"] == len(ttfts) > 0
     assert r["ttft_p95_ms"] == pytest.approx(pct(ttfts, 0.95), abs=0.05)
-    n_err, n = con.execute("SELECT count(*) FILTER (WHERE status='error'), count(*) FROM spans WHERE span_type='llm' AND service_name='support-bot'").fetchall()[0]
+    n_err, n = con.execute(
+        "SELECT count(*) FILTER (WHERE status='error'), count(*) FROM spans WHERE span_type='llm' AND service_name='support-bot'"
+    ).fetchall()[0]
     assert r["error_rate"] == pytest.approx(n_err / n, abs=1e-4)
 
 
@@ -97,12 +107,16 @@ def test_latency_series_shows_the_planted_anthropic_incident(con):
 
 def test_errors_split_by_class_match_raw_counts(con):
     got = {r["provider"]: r for r in E.errors(con, by="provider").to_pylist()}
-    raw = con.execute("SELECT provider, error_type, count(*) FROM spans WHERE span_type='llm' AND status='error' GROUP BY ALL").fetchall()
+    raw = con.execute(
+        "SELECT provider, error_type, count(*) FROM spans WHERE span_type='llm' AND status='error' GROUP BY ALL"
+    ).fetchall()
     for provider, etype, n in raw:
         assert got[provider][etype] == n, (provider, etype)
     anth = got["anthropic"]
     # the planted 09:00-10:00 burst (manifest: 8 RateLimitError, 4 APITimeoutError)
-    incident = E.errors(con, SpanFilter.from_options(since="2025-11-12T09:00", until="2025-11-12T10:00"), by="provider").to_pylist()
+    incident = E.errors(
+        con, SpanFilter.from_options(since="2025-11-12T09:00", until="2025-11-12T10:00"), by="provider"
+    ).to_pylist()
     assert {r["provider"]: (r["rate_limit"], r["timeout"]) for r in incident}["anthropic"] == (8, 4)
     assert anth["rate_limit"] >= 8
     msgs = E.top_messages(con, limit=3).to_pylist()
@@ -117,25 +131,49 @@ def test_cost_matches_hand_summed_genai_prices(con):
     for feature, provider, model, ts, tin, tout, cache, _ in rows:
         pid = pricing.PROVIDER_ALIASES.get(provider)
         price = genai_prices.calc_price(
-            genai_prices.Usage(input_tokens=tin or 0, output_tokens=tout or 0, cache_read_tokens=cache or 0), model,
-            provider_id=pid, genai_request_timestamp=datetime.combine(ts.date(), datetime.min.time()).replace(hour=12, tzinfo=pricing.timezone.utc))
+            genai_prices.Usage(input_tokens=tin or 0, output_tokens=tout or 0, cache_read_tokens=cache or 0),
+            model,
+            provider_id=pid,
+            genai_request_timestamp=datetime.combine(ts.date(), datetime.min.time()).replace(
+                hour=12, tzinfo=UTC
+            ),
+        )
         by_feature[feature] = by_feature.get(feature, 0.0) + float(price.total_price)
     got = {r["feature"]: r for r in C.cost(con, by="feature").to_pylist()}
     for feature, total in by_feature.items():
         assert got[feature]["cost_usd"] == pytest.approx(total, rel=1e-9), feature
     assert sum(r["share_of_total"] for r in got.values()) == pytest.approx(1.0, abs=1e-3)
     # self-hosted llama calls are counted as unpriced, never as $0
-    assert got["autocomplete"]["unpriced_calls"] == con.execute(
-        "SELECT count(*) FROM spans WHERE request_model = 'llama-3.1-8b-instruct' AND input_tokens IS NOT NULL").fetchall()[0][0]
+    assert (
+        got["autocomplete"]["unpriced_calls"]
+        == con.execute(
+            "SELECT count(*) FROM spans WHERE request_model = 'llama-3.1-8b-instruct' AND input_tokens IS NOT NULL"
+        ).fetchall()[0][0]
+    )
 
 
 def test_cost_distribution_and_top_requests(con):
     overall = C.cost(con).to_pylist()[0]
-    tokens = [t for (t,) in con.execute("SELECT coalesce(input_tokens,0)+coalesce(output_tokens,0) FROM spans WHERE span_type IN ('llm','embedding')").fetchall()]
+    tokens = [
+        t
+        for (t,) in con.execute(
+            "SELECT coalesce(input_tokens,0)+coalesce(output_tokens,0) FROM spans WHERE span_type IN ('llm','embedding')"
+        ).fetchall()
+    ]
     assert overall["p95_tokens"] == pytest.approx(pct(tokens, 0.95), abs=0.05)
-    costs = sorted((c for (c,) in con.execute("SELECT cost_usd FROM spans WHERE span_type IN ('llm','embedding') AND cost_usd IS NOT NULL").fetchall()), reverse=True)
+    costs = sorted(
+        (
+            c
+            for (c,) in con.execute(
+                "SELECT cost_usd FROM spans WHERE span_type IN ('llm','embedding') AND cost_usd IS NOT NULL"
+            ).fetchall()
+        ),
+        reverse=True,
+    )
     threshold = pct(costs, 0.99)
-    assert overall["top1pct_cost_share"] == pytest.approx(sum(c for c in costs if c >= threshold) / sum(costs), abs=1e-4)
+    assert overall["top1pct_cost_share"] == pytest.approx(
+        sum(c for c in costs if c >= threshold) / sum(costs), abs=1e-4
+    )
     top = C.top_requests(con, n=5).to_pylist()
     assert [t["cost_usd"] for t in top] == sorted((t["cost_usd"] for t in top), reverse=True)
     assert top[0]["trace_id"] == "ee7cc7d19c3e60c196feabf8dadd1f6f"  # the planted 70-step runaway agent
@@ -166,8 +204,10 @@ def test_latency_histogram_buckets_every_call_once(con, tmp_path):
     # hand-made durations land in the right 1-2-5 buckets; the last bucket is open
     db = tmp_path / "h.duckdb"
     durations_ms = [5, 15, 150, 199.9, 1500, 250_000, 600_000]
-    spans = [otlp_span(f"{i + 1:032x}", f"{i + 1:016x}", dur_ns=int(d * 1e6), attrs=[kv("gen_ai.operation.name", s("chat"))])
-             for i, d in enumerate(durations_ms)]
+    spans = [
+        otlp_span(f"{i + 1:032x}", f"{i + 1:016x}", dur_ns=int(d * 1e6), attrs=[kv("gen_ai.operation.name", s("chat"))])
+        for i, d in enumerate(durations_ms)
+    ]
     ingest([str(write_lines(tmp_path / "h.jsonl", [export_line(spans)]))], db)
     c = store.connect(db, read_only=True)
     try:
@@ -184,8 +224,11 @@ def test_latency_histogram_in_the_terminal_and_as_data(con):
     res = runner.invoke(app, ["--db", db, "report", "latency", "--by", "model", "--histogram"], env=env)
     assert res.exit_code == 0, res.output
     assert "model=gpt-4o-mini" in res.stdout and "◀ p50" in res.stdout and "█" in res.stdout
-    rows = json.loads(runner.invoke(app, ["--db", db, "report", "latency", "--histogram", "--ttft", "--format", "json"],
-                                    env=env).stdout)
+    rows = json.loads(
+        runner.invoke(
+            app, ["--db", db, "report", "latency", "--histogram", "--ttft", "--format", "json"], env=env
+        ).stdout
+    )
     assert rows and set(rows[0]) == {"bucket", "lo_ms", "hi_ms", "requests", "share"}
 
 
@@ -235,16 +278,24 @@ def test_report_cli_formats(con, tmp_path):
     db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
     runner = CliRunner()
     env = {"NO_COLOR": "1", "COLUMNS": "200"}
-    for args in (["report", "latency", "--by", "request_model"], ["report", "errors", "--by", "provider,error_type"],
-                 ["report", "cost", "--by", "feature", "--top", "3"], ["report", "summary"],
-                 ["report", "cost", "--anomalies", "--by", "service_name"],
-                 ["report", "latency", "--every", "1h", "--since", "2025-11-12", "--until", "2025-11-13"]):
+    for args in (
+        ["report", "latency", "--by", "request_model"],
+        ["report", "errors", "--by", "provider,error_type"],
+        ["report", "cost", "--by", "feature", "--top", "3"],
+        ["report", "summary"],
+        ["report", "cost", "--anomalies", "--by", "service_name"],
+        ["report", "latency", "--every", "1h", "--since", "2025-11-12", "--until", "2025-11-13"],
+    ):
         for fmt in ("table", "json", "csv", "markdown"):
             res = runner.invoke(app, ["--db", db, *args, "--format", fmt], env=env)
             assert res.exit_code == 0, (args, fmt, res.output)
             if fmt == "json":
                 json.loads(res.stdout)
-    res = runner.invoke(app, ["--db", db, "report", "latency", "--every", "1h", "--since", "2025-11-12", "--until", "2025-11-13"], env=env)
+    res = runner.invoke(
+        app,
+        ["--db", db, "report", "latency", "--every", "1h", "--since", "2025-11-12", "--until", "2025-11-13"],
+        env=env,
+    )
     assert "P99 latency" in res.stdout and "█" in res.stdout
     res = runner.invoke(app, ["--db", db, "report", "latency", "--by", "nonsense"], env=env)
     assert res.exit_code == 2 and "not a groupable column" in res.output

@@ -100,7 +100,7 @@ def test_find_pii_sorted_non_overlapping_and_offsets_exact():
         for a, b in zip(ms, ms[1:]):
             assert a.start <= b.start and a.end <= b.start
         for m in ms:
-            assert r["text"][m.start:m.end] == m.value and m.kind in KINDS
+            assert r["text"][m.start : m.end] == m.value and m.kind in KINDS
 
 
 # --------------------------------------------------------------------------- validators
@@ -154,8 +154,14 @@ def test_email_tld_checks():
 
 
 def test_phone_rejects_ids_dates_versions():
-    for t in ("Order #4155550123", "order number 4155550123", "on 2024-03-15 14:30:22", "version 4.155.550.123",
-              "zip 94105-1234", "tracking 1Z999AA10123456784"):
+    for t in (
+        "Order #4155550123",
+        "order number 4155550123",
+        "on 2024-03-15 14:30:22",
+        "version 4.155.550.123",
+        "zip 94105-1234",
+        "tracking 1Z999AA10123456784",
+    ):
         assert [m for m in find_pii(t) if m.kind == "phone"] == [], t
     ms = find_pii("call (415) 555-0123 or +44 20 7946 0018")
     assert [(m.kind, m.detail) for m in ms] == [("phone", "US"), ("phone", "GB")]
@@ -163,8 +169,18 @@ def test_phone_rejects_ids_dates_versions():
 
 def test_ip_policy():
     assert [m.value for m in find_pii("from 84.17.45.201 and 192.168.1.20")] == ["84.17.45.201", "192.168.1.20"]
-    for t in ("docs 192.0.2.1", "local 127.0.0.1", "mask 255.255.255.0", "version 10.2.3.4", "v10.2.3.4",
-              "seq 1.2.3.4", "v6 doc 2001:db8::1", "at 12:30:45", "mac 00:1A:2B:3C:4D:5E", "std::vector"):
+    for t in (
+        "docs 192.0.2.1",
+        "local 127.0.0.1",
+        "mask 255.255.255.0",
+        "version 10.2.3.4",
+        "v10.2.3.4",
+        "seq 1.2.3.4",
+        "v6 doc 2001:db8::1",
+        "at 12:30:45",
+        "mac 00:1A:2B:3C:4D:5E",
+        "std::vector",
+    ):
         assert find_pii(t) == [], t
     assert [m.detail for m in find_pii("client 2a02:26f0:1234::5")] == ["ipv6"]
 
@@ -283,7 +299,7 @@ def test_zero_width_smuggling():
     rules = {h.rule for h in find_injection(text)}
     assert {"invisible.zero_width_in_words", "override.ignore_previous"} <= rules
     hit = next(h for h in find_injection(text) if h.rule == "override.ignore_previous")
-    assert text[hit.start:hit.end].replace("\u200b", "").lower().startswith("ignore previous instructions")
+    assert text[hit.start : hit.end].replace("\u200b", "").lower().startswith("ignore previous instructions")
     run = "hi " + "\u200b\u200c" * 6 + " there"
     assert injection_score(run) >= THRESHOLD
     assert injection_score("family 👨\u200d👩\u200d👧 emoji") == 0.0  # ZWJ emoji sequences are fine
@@ -377,7 +393,13 @@ def test_toxicity_baseline():
     assert toxicity("this fucking bug again")[0] < 0.5  # profanity alone is not abuse
     assert toxicity("1d10t")[1] == ["idiot"]  # leetspeak
     assert toxicity("The A55 part")[1] == []  # a token needs two letters to be read as leetspeak
-    for t in ("kill the process", "this is a classic assessment", "Scunthorpe United", "shut down the server",
-              "I'm dying to try it", "the bass was great"):
+    for t in (
+        "kill the process",
+        "this is a classic assessment",
+        "Scunthorpe United",
+        "shut down the server",
+        "I'm dying to try it",
+        "the bass was great",
+    ):
         assert toxicity(t) == (0.0, []), t
     assert toxicity("")[0] == 0.0

@@ -34,8 +34,10 @@ def test_scan_finds_exactly_the_planted_problems(tmp_path):
     assert again.spans_scanned == 0  # only new spans are scanned
     got = {(r[0], r[1]) for r in query(db, "SELECT kind, trace_id FROM findings")}
     direct = {t["trace_id"] for t in planted["prompt_injection_direct"]}
-    expected = {("injection", t) for t in direct} | {("indirect_injection", planted["prompt_injection_indirect"]["trace_id"]),
-                                                     ("pii_leak", planted["pii_leak"]["trace_id"])}
+    expected = {("injection", t) for t in direct} | {
+        ("indirect_injection", planted["prompt_injection_indirect"]["trace_id"]),
+        ("pii_leak", planted["pii_leak"]["trace_id"]),
+    }
     assert got == expected
     leak = query(db, "SELECT subkind, excerpt FROM findings WHERE kind = 'pii_leak'")[0]
     assert leak[0] == "email" and "jane.doe@example.com" not in leak[1] and "@example.com" in leak[1]
@@ -47,17 +49,30 @@ def policy_store(tmp_path):
         t = f"{i:032x}"
         msgs_in = json.dumps([{"role": "user", "parts": [{"type": "text", "content": user}]}])
         msgs_out = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": answer}]}])
-        return otlp_span(t, f"{i:016x}", name="chat", attrs=[
-            kv("gen_ai.operation.name", s("chat")), kv("app.feature", s(feature)),
-            kv("gen_ai.response.finish_reasons", {"arrayValue": {"values": [s(finish)]}}),
-            kv("gen_ai.input.messages", s(msgs_in)), kv("gen_ai.output.messages", s(msgs_out))])
+        return otlp_span(
+            t,
+            f"{i:016x}",
+            name="chat",
+            attrs=[
+                kv("gen_ai.operation.name", s("chat")),
+                kv("app.feature", s(feature)),
+                kv("gen_ai.response.finish_reasons", {"arrayValue": {"values": [s(finish)]}}),
+                kv("gen_ai.input.messages", s(msgs_in)),
+                kv("gen_ai.output.messages", s(msgs_out)),
+            ],
+        )
+
     spans = [
-        chat(1, "medical", "Is ibuprofen safe with coffee?", "Yes, it is generally fine."),                 # missing disclaimer
-        chat(2, "medical", "Dose?", "Usually 200 mg. This is not medical advice."),                          # has it
-        chat(3, "billing", "Cheaper elsewhere?", "You could try AcmeCorp, they guarantee results."),         # competitor + prohibited
-        chat(4, "billing", "My card is 4242 4242 4242 4242", "Thanks, I see card 4242 4242 4242 4242."),     # PII in input, echoed
-        chat(5, "billing", "Tell me a joke", "", finish="content_filter"),                                  # guardrail
-        chat(6, "billing", "Hi", "Your idiot request is noted."),                                            # toxicity
+        chat(1, "medical", "Is ibuprofen safe with coffee?", "Yes, it is generally fine."),  # missing disclaimer
+        chat(2, "medical", "Dose?", "Usually 200 mg. This is not medical advice."),  # has it
+        chat(
+            3, "billing", "Cheaper elsewhere?", "You could try AcmeCorp, they guarantee results."
+        ),  # competitor + prohibited
+        chat(
+            4, "billing", "My card is 4242 4242 4242 4242", "Thanks, I see card 4242 4242 4242 4242."
+        ),  # PII in input, echoed
+        chat(5, "billing", "Tell me a joke", "", finish="content_filter"),  # guardrail
+        chat(6, "billing", "Hi", "Your idiot request is noted."),  # toxicity
     ]
     db = tmp_path / "p.duckdb"
     ingest([str(write_lines(tmp_path / "p.jsonl", [export_line(spans)]))], db)
@@ -65,7 +80,9 @@ def policy_store(tmp_path):
 
 
 def test_policy_guardrails_toxicity_and_echoed_pii(policy_store, tmp_path):
-    policy = Policy(prohibited=["guarantee results"], competitors=["AcmeCorp"], disclaimers={"medical": "not medical advice"})
+    policy = Policy(
+        prohibited=["guarantee results"], competitors=["AcmeCorp"], disclaimers={"medical": "not medical advice"}
+    )
     con = store.connect(policy_store)
     try:
         scan(con, policy=policy)
@@ -85,7 +102,9 @@ def test_policy_guardrails_toxicity_and_echoed_pii(policy_store, tmp_path):
     assert all("4242 4242 4242 4242" not in (r["excerpt"] or "") for r in listed)
     # the CLI reads [policy] from llmscope.toml and never prints the raw card number
     cfg = tmp_path / "llmscope.toml"
-    cfg.write_text('[policy]\nprohibited = ["guarantee results"]\ncompetitors = ["AcmeCorp"]\n[policy.disclaimers]\nmedical = "not medical advice"\n')
+    cfg.write_text(
+        '[policy]\nprohibited = ["guarantee results"]\ncompetitors = ["AcmeCorp"]\n[policy.disclaimers]\nmedical = "not medical advice"\n'
+    )
     runner = CliRunner()
     res = runner.invoke(app, ["--db", str(policy_store), "--config", str(cfg), "scan", "--rescan"], env=ENV)
     assert res.exit_code == 0, res.output
@@ -98,20 +117,32 @@ CARD = "5555 5555 5555 4444"
 
 
 def _pii_trace(tmp_path):
-    msgs_in = json.dumps([{"role": "user", "parts": [{"type": "text", "content": f"I am {SECRET_EMAIL}, card {CARD}"}]}])
+    msgs_in = json.dumps(
+        [{"role": "user", "parts": [{"type": "text", "content": f"I am {SECRET_EMAIL}, card {CARD}"}]}]
+    )
     msgs_out = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": f"Noted, {SECRET_EMAIL}."}]}])
     t = "ab" * 16
-    spans = [otlp_span(t, "01" * 8, name="POST /chat", attrs=[kv("user.email", s(SECRET_EMAIL))]),
-             otlp_span(t, "02" * 8, parent="01" * 8, name="chat", attrs=[
-                 kv("gen_ai.operation.name", s("chat")), kv("gen_ai.input.messages", s(msgs_in)),
-                 kv("gen_ai.output.messages", s(msgs_out))])]
+    spans = [
+        otlp_span(t, "01" * 8, name="POST /chat", attrs=[kv("user.email", s(SECRET_EMAIL))]),
+        otlp_span(
+            t,
+            "02" * 8,
+            parent="01" * 8,
+            name="chat",
+            attrs=[
+                kv("gen_ai.operation.name", s("chat")),
+                kv("gen_ai.input.messages", s(msgs_in)),
+                kv("gen_ai.output.messages", s(msgs_out)),
+            ],
+        ),
+    ]
     return write_lines(tmp_path / "pii.jsonl", [export_line(spans)])
 
 
 def test_redaction_on_ingest_uses_typed_placeholders_consistent_in_a_trace(tmp_path):
     db = tmp_path / "r.duckdb"
     ingest([str(_pii_trace(tmp_path))], db, mapping=Mapping(privacy=Privacy(redact_pii=True)))
-    (inp, out, attrs), = query(db, "SELECT input_text, output_text, attributes FROM spans WHERE name = 'chat'")
+    ((inp, out, attrs),) = query(db, "SELECT input_text, output_text, attributes FROM spans WHERE name = 'chat'")
     m = re.fullmatch(r"I am (<EMAIL_[0-9a-f]{6}>), card (<CREDIT_CARD_[0-9a-f]{6}>)", inp)
     assert m, inp
     email = m.group(1)
@@ -129,10 +160,34 @@ def test_placeholders_agree_across_batches_of_one_trace_and_tell_values_apart(tm
     """One trace in two files (two batches, as a long trace split across worker units): the same
     e-mail reads the same in both, two different e-mails never share a placeholder."""
     t = "cd" * 16
-    first = write_lines(tmp_path / "a.jsonl", [export_line([otlp_span(t, "01" * 8, name="root", attrs=[
-        kv("input.value", s("write to ann.lee@example.org please"))])])])
-    second = write_lines(tmp_path / "b.jsonl", [export_line([otlp_span(t, "02" * 8, parent="01" * 8, name="tool", attrs=[
-        kv("input.value", s("cc bob.ray@example.net and ann.lee@example.org"))])])])
+    first = write_lines(
+        tmp_path / "a.jsonl",
+        [
+            export_line(
+                [
+                    otlp_span(
+                        t, "01" * 8, name="root", attrs=[kv("input.value", s("write to ann.lee@example.org please"))]
+                    )
+                ]
+            )
+        ],
+    )
+    second = write_lines(
+        tmp_path / "b.jsonl",
+        [
+            export_line(
+                [
+                    otlp_span(
+                        t,
+                        "02" * 8,
+                        parent="01" * 8,
+                        name="tool",
+                        attrs=[kv("input.value", s("cc bob.ray@example.net and ann.lee@example.org"))],
+                    )
+                ]
+            )
+        ],
+    )
     db = tmp_path / "r.duckdb"
     ingest([str(first), str(second)], db, mapping=Mapping(privacy=Privacy(redact_pii=True)))
     texts = dict(query(db, "SELECT name, input_text FROM spans"))
@@ -149,7 +204,7 @@ def test_hash_content_keeps_equal_prompts_equal_and_unreadable(tmp_path, monkeyp
     runner = CliRunner()
     res = runner.invoke(app, ["--db", str(db), "ingest", str(f), "--hash-content"], env=ENV)
     assert res.exit_code == 0, res.output
-    (inp, out, msgs), = query(db, "SELECT input_text, output_text, input_messages FROM spans WHERE name = 'chat'")
+    ((inp, out, msgs),) = query(db, "SELECT input_text, output_text, input_messages FROM spans WHERE name = 'chat'")
     assert inp.startswith("hmac:") and out.startswith("hmac:") and inp != out
     assert SECRET_EMAIL not in (msgs or "")
     monkeypatch.delenv("LLMSCOPE_HASH_KEY")

@@ -60,24 +60,33 @@ SNAPSHOTS = {
 }
 
 ERRORS = {
-    "error-429": (429, {
-        "message": "Rate limit reached for requests (fake server).",
-        "type": "requests",
-        "param": None,
-        "code": "rate_limit_exceeded",
-    }),
-    "error-500": (500, {
-        "message": "The server had an error while processing your request (fake server).",
-        "type": "server_error",
-        "param": None,
-        "code": None,
-    }),
-    "error-400": (400, {
-        "message": "Invalid request (fake server).",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": None,
-    }),
+    "error-429": (
+        429,
+        {
+            "message": "Rate limit reached for requests (fake server).",
+            "type": "requests",
+            "param": None,
+            "code": "rate_limit_exceeded",
+        },
+    ),
+    "error-500": (
+        500,
+        {
+            "message": "The server had an error while processing your request (fake server).",
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        },
+    ),
+    "error-400": (
+        400,
+        {
+            "message": "Invalid request (fake server).",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        },
+    ),
 }
 
 
@@ -107,8 +116,12 @@ def answer_for(messages) -> tuple[str, str]:
 
 def wants_tool_call(req) -> bool:
     msgs = req.get("messages") or []
-    return bool(req.get("tools")) and bool(msgs) and msgs[-1].get("role") == "user" \
+    return (
+        bool(req.get("tools"))
+        and bool(msgs)
+        and msgs[-1].get("role") == "user"
         and "weather" in _text(msgs[-1].get("content")).lower()
+    )
 
 
 def usage_obj(p: int, c: int) -> dict:
@@ -118,8 +131,10 @@ def usage_obj(p: int, c: int) -> dict:
         "total_tokens": p + c,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0, "audio_tokens": 0,
-            "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0,
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
         },
     }
 
@@ -133,11 +148,13 @@ def chat_completion(req) -> dict:
             "role": "assistant",
             "content": None,
             "refusal": None,
-            "tool_calls": [{
-                "id": TOOL_CALL_ID,
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": TOOL_ARGS},
-            }],
+            "tool_calls": [
+                {
+                    "id": TOOL_CALL_ID,
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": TOOL_ARGS},
+                }
+            ],
         }
         finish = "tool_calls"
         rid = "chatcmpl-fake-tool-0001"
@@ -168,11 +185,13 @@ def stream_events(req):
 
     def chunk(delta, finish=None, usage=None, choices=True):
         d = {
-            "id": rid, "object": "chat.completion.chunk", "created": CREATED,
-            "model": rmodel, "system_fingerprint": SYSTEM_FINGERPRINT,
+            "id": rid,
+            "object": "chat.completion.chunk",
+            "created": CREATED,
+            "model": rmodel,
+            "system_fingerprint": SYSTEM_FINGERPRINT,
             "service_tier": "default",
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-            if choices else [],
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}] if choices else [],
         }
         if include_usage:
             d["usage"] = usage
@@ -180,9 +199,21 @@ def stream_events(req):
 
     if wants_tool_call(req):
         p, c = USAGE["tool"]
-        yield chunk({"role": "assistant", "content": None, "refusal": None, "tool_calls": [{
-            "index": 0, "id": TOOL_CALL_ID, "type": "function",
-            "function": {"name": "get_weather", "arguments": ""}}]})
+        yield chunk(
+            {
+                "role": "assistant",
+                "content": None,
+                "refusal": None,
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": TOOL_CALL_ID,
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": ""},
+                    }
+                ],
+            }
+        )
         yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": TOOL_ARGS}}]})
         yield chunk({}, finish="tool_calls")
     else:
@@ -250,8 +281,9 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
         else:
-            self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error",
-                                            "param": None, "code": None}})
+            self._send_json(
+                404, {"error": {"message": "not found", "type": "invalid_request_error", "param": None, "code": None}}
+            )
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -259,8 +291,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             req = json.loads(raw or b"{}")
         except ValueError:
-            return self._send_json(400, {"error": {"message": "bad json", "type": "invalid_request_error",
-                                                   "param": None, "code": None}})
+            return self._send_json(
+                400, {"error": {"message": "bad json", "type": "invalid_request_error", "param": None, "code": None}}
+            )
         path = self.path.split("?")[0]
         if path.startswith("/v1"):
             path = path[3:]
@@ -275,8 +308,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._send_json(200, chat_completion(req))
         if path == "/embeddings":
             return self._send_json(200, embeddings(req))
-        return self._send_json(404, {"error": {"message": f"unknown path {self.path}",
-                                               "type": "invalid_request_error", "param": None, "code": None}})
+        return self._send_json(
+            404,
+            {
+                "error": {
+                    "message": f"unknown path {self.path}",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
+            },
+        )
 
     def _stream(self, req):
         self.send_response(200)

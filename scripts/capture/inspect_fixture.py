@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Print a readable summary of a captured fixture directory (stdlib only).
 
-    python3 scripts/capture/inspect_fixture.py tests/fixtures/captured/<name> [--width 100]
+python3 scripts/capture/inspect_fixture.py tests/fixtures/captured/<name> [--width 100]
 """
 
 from __future__ import annotations
@@ -48,8 +48,10 @@ def main():
                 for ss in rs.get("scopeSpans", []):
                     print(f"  -- scope {ss.get('scope', {}).get('name')} {ss.get('scope', {}).get('version', '')}")
                     for sp in ss.get("spans", []):
-                        print(f"  SPAN {sp['name']!r} kind={sp.get('kind', 0)} status={sp.get('status', {})} "
-                              f"trace={sp['traceId'][:8]} span={sp['spanId'][:8]} parent={sp.get('parentSpanId', '-')[:8]}")
+                        print(
+                            f"  SPAN {sp['name']!r} kind={sp.get('kind', 0)} status={sp.get('status', {})} "
+                            f"trace={sp['traceId'][:8]} span={sp['spanId'][:8]} parent={sp.get('parentSpanId', '-')[:8]}"
+                        )
                         for k, v in attrs(sp.get("attributes")).items():
                             print(f"      {k} = {short(v, w)}")
                         for ev in sp.get("events", []):
@@ -62,8 +64,10 @@ def main():
                     for sl in rl.get("scopeLogs", []):
                         print(f"== logs line {ln} scope {sl.get('scope', {}).get('name')}")
                         for lr in sl.get("logRecords", []):
-                            print(f"  LOG eventName={lr.get('eventName')!r} sev={lr.get('severityNumber')} "
-                                  f"span={lr.get('spanId', '-')[:8]} attrs={short(attrs(lr.get('attributes')), w)}")
+                            print(
+                                f"  LOG eventName={lr.get('eventName')!r} sev={lr.get('severityNumber')} "
+                                f"span={lr.get('spanId', '-')[:8]} attrs={short(attrs(lr.get('attributes')), w)}"
+                            )
                             print(f"      body={short(any_value(lr.get('body', {})), w * 2)}")
 
 

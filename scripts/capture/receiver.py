@@ -37,6 +37,7 @@ SIGNALS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
 
 # --------------------------------------------------------------------------- serve
 
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     raw_dir = "."
@@ -98,6 +99,7 @@ def serve(port: int, raw_dir: str) -> None:
 
 # --------------------------------------------------------------------------- convert
 
+
 def read_records(path: str):
     if not os.path.exists(path):
         return []
@@ -106,8 +108,8 @@ def read_records(path: str):
         data = f.read()
     i = 0
     while i < len(data):
-        (n,) = struct.unpack(">I", data[i:i + 4])
-        out.append(data[i + 4:i + 4 + n])
+        (n,) = struct.unpack(">I", data[i : i + 4])
+        out.append(data[i + 4 : i + 4 + n])
         i += 4 + n
     return out
 
@@ -156,8 +158,10 @@ def convert(raw_dir: str, out_dir: str) -> dict:
     summary = {"trace_requests": 0, "spans": 0, "log_requests": 0, "log_records": 0}
 
     traces = read_records(os.path.join(raw_dir, "traces.bin"))
-    with open(os.path.join(out_dir, "traces.otlp.jsonl"), "w") as fj, \
-            open(os.path.join(out_dir, "traces.pb"), "wb") as fp:
+    with (
+        open(os.path.join(out_dir, "traces.otlp.jsonl"), "w") as fj,
+        open(os.path.join(out_dir, "traces.pb"), "wb") as fp,
+    ):
         for body in traces:
             req = ExportTraceServiceRequest()
             req.ParseFromString(body)
@@ -176,8 +180,7 @@ def convert(raw_dir: str, out_dir: str) -> dict:
                 req.ParseFromString(body)
                 fj.write(json.dumps(to_otlp_json(req), separators=(",", ":"), ensure_ascii=False) + "\n")
                 summary["log_requests"] += 1
-                summary["log_records"] += sum(
-                    len(sl.log_records) for rl in req.resource_logs for sl in rl.scope_logs)
+                summary["log_records"] += sum(len(sl.log_records) for rl in req.resource_logs for sl in rl.scope_logs)
     elif os.path.exists(logs_path):
         os.remove(logs_path)
     return summary

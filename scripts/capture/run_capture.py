@@ -55,28 +55,24 @@ LIBRARIES = {
     "openlit-1.45.0": (
         "openlit",
         {"OPENLIT_DISABLE_METRICS": "true"},
-        "openlit 1.45.0, openlit.init(capture_message_content=True, disable_metrics=True, "
-        "pricing_json=<local file>)",
+        "openlit 1.45.0, openlit.init(capture_message_content=True, disable_metrics=True, pricing_json=<local file>)",
     ),
     "traceloop-sdk-0.62.4": (
         "traceloop",
-        {"TRACELOOP_TELEMETRY": "false", "TRACELOOP_METRICS_ENABLED": "false",
-         "TRACELOOP_TRACE_CONTENT": "true"},
+        {"TRACELOOP_TELEMETRY": "false", "TRACELOOP_METRICS_ENABLED": "false", "TRACELOOP_TRACE_CONTENT": "true"},
         "traceloop-sdk 0.62.4, Traceloop.init(instruments={OPENAI}, disable_batch=True), "
         "association properties user_id/session_id",
     ),
     "traceloop-sdk-0.47.5": (
         "traceloop",
-        {"TRACELOOP_TELEMETRY": "false", "TRACELOOP_METRICS_ENABLED": "false",
-         "TRACELOOP_TRACE_CONTENT": "true"},
+        {"TRACELOOP_TELEMETRY": "false", "TRACELOOP_METRICS_ENABLED": "false", "TRACELOOP_TRACE_CONTENT": "true"},
         "traceloop-sdk 0.47.5, Traceloop.init(instruments={OPENAI}, disable_batch=True), "
         "association properties user_id/session_id",
     ),
     "openinference-openai-0.1.66": (
         "openinference",
         {},
-        "openinference-instrumentation-openai 0.1.66 with the plain OTel SDK, "
-        "using_session/using_user",
+        "openinference-instrumentation-openai 0.1.66 with the plain OTel SDK, using_session/using_user",
     ),
 }
 
@@ -90,7 +86,8 @@ PRICING = {
         "gpt-4o-mini-2024-07-18": {"promptPrice": 0.00015, "completionPrice": 0.0006},
     },
     "embeddings": {"text-embedding-3-small": 0.00002},
-    "images": {}, "audio": {},
+    "images": {},
+    "audio": {},
 }
 
 
@@ -146,8 +143,12 @@ def ensure_venv(name: str, reinstall: bool):
 
 
 def pip_freeze(name: str) -> str:
-    return subprocess.run([venv_python(name), "-m", "pip", "freeze", "--disable-pip-version-check"],
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        [venv_python(name), "-m", "pip", "freeze", "--disable-pip-version-check"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def start(cmd, logf):
@@ -208,13 +209,12 @@ def expected_json(name: str, env: dict, desc: str, counts: dict, info: dict, not
         "service_name": spec.SERVICE_NAME,
         "span_count": counts["spans"],
         "span_count_source": "counted from traces.otlp.jsonl (everything else here comes from the "
-                             "scenario and the fake server, not from the export)",
+        "scenario and the fake server, not from the export)",
         "span_names_seen": counts["span_names"],
         "log_record_count": counts["log_records"],
         "llm_span_count": len(llm_calls),
         "llm_span_count_by_operation": {
-            op: sum(1 for c in llm_calls if c["operation"] == op)
-            for op in sorted({c["operation"] for c in llm_calls})
+            op: sum(1 for c in llm_calls if c["operation"] == op) for op in sorted({c["operation"] for c in llm_calls})
         },
         "error_span_count": len(err),
         "request_models": [c["request_model"] for c in llm_calls],
@@ -223,10 +223,16 @@ def expected_json(name: str, env: dict, desc: str, counts: dict, info: dict, not
         "input_tokens_total": sum(c["input_tokens"] for c in llm_calls),
         "output_tokens_total": sum(c["output_tokens"] for c in llm_calls),
         "tokens_note": "totals over all LLM calls as the fake server reported them; the embeddings "
-                       "call has input tokens only and the failed call has none",
-        **({"cost_usd_total": cost_total(llm_calls),
-            "cost_note": "openlit only: from the local pricing_json (PRICING in run_capture.py), "
-                         "per-1K-token prices, request model"} if name.startswith("openlit") else {}),
+        "call has input tokens only and the failed call has none",
+        **(
+            {
+                "cost_usd_total": cost_total(llm_calls),
+                "cost_note": "openlit only: from the local pricing_json (PRICING in run_capture.py), "
+                "per-1K-token prices, request model",
+            }
+            if name.startswith("openlit")
+            else {}
+        ),
         "user_id": info.get("user_id"),
         "session_id": info.get("session_id"),
         "calls": llm_calls,
@@ -253,25 +259,45 @@ def capture(name: str, reinstall: bool, keep_raw: str | None):
         recv = start([sys.executable, os.path.join(HERE, "receiver.py"), "serve", str(rport), raw], logf)
         wait_http(f"http://127.0.0.1:{oport}/health")
         wait_http(f"http://127.0.0.1:{rport}/")
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("OTEL_", "OPENAI_", "TRACELOOP_", "OPENLIT_", "OPENINFERENCE_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("OTEL_", "OPENAI_", "TRACELOOP_", "OPENLIT_", "OPENINFERENCE_"))
+        }
         env.update(extra_env)
-        env.update({
-            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{rport}",
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "OTEL_SERVICE_NAME": spec.SERVICE_NAME,
-            "OPENAI_API_KEY": "sk-fake-capture",
-            "OPENAI_BASE_URL": f"http://127.0.0.1:{oport}/v1",
-            "NO_PROXY": "127.0.0.1,localhost",
-            "HOME": work,  # keeps caches (traceloop, openlit) out of the real home
-        })
+        env.update(
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{rport}",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                "OTEL_SERVICE_NAME": spec.SERVICE_NAME,
+                "OPENAI_API_KEY": "sk-fake-capture",
+                "OPENAI_BASE_URL": f"http://127.0.0.1:{oport}/v1",
+                "NO_PROXY": "127.0.0.1,localhost",
+                "HOME": work,  # keeps caches (traceloop, openlit) out of the real home
+            }
+        )
         result = os.path.join(work, "result.json")
         log(f"{name}: running scenario ({setup})")
-        subprocess.run([venv_python(name), os.path.join(HERE, "scenario.py"), "--setup", setup,
-                        "--openai-url", f"http://127.0.0.1:{oport}/v1",
-                        "--otlp-url", f"http://127.0.0.1:{rport}",
-                        "--result", result, "--pricing-json", pricing],
-                       env=env, check=True, timeout=300, cwd=work)
+        subprocess.run(
+            [
+                venv_python(name),
+                os.path.join(HERE, "scenario.py"),
+                "--setup",
+                setup,
+                "--openai-url",
+                f"http://127.0.0.1:{oport}/v1",
+                "--otlp-url",
+                f"http://127.0.0.1:{rport}",
+                "--result",
+                result,
+                "--pricing-json",
+                pricing,
+            ],
+            env=env,
+            check=True,
+            timeout=300,
+            cwd=work,
+        )
         time.sleep(0.5)  # let the receiver finish writing the last request
     finally:
         stop(fake)
@@ -279,8 +305,12 @@ def capture(name: str, reinstall: bool, keep_raw: str | None):
         logf.close()
     out = os.path.join(OUT_ROOT, name)
     os.makedirs(out, exist_ok=True)
-    conv = subprocess.run([venv_python(TOOLS), os.path.join(HERE, "receiver.py"), "convert", raw, out],
-                          check=True, capture_output=True, text=True)
+    conv = subprocess.run(
+        [venv_python(TOOLS), os.path.join(HERE, "receiver.py"), "convert", raw, out],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     log(f"{name}: converted {conv.stdout.strip()}")
     freeze = pip_freeze(name)
     with open(os.path.join(out, "versions.txt"), "w") as f:

@@ -158,14 +158,22 @@ def run_calls(openai_url: str) -> list[dict]:
         messages=[{"role": "system", "content": c["system"]}, {"role": "user", "content": c["prompt"]}],
         **c["params"],
     )
-    observed.append({"id": "chat", "text": r.choices[0].message.content,
-                     "usage": [r.usage.prompt_tokens, r.usage.completion_tokens], "model": r.model})
+    observed.append(
+        {
+            "id": "chat",
+            "text": r.choices[0].message.content,
+            "usage": [r.usage.prompt_tokens, r.usage.completion_tokens],
+            "model": r.model,
+        }
+    )
 
     # (b) streaming chat with include_usage
     c = calls["stream"]
     stream = client.chat.completions.create(
-        model=c["request_model"], messages=[{"role": "user", "content": c["prompt"]}],
-        stream=True, **c["params"],
+        model=c["request_model"],
+        messages=[{"role": "user", "content": c["prompt"]}],
+        stream=True,
+        **c["params"],
     )
     parts, usage = [], None
     for chunk in stream:
@@ -178,13 +186,19 @@ def run_calls(openai_url: str) -> list[dict]:
     # (c) tool call
     c = calls["tool"]
     r = client.chat.completions.create(
-        model=c["request_model"], messages=[{"role": "user", "content": c["prompt"]}],
-        tools=[spec.WEATHER_TOOL], tool_choice="auto",
+        model=c["request_model"],
+        messages=[{"role": "user", "content": c["prompt"]}],
+        tools=[spec.WEATHER_TOOL],
+        tool_choice="auto",
     )
     tc = r.choices[0].message.tool_calls or []
-    observed.append({"id": "tool", "tool_calls": [{"id": t.id, "name": t.function.name,
-                                                   "arguments": t.function.arguments} for t in tc],
-                     "usage": [r.usage.prompt_tokens, r.usage.completion_tokens]})
+    observed.append(
+        {
+            "id": "tool",
+            "tool_calls": [{"id": t.id, "name": t.function.name, "arguments": t.function.arguments} for t in tc],
+            "usage": [r.usage.prompt_tokens, r.usage.completion_tokens],
+        }
+    )
 
     # (d) embeddings
     c = calls["embeddings"]

@@ -54,8 +54,18 @@ from .analyses.filters import FilterError, SpanFilter, parse_duration
 from .analyses.groups import group_exprs
 
 SEVERITIES = ("info", "warning", "critical")
-KINDS = ("latency_p99", "error_rate", "cost_anomaly", "quality_drop", "hallucination_rate", "budget", "injection",
-         "pii_leak_rate", "agent_loops", "drift")
+KINDS = (
+    "latency_p99",
+    "error_rate",
+    "cost_anomaly",
+    "quality_drop",
+    "hallucination_rate",
+    "budget",
+    "injection",
+    "pii_leak_rate",
+    "agent_loops",
+    "drift",
+)
 COMMON = {"name", "kind", "severity", "where", "by", "window"}
 OPTIONS = {
     "latency_p99": {"threshold", "min_count"},
@@ -69,8 +79,13 @@ OPTIONS = {
     "agent_loops": {"max_steps", "min_repeats"},
     "drift": {"jsd", "psi", "features"},
 }
-REQUIRED = {"latency_p99": {"threshold"}, "error_rate": {"threshold"}, "quality_drop": {"metric", "drop_pct"},
-            "hallucination_rate": {"threshold"}, "budget": {"amount_usd"}}
+REQUIRED = {
+    "latency_p99": {"threshold"},
+    "error_rate": {"threshold"},
+    "quality_drop": {"metric", "drop_pct"},
+    "hallucination_rate": {"threshold"},
+    "budget": {"amount_usd"},
+}
 
 
 class RulesError(ValueError):
@@ -108,10 +123,19 @@ class Alert:
         return f"{self.rule}|{self.group}"
 
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "kind": self.kind, "severity": self.severity, "group": self.group,
-                "value": self.value, "baseline": self.baseline, "threshold": self.threshold,
-                "window_start": self.window_start, "window_end": self.window_end,
-                "example_trace_ids": self.examples, "message": self.message}
+        return {
+            "rule": self.rule,
+            "kind": self.kind,
+            "severity": self.severity,
+            "group": self.group,
+            "value": self.value,
+            "baseline": self.baseline,
+            "threshold": self.threshold,
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            "example_trace_ids": self.examples,
+            "message": self.message,
+        }
 
 
 # --------------------------------------------------------------------------- loading
@@ -122,8 +146,10 @@ def load_rules(path: str | Path) -> list[Rule]:
     try:
         text = p.read_text()
     except FileNotFoundError:
-        raise RulesError(f"{p}: no such rules file (start one with `llmscope check --example-rules > {p.name}`, "
-                         "or pass --rules FILE)") from None
+        raise RulesError(
+            f"{p}: no such rules file (start one with `llmscope check --example-rules > {p.name}`, "
+            "or pass --rules FILE)"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -141,8 +167,10 @@ def load_rules(path: str | Path) -> list[Rule]:
             raise RulesError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
         unknown = set(raw) - COMMON - OPTIONS[kind]
         if unknown:
-            raise RulesError(f"{where}: unknown option(s) {', '.join(sorted(unknown))} for kind {kind}; "
-                             f"allowed: {', '.join(sorted(COMMON | OPTIONS[kind]))}")
+            raise RulesError(
+                f"{where}: unknown option(s) {', '.join(sorted(unknown))} for kind {kind}; "
+                f"allowed: {', '.join(sorted(COMMON | OPTIONS[kind]))}"
+            )
         missing = REQUIRED.get(kind, set()) - set(raw)
         if missing:
             raise RulesError(f"{where}: kind {kind} needs {', '.join(sorted(missing))}")
@@ -159,8 +187,18 @@ def load_rules(path: str | Path) -> list[Rule]:
         except FilterError as e:
             raise RulesError(f"{where}: {e}") from None
         opts = {k: v for k, v in raw.items() if k not in COMMON}
-        rules.append(Rule(name=str(raw.get("name") or f"{kind}-{i + 1}"), kind=kind, severity=severity,
-                          where=raw.get("where"), by=raw.get("by"), window=window, options=opts, line=line))
+        rules.append(
+            Rule(
+                name=str(raw.get("name") or f"{kind}-{i + 1}"),
+                kind=kind,
+                severity=severity,
+                where=raw.get("where"),
+                by=raw.get("by"),
+                window=window,
+                options=opts,
+                line=line,
+            )
+        )
     return rules
 
 
@@ -196,11 +234,24 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], at: datetime | N
 
 
 def _alert(rule: Rule, group: str, value, baseline, threshold, start, end, examples, message) -> Alert:
-    return Alert(rule.name, rule.kind, rule.severity, group, value, baseline, threshold, start, end,
-                 [e for e in (examples or []) if e][:5], message)
+    return Alert(
+        rule.name,
+        rule.kind,
+        rule.severity,
+        group,
+        value,
+        baseline,
+        threshold,
+        start,
+        end,
+        [e for e in (examples or []) if e][:5],
+        message,
+    )
 
 
-def _window_rows(con, rule: Rule, at: datetime, select: str, span_type: str = "llm", having: str = "TRUE") -> list[dict]:
+def _window_rows(
+    con, rule: Rule, at: datetime, select: str, span_type: str = "llm", having: str = "TRUE"
+) -> list[dict]:
     start = at - rule.window
     where, params = _flt(rule, start, at).sql()
     g = _group_sql(rule)
@@ -212,11 +263,27 @@ def _window_rows(con, rule: Rule, at: datetime, select: str, span_type: str = "l
 def _eval_latency_p99(con, rule, at):
     t, n = float(rule.options["threshold"]), int(rule.options.get("min_count", 20))
     out = []
-    for r in _window_rows(con, rule, at, "count(*) AS n, quantile_cont(duration_ms, 0.99) AS v, "
-                                         "arg_max(trace_id, duration_ms) AS ex", having=f"count(*) >= {n}"):
+    for r in _window_rows(
+        con,
+        rule,
+        at,
+        "count(*) AS n, quantile_cont(duration_ms, 0.99) AS v, arg_max(trace_id, duration_ms) AS ex",
+        having=f"count(*) >= {n}",
+    ):
         if r["v"] > t:
-            out.append(_alert(rule, r["grp"], r["v"], None, t, at - rule.window, at, [r["ex"]],
-                              f"P99 latency {r['v']:,.0f} ms > {t:,.0f} ms over {r['n']} calls"))
+            out.append(
+                _alert(
+                    rule,
+                    r["grp"],
+                    r["v"],
+                    None,
+                    t,
+                    at - rule.window,
+                    at,
+                    [r["ex"]],
+                    f"P99 latency {r['v']:,.0f} ms > {t:,.0f} ms over {r['n']} calls",
+                )
+            )
     return out
 
 
@@ -225,11 +292,27 @@ def _eval_error_rate(con, rule, at):
     et = rule.options.get("error_type")
     cond = "status = 'error'" + (f" AND error_type = '{str(et).replace(chr(39), '')}'" if et else "")
     out = []
-    for r in _window_rows(con, rule, at, f"count(*) AS n, avg(CASE WHEN {cond} THEN 1.0 ELSE 0.0 END) AS v, "
-                                         f"list(trace_id) FILTER (WHERE {cond}) AS ex", having=f"count(*) >= {n}"):
+    for r in _window_rows(
+        con,
+        rule,
+        at,
+        f"count(*) AS n, avg(CASE WHEN {cond} THEN 1.0 ELSE 0.0 END) AS v, list(trace_id) FILTER (WHERE {cond}) AS ex",
+        having=f"count(*) >= {n}",
+    ):
         if r["v"] > t:
-            out.append(_alert(rule, r["grp"], r["v"], None, t, at - rule.window, at, r["ex"],
-                              f"{'%s ' % et if et else ''}error rate {r['v']:.1%} > {t:.1%} over {r['n']} calls"))
+            out.append(
+                _alert(
+                    rule,
+                    r["grp"],
+                    r["v"],
+                    None,
+                    t,
+                    at - rule.window,
+                    at,
+                    r["ex"],
+                    f"{'%s ' % et if et else ''}error rate {r['v']:.1%} > {t:.1%} over {r['n']} calls",
+                )
+            )
     return out
 
 
@@ -238,9 +321,16 @@ def _eval_cost_anomaly(con, rule, at):
     days = int(rule.options.get("baseline_days", 7))
     season = rule.options.get("seasonality", "hour_of_day")
     n = int(rule.options.get("min_count", 5))
-    current = {r["grp"]: r for r in _window_rows(con, rule, at, "count(cost_usd) AS n, avg(cost_usd) AS v, "
-                                                                  "arg_max(trace_id, cost_usd) AS ex",
-                                                 having=f"count(cost_usd) >= {n}")}
+    current = {
+        r["grp"]: r
+        for r in _window_rows(
+            con,
+            rule,
+            at,
+            "count(cost_usd) AS n, avg(cost_usd) AS v, arg_max(trace_id, cost_usd) AS ex",
+            having=f"count(cost_usd) >= {n}",
+        )
+    }
     out = []
     for grp, cur in current.items():
         history = []
@@ -248,8 +338,13 @@ def _eval_cost_anomaly(con, rule, at):
             step = timedelta(days=d * (7 if season == "day_of_week" else 1))
             if season == "none":
                 step = rule.window * d
-            past = [r for r in _window_rows(con, rule, at - step, "count(cost_usd) AS n, avg(cost_usd) AS v",
-                                            having="count(cost_usd) > 0") if r["grp"] == grp]
+            past = [
+                r
+                for r in _window_rows(
+                    con, rule, at - step, "count(cost_usd) AS n, avg(cost_usd) AS v", having="count(cost_usd) > 0"
+                )
+                if r["grp"] == grp
+            ]
             if past:
                 history.append(past[0]["v"])
         if len(history) < 3:
@@ -259,9 +354,20 @@ def _eval_cost_anomaly(con, rule, at):
         sigma = max(1.4826 * mad, 0.05 * med, 1e-12)
         z = (cur["v"] - med) / sigma
         if z >= z_min and med > 0 and cur["v"] / med >= ratio_min:
-            out.append(_alert(rule, grp, cur["v"], med, ratio_min, at - rule.window, at, [cur["ex"]],
-                              f"cost per call ${cur['v']:.5f} is {cur['v'] / med:.2f}x its baseline ${med:.5f} "
-                              f"(robust z {z:.1f}, {season}, {len(history)} past windows)"))
+            out.append(
+                _alert(
+                    rule,
+                    grp,
+                    cur["v"],
+                    med,
+                    ratio_min,
+                    at - rule.window,
+                    at,
+                    [cur["ex"]],
+                    f"cost per call ${cur['v']:.5f} is {cur['v'] / med:.2f}x its baseline ${med:.5f} "
+                    f"(robust z {z:.1f}, {season}, {len(history)} past windows)",
+                )
+            )
     return out
 
 
@@ -284,29 +390,76 @@ def _eval_quality_drop(con, rule, at):
     cond = f"e.metric = '{metric}' AND e.score IS NOT NULL"
     if rule.options.get("judge"):
         cond += f" AND e.judge = '{str(rule.options['judge']).replace(chr(39), '')}'"
-    cur = {r["grp"]: r for r in _evals_rows(con, rule, at - rule.window, at, "count(*) AS n, avg(e.score) AS v, "
-                                            "arg_min(e.trace_id, e.score) AS ex", cond) if r["n"] >= n}
-    base = {r["grp"]: r for r in _evals_rows(con, rule, at - rule.window - timedelta(days=days), at - rule.window,
-                                             "count(*) AS n, avg(e.score) AS v", cond) if r["n"] >= n}
+    cur = {
+        r["grp"]: r
+        for r in _evals_rows(
+            con,
+            rule,
+            at - rule.window,
+            at,
+            "count(*) AS n, avg(e.score) AS v, arg_min(e.trace_id, e.score) AS ex",
+            cond,
+        )
+        if r["n"] >= n
+    }
+    base = {
+        r["grp"]: r
+        for r in _evals_rows(
+            con,
+            rule,
+            at - rule.window - timedelta(days=days),
+            at - rule.window,
+            "count(*) AS n, avg(e.score) AS v",
+            cond,
+        )
+        if r["n"] >= n
+    }
     out = []
     for grp, c in cur.items():
         b = base.get(grp)
         if b and b["v"] and c["v"] < b["v"] * (1 - drop):
-            out.append(_alert(rule, grp, c["v"], b["v"], drop, at - rule.window, at, [c["ex"]],
-                              f"{metric} mean {c['v']:.3f} is {1 - c['v'] / b['v']:.0%} below its {days}-day mean {b['v']:.3f}"))
+            out.append(
+                _alert(
+                    rule,
+                    grp,
+                    c["v"],
+                    b["v"],
+                    drop,
+                    at - rule.window,
+                    at,
+                    [c["ex"]],
+                    f"{metric} mean {c['v']:.3f} is {1 - c['v'] / b['v']:.0%} below its {days}-day mean {b['v']:.3f}",
+                )
+            )
     return out
 
 
 def _eval_hallucination_rate(con, rule, at):
     t, n = float(rule.options["threshold"]), int(rule.options.get("min_count", 10))
     out = []
-    for r in _evals_rows(con, rule, at - rule.window, at,
-                         "count(*) AS n, avg(CASE WHEN e.label = 'hallucination' THEN 1.0 ELSE 0.0 END) AS v, "
-                         "list(e.trace_id) FILTER (WHERE e.label = 'hallucination') AS ex",
-                         "e.metric LIKE 'groundedness%' AND e.score IS NOT NULL"):
+    for r in _evals_rows(
+        con,
+        rule,
+        at - rule.window,
+        at,
+        "count(*) AS n, avg(CASE WHEN e.label = 'hallucination' THEN 1.0 ELSE 0.0 END) AS v, "
+        "list(e.trace_id) FILTER (WHERE e.label = 'hallucination') AS ex",
+        "e.metric LIKE 'groundedness%' AND e.score IS NOT NULL",
+    ):
         if r["n"] >= n and r["v"] > t:
-            out.append(_alert(rule, r["grp"], r["v"], None, t, at - rule.window, at, r["ex"],
-                              f"hallucination rate {r['v']:.1%} > {t:.1%} over {r['n']} scored answers"))
+            out.append(
+                _alert(
+                    rule,
+                    r["grp"],
+                    r["v"],
+                    None,
+                    t,
+                    at - rule.window,
+                    at,
+                    r["ex"],
+                    f"hallucination rate {r['v']:.1%} > {t:.1%} over {r['n']} scored answers",
+                )
+            )
     return out
 
 
@@ -320,13 +473,27 @@ def _eval_budget(con, rule, at):
     where, params = SpanFilter(since=start, until=at, where=rule.where).sql()
     g = _group_sql(rule)
     out = []
-    for r in _rows(con, f"SELECT {g} AS grp, sum(cost_usd) AS v, arg_max(trace_id, cost_usd) AS ex FROM spans "
-                        f"WHERE {where} GROUP BY 1", params):
+    for r in _rows(
+        con,
+        f"SELECT {g} AS grp, sum(cost_usd) AS v, arg_max(trace_id, cost_usd) AS ex FROM spans WHERE {where} GROUP BY 1",
+        params,
+    ):
         spent = r["v"] or 0.0
         reached = [lv for lv in levels if spent >= lv * amount]
         if reached:
-            out.append(_alert(rule, r["grp"], spent, amount, reached[-1], start, at, [r["ex"]],
-                              f"{period} spend ${spent:,.2f} reached {reached[-1]:.0%} of the ${amount:,.2f} budget"))
+            out.append(
+                _alert(
+                    rule,
+                    r["grp"],
+                    spent,
+                    amount,
+                    reached[-1],
+                    start,
+                    at,
+                    [r["ex"]],
+                    f"{period} spend ${spent:,.2f} reached {reached[-1]:.0%} of the ${amount:,.2f} budget",
+                )
+            )
     return out
 
 
@@ -336,16 +503,22 @@ def _findings_rows(con, rule, at, kinds: tuple[str, ...]) -> list[dict]:
     g = g.replace('"', 's."') if rule.by else g
     kind_list = ", ".join(f"'{k}'" for k in kinds)
     try:
-        return _rows(con, f"""SELECT {g} AS grp, count(*) AS n, list(DISTINCT f.trace_id) AS ex
+        return _rows(
+            con,
+            f"""SELECT {g} AS grp, count(*) AS n, list(DISTINCT f.trace_id) AS ex
                               FROM findings f JOIN spans s USING (trace_id, span_id)
-                              WHERE f.kind IN ({kind_list}) AND {where} GROUP BY 1 ORDER BY 1""", params)
+                              WHERE f.kind IN ({kind_list}) AND {where} GROUP BY 1 ORDER BY 1""",
+            params,
+        )
     except duckdb.CatalogException:
         return []
 
 
 def _eval_injection(con, rule, at):
-    return [_alert(rule, r["grp"], r["n"], None, 0, at - rule.window, at, r["ex"],
-                   f"{r['n']} prompt-injection finding(s)") for r in _findings_rows(con, rule, at, ("injection", "indirect_injection"))]
+    return [
+        _alert(rule, r["grp"], r["n"], None, 0, at - rule.window, at, r["ex"], f"{r['n']} prompt-injection finding(s)")
+        for r in _findings_rows(con, rule, at, ("injection", "indirect_injection"))
+    ]
 
 
 def _eval_pii_leak_rate(con, rule, at):
@@ -355,8 +528,19 @@ def _eval_pii_leak_rate(con, rule, at):
     for r in _window_rows(con, rule, at, "count(*) AS n"):
         leak = leaks.get(r["grp"])
         if leak and leak["n"] / r["n"] > t:
-            out.append(_alert(rule, r["grp"], leak["n"] / r["n"], None, t, at - rule.window, at, leak["ex"],
-                              f"{leak['n']} PII leak(s) in {r['n']} LLM calls"))
+            out.append(
+                _alert(
+                    rule,
+                    r["grp"],
+                    leak["n"] / r["n"],
+                    None,
+                    t,
+                    at - rule.window,
+                    at,
+                    leak["ex"],
+                    f"{leak['n']} PII leak(s) in {r['n']} LLM calls",
+                )
+            )
     return out
 
 
@@ -370,8 +554,19 @@ def _eval_agent_loops(con, rule, at):
         return []
     traces = list(dict.fromkeys([r["trace_id"] for r in found] + [r["trace_id"] for r in run]))
     kinds = ", ".join(f"{r['kind']}×{r['repeats']}" for r in found[:3])
-    return [_alert(rule, "all", len(traces), None, 0, at - rule.window, at, traces,
-                   f"{len(found)} loop(s) ({kinds}) and {len(run)} runaway run(s)")]
+    return [
+        _alert(
+            rule,
+            "all",
+            len(traces),
+            None,
+            0,
+            at - rule.window,
+            at,
+            traces,
+            f"{len(found)} loop(s) ({kinds}) and {len(run)} runaway run(s)",
+        )
+    ]
 
 
 def _eval_drift(con, rule, at):
@@ -379,17 +574,34 @@ def _eval_drift(con, rule, at):
 
     jsd_t, psi_t = float(rule.options.get("jsd", 0.2)), float(rule.options.get("psi", 0.25))
     feats = list(rule.options.get("features", ["input_tokens", "output_tokens", "request_model"]))
-    rows = drift(con, SpanFilter(at - 2 * rule.window, at - rule.window, rule.where),
-                 SpanFilter(at - rule.window, at, rule.where), rule.by, "llm", feats).to_pylist()
+    rows = drift(
+        con,
+        SpanFilter(at - 2 * rule.window, at - rule.window, rule.where),
+        SpanFilter(at - rule.window, at, rule.where),
+        rule.by,
+        "llm",
+        feats,
+    ).to_pylist()
     out = []
     for r in rows:
         if r["verdict"] == "insufficient data" or r["jsd"] is None:
             continue
         if r["jsd"] >= jsd_t or r["psi"] >= psi_t:
             grp = " · ".join(str(r[a if a != "feature" else "by_feature"]) for a, _ in group_exprs(rule.by)) or "all"
-            out.append(_alert(rule, f"{grp} · {r['feature']}", r["jsd"], r["psi"], jsd_t, at - rule.window, at, [],
-                              f"{r['feature']} drifted: JSD {r['jsd']:.3f}, PSI {r['psi']:.3f} "
-                              f"({r['baseline_summary']} → {r['current_summary']})"))
+            out.append(
+                _alert(
+                    rule,
+                    f"{grp} · {r['feature']}",
+                    r["jsd"],
+                    r["psi"],
+                    jsd_t,
+                    at - rule.window,
+                    at,
+                    [],
+                    f"{r['feature']} drifted: JSD {r['jsd']:.3f}, PSI {r['psi']:.3f} "
+                    f"({r['baseline_summary']} → {r['current_summary']})",
+                )
+            )
     return out
 
 
@@ -410,23 +622,36 @@ def junit(alerts: list[Alert], rules: list[Rule]) -> str:
     cases = []
     for rule in rules:
         fired = by_rule.get(rule.name, [])
-        body = "".join(f"<failure type={quoteattr(a.severity)} message={quoteattr(a.message)}>"
-                       f"{escape(a.group)}: {escape(a.message)}; traces: {escape(', '.join(a.examples))}</failure>"
-                       for a in fired)
+        body = "".join(
+            f"<failure type={quoteattr(a.severity)} message={quoteattr(a.message)}>"
+            f"{escape(a.group)}: {escape(a.message)}; traces: {escape(', '.join(a.examples))}</failure>"
+            for a in fired
+        )
         cases.append(f'  <testcase classname="llmscope.{rule.kind}" name={quoteattr(rule.name)}>{body}</testcase>')
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<testsuite name="llmscope check" tests="{len(rules)}" failures="{len(by_rule)}">\n'
-            + "\n".join(cases) + "\n</testsuite>\n")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuite name="llmscope check" tests="{len(rules)}" failures="{len(by_rule)}">\n'
+        + "\n".join(cases)
+        + "\n</testsuite>\n"
+    )
 
 
 def markdown(alerts: list[Alert]) -> str:
     if not alerts:
         return "### llmscope check\n\nNo alert fired. ✅\n"
-    lines = ["### llmscope check", "", f"{len(alerts)} alert(s) fired.", "",
-             "| severity | rule | group | value | baseline | message | example traces |", "|---|---|---|---:|---:|---|---|"]
+    lines = [
+        "### llmscope check",
+        "",
+        f"{len(alerts)} alert(s) fired.",
+        "",
+        "| severity | rule | group | value | baseline | message | example traces |",
+        "|---|---|---|---:|---:|---|---|",
+    ]
     for a in alerts:
-        lines.append(f"| {a.severity} | {a.rule} | {a.group} | {_num(a.value)} | {_num(a.baseline)} | "
-                     f"{a.message.replace('|', '/')} | {', '.join(x[:12] for x in a.examples[:3])} |")
+        lines.append(
+            f"| {a.severity} | {a.rule} | {a.group} | {_num(a.value)} | {_num(a.baseline)} | "
+            f"{a.message.replace('|', '/')} | {', '.join(x[:12] for x in a.examples[:3])} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -456,11 +681,13 @@ def notify(url: str, event: str, alert: Alert, attempts: int = 4) -> bool:
                 return False
         except httpx.HTTPError:
             pass
-        time.sleep(min(5.0, 0.2 * 2 ** i))
+        time.sleep(min(5.0, 0.2 * 2**i))
     return False
 
 
-def watch_once(con, rules: list[Rule], firing: dict[str, Alert], url: str | None, at: datetime | None = None) -> tuple[list[Alert], dict[str, Alert]]:
+def watch_once(
+    con, rules: list[Rule], firing: dict[str, Alert], url: str | None, at: datetime | None = None
+) -> tuple[list[Alert], dict[str, Alert]]:
     """Evaluate once; post newly fired and resolved alerts (not the ones still firing)."""
     alerts = evaluate(con, rules, at)
     now = {a.key: a for a in alerts}

@@ -22,26 +22,35 @@ from .store import query_arrow
 app = typer.Typer(
     name="llmscope",
     help="Find the silent failures of LLM applications in OpenTelemetry traces.\n\n"
-         "Start with `llmscope ingest sample_traces/` then `llmscope report summary`.",
-    no_args_is_help=True, add_completion=False, rich_markup_mode="markdown",
+    "Start with `llmscope ingest sample_traces/` then `llmscope report summary`.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 trace_app = typer.Typer(help="List traces and show one as a tree with a timing waterfall.", no_args_is_help=True)
 export_app = typer.Typer(help="Export the store for other engines.", no_args_is_help=True)
-report_app = typer.Typer(help="Reports: summary, latency, errors, cost, drift, agents, loops, tools, safety, quality. "
-                              "Each takes --by, --since/--until, --where and --format.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Reports: summary, latency, errors, cost, drift, agents, loops, tools, safety, quality. "
+    "Each takes --by, --since/--until, --where and --format.",
+    no_args_is_help=True,
+)
 app.add_typer(report_app, name="report")
-eval_app = typer.Typer(invoke_without_command=True, help=(
-    "Score LLM calls (or a dataset) and store the scores in `evals`: offline scorers by default (no network, "
-    "no key), or an LLM judge over any OpenAI-compatible endpoint.\n\n"
-    "    llmscope eval\n\n"
-    "    llmscope eval --judge small-model --metrics groundedness,answer_relevancy --sample 0.2 "
-    "--always \"feature in ('billing','medical')\" --budget-usd 2\n\n"
-    "    llmscope eval --judge openai:gpt-4o-mini --dataset regression.jsonl --fail-under groundedness=0.8\n\n"
-    "Judge metrics: groundedness (claims checked against the retrieved context; score = supported/total), "
-    "answer_relevancy, context_relevance, context_recall (needs a reference), coherence, and rubrics from "
-    "[eval.rubrics.NAME]; judge-backed safety checks injection_check and toxicity_check. Builtin metrics: "
-    "groundedness_lexical, format, exact_match, token_f1, rouge_l, bleu."))
+eval_app = typer.Typer(
+    invoke_without_command=True,
+    help=(
+        "Score LLM calls (or a dataset) and store the scores in `evals`: offline scorers by default (no network, "
+        "no key), or an LLM judge over any OpenAI-compatible endpoint.\n\n"
+        "    llmscope eval\n\n"
+        "    llmscope eval --judge small-model --metrics groundedness,answer_relevancy --sample 0.2 "
+        "--always \"feature in ('billing','medical')\" --budget-usd 2\n\n"
+        "    llmscope eval --judge openai:gpt-4o-mini --dataset regression.jsonl --fail-under groundedness=0.8\n\n"
+        "Judge metrics: groundedness (claims checked against the retrieved context; score = supported/total), "
+        "answer_relevancy, context_relevance, context_recall (needs a reference), coherence, and rubrics from "
+        "[eval.rubrics.NAME]; judge-backed safety checks injection_check and toxicity_check. Builtin metrics: "
+        "groundedness_lexical, format, exact_match, token_f1, rouge_l, bleu."
+    ),
+)
 app.add_typer(eval_app, name="eval")
 app.add_typer(trace_app, name="trace")
 app.add_typer(export_app, name="export")
@@ -70,11 +79,22 @@ def check_format(fmt: str) -> str:
 
 @app.callback()
 def main_options(
-    db: Annotated[Optional[str], typer.Option("--db", envvar="LLMSCOPE_DB",
-                                              help="Store file (default ./llmscope.duckdb; env LLMSCOPE_DB).")] = None,
-    config: Annotated[Optional[str], typer.Option("--config", help="Settings file (default ./llmscope.toml if present).")] = None,
-    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
-                                          help="Print the version and which C accelerators are in use.")] = False,
+    db: Annotated[
+        Optional[str],
+        typer.Option("--db", envvar="LLMSCOPE_DB", help="Store file (default ./llmscope.duckdb; env LLMSCOPE_DB)."),
+    ] = None,
+    config: Annotated[
+        Optional[str], typer.Option("--config", help="Settings file (default ./llmscope.toml if present).")
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the version and which C accelerators are in use.",
+        ),
+    ] = False,
 ) -> None:
     state.db = db
     state.config = config
@@ -92,6 +112,7 @@ def _print_version(value: bool) -> None:
 
 def _ro():
     from .store import StoreError, connect
+
     try:
         return connect(state.db, read_only=True)
     except StoreError as e:
@@ -104,17 +125,45 @@ def _ro():
 @app.command()
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files or directories (recursive); `-` reads stdin.")],
-    strict: Annotated[bool, typer.Option(help="Abort on the first bad record (exit 2); the store is left untouched.")] = False,
-    prices: Annotated[Optional[Path], typer.Option(help="User price file (TOML) for models the price table lacks.")] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Abort on the first bad record (exit 2); the store is left untouched.")
+    ] = False,
+    prices: Annotated[
+        Optional[Path], typer.Option(help="User price file (TOML) for models the price table lacks.")
+    ] = None,
     workers: Annotated[Optional[int], typer.Option(help="Decoder processes (default: one per core).")] = None,
     user_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning user id (tried first).")] = None,
     session_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning session id.")] = None,
     feature_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning feature.")] = None,
-    prompt_version_key: Annotated[Optional[list[str]], typer.Option(help="Attribute key meaning prompt version.")] = None,
-    redact: Annotated[Optional[str], typer.Option(help="`pii`: store typed placeholders (<EMAIL_3fa91c>: the same value reads the same within its trace) instead of PII values.")] = None,
-    hash_content: Annotated[bool, typer.Option("--hash-content", help="Store only keyed HMAC hashes of prompts and responses (key from $LLMSCOPE_HASH_KEY).")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Read every file whole, also JSON-lines files read before (spans already stored are still skipped).")] = False,
-    follow: Annotated[Optional[str], typer.Option(help="Keep watching: every DURATION (10s, 1m) ingest what is new in the files (and new files in the directories) until Ctrl-C or SIGTERM.")] = None,
+    prompt_version_key: Annotated[
+        Optional[list[str]], typer.Option(help="Attribute key meaning prompt version.")
+    ] = None,
+    redact: Annotated[
+        Optional[str],
+        typer.Option(
+            help="`pii`: store typed placeholders (<EMAIL_3fa91c>: the same value reads the same within its trace) instead of PII values."
+        ),
+    ] = None,
+    hash_content: Annotated[
+        bool,
+        typer.Option(
+            "--hash-content",
+            help="Store only keyed HMAC hashes of prompts and responses (key from $LLMSCOPE_HASH_KEY).",
+        ),
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Read every file whole, also JSON-lines files read before (spans already stored are still skipped).",
+        ),
+    ] = False,
+    follow: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Keep watching: every DURATION (10s, 1m) ingest what is new in the files (and new files in the directories) until Ctrl-C or SIGTERM."
+        ),
+    ] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """Load OpenTelemetry traces (and GenAI log events) into the store.
@@ -132,7 +181,8 @@ def ingest(
         llmscope ingest /var/log/otel/traces.jsonl --follow 10s
         otelcol-export | llmscope ingest -
     """
-    from .ingest import InputError, StrictAbort, ingest as run_ingest
+    from .ingest import InputError, StrictAbort
+    from .ingest import ingest as run_ingest
     from .pricing import PriceFileError, load_price_file
     from .store import StoreError
 
@@ -140,8 +190,12 @@ def ingest(
     try:
         cfg = load_config(state.config)
         ctx = dict(cfg.context_keys)
-        for col, keys in (("user_id", user_key), ("session_id", session_key), ("feature", feature_key),
-                          ("prompt_version", prompt_version_key)):
+        for col, keys in (
+            ("user_id", user_key),
+            ("session_id", session_key),
+            ("feature", feature_key),
+            ("prompt_version", prompt_version_key),
+        ):
             if keys:
                 ctx[col] = list(keys) + ctx.get(col, [])
         from .privacy import Privacy
@@ -153,22 +207,44 @@ def ingest(
 
     err = render.console(stderr=True)
     show_bar = err.is_terminal and fmt == "table"
-    bar = Progress(TextColumn("[bold]ingest"), BarColumn(), DownloadColumn(),
-                   TextColumn("{task.fields[files]} files · {task.fields[spans]:,} spans · {task.fields[rate]:,.0f} spans/s"),
-                   TimeElapsedColumn(), console=err, transient=True, disable=not show_bar)
+    bar = Progress(
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[files]} files · {task.fields[spans]:,} spans · {task.fields[rate]:,.0f} spans/s"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not show_bar,
+    )
     import time
+
     t0 = time.perf_counter()
     with bar:
         task = bar.add_task("ingest", total=None, files="0", spans=0, rate=0.0)
 
         def on_progress(p):
             dt = max(time.perf_counter() - t0, 1e-6)
-            bar.update(task, total=p.bytes_total or None, completed=p.bytes_done,
-                       files=f"{p.files_done}/{p.files_total}", spans=p.spans, rate=p.spans / dt)
+            bar.update(
+                task,
+                total=p.bytes_total or None,
+                completed=p.bytes_done,
+                files=f"{p.files_done}/{p.files_total}",
+                spans=p.spans,
+                rate=p.spans / dt,
+            )
 
         try:
-            rep = run_ingest(paths, state.db, mapping=mapping, strict=strict, workers=workers,
-                             user_prices=user_prices, on_progress=on_progress, full=full)
+            rep = run_ingest(
+                paths,
+                state.db,
+                mapping=mapping,
+                strict=strict,
+                workers=workers,
+                user_prices=user_prices,
+                on_progress=on_progress,
+                full=full,
+            )
         except StrictAbort as e:
             src, line, reason = e.example
             fail(f"{src}:{line}: {reason} (--strict: nothing was written)")
@@ -176,8 +252,15 @@ def ingest(
             fail(str(e))
     _ingest_summary(rep, fmt, err)
     if follow:
-        _follow(paths, follow, lambda: run_ingest(paths, state.db, mapping=mapping, strict=strict, workers=workers,
-                                                  user_prices=user_prices), fmt, err)
+        _follow(
+            paths,
+            follow,
+            lambda: run_ingest(
+                paths, state.db, mapping=mapping, strict=strict, workers=workers, user_prices=user_prices
+            ),
+            fmt,
+            err,
+        )
 
 
 def _follow(paths: list[str], every: str, ingest_new, fmt: str, err) -> None:
@@ -216,9 +299,11 @@ def _follow(paths: list[str], every: str, ingest_new, fmt: str, err) -> None:
                 if fmt == "json":
                     _ingest_summary(rep, fmt, err)
                 else:
-                    render.console().print(f"{datetime.now():%H:%M:%S} +{rep.spans_added:,} spans "
-                                           f"({rep.duplicates:,} duplicates, {rep.bad_records:,} bad records, "
-                                           f"{rep.log_messages_added:,} log messages)")
+                    render.console().print(
+                        f"{datetime.now():%H:%M:%S} +{rep.spans_added:,} spans "
+                        f"({rep.duplicates:,} duplicates, {rep.bad_records:,} bad records, "
+                        f"{rep.log_messages_added:,} log messages)"
+                    )
                     for src, line, reason in rep.bad_examples[:5]:
                         err.print(f"[yellow]skipped[/yellow] {render.escape(src)}:{line}: {render.escape(reason)}")
     except KeyboardInterrupt:
@@ -227,10 +312,16 @@ def _follow(paths: list[str], every: str, ingest_new, fmt: str, err) -> None:
 
 def _ingest_summary(rep, fmt: str, err) -> None:
     summary = {
-        "files": rep.files, "spans_read": rep.spans_read, "spans_added": rep.spans_added,
-        "duplicates": rep.duplicates, "bad_records": rep.bad_records, "log_messages_added": rep.log_messages_added,
-        "spans_given_log_content": rep.spans_given_log_content, "unpriced_calls": rep.unpriced,
-        "seconds": round(rep.elapsed_s, 3), "spans_per_s": round(rep.spans_per_s),
+        "files": rep.files,
+        "spans_read": rep.spans_read,
+        "spans_added": rep.spans_added,
+        "duplicates": rep.duplicates,
+        "bad_records": rep.bad_records,
+        "log_messages_added": rep.log_messages_added,
+        "spans_given_log_content": rep.spans_given_log_content,
+        "unpriced_calls": rep.unpriced,
+        "seconds": round(rep.elapsed_s, 3),
+        "spans_per_s": round(rep.spans_per_s),
         "bad_examples": [{"source": s, "line": n, "reason": r} for s, n, r in rep.bad_examples],
         "notes": rep.notes,
     }
@@ -246,9 +337,11 @@ def _ingest_summary(rep, fmt: str, err) -> None:
         err.print(f"[yellow]… and {rep.bad_records - 5} more bad records[/yellow] (--format json lists up to 20)")
     for note in rep.notes[:5]:
         err.print(f"[dim]note: {render.escape(note)}[/dim]")
-    line = (f"ingested {rep.spans_added:,} new spans from {rep.files} file(s) in {rep.elapsed_s:.2f}s "
-            f"({rep.spans_per_s:,.0f} spans/s); {rep.duplicates:,} duplicates ignored, "
-            f"{rep.bad_records:,} bad records skipped")
+    line = (
+        f"ingested {rep.spans_added:,} new spans from {rep.files} file(s) in {rep.elapsed_s:.2f}s "
+        f"({rep.spans_per_s:,.0f} spans/s); {rep.duplicates:,} duplicates ignored, "
+        f"{rep.bad_records:,} bad records skipped"
+    )
     if rep.log_messages_added:
         line += f"; {rep.log_messages_added:,} log messages ({rep.spans_given_log_content:,} spans got content)"
     if rep.unpriced:
@@ -260,8 +353,10 @@ def _ingest_summary(rep, fmt: str, err) -> None:
 
 
 @app.command()
-def stats(fmt: FormatOpt = "table",
-          coverage_limit: Annotated[int, typer.Option(help="Rows of the unmapped-keys report.")] = 30) -> None:
+def stats(
+    fmt: FormatOpt = "table",
+    coverage_limit: Annotated[int, typer.Option(help="Rows of the unmapped-keys report.")] = 30,
+) -> None:
     """What is in the store: spans, traces, models, dialects, unpriced calls, mapping coverage.
 
     The mapping-coverage report lists GenAI attribute keys present in the data that no column reads."""
@@ -275,8 +370,17 @@ def stats(fmt: FormatOpt = "table",
     unmapped = st.unmapped_keys(con, coverage_limit)
     con.close()
     if fmt == "json":
-        sys.stdout.write(render.to_json({"totals": tot, "models": models.to_pylist(), "dialects": dialects.to_pylist(),
-                                         "unmapped_keys": unmapped.to_pylist()}) + "\n")
+        sys.stdout.write(
+            render.to_json(
+                {
+                    "totals": tot,
+                    "models": models.to_pylist(),
+                    "dialects": dialects.to_pylist(),
+                    "unmapped_keys": unmapped.to_pylist(),
+                }
+            )
+            + "\n"
+        )
         return
     if fmt in ("csv", "markdown"):
         # one table per section, headed for markdown; csv gets the totals only plus models
@@ -286,8 +390,11 @@ def stats(fmt: FormatOpt = "table",
         render.emit(unmapped, fmt, title="Unmapped attribute keys")
         return
     out = render.console()
-    out.print(render.rich_table(["metric", "value"], [{"metric": k, "value": render.fmt_value(v, k)} for k, v in tot.items()],
-                                title="Store"))
+    out.print(
+        render.rich_table(
+            ["metric", "value"], [{"metric": k, "value": render.fmt_value(v, k)} for k, v in tot.items()], title="Store"
+        )
+    )
     render.emit(models, "table", title="Models (unpriced = calls with usage but no price: add them with --prices)")
     render.emit(dialects, "table", title="Dialects seen")
     if unmapped.num_rows:
@@ -303,7 +410,12 @@ def stats(fmt: FormatOpt = "table",
 def trace_list(
     since: Annotated[Optional[str], typer.Option(help="Start of window: 2d, 12h, or 2025-11-08[T09:00].")] = None,
     until: Annotated[Optional[str], typer.Option(help="End of window (exclusive), same forms as --since.")] = None,
-    where: Annotated[Optional[str], typer.Option(help="SQL condition on span columns; a trace is listed if any span matches, e.g. \"status='error'\".")] = None,
+    where: Annotated[
+        Optional[str],
+        typer.Option(
+            help="SQL condition on span columns; a trace is listed if any span matches, e.g. \"status='error'\"."
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(help="Most recent N traces.")] = 50,
     fmt: FormatOpt = "table",
 ) -> None:
@@ -322,8 +434,12 @@ def trace_list(
     finally:
         con.close()
     if fmt == "table":  # a 12-character prefix is enough for `trace show`; json and csv keep the whole id
-        render.emit(_short_ids(tbl), fmt, title=f"{tbl.num_rows} traces (trace_id prefix: `llmscope trace show PREFIX`)",
-                    keep=("trace_id", "duration_ms", "root_name", "llm_calls", "cost_usd", "status"))
+        render.emit(
+            _short_ids(tbl),
+            fmt,
+            title=f"{tbl.num_rows} traces (trace_id prefix: `llmscope trace show PREFIX`)",
+            keep=("trace_id", "duration_ms", "root_name", "llm_calls", "cost_usd", "status"),
+        )
         return
     render.emit(tbl, fmt)
 
@@ -332,8 +448,12 @@ def trace_list(
 def trace_show(
     trace_id: Annotated[str, typer.Argument(help="Trace id (a unique prefix is enough).")],
     content: Annotated[bool, typer.Option("--content", help="Show prompts and responses under each span.")] = False,
-    graph: Annotated[bool, typer.Option("--graph", help="The agent execution graph, repeated steps folded as ×N "
-                                        "(--format json: nodes and edges).")] = False,
+    graph: Annotated[
+        bool,
+        typer.Option(
+            "--graph", help="The agent execution graph, repeated steps folded as ×N (--format json: nodes and edges)."
+        ),
+    ] = False,
     fmt: FormatOpt = "table",
     width: Annotated[int, typer.Option(help="Waterfall width in characters.")] = 40,
 ) -> None:
@@ -369,9 +489,29 @@ def trace_show(
         out = render.console()
         out.print(trace_waterfall(rows, width=width, content=content, console_width=out.width))
         return
-    keep = ["depth", "span_id", "parent_span_id", "name", "span_type", "start_time", "offset_ms", "duration_ms",
-            "status", "error_type", "error_message", "provider", "request_model", "response_model", "input_tokens",
-            "output_tokens", "cost_usd", "ttft_ms", "finish_reason", "agent_name", "tool_name"]
+    keep = [
+        "depth",
+        "span_id",
+        "parent_span_id",
+        "name",
+        "span_type",
+        "start_time",
+        "offset_ms",
+        "duration_ms",
+        "status",
+        "error_type",
+        "error_message",
+        "provider",
+        "request_model",
+        "response_model",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "ttft_ms",
+        "finish_reason",
+        "agent_name",
+        "tool_name",
+    ]
     if content:
         keep += ["input_text", "output_text", "input_messages", "output_messages"]
     render.emit([{k: r.get(k) for k in keep} for r in rows], fmt)
@@ -379,10 +519,13 @@ def trace_show(
 
 # --------------------------------------------------------------------------- reports
 
+
 def _short_ids(tbl) -> list[dict]:
     """Rows with 12-character trace and span id prefixes, for tables people read."""
-    return [{k: (v[:12] if k.endswith(("trace_id", "span_id")) and isinstance(v, str) else v) for k, v in r.items()}
-            for r in render.rows_of(tbl)[1]]
+    return [
+        {k: (v[:12] if k.endswith(("trace_id", "span_id")) and isinstance(v, str) else v) for k, v in r.items()}
+        for r in render.rows_of(tbl)[1]
+    ]
 
 
 def _keep(by: str | None, *metrics: str) -> list[str]:
@@ -397,10 +540,15 @@ def _keep(by: str | None, *metrics: str) -> list[str]:
     return groups + [f"by_{g}" for g in groups] + list(metrics)
 
 
-ByOpt = Annotated[Optional[str], typer.Option(
-    "--by", help="Group by, comma-separated: model, provider, feature, user, session, prompt, service, agent, tool, "
-                 "error, type (short names), any span column (request_model, user_id, …), hour/day/week, "
-                 "or raw attributes attr:KEY / resource:KEY.")]
+ByOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--by",
+        help="Group by, comma-separated: model, provider, feature, user, session, prompt, service, agent, tool, "
+        "error, type (short names), any span column (request_model, user_id, …), hour/day/week, "
+        "or raw attributes attr:KEY / resource:KEY.",
+    ),
+]
 SinceOpt = Annotated[Optional[str], typer.Option(help="Start of the window: 2d, 12h, or 2025-11-08[T09:00].")]
 UntilOpt = Annotated[Optional[str], typer.Option(help="End of the window (exclusive), same forms as --since.")]
 WhereOpt = Annotated[Optional[str], typer.Option(help="SQL condition on span columns, e.g. \"feature='billing'\".")]
@@ -423,6 +571,7 @@ def _run_report(fn, *args, **kwargs):
 
 def _flt(since, until, where):
     from .analyses.filters import FilterError, SpanFilter
+
     try:
         return SpanFilter.from_options(since, until, where)
     except FilterError as e:
@@ -431,11 +580,23 @@ def _flt(since, until, where):
 
 @report_app.command("latency")
 def report_latency(
-    by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
-    span_type: Annotated[str, typer.Option(help="Which spans: llm, embedding, tool, retriever, agent, workflow.")] = "llm",
+    by: ByOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    span_type: Annotated[
+        str, typer.Option(help="Which spans: llm, embedding, tool, retriever, agent, workflow.")
+    ] = "llm",
     every: Annotated[Optional[str], typer.Option(help="Bucket by time (1h, 1d) and chart P99 and error rate.")] = None,
-    histogram: Annotated[bool, typer.Option("--histogram", help="How calls spread over latency buckets (10 ms … 500 s), per group, P50/P95/P99 marked.")] = False,
-    ttft: Annotated[bool, typer.Option("--ttft", help="With --histogram: of time to first token instead of duration.")] = False,
+    histogram: Annotated[
+        bool,
+        typer.Option(
+            "--histogram", help="How calls spread over latency buckets (10 ms … 500 s), per group, P50/P95/P99 marked."
+        ),
+    ] = False,
+    ttft: Annotated[
+        bool, typer.Option("--ttft", help="With --histogram: of time to first token instead of duration.")
+    ] = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """P50/P95/P99/max latency, time to first token, time per output token, throughput and error
@@ -458,10 +619,18 @@ def report_latency(
 
             summary = _run_report(latency, flt, by, span_type).to_pylist()
             if ttft:  # mark the TTFT percentiles instead
-                summary = [{**r, "p50_ms": r["ttft_p50_ms"], "p95_ms": r["ttft_p95_ms"], "p99_ms": r["ttft_p99_ms"]}
-                           for r in summary]
-            render.console().print(histogram_view(tbl.to_pylist(), summary, [a for a, _ in group_exprs(by)],
-                                                  label="time to first token" if ttft else "latency"))
+                summary = [
+                    {**r, "p50_ms": r["ttft_p50_ms"], "p95_ms": r["ttft_p95_ms"], "p99_ms": r["ttft_p99_ms"]}
+                    for r in summary
+                ]
+            render.console().print(
+                histogram_view(
+                    tbl.to_pylist(),
+                    summary,
+                    [a for a, _ in group_exprs(by)],
+                    label="time to first token" if ttft else "latency",
+                )
+            )
             return
         render.emit(tbl, fmt)
         return
@@ -470,17 +639,25 @@ def report_latency(
         if fmt == "table":
             from .analyses.groups import group_exprs
             from .views import series_chart
+
             render.console().print(series_chart(tbl.to_pylist(), group_cols=[a for a, _ in group_exprs(by)]))
         render.emit(tbl, fmt, title=f"Latency of {span_type} spans every {every}" if fmt == "table" else None)
         return
     tbl = _run_report(latency, flt, by, span_type)
-    render.emit(tbl, fmt, title=f"Latency of {span_type} spans" if fmt == "table" else None,
-                keep=_keep(by, "requests", "p50_ms", "p95_ms", "p99_ms", "error_rate"))
+    render.emit(
+        tbl,
+        fmt,
+        title=f"Latency of {span_type} spans" if fmt == "table" else None,
+        keep=_keep(by, "requests", "p50_ms", "p95_ms", "p99_ms", "error_rate"),
+    )
 
 
 @report_app.command("errors")
 def report_errors(
-    by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    by: ByOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
     span_type: Annotated[str, typer.Option(help="Which spans: llm, tool, … ")] = "llm",
     messages: Annotated[int, typer.Option(help="How many top error messages to list (0: none).")] = 10,
     fmt: FormatOpt = "table",
@@ -497,20 +674,33 @@ def report_errors(
     tbl = _run_report(errors, flt, by, span_type)
     if fmt == "json":
         msgs = _run_report(top_messages, flt, span_type, messages) if messages else None
-        sys.stdout.write(render.to_json({"groups": render.rows_of(tbl)[1],
-                                         "top_messages": render.rows_of(msgs)[1] if msgs is not None else []}) + "\n")
+        sys.stdout.write(
+            render.to_json(
+                {"groups": render.rows_of(tbl)[1], "top_messages": render.rows_of(msgs)[1] if msgs is not None else []}
+            )
+            + "\n"
+        )
         return
-    render.emit(tbl, fmt, title=f"Errors of {span_type} spans" if fmt in ("table", "markdown") else None,
-                keep=_keep(by, "requests", "errors", "error_rate"))
+    render.emit(
+        tbl,
+        fmt,
+        title=f"Errors of {span_type} spans" if fmt in ("table", "markdown") else None,
+        keep=_keep(by, "requests", "errors", "error_rate"),
+    )
     if messages and fmt in ("table", "markdown"):
         render.emit(_run_report(top_messages, flt, span_type, messages), fmt, title="Top error messages")
 
 
 @report_app.command("cost")
 def report_cost(
-    by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    by: ByOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
     top: Annotated[int, typer.Option(help="Also list the N most expensive requests (traces) with their ids.")] = 0,
-    anomalies: Annotated[bool, typer.Option("--anomalies", help="Cost per call per bucket against its rolling baseline; breaks marked.")] = False,
+    anomalies: Annotated[
+        bool, typer.Option("--anomalies", help="Cost per call per bucket against its rolling baseline; breaks marked.")
+    ] = False,
     every: Annotated[str, typer.Option(help="Bucket for --anomalies (1d, 1h).")] = "1d",
     fmt: FormatOpt = "table",
 ) -> None:
@@ -530,21 +720,34 @@ def report_cost(
         tbl = _run_report(cost_anomalies, flt, by, every)
         if fmt == "table":
             rows = [{**r, "anomaly": "▲ BREAK" if r["anomaly"] else ""} for r in render.rows_of(tbl)[1]]
-            render.emit(rows, fmt, title=f"Cost per call every {every} against the median of the previous 7 "
-                                         "(anomaly: ≥1.3× and robust z ≥ 3)")
+            render.emit(
+                rows,
+                fmt,
+                title=f"Cost per call every {every} against the median of the previous 7 "
+                "(anomaly: ≥1.3× and robust z ≥ 3)",
+            )
         else:
             render.emit(tbl, fmt)
         return
     tbl = _run_report(cost, flt, by)
     if fmt == "json" and top:
         tops = _run_report(top_requests, flt, top)
-        sys.stdout.write(render.to_json({"groups": render.rows_of(tbl)[1], "top_requests": render.rows_of(tops)[1]}) + "\n")
+        sys.stdout.write(
+            render.to_json({"groups": render.rows_of(tbl)[1], "top_requests": render.rows_of(tops)[1]}) + "\n"
+        )
         return
-    render.emit(tbl, fmt, title="Cost" if fmt in ("table", "markdown") else None,
-                keep=_keep(by, "calls", "cost_usd", "share_of_total", "cost_per_request"))
+    render.emit(
+        tbl,
+        fmt,
+        title="Cost" if fmt in ("table", "markdown") else None,
+        keep=_keep(by, "calls", "cost_usd", "share_of_total", "cost_per_request"),
+    )
     if top:
-        render.emit(_run_report(top_requests, flt, top), fmt,
-                    title=f"Top {top} requests by cost" if fmt in ("table", "markdown") else None)
+        render.emit(
+            _run_report(top_requests, flt, top),
+            fmt,
+            title=f"Top {top} requests by cost" if fmt in ("table", "markdown") else None,
+        )
 
 
 def _window(text: str, name: str):
@@ -552,6 +755,7 @@ def _window(text: str, name: str):
     from datetime import timedelta
 
     from .analyses.filters import FilterError, parse_time
+
     if ".." not in text:
         fail(f"{name} takes START..END, e.g. 2025-11-01..2025-11-07 or 14d..7d")
     a, b = text.split("..", 1)
@@ -568,41 +772,66 @@ def _drift_help() -> str:
     from .analyses.drift import FORMULAS_HELP
 
     lines = "\n".join(f"    {line}" for line in FORMULAS_HELP.splitlines())
-    return ("Drift between a baseline and a current window, per group: Jensen-Shannon distance and PSI on "
-            "input/output tokens, latency, the model / feature / finish_reason / tool mix, and prompt content.\n\n"
-            "    llmscope report drift                       # the last 7 days of data against the 7 before\n"
-            "    llmscope report drift --baseline 2025-11-01..2025-11-07 --current 2025-11-08..2025-11-14 --by service_name\n\n"
-            "How it is computed:\n\n" + lines)
+    return (
+        "Drift between a baseline and a current window, per group: Jensen-Shannon distance and PSI on "
+        "input/output tokens, latency, the model / feature / finish_reason / tool mix, and prompt content.\n\n"
+        "    llmscope report drift                       # the last 7 days of data against the 7 before\n"
+        "    llmscope report drift --baseline 2025-11-01..2025-11-07 --current 2025-11-08..2025-11-14 --by service_name\n\n"
+        "How it is computed:\n\n" + lines
+    )
 
 
 @report_app.command("drift", help=_drift_help())
 def report_drift(
-    baseline: Annotated[Optional[str], typer.Option(help="Baseline window START..END (dates include the end day), e.g. 2025-11-01..2025-11-07, or 14d..7d. Default: the --days before the current window.")] = None,
-    current: Annotated[Optional[str], typer.Option(help="Current window START..END. Default: the last --days days of data (up to the newest span, not today).")] = None,
+    baseline: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Baseline window START..END (dates include the end day), e.g. 2025-11-01..2025-11-07, or 14d..7d. Default: the --days before the current window."
+        ),
+    ] = None,
+    current: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Current window START..END. Default: the last --days days of data (up to the newest span, not today)."
+        ),
+    ] = None,
     days: Annotated[int, typer.Option(min=1, help="Length of each default window, in days.")] = 7,
-    by: ByOpt = None, where: WhereOpt = None,
+    by: ByOpt = None,
+    where: WhereOpt = None,
     span_type: Annotated[str, typer.Option(help="Which spans to compare (llm by default).")] = "llm",
-    features: Annotated[Optional[str], typer.Option(help="Comma-separated subset of: input_tokens, output_tokens, duration_ms, request_model, feature, finish_reason, tool_name, prompt_terms.")] = None,
+    features: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Comma-separated subset of: input_tokens, output_tokens, duration_ms, request_model, feature, finish_reason, tool_name, prompt_terms."
+        ),
+    ] = None,
     fmt: FormatOpt = "table",
 ) -> None:
-    from .analyses.drift import drift
+    from .analyses.drift import drift, latest_windows
     from .analyses.filters import SpanFilter
-
-    from .analyses.drift import latest_windows
 
     check_format(fmt)
     if (baseline is None) != (current is None):
-        fail("give both --baseline and --current, or neither (then: the last --days days of data against the days before)")
+        fail(
+            "give both --baseline and --current, or neither (then: the last --days days of data against the days before)"
+        )
     if baseline is None:
         windows = _run_report(latest_windows, span_type, where, days)
         if windows is None:
             fail(f"no {span_type} spans{' matching --where' if where else ''} in the store: nothing to compare")
         base, cur = windows
     else:
-        base, cur = SpanFilter(*_window(baseline, "--baseline"), where), SpanFilter(*_window(current, "--current"), where)
+        base, cur = (
+            SpanFilter(*_window(baseline, "--baseline"), where),
+            SpanFilter(*_window(current, "--current"), where),
+        )
     tbl = _run_report(drift, base, cur, by, span_type, [f.strip() for f in features.split(",")] if features else None)
-    render.emit(tbl, fmt, title=f"Drift {_span_text(base)} → {_span_text(cur)}" if fmt == "table" else None,
-                keep=_keep(by, "feature", "jsd", "psi", "verdict"))
+    render.emit(
+        tbl,
+        fmt,
+        title=f"Drift {_span_text(base)} → {_span_text(cur)}" if fmt == "table" else None,
+        keep=_keep(by, "feature", "jsd", "psi", "verdict"),
+    )
 
 
 def _span_text(flt) -> str:
@@ -615,11 +844,18 @@ def _span_text(flt) -> str:
 
 
 @report_app.command("agents")
-def report_agents(by: Annotated[str, typer.Option("--by", help="Group agent spans by a column (agent_name by default).")] = "agent_name",
-                  since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
-                  incomplete: Annotated[str, typer.Option(help="Final finish reasons that mean the run did not finish.")] =
-                  "length,tool_calls,tool_call,content_filter,max_tokens",
-                  fmt: FormatOpt = "table") -> None:
+def report_agents(
+    by: Annotated[
+        str, typer.Option("--by", help="Group agent spans by a column (agent_name by default).")
+    ] = "agent_name",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    incomplete: Annotated[
+        str, typer.Option(help="Final finish reasons that mean the run did not finish.")
+    ] = "length,tool_calls,tool_call,content_filter,max_tokens",
+    fmt: FormatOpt = "table",
+) -> None:
     """Per agent: runs, completion rate, steps, tool calls, tool error rate.
 
     A run is **failed** when its agent span errs, **abandoned** when its last step is a tool call with
@@ -630,7 +866,9 @@ def report_agents(by: Annotated[str, typer.Option("--by", help="Group agent span
 
     check_format(fmt)
     reasons = tuple(r.strip() for r in incomplete.split(",") if r.strip())
-    render.emit(_run_report(agents, _flt(since, until, where), by, reasons), fmt, title="Agents" if fmt == "table" else None)
+    render.emit(
+        _run_report(agents, _flt(since, until, where), by, reasons), fmt, title="Agents" if fmt == "table" else None
+    )
 
 
 @report_app.command("loops")
@@ -638,8 +876,13 @@ def report_loops(
     max_steps: Annotated[int, typer.Option(help="A run with more LLM+tool steps than this is a runaway.")] = 25,
     max_duration: Annotated[float, typer.Option(help="A run longer than this many seconds is a runaway.")] = 300.0,
     min_repeats: Annotated[int, typer.Option(help="How many times a call or a cycle must repeat in a row.")] = 3,
-    window: Annotated[int, typer.Option(help="Also flag a call seen --min-repeats times within this many consecutive tool calls.")] = 10,
-    since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None, fmt: FormatOpt = "table",
+    window: Annotated[
+        int, typer.Option(help="Also flag a call seen --min-repeats times within this many consecutive tool calls.")
+    ] = 10,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Every trace that loops or runs away, with the evidence and the wasted cost.
 
@@ -661,17 +904,30 @@ def report_loops(
     n_loops, n_runaways = found.num_rows, run.num_rows
     if fmt == "table":  # id prefixes are enough for `trace show`; csv and markdown keep whole ids
         found, run = _short_ids(found), _short_ids(run)
-    render.emit(found, fmt, title=f"Loops ({n_loops})" if fmt in ("table", "markdown") else None,
-                keep=("trace_id", "kind", "repeats", "pattern", "wasted_cost_usd"))
-    render.emit(run, fmt, title=f"Runaways: > {max_steps} steps or > {max_duration:g} s ({n_runaways})"
-                if fmt in ("table", "markdown") else None,
-                keep=("trace_id", "steps", "tool_calls", "duration_s", "cost_usd"))
+    render.emit(
+        found,
+        fmt,
+        title=f"Loops ({n_loops})" if fmt in ("table", "markdown") else None,
+        keep=("trace_id", "kind", "repeats", "pattern", "wasted_cost_usd"),
+    )
+    render.emit(
+        run,
+        fmt,
+        title=f"Runaways: > {max_steps} steps or > {max_duration:g} s ({n_runaways})"
+        if fmt in ("table", "markdown")
+        else None,
+        keep=("trace_id", "steps", "tool_calls", "duration_s", "cost_usd"),
+    )
 
 
 @report_app.command("tools")
-def report_tools(by: Annotated[str, typer.Option("--by", help="Group tool calls by a column (tool_name by default).")] = "tool_name",
-                 since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
-                 fmt: FormatOpt = "table") -> None:
+def report_tools(
+    by: Annotated[str, typer.Option("--by", help="Group tool calls by a column (tool_name by default).")] = "tool_name",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    fmt: FormatOpt = "table",
+) -> None:
     """Per tool: calls, error rate, latency, retries, and tool calls checked against the tools offered.
 
     retries_same_input counts calls repeated with the same input right after themselves
@@ -685,8 +941,10 @@ def report_tools(by: Annotated[str, typer.Option("--by", help="Group tool calls 
     executed = _run_report(tools, flt, by)
     requested = _run_report(tool_call_checks, flt)
     if fmt == "json":
-        sys.stdout.write(render.to_json({"tools": render.rows_of(executed)[1],
-                                         "requested_by_model": render.rows_of(requested)[1]}) + "\n")
+        sys.stdout.write(
+            render.to_json({"tools": render.rows_of(executed)[1], "requested_by_model": render.rows_of(requested)[1]})
+            + "\n"
+        )
         return
     render.emit(executed, fmt, title="Tools executed" if fmt in ("table", "markdown") else None)
     if requested.num_rows and fmt in ("table", "markdown"):
@@ -695,9 +953,16 @@ def report_tools(by: Annotated[str, typer.Option("--by", help="Group tool calls 
 
 @report_app.command("safety")
 def report_safety(
-    by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
-    show: Annotated[Optional[str], typer.Option(help="`findings`: list the latest findings with masked excerpts.")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="With --show findings: only this kind (pii_leak, injection, …).")] = None,
+    by: ByOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    show: Annotated[
+        Optional[str], typer.Option(help="`findings`: list the latest findings with masked excerpts.")
+    ] = None,
+    kind: Annotated[
+        Optional[str], typer.Option(help="With --show findings: only this kind (pii_leak, injection, …).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="With --show findings: how many.")] = 20,
     fmt: FormatOpt = "table",
 ) -> None:
@@ -724,9 +989,14 @@ def report_safety(
 
 
 @report_app.command("quality")
-def report_quality(by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
-                   judge: Annotated[Optional[str], typer.Option(help="Only scores from this judge.")] = None,
-                   fmt: FormatOpt = "table") -> None:
+def report_quality(
+    by: ByOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    judge: Annotated[Optional[str], typer.Option(help="Only scores from this judge.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
     """Mean score, pass rate and hallucination rate per metric and judge, by any column.
     Run `llmscope eval` first.
 
@@ -735,12 +1005,15 @@ def report_quality(by: ByOpt = None, since: SinceOpt = None, until: UntilOpt = N
     from .analyses.quality import quality
 
     check_format(fmt)
-    render.emit(_run_report(quality, _flt(since, until, where), by, judge), fmt, title="Quality" if fmt == "table" else None)
+    render.emit(
+        _run_report(quality, _flt(since, until, where), by, judge), fmt, title="Quality" if fmt == "table" else None
+    )
 
 
 @report_app.command("summary")
-def report_summary(since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
-                   fmt: FormatOpt = "table") -> None:
+def report_summary(
+    since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None, fmt: FormatOpt = "table"
+) -> None:
     """One screen with the five signal families: performance, quality, cost, safety, agentic.
     Families without data yet (no evals, no scan) say so."""
     from .analyses.summary import summary
@@ -755,8 +1028,21 @@ def report_summary(since: SinceOpt = None, until: UntilOpt = None, where: WhereO
 # --------------------------------------------------------------------------- eval
 
 
-def _eval_setup(judge_name: str, since, until, where, metrics, sample, always, budget_usd, repeat, rescore,
-                concurrency, dataset, limit):
+def _eval_setup(
+    judge_name: str,
+    since,
+    until,
+    where,
+    metrics,
+    sample,
+    always,
+    budget_usd,
+    repeat,
+    rescore,
+    concurrency,
+    dataset,
+    limit,
+):
     from .analyses.filters import FilterError, SpanFilter
     from .evals import judges
     from .evals.runner import EvalOptions
@@ -767,18 +1053,36 @@ def _eval_setup(judge_name: str, since, until, where, metrics, sample, always, b
         flt = SpanFilter.from_options(since, until, where)
     except (ConfigError, judges.JudgeConfigError, FilterError) as e:
         fail(str(e))
-    opts = EvalOptions(judge=judge_name, metrics=[m.strip() for m in metrics.split(",")] if metrics else None, flt=flt,
-                       sample=sample, always=always, budget_usd=budget_usd, repeat=repeat, rescore=rescore,
-                       concurrency=concurrency, dataset=dataset, limit=limit)
+    opts = EvalOptions(
+        judge=judge_name,
+        metrics=[m.strip() for m in metrics.split(",")] if metrics else None,
+        flt=flt,
+        sample=sample,
+        always=always,
+        budget_usd=budget_usd,
+        repeat=repeat,
+        rescore=rescore,
+        concurrency=concurrency,
+        dataset=dataset,
+        limit=limit,
+    )
     return cfg, judge, opts
 
 
 def _eval_progress():
     err = render.console(stderr=True)
-    bar = Progress(TextColumn("[bold]eval"), BarColumn(),
-                   TextColumn("{task.completed:,}/{task.total:,} · {task.fields[calls]} calls · "
-                              "${task.fields[cost]:.4f} · {task.fields[errors]} errors"),
-                   TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
+    bar = Progress(
+        TextColumn("[bold]eval"),
+        BarColumn(),
+        TextColumn(
+            "{task.completed:,}/{task.total:,} · {task.fields[calls]} calls · "
+            "${task.fields[cost]:.4f} · {task.fields[errors]} errors"
+        ),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
     return bar
 
 
@@ -807,24 +1111,57 @@ def _run_with_progress(fn, *args):
         con.close()
 
 
-JudgeOpt = Annotated[str, typer.Option("--judge", help="builtin (offline), small-model (local Ollama), openai:MODEL, ollama:MODEL, or a [judges.NAME] profile.")]
-MetricsOpt = Annotated[Optional[str], typer.Option("--metrics", help="Comma-separated metrics (see `llmscope eval --help`).")]
-SampleOpt = Annotated[Optional[float], typer.Option(help="A share (0.2) or a count (200) of traces, chosen by a hash of the trace id (same on every run).")]
-AlwaysOpt = Annotated[Optional[str], typer.Option(help="SQL condition: matching calls are always scored, whatever --sample.")]
+JudgeOpt = Annotated[
+    str,
+    typer.Option(
+        "--judge",
+        help="builtin (offline), small-model (local Ollama), openai:MODEL, ollama:MODEL, or a [judges.NAME] profile.",
+    ),
+]
+MetricsOpt = Annotated[
+    Optional[str], typer.Option("--metrics", help="Comma-separated metrics (see `llmscope eval --help`).")
+]
+SampleOpt = Annotated[
+    Optional[float],
+    typer.Option(
+        help="A share (0.2) or a count (200) of traces, chosen by a hash of the trace id (same on every run)."
+    ),
+]
+AlwaysOpt = Annotated[
+    Optional[str], typer.Option(help="SQL condition: matching calls are always scored, whatever --sample.")
+]
 
 
 @eval_app.callback()
 def eval_main(
     ctx: typer.Context,
-    judge: JudgeOpt = "builtin", metrics: MetricsOpt = None,
-    since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
-    sample: SampleOpt = None, always: AlwaysOpt = None,
-    budget_usd: Annotated[Optional[float], typer.Option(help="Stop before the judge spend of this run would pass this many USD.")] = None,
+    judge: JudgeOpt = "builtin",
+    metrics: MetricsOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    sample: SampleOpt = None,
+    always: AlwaysOpt = None,
+    budget_usd: Annotated[
+        Optional[float], typer.Option(help="Stop before the judge spend of this run would pass this many USD.")
+    ] = None,
     repeat: Annotated[int, typer.Option(help="Judge each item N times and report how often the verdict flips.")] = 1,
-    rescore: Annotated[bool, typer.Option("--rescore", help="Score again items already scored (cached answers are reused).")] = False,
-    concurrency: Annotated[Optional[int], typer.Option(help="Judge requests in flight (default: the profile's max_concurrency).")] = None,
-    dataset: Annotated[Optional[str], typer.Option(help="JSONL with input, output, context, reference: score pre-production outputs.")] = None,
-    fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", help="Gate: METRIC=VALUE on the mean score, METRIC.pass_rate=VALUE on the pass rate; exit 1 when below.")] = None,
+    rescore: Annotated[
+        bool, typer.Option("--rescore", help="Score again items already scored (cached answers are reused).")
+    ] = False,
+    concurrency: Annotated[
+        Optional[int], typer.Option(help="Judge requests in flight (default: the profile's max_concurrency).")
+    ] = None,
+    dataset: Annotated[
+        Optional[str], typer.Option(help="JSONL with input, output, context, reference: score pre-production outputs.")
+    ] = None,
+    fail_under: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--fail-under",
+            help="Gate: METRIC=VALUE on the mean score, METRIC.pass_rate=VALUE on the pass rate; exit 1 when below.",
+        ),
+    ] = None,
     limit: Annotated[Optional[int], typer.Option(help="Score at most N items.")] = None,
     fmt: FormatOpt = "table",
 ) -> None:
@@ -837,21 +1174,46 @@ def eval_main(
         rules = parse_fail_under(fail_under or [])
     except EvalError as e:
         fail(str(e))
-    cfg, j, opts = _eval_setup(judge, since, until, where, metrics, sample, always, budget_usd, repeat, rescore,
-                               concurrency, dataset, limit)
+    cfg, j, opts = _eval_setup(
+        judge, since, until, where, metrics, sample, always, budget_usd, repeat, rescore, concurrency, dataset, limit
+    )
     rep = _run_with_progress(run_eval, opts, j, cfg.raw)
-    rows = [{"metric": m, "mean_score": rep.means.get(m), "pass_rate": rep.pass_rates.get(m),
-             **({"flip_rate": rep.flip_rates.get(m)} if repeat > 1 else {})} for m in sorted(rep.means)]
-    summary = {"judge": rep.judge, "items": rep.items, "scored": rep.scored, "cached": rep.cached,
-               "not_applicable": rep.not_applicable, "errors": rep.errors, "skipped_budget": rep.skipped_budget,
-               "calls": rep.calls, "retries": rep.retries, "cost_usd": rep.cost_usd, "seconds": round(rep.elapsed_s, 2),
-               "metrics": rows, "error_examples": rep.error_examples}
+    rows = [
+        {
+            "metric": m,
+            "mean_score": rep.means.get(m),
+            "pass_rate": rep.pass_rates.get(m),
+            **({"flip_rate": rep.flip_rates.get(m)} if repeat > 1 else {}),
+        }
+        for m in sorted(rep.means)
+    ]
+    summary = {
+        "judge": rep.judge,
+        "items": rep.items,
+        "scored": rep.scored,
+        "cached": rep.cached,
+        "not_applicable": rep.not_applicable,
+        "errors": rep.errors,
+        "skipped_budget": rep.skipped_budget,
+        "calls": rep.calls,
+        "retries": rep.retries,
+        "cost_usd": rep.cost_usd,
+        "seconds": round(rep.elapsed_s, 2),
+        "metrics": rows,
+        "error_examples": rep.error_examples,
+    }
     if fmt == "json":
         sys.stdout.write(render.to_json(summary) + "\n")
     else:
-        render.emit(rows, fmt, title=f"Eval with {rep.judge}: {rep.scored} scored, {rep.cached} from cache, "
-                                     f"{rep.not_applicable} not applicable, {rep.errors} errors, {rep.calls} judge calls, "
-                                     f"${rep.cost_usd:.4f}" if fmt == "table" else None)
+        render.emit(
+            rows,
+            fmt,
+            title=f"Eval with {rep.judge}: {rep.scored} scored, {rep.cached} from cache, "
+            f"{rep.not_applicable} not applicable, {rep.errors} errors, {rep.calls} judge calls, "
+            f"${rep.cost_usd:.4f}"
+            if fmt == "table"
+            else None,
+        )
         if rep.skipped_budget:
             render.console(stderr=True).print(f"[yellow]budget reached: {rep.skipped_budget} items not scored[/yellow]")
         for e in rep.error_examples[:3]:
@@ -865,8 +1227,13 @@ def eval_main(
 @eval_app.command("compare")
 def eval_compare(
     judges_: Annotated[str, typer.Option("--judges", help="Two judges: A,B (e.g. small-model,openai:gpt-4o-mini).")],
-    metrics: MetricsOpt = None, since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
-    sample: SampleOpt = None, always: AlwaysOpt = None, fmt: FormatOpt = "table",
+    metrics: MetricsOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    sample: SampleOpt = None,
+    always: AlwaysOpt = None,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Run two judges on the same sample and report agreement (accuracy and Cohen's kappa on pass/fail,
     Spearman on scores) and their cost ratio."""
@@ -876,7 +1243,9 @@ def eval_compare(
     names = [n.strip() for n in judges_.split(",") if n.strip()]
     if len(names) != 2:
         fail("--judges takes exactly two judges: A,B")
-    cfg, ja, opts = _eval_setup(names[0], since, until, where, metrics, sample, always, None, 1, False, None, None, None)
+    cfg, ja, opts = _eval_setup(
+        names[0], since, until, where, metrics, sample, always, None, 1, False, None, None, None
+    )
     _, jb, _ = _eval_setup(names[1], since, until, where, metrics, sample, always, None, 1, False, None, None, None)
     rows, _ = _run_with_progress(compare, ja, jb, opts, cfg.raw)
     render.emit(rows, fmt, title=f"{ja.name} vs {jb.name}" if fmt == "table" else None)
@@ -885,7 +1254,8 @@ def eval_compare(
 @eval_app.command("calibrate")
 def eval_calibrate(
     labels: Annotated[str, typer.Option(help="JSONL of human labels: trace_id, span_id, metric, passed|label|score.")],
-    judge: JudgeOpt = "small-model", fmt: FormatOpt = "table",
+    judge: JudgeOpt = "small-model",
+    fmt: FormatOpt = "table",
 ) -> None:
     """Judge the labelled items and report agreement with the human labels."""
     from .evals.compare import calibrate
@@ -903,12 +1273,23 @@ def eval_calibrate(
 def collect(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="OTLP/HTTP port.")] = 4318,
-    token: Annotated[Optional[str], typer.Option(envvar="LLMSCOPE_COLLECT_TOKEN", help="Require `Authorization: Bearer TOKEN` (env LLMSCOPE_COLLECT_TOKEN).")] = None,
+    token: Annotated[
+        Optional[str],
+        typer.Option(
+            envvar="LLMSCOPE_COLLECT_TOKEN", help="Require `Authorization: Bearer TOKEN` (env LLMSCOPE_COLLECT_TOKEN)."
+        ),
+    ] = None,
     flush_seconds: Annotated[float, typer.Option(help="Write to the store at least this often.")] = 2.0,
     flush_spans: Annotated[int, typer.Option(help="…or when this many spans are waiting.")] = 5000,
-    tui: Annotated[bool, typer.Option("--tui", help="A live view: requests/s, spans/s, error rate, P99, tokens/s, $/hour.")] = False,
-    redact: Annotated[Optional[str], typer.Option(help="`pii`: store typed placeholders instead of PII values.")] = None,
-    hash_content: Annotated[bool, typer.Option("--hash-content", help="Store only keyed hashes of content ($LLMSCOPE_HASH_KEY).")] = False,
+    tui: Annotated[
+        bool, typer.Option("--tui", help="A live view: requests/s, spans/s, error rate, P99, tokens/s, $/hour.")
+    ] = False,
+    redact: Annotated[
+        Optional[str], typer.Option(help="`pii`: store typed placeholders instead of PII values.")
+    ] = None,
+    hash_content: Annotated[
+        bool, typer.Option("--hash-content", help="Store only keyed hashes of content ($LLMSCOPE_HASH_KEY).")
+    ] = False,
 ) -> None:
     """Receive OTLP/HTTP traces and logs from instrumented apps, straight into the store.
 
@@ -923,14 +1304,27 @@ def collect(
     try:
         cfg = load_config(state.config)
         mapping = Mapping(cfg.context_keys, privacy=Privacy.from_settings(redact, hash_content, cfg.raw))
-        collector = Collector(CollectorConfig(db=state.db, host=host, port=port, token=token, flush_seconds=flush_seconds,
-                                              flush_spans=flush_spans, mapping=mapping))
+        collector = Collector(
+            CollectorConfig(
+                db=state.db,
+                host=host,
+                port=port,
+                token=token,
+                flush_seconds=flush_seconds,
+                flush_spans=flush_spans,
+                mapping=mapping,
+            )
+        )
     except (ConfigError, ValueError, CollectorError) as e:
         fail(str(e))
     err = render.console(stderr=True)
     try:
-        collector.serve_forever(tui=tui, on_start=lambda c: err.print(
-            f"llmscope collect: listening on http://{host}:{c.port} (POST /v1/traces, /v1/logs); Ctrl-C to stop"))
+        collector.serve_forever(
+            tui=tui,
+            on_start=lambda c: err.print(
+                f"llmscope collect: listening on http://{host}:{c.port} (POST /v1/traces, /v1/logs); Ctrl-C to stop"
+            ),
+        )
     except (OSError, CollectorError) as e:
         fail(str(e))
     st = collector.stats  # a property: counters since start
@@ -943,12 +1337,23 @@ def collect(
 @app.command()
 def check(
     rules: Annotated[Optional[str], typer.Option(help="Rules file (default: the [[alerts]] of llmscope.toml).")] = None,
-    at: Annotated[Optional[str], typer.Option(help="Evaluate as of this time (replay), e.g. 2025-11-12T10:00; default now.")] = None,
-    fail_on: Annotated[str, typer.Option(help="Exit 1 when an alert of this severity or worse fires: info | warning | critical.")] = "warning",
+    at: Annotated[
+        Optional[str], typer.Option(help="Evaluate as of this time (replay), e.g. 2025-11-12T10:00; default now.")
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 when an alert of this severity or worse fires: info | warning | critical.")
+    ] = "warning",
     every: Annotated[Optional[str], typer.Option(help="Keep watching: re-evaluate every 5m, 1h, …")] = None,
-    notify: Annotated[Optional[str], typer.Option(help="POST fired and resolved alerts as JSON to this URL (with retries).")] = None,
+    notify: Annotated[
+        Optional[str], typer.Option(help="POST fired and resolved alerts as JSON to this URL (with retries).")
+    ] = None,
     runs: Annotated[Optional[int], typer.Option(help="With --every: stop after N evaluations.")] = None,
-    example_rules: Annotated[bool, typer.Option("--example-rules", help="Print a rules file with one rule of each kind (to start llmscope.toml) and exit.")] = False,
+    example_rules: Annotated[
+        bool,
+        typer.Option(
+            "--example-rules", help="Print a rules file with one rule of each kind (to start llmscope.toml) and exit."
+        ),
+    ] = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """Evaluate alert rules and exit 1 when one fires (CI gates, on-call notifications).
@@ -1011,9 +1416,14 @@ def check(
         else:
             rows = [a.as_dict() for a in fired]
             if fmt == "table":  # ids shortened for the eye; json and csv keep them whole
-                rows = [dict(r, example_trace_ids=", ".join(x[:12] for x in r["example_trace_ids"][:2])
-                             + (f" (+{len(r['example_trace_ids']) - 2})" if len(r["example_trace_ids"]) > 2 else ""))
-                        for r in rows]
+                rows = [
+                    dict(
+                        r,
+                        example_trace_ids=", ".join(x[:12] for x in r["example_trace_ids"][:2])
+                        + (f" (+{len(r['example_trace_ids']) - 2})" if len(r["example_trace_ids"]) > 2 else ""),
+                    )
+                    for r in rows
+                ]
             render.emit(rows, fmt, title=f"{len(fired)} alert(s) fired" if fmt == "table" else None)
         if interval is None or (runs is not None and n >= runs):
             break
@@ -1027,7 +1437,9 @@ def check(
 
 @app.command()
 def scan(
-    since: SinceOpt = None, until: UntilOpt = None, where: WhereOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
     rescan: Annotated[bool, typer.Option("--rescan", help="Scan again spans already scanned.")] = False,
     workers: Annotated[Optional[int], typer.Option(help="Scanner processes (default: one per core).")] = None,
     fmt: FormatOpt = "table",
@@ -1040,7 +1452,8 @@ def scan(
     `[policy]` in llmscope.toml, and guardrail activations the instrumentation recorded. Findings
     go to the `findings` table with masked excerpts; see `llmscope report safety`.
     """
-    from .scan import Policy, scan as run_scan
+    from .scan import Policy
+    from .scan import scan as run_scan
     from .store import StoreError, connect
 
     check_format(fmt)
@@ -1050,19 +1463,37 @@ def scan(
     except (ConfigError, StoreError) as e:
         fail(str(e))
     err = render.console(stderr=True)
-    bar = Progress(TextColumn("[bold]scan"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} spans"),
-                   TimeElapsedColumn(), console=err, transient=True, disable=not (err.is_terminal and fmt == "table"))
+    bar = Progress(
+        TextColumn("[bold]scan"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} spans"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not (err.is_terminal and fmt == "table"),
+    )
     try:
         with bar:
             task = bar.add_task("scan", total=None)
-            rep = run_scan(con, _flt(since, until, where), policy, workers, rescan,
-                           on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+            rep = run_scan(
+                con,
+                _flt(since, until, where),
+                policy,
+                workers,
+                rescan,
+                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except duckdb.Error as e:
         fail(str(e).splitlines()[0])
     finally:
         con.close()
-    row = {"spans_scanned": rep.spans_scanned, "findings": rep.findings, **{f"{k}": v for k, v in sorted(rep.by_kind.items())},
-           "seconds": round(rep.elapsed_s, 2), "spans_per_s": round(rep.spans_per_s)}
+    row = {
+        "spans_scanned": rep.spans_scanned,
+        "findings": rep.findings,
+        **{f"{k}": v for k, v in sorted(rep.by_kind.items())},
+        "seconds": round(rep.elapsed_s, 2),
+        "spans_per_s": round(rep.spans_per_s),
+    }
     if fmt == "table":
         kinds = ", ".join(f"{v} {k}" for k, v in sorted(rep.by_kind.items())) or "nothing found"
         render.console().print(f"scanned {rep.spans_scanned:,} spans in {rep.elapsed_s:.1f}s: {kinds}")
@@ -1073,7 +1504,10 @@ def scan(
 @app.command()
 def prune(
     older_than: Annotated[str, typer.Option(help="Cut-off: a duration ago (30d, 12h) or a date (2025-11-01).")],
-    content_only: Annotated[bool, typer.Option("--content-only", help="Keep metrics; remove prompts, responses, messages, content attributes.")] = False,
+    content_only: Annotated[
+        bool,
+        typer.Option("--content-only", help="Keep metrics; remove prompts, responses, messages, content attributes."),
+    ] = False,
     fmt: FormatOpt = "table",
 ) -> None:
     """Retention: delete spans older than a cut-off, or just their content, then rewrite the store file
@@ -1082,7 +1516,8 @@ def prune(
         llmscope prune --older-than 30d --content-only
     """
     from .analyses.filters import FilterError, parse_time
-    from .store import StoreError, prune as run_prune
+    from .store import StoreError
+    from .store import prune as run_prune
 
     check_format(fmt)
     try:
@@ -1094,8 +1529,10 @@ def prune(
         fail(str(e).splitlines()[0])
     if fmt == "table":
         what = "the content of " if content_only else ""
-        render.console().print(f"pruned {what}{res['spans']:,} spans older than {cutoff:%Y-%m-%d %H:%M}; "
-                               f"store {res['bytes_before'] / 1e6:,.1f} MB -> {res['bytes_after'] / 1e6:,.1f} MB")
+        render.console().print(
+            f"pruned {what}{res['spans']:,} spans older than {cutoff:%Y-%m-%d %H:%M}; "
+            f"store {res['bytes_before'] / 1e6:,.1f} MB -> {res['bytes_after'] / 1e6:,.1f} MB"
+        )
     else:
         render.emit([res], fmt)
 
@@ -1104,11 +1541,13 @@ def prune(
 
 
 @app.command()
-def sql(query: Annotated[str, typer.Argument(help="A read-only SQL query over spans, evals, logs.")],
-        fmt: FormatOpt = "table") -> None:
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query over spans, evals, logs.")],
+    fmt: FormatOpt = "table",
+) -> None:
     """Run a read-only SQL query on the store.
 
-        llmscope sql "select request_model, sum(cost_usd) from spans group by 1" --format json
+    llmscope sql "select request_model, sum(cost_usd) from spans group by 1" --format json
     """
     check_format(fmt)
     con = _ro()
@@ -1122,7 +1561,9 @@ def sql(query: Annotated[str, typer.Argument(help="A read-only SQL query over sp
 
 
 @export_app.command("parquet")
-def export_parquet(out_dir: Annotated[Path, typer.Argument(help="Directory to write spans/ and evals/ under.")]) -> None:
+def export_parquet(
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write spans/ and evals/ under.")],
+) -> None:
     """Write `spans` and `evals` as Parquet, Hive-partitioned by day (`spans/date=2025-11-01/…`),
     readable by DuckDB, polars, Spark, ClickHouse, pandas:
 
@@ -1141,13 +1582,16 @@ def export_parquet(out_dir: Annotated[Path, typer.Argument(help="Directory to wr
 
 
 @app.command()
-def reprice(prices: Annotated[Optional[Path], typer.Option(help="User price file (TOML) to add or override models.")] = None,
-            fmt: FormatOpt = "table") -> None:
+def reprice(
+    prices: Annotated[Optional[Path], typer.Option(help="User price file (TOML) to add or override models.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
     """Recompute every span's cost from the current price table, without re-ingesting.
 
     Your price file (--prices) adds or overrides models; `price_version` records which table priced each span."""
     from .pricing import PriceFileError, load_price_file
-    from .store import StoreError, connect, reprice as run_reprice
+    from .store import StoreError, connect
+    from .store import reprice as run_reprice
 
     check_format(fmt)
     try:

@@ -91,16 +91,19 @@ LOGS_PATH = "/v1/logs"
 SIGNALS = {TRACES_PATH: 1, LOGS_PATH: 2}
 SIG_TRACES, SIG_LOGS = 1, 2
 CT_PROTOBUF, CT_JSON = 1, 2
-_CONTENT_TYPES = {"application/x-protobuf": CT_PROTOBUF, "application/protobuf": CT_PROTOBUF,
-                  "application/json": CT_JSON}
+_CONTENT_TYPES = {
+    "application/x-protobuf": CT_PROTOBUF,
+    "application/protobuf": CT_PROTOBUF,
+    "application/json": CT_JSON,
+}
 _CT_HEADER = {CT_PROTOBUF: "application/x-protobuf", CT_JSON: "application/json"}
 
 # frame: magic, body length, content type, signal, reserved, crc32(body)
 FRAME = struct.Struct(">4sIBBHI")
 MAGIC = b"LSP1"
 SEGMENT_PREFIX, SEGMENT_SUFFIX = "seg-", ".spool"
-SEGMENT_MAX_BYTES = 64 << 20        # rotate the open segment beyond this even between flushes
-FLUSH_MAX_BYTES = 256 << 20         # one flush (one transaction) takes at most this much spool
+SEGMENT_MAX_BYTES = 64 << 20  # rotate the open segment beyond this even between flushes
+FLUSH_MAX_BYTES = 256 << 20  # one flush (one transaction) takes at most this much spool
 LOCK_RETRIES = (0.05, 0.1, 0.2, 0.4, 0.8)  # back-off when a reader holds the store
 
 
@@ -122,16 +125,16 @@ class CollectorConfig:
     host: str = "127.0.0.1"
     port: int = 4318
     token: str | None = None
-    spool_dir: str | None = None          # default: <db path>.spool/
+    spool_dir: str | None = None  # default: <db path>.spool/
     flush_spans: int = 5000
     flush_seconds: float = 2.0
     max_body_bytes: int = 16 << 20
     max_decompressed_bytes: int = 64 << 20
-    max_spool_bytes: int = 1 << 30        # beyond: answer 503 with Retry-After
-    mapping: Mapping | None = None        # llmscope.normalize.Mapping (context keys, privacy)
-    max_lag_seconds: float = 300.0        # oldest unflushed data older than this: answer 429 with Retry-After
-    max_cached_bytes: int = 512 << 20     # normalized Arrow batches kept in memory for the flusher; beyond, re-decoded
-    reader_gap_seconds: float = 0.5       # after a flush, leave the store alone this long so reports get in
+    max_spool_bytes: int = 1 << 30  # beyond: answer 503 with Retry-After
+    mapping: Mapping | None = None  # llmscope.normalize.Mapping (context keys, privacy)
+    max_lag_seconds: float = 300.0  # oldest unflushed data older than this: answer 429 with Retry-After
+    max_cached_bytes: int = 512 << 20  # normalized Arrow batches kept in memory for the flusher; beyond, re-decoded
+    reader_gap_seconds: float = 0.5  # after a flush, leave the store alone this long so reports get in
 
 
 # --------------------------------------------------------------------------- decoding
@@ -157,7 +160,9 @@ def decode_payload(body: bytes, content_type: int, sig: int, mapping: Mapping, s
             else:
                 otlp._emit_proto_traces(ExportTraceServiceRequest.FromString(body), batch)
         except DecodeError as e:
-            raise BadBody(f"not an OTLP protobuf {'logs' if sig == SIG_LOGS else 'trace'} export request: {e}") from None
+            raise BadBody(
+                f"not an OTLP protobuf {'logs' if sig == SIG_LOGS else 'trace'} export request: {e}"
+            ) from None
     elif otlp.NATIVE_DECODE is not None and (decoded := otlp.NATIVE_DECODE(body)) is not None:
         otlp.emit_native(decoded, batch)  # canonical OTLP/JSON, decoded in C
     else:
@@ -228,10 +233,10 @@ class _Segment:
         self.path = path
         self.seq = seq
         self.fd = fd
-        self.size = size            # bytes written
-        self.synced = size          # bytes known to be on disk
+        self.size = size  # bytes written
+        self.synced = size  # bytes known to be on disk
         self.sync_lock = threading.Lock()
-        self.spans = 0              # spans known to be in it (0 for replayed segments until decoded)
+        self.spans = 0  # spans known to be in it (0 for replayed segments until decoded)
         self.frames = 0
         self.first_at: float | None = None  # time of the first append (or of the file, when replayed)
         self.cache: dict[int, tuple] = {}  # frame number -> (span batch | None, log batch | None)
@@ -267,7 +272,7 @@ def read_frames(path: Path) -> tuple[list[tuple[int, int, bytes]], int]:
         end = pos + FRAME.size + length
         if magic != MAGIC or end > n:
             break
-        body = data[pos + FRAME.size:end]
+        body = data[pos + FRAME.size : end]
         if zlib.crc32(body) != crc:
             break
         frames.append((ctype, sig, body))
@@ -296,7 +301,7 @@ class Spool:
         seqs = []
         for p in sorted(self.dir.glob(f"{SEGMENT_PREFIX}*{SEGMENT_SUFFIX}")):
             try:
-                seq = int(p.name[len(SEGMENT_PREFIX):-len(SEGMENT_SUFFIX)])
+                seq = int(p.name[len(SEGMENT_PREFIX) : -len(SEGMENT_SUFFIX)])
             except ValueError:
                 continue
             seg = _Segment(p, seq, size=p.stat().st_size)
@@ -320,8 +325,9 @@ class Spool:
         self.next_seq += 1
         return seg
 
-    def append(self, body: bytes, content_type: int, sig: int, n_spans: int, cached: tuple | None,
-               cached_bytes: int = 0) -> tuple[_Segment, int]:
+    def append(
+        self, body: bytes, content_type: int, sig: int, n_spans: int, cached: tuple | None, cached_bytes: int = 0
+    ) -> tuple[_Segment, int]:
         """Write one frame; returns (segment, end offset) for :meth:`_Segment.sync`."""
         header = FRAME.pack(MAGIC, len(body), content_type, sig, 0, zlib.crc32(body))
         with self.lock:
@@ -498,14 +504,33 @@ class Collector:
         self._conns_lock = threading.Lock()
         self._slock = threading.Lock()
         self._s: dict[str, Any] = {
-            "requests": 0, "accepted": 0, "rejected": 0, "by_status": {}, "bytes_received": 0,
-            "spans_received": 0, "spans_rejected": 0, "log_records_received": 0,
-            "spans_flushed": 0, "spans_added": 0, "duplicates": 0, "log_messages_added": 0,
-            "flushes": 0, "flush_errors": 0, "last_flush": None, "last_flush_seconds": None,
-            "last_flush_spans": 0, "last_error": None, "max_flush_lag_s": 0.0, "replayed_segments": 0,
-            "spool_frames_torn": 0, "spool_frames_bad": 0, "store_busy": 0, "cost_usd_flushed": 0.0, "started_at": None,
+            "requests": 0,
+            "accepted": 0,
+            "rejected": 0,
+            "by_status": {},
+            "bytes_received": 0,
+            "spans_received": 0,
+            "spans_rejected": 0,
+            "log_records_received": 0,
+            "spans_flushed": 0,
+            "spans_added": 0,
+            "duplicates": 0,
+            "log_messages_added": 0,
+            "flushes": 0,
+            "flush_errors": 0,
+            "last_flush": None,
+            "last_flush_seconds": None,
+            "last_flush_spans": 0,
+            "last_error": None,
+            "max_flush_lag_s": 0.0,
+            "replayed_segments": 0,
+            "spool_frames_torn": 0,
+            "spool_frames_bad": 0,
+            "store_busy": 0,
+            "cost_usd_flushed": 0.0,
+            "started_at": None,
         }
-        self._recent: deque[tuple] = deque()   # (t, latency_s, spans, error_spans, tokens, ok)
+        self._recent: deque[tuple] = deque()  # (t, latency_s, spans, error_spans, tokens, ok)
         self._flushed: deque[tuple] = deque()  # (t, spans, cost_usd)
 
     # ------------------------------------------------------------------ lifecycle
@@ -532,8 +557,9 @@ class Collector:
         self.port = self._server.server_address[1]
         self._stop.clear()
         self._closing = False
-        t_http = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  name="llmscope-collect-http", daemon=True)
+        t_http = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="llmscope-collect-http", daemon=True
+        )
         t_flush = threading.Thread(target=self._flush_loop, name="llmscope-collect-flush", daemon=True)
         self._threads = [t_http, t_flush]
         t_http.start()
@@ -567,8 +593,11 @@ class Collector:
             if not self.spool.has_data():
                 break
         if self.spool.has_data():
-            log.warning("store %s stayed locked; unflushed data is kept in %s and loads at the next start",
-                        self.db, self.spool_dir)
+            log.warning(
+                "store %s stayed locked; unflushed data is kept in %s and loads at the next start",
+                self.db,
+                self.spool_dir,
+            )
         self.spool.close()
         self._server = None
 
@@ -580,9 +609,11 @@ class Collector:
         done = threading.Event()
         old = {}
         if threading.current_thread() is threading.main_thread():
+
             def on_signal(signum, frame):
                 done.set()
                 signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C kills; the spool is safe
+
             for s in (signal.SIGINT, signal.SIGTERM):
                 old[s] = signal.signal(s, on_signal)
         try:
@@ -699,12 +730,17 @@ class Collector:
         elif "chunked" not in (h.headers.get("Transfer-Encoding") or "").lower():
             raise _Reply(411, "Content-Length or chunked transfer encoding required", close=True)
         if self.spool.bytes > self.cfg.max_spool_bytes:
-            raise _Reply(503, "spool is full; the store writer is behind", retry_after=max(1, round(self.cfg.flush_seconds * 2)))
+            raise _Reply(
+                503, "spool is full; the store writer is behind", retry_after=max(1, round(self.cfg.flush_seconds * 2))
+            )
         if self.cfg.max_lag_seconds:
             _, oldest, _ = self.spool.pending()
             if oldest is not None and time.time() - oldest > self.cfg.max_lag_seconds:
-                raise _Reply(429, "the store writer lags (is a long report holding the store?)",
-                             retry_after=max(1, round(self.cfg.flush_seconds * 2)))
+                raise _Reply(
+                    429,
+                    "the store writer lags (is a long report holding the store?)",
+                    retry_after=max(1, round(self.cfg.flush_seconds * 2)),
+                )
         return sig, ctype, enc, n
 
     def _read_body(self, h: BaseHTTPRequestHandler, n: int) -> bytes:
@@ -738,7 +774,9 @@ class Collector:
                 if r.code == 415:
                     ctype = CT_JSON
                 else:
-                    ctype = _CONTENT_TYPES.get((h.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower(), CT_JSON)
+                    ctype = _CONTENT_TYPES.get(
+                        (h.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower(), CT_JSON
+                    )
                 _drain(h, self.cfg.max_body_bytes * 4 if r.code == 413 else self.cfg.max_body_bytes, r)
                 raise
             raw = self._read_body(h, n)
@@ -773,7 +811,9 @@ class Collector:
             err_spans = tokens = 0
             if spans_rb is not None:
                 err_spans = pc.sum(pc.equal(spans_rb.column("status"), "error")).as_py() or 0
-                tokens = (pc.sum(spans_rb.column("input_tokens")).as_py() or 0) + (pc.sum(spans_rb.column("output_tokens")).as_py() or 0)
+                tokens = (pc.sum(spans_rb.column("input_tokens")).as_py() or 0) + (
+                    pc.sum(spans_rb.column("output_tokens")).as_py() or 0
+                )
             with self._slock:
                 if sig == SIG_LOGS:
                     self._s["log_records_received"] += batch.n_logs()
@@ -783,12 +823,20 @@ class Collector:
             self._send(h, 200, _success_body(sig, rejected, msg, ctype), ctype)
             self._record(200, time.perf_counter() - t0, n_spans, err_spans, tokens)
         except _Reply as r:
-            self._send(h, r.code, _status_body(r.code, r.message, ctype), ctype, r.retry_after,
-                       close=r.close or self._closing)
+            self._send(
+                h, r.code, _status_body(r.code, r.message, ctype), ctype, r.retry_after, close=r.close or self._closing
+            )
             self._record(r.code, time.perf_counter() - t0)
 
-    def _send(self, h: BaseHTTPRequestHandler, code: int, body: bytes, ctype: int, retry_after: float | None = None,
-              close: bool = False) -> None:
+    def _send(
+        self,
+        h: BaseHTTPRequestHandler,
+        code: int,
+        body: bytes,
+        ctype: int,
+        retry_after: float | None = None,
+        close: bool = False,
+    ) -> None:
         h.send_response(code)
         h.send_header("Content-Type", _CT_HEADER[ctype])
         h.send_header("Content-Length", str(len(body)))
@@ -828,7 +876,9 @@ class Collector:
                 try:
                     collector._precheck(self)
                 except _Reply as r:  # refuse before the client sends the body
-                    collector._send(self, r.code, _status_body(r.code, r.message, CT_JSON), CT_JSON, r.retry_after, close=True)
+                    collector._send(
+                        self, r.code, _status_body(r.code, r.message, CT_JSON), CT_JSON, r.retry_after, close=True
+                    )
                     collector._record(r.code, 0.0)
                     return False
                 return super().handle_expect_100()
@@ -838,12 +888,14 @@ class Collector:
                     collector._active += 1
                 try:
                     collector._handle_post(self)
-                except (ConnectionError, socket.timeout):
+                except (TimeoutError, ConnectionError):
                     self.close_connection = True
                 except Exception as e:  # never a traceback to the client; keep serving
                     log.exception("collector request failed")
                     try:
-                        collector._send(self, 500, _status_body(500, f"internal error: {e}", CT_JSON), CT_JSON, close=True)
+                        collector._send(
+                            self, 500, _status_body(500, f"internal error: {e}", CT_JSON), CT_JSON, close=True
+                        )
                     except OSError:
                         pass
                 finally:
@@ -853,8 +905,12 @@ class Collector:
 
             def do_GET(self):
                 path = self.path.split("?", 1)[0]
-                if path == "/stats" and (collector.cfg.token is None or hmac.compare_digest(
-                        self.headers.get("Authorization", "").encode(), f"Bearer {collector.cfg.token}".encode())):
+                if path == "/stats" and (
+                    collector.cfg.token is None
+                    or hmac.compare_digest(
+                        self.headers.get("Authorization", "").encode(), f"Bearer {collector.cfg.token}".encode()
+                    )
+                ):
                     body = orjson.dumps({**collector.stats, **collector.rates()}, option=orjson.OPT_NON_STR_KEYS)
                     collector._send(self, 200, body, CT_JSON)
                     return
@@ -868,8 +924,13 @@ class Collector:
                 if 0 < n <= collector.cfg.max_body_bytes:
                     _drain_n(self.rfile, n)
                 code = 405 if self.path.split("?", 1)[0] in SIGNALS else 404
-                collector._send(self, code, _status_body(code, "use POST" if code == 405 else "no such endpoint", CT_JSON),
-                                CT_JSON, close=n > collector.cfg.max_body_bytes)
+                collector._send(
+                    self,
+                    code,
+                    _status_body(code, "use POST" if code == 405 else "no such endpoint", CT_JSON),
+                    CT_JSON,
+                    close=n > collector.cfg.max_body_bytes,
+                )
 
             do_PUT = do_DELETE = do_PATCH = _not_allowed
 
@@ -891,8 +952,11 @@ class Collector:
             if now < backoff_until:
                 continue
             spans, oldest, _ = self.spool.pending(include_flushing=False)
-            due = (spans >= self.cfg.flush_spans or (oldest is not None and now - oldest >= self.cfg.flush_seconds)
-                   or len(self.spool.closed) > 0)
+            due = (
+                spans >= self.cfg.flush_spans
+                or (oldest is not None and now - oldest >= self.cfg.flush_seconds)
+                or len(self.spool.closed) > 0
+            )
             if not due:
                 continue
             try:
@@ -948,8 +1012,9 @@ class Collector:
                     with loader:
                         for spans, logs in batches:
                             loader.add(spans, logs)
-                    cost = con.execute("SELECT coalesce(sum(cost_usd), 0) FROM spans WHERE ingested_at = ?",
-                                       [loader._started]).fetchall()[0][0]
+                    cost = con.execute(
+                        "SELECT coalesce(sum(cost_usd), 0) FROM spans WHERE ingested_at = ?", [loader._started]
+                    ).fetchall()[0][0]
                     return loader.result, float(cost)
 
                 done = self._with_store(load, retries)
@@ -967,7 +1032,9 @@ class Collector:
             result, cost = done[1]
             self.spool.remove(segs)
             now = time.time()
-            lag = now - min(s.first_at for s in segs if s.first_at is not None) if any(s.first_at for s in segs) else 0.0
+            lag = (
+                now - min(s.first_at for s in segs if s.first_at is not None) if any(s.first_at for s in segs) else 0.0
+            )
             with self._slock:
                 s = self._s
                 s["flushes"] += 1
@@ -1059,21 +1126,37 @@ def top_view(source) -> Any:
     def f(v, fmt):
         return "–" if v is None else format(v, fmt)
 
-    t = Table(title=f"llmscope collect  :{st.get('port')}  up {st.get('uptime_s', 0):,.0f}s", show_header=False,
-              box=None, padding=(0, 2))
+    t = Table(
+        title=f"llmscope collect  :{st.get('port')}  up {st.get('uptime_s', 0):,.0f}s",
+        show_header=False,
+        box=None,
+        padding=(0, 2),
+    )
     t.add_column(justify="left", style="bold")
     t.add_column(justify="right")
     t.add_column(justify="left", style="bold")
     t.add_column(justify="right")
     t.add_row("requests/s", f(r.get("requests_per_s"), ",.1f"), "spans/s", f(r.get("spans_per_s"), ",.0f"))
-    t.add_row("span error rate", f(r.get("error_rate", 0) * 100, ".1f") + "%", "refused requests",
-              f(r.get("rejected_rate", 0) * 100, ".1f") + "%")
+    t.add_row(
+        "span error rate",
+        f(r.get("error_rate", 0) * 100, ".1f") + "%",
+        "refused requests",
+        f(r.get("rejected_rate", 0) * 100, ".1f") + "%",
+    )
     t.add_row("P50 latency", f(r.get("p50_ms"), ",.1f") + " ms", "P99 latency", f(r.get("p99_ms"), ",.1f") + " ms")
     t.add_row("tokens/s", f(r.get("tokens_per_s"), ",.0f"), "$/hour", "$" + f(r.get("usd_per_hour"), ",.4f"))
-    t.add_row("spans received", f(st.get("spans_received"), ","), "spans in store (this run)", f(st.get("spans_added"), ","))
+    t.add_row(
+        "spans received", f(st.get("spans_received"), ","), "spans in store (this run)", f(st.get("spans_added"), ",")
+    )
     t.add_row("backlog spans", f(st.get("backlog_spans"), ","), "flush lag", f(st.get("flush_lag_s"), ".1f") + " s")
-    t.add_row("spool", f((st.get("spool_bytes") or 0) / 1e6, ",.1f") + " MB", "last flush",
-              f(st.get("last_flush_seconds"), ".2f") + " s" + (f" ({st['flush_errors']} errors)" if st.get("flush_errors") else ""))
+    t.add_row(
+        "spool",
+        f((st.get("spool_bytes") or 0) / 1e6, ",.1f") + " MB",
+        "last flush",
+        f(st.get("last_flush_seconds"), ".2f")
+        + " s"
+        + (f" ({st['flush_errors']} errors)" if st.get("flush_errors") else ""),
+    )
     return t
 
 
@@ -1086,5 +1169,14 @@ def run_top(collector: Collector, done: threading.Event, interval: float = 1.0) 
             live.update(top_view(collector))
 
 
-__all__ = ["Collector", "CollectorConfig", "CollectorError", "Spool", "decode_payload", "inflate", "read_frames",
-           "top_view", "run_top"]
+__all__ = [
+    "Collector",
+    "CollectorConfig",
+    "CollectorError",
+    "Spool",
+    "decode_payload",
+    "inflate",
+    "read_frames",
+    "top_view",
+    "run_top",
+]

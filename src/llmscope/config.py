@@ -48,7 +48,9 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     ctx = {}
     for col, keys in (raw.get("attributes") or {}).items():
         if col not in D.CONTEXT_DEFAULTS:
-            raise ConfigError(f"{p}: [attributes] {col}: unknown column; expected one of {', '.join(D.CONTEXT_DEFAULTS)}")
+            raise ConfigError(
+                f"{p}: [attributes] {col}: unknown column; expected one of {', '.join(D.CONTEXT_DEFAULTS)}"
+            )
         if isinstance(keys, str):
             keys = [keys]
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):

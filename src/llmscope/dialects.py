@@ -37,67 +37,96 @@ S = Source
 COLUMN_SOURCES: dict[str, list[Source]] = {
     "operation": [S("gen_ai.operation.name", "lower"), S("llm.request.type", "lower")],
     "provider": [
-        S("gen_ai.provider.name", "lower"), S("gen_ai.system", "lower"),
-        S("llm.provider", "lower"), S("llm.system", "lower"),
+        S("gen_ai.provider.name", "lower"),
+        S("gen_ai.system", "lower"),
+        S("llm.provider", "lower"),
+        S("llm.system", "lower"),
     ],
     "request_model": [
-        S("gen_ai.request.model"), S("llm.request.model"), S("llm.invocation_parameters#model"),
-        S("embedding.model_name"), S("llm.model_name"), S("gen_ai.response.model"),
+        S("gen_ai.request.model"),
+        S("llm.request.model"),
+        S("llm.invocation_parameters#model"),
+        S("embedding.model_name"),
+        S("llm.model_name"),
+        S("gen_ai.response.model"),
     ],
     "response_model": [S("gen_ai.response.model"), S("llm.response.model"), S("llm.model_name")],
     "input_tokens": [
-        S("gen_ai.usage.input_tokens", "int"), S("gen_ai.usage.prompt_tokens", "int"),
-        S("llm.token_count.prompt", "int"), S("llm.usage.prompt_tokens", "int"),
+        S("gen_ai.usage.input_tokens", "int"),
+        S("gen_ai.usage.prompt_tokens", "int"),
+        S("llm.token_count.prompt", "int"),
+        S("llm.usage.prompt_tokens", "int"),
     ],
     "output_tokens": [
-        S("gen_ai.usage.output_tokens", "int"), S("gen_ai.usage.completion_tokens", "int"),
-        S("llm.token_count.completion", "int"), S("llm.usage.completion_tokens", "int"),
+        S("gen_ai.usage.output_tokens", "int"),
+        S("gen_ai.usage.completion_tokens", "int"),
+        S("llm.token_count.completion", "int"),
+        S("llm.usage.completion_tokens", "int"),
     ],
     "total_tokens": [
-        S("gen_ai.usage.total_tokens", "int"), S("llm.usage.total_tokens", "int"),
+        S("gen_ai.usage.total_tokens", "int"),
+        S("llm.usage.total_tokens", "int"),
         S("llm.token_count.total", "int"),
     ],
     "cache_read_tokens": [
-        S("gen_ai.usage.cache_read.input_tokens", "int"), S("gen_ai.usage.cache_read_input_tokens", "int"),
-        S("llm.token_count.prompt_details.cache_read", "int"), S("gen_ai.usage.cached_tokens", "int"),
+        S("gen_ai.usage.cache_read.input_tokens", "int"),
+        S("gen_ai.usage.cache_read_input_tokens", "int"),
+        S("llm.token_count.prompt_details.cache_read", "int"),
+        S("gen_ai.usage.cached_tokens", "int"),
     ],
     "cache_write_tokens": [
-        S("gen_ai.usage.cache_write.input_tokens", "int"), S("gen_ai.usage.cache_creation.input_tokens", "int"),
-        S("gen_ai.usage.cache_creation_input_tokens", "int"), S("llm.token_count.prompt_details.cache_write", "int"),
+        S("gen_ai.usage.cache_write.input_tokens", "int"),
+        S("gen_ai.usage.cache_creation.input_tokens", "int"),
+        S("gen_ai.usage.cache_creation_input_tokens", "int"),
+        S("llm.token_count.prompt_details.cache_write", "int"),
     ],
     "reasoning_tokens": [
-        S("gen_ai.usage.reasoning.output_tokens", "int"), S("gen_ai.usage.reasoning_tokens", "int"),
+        S("gen_ai.usage.reasoning.output_tokens", "int"),
+        S("gen_ai.usage.reasoning_tokens", "int"),
         S("llm.token_count.completion_details.reasoning", "int"),
     ],
-    "reported_cost_usd": [S("gen_ai.usage.cost", "float"), S("llm.cost.total", "float"), S("gen_ai.cost.total", "float")],
+    "reported_cost_usd": [
+        S("gen_ai.usage.cost", "float"),
+        S("llm.cost.total", "float"),
+        S("gen_ai.cost.total", "float"),
+    ],
     "ttft_ms": [
-        S("gen_ai.response.time_to_first_chunk", "s_to_ms"), S("gen_ai.server.time_to_first_token", "s_to_ms"),
+        S("gen_ai.response.time_to_first_chunk", "s_to_ms"),
+        S("gen_ai.server.time_to_first_token", "s_to_ms"),
         S("llm.time_to_first_token", "s_to_ms"),
     ],
     "temperature": [
-        S("gen_ai.request.temperature", "float"), S("llm.request.temperature", "float"),
+        S("gen_ai.request.temperature", "float"),
+        S("llm.request.temperature", "float"),
         S("llm.invocation_parameters#temperature", "float"),
     ],
     "top_p": [
-        S("gen_ai.request.top_p", "float"), S("llm.request.top_p", "float"),
+        S("gen_ai.request.top_p", "float"),
+        S("llm.request.top_p", "float"),
         S("llm.invocation_parameters#top_p", "float"),
     ],
     "max_tokens": [
-        S("gen_ai.request.max_tokens", "int"), S("llm.request.max_tokens", "int"),
-        S("llm.invocation_parameters#max_tokens", "int"), S("llm.invocation_parameters#max_completion_tokens", "int"),
+        S("gen_ai.request.max_tokens", "int"),
+        S("llm.request.max_tokens", "int"),
+        S("llm.invocation_parameters#max_tokens", "int"),
+        S("llm.invocation_parameters#max_completion_tokens", "int"),
     ],
     "finish_reason": [
-        S("gen_ai.response.finish_reasons", "first"), S("gen_ai.completion.0.finish_reason"),
-        S("llm.response.finish_reason"), S("llm.output_messages.0.message.finish_reason"),
+        S("gen_ai.response.finish_reasons", "first"),
+        S("gen_ai.completion.0.finish_reason"),
+        S("llm.response.finish_reason"),
+        S("llm.output_messages.0.message.finish_reason"),
     ],
     "response_id": [S("gen_ai.response.id")],
     "is_stream": [S("gen_ai.request.stream", "bool"), S("gen_ai.is_streaming", "bool"), S("llm.is_streaming", "bool")],
     "agent_name": [
-        S("gen_ai.agent.name"), S("agent.name"),
+        S("gen_ai.agent.name"),
+        S("agent.name"),
         S("traceloop.entity.name", when=("traceloop.span.kind", "agent")),
     ],
     "tool_name": [
-        S("gen_ai.tool.name"), S("tool.name"),
+        S("gen_ai.tool.name"),
+        S("tool.name"),
         S("traceloop.entity.name", when=("traceloop.span.kind", "tool")),
     ],
     "http_status_code": [S("http.response.status_code", "int"), S("http.status_code", "int")],
@@ -109,21 +138,39 @@ COLUMN_SOURCES: dict[str, list[Source]] = {
 # ingest flags; the configured keys are tried before these.
 CONTEXT_DEFAULTS: dict[str, list[str]] = {
     "user_id": [
-        "user.id", "enduser.id", "gen_ai.user.id", "traceloop.association.properties.user_id",
-        "langfuse.user.id", "metadata#user_id", "resource:user.id",
+        "user.id",
+        "enduser.id",
+        "gen_ai.user.id",
+        "traceloop.association.properties.user_id",
+        "langfuse.user.id",
+        "metadata#user_id",
+        "resource:user.id",
     ],
     "session_id": [
-        "session.id", "gen_ai.conversation.id", "traceloop.association.properties.session_id",
-        "langfuse.session.id", "metadata#session_id", "resource:session.id",
+        "session.id",
+        "gen_ai.conversation.id",
+        "traceloop.association.properties.session_id",
+        "langfuse.session.id",
+        "metadata#session_id",
+        "resource:session.id",
     ],
     "feature": [
-        "app.feature", "feature", "llmscope.feature", "traceloop.association.properties.feature",
-        "metadata#feature", "resource:app.feature",
+        "app.feature",
+        "feature",
+        "llmscope.feature",
+        "traceloop.association.properties.feature",
+        "metadata#feature",
+        "resource:app.feature",
     ],
     "prompt_version": [
-        "prompt.version", "llmscope.prompt_version", "gen_ai.prompt.version", "llm.prompt_template.version",
-        "traceloop.prompt.version", "langfuse.prompt.version",
-        "traceloop.association.properties.prompt_version", "metadata#prompt_version",
+        "prompt.version",
+        "llmscope.prompt_version",
+        "gen_ai.prompt.version",
+        "llm.prompt_template.version",
+        "traceloop.prompt.version",
+        "langfuse.prompt.version",
+        "traceloop.association.properties.prompt_version",
+        "metadata#prompt_version",
     ],
 }
 
@@ -141,17 +188,39 @@ TRACE_LEVEL = ("user_id", "session_id")
 
 # (attribute, value -> span_type), tried in order; values are compared case-insensitively.
 SPAN_TYPE_RULES: list[tuple[str, dict[str, str]]] = [
-    ("openinference.span.kind", {
-        "llm": "llm", "embedding": "embedding", "retriever": "retriever", "reranker": "retriever",
-        "tool": "tool", "agent": "agent", "chain": "workflow", "guardrail": "other",
-        "evaluator": "other", "prompt": "other",
-    }),
-    ("gen_ai.operation.name", {
-        "chat": "llm", "text_completion": "llm", "generate_content": "llm", "completion": "llm",
-        "embeddings": "embedding", "embedding": "embedding", "retrieval": "retriever",
-        "execute_tool": "tool", "invoke_agent": "agent", "create_agent": "agent",
-        "invoke_workflow": "workflow", "workflow": "workflow", "plan": "agent",
-    }),
+    (
+        "openinference.span.kind",
+        {
+            "llm": "llm",
+            "embedding": "embedding",
+            "retriever": "retriever",
+            "reranker": "retriever",
+            "tool": "tool",
+            "agent": "agent",
+            "chain": "workflow",
+            "guardrail": "other",
+            "evaluator": "other",
+            "prompt": "other",
+        },
+    ),
+    (
+        "gen_ai.operation.name",
+        {
+            "chat": "llm",
+            "text_completion": "llm",
+            "generate_content": "llm",
+            "completion": "llm",
+            "embeddings": "embedding",
+            "embedding": "embedding",
+            "retrieval": "retriever",
+            "execute_tool": "tool",
+            "invoke_agent": "agent",
+            "create_agent": "agent",
+            "invoke_workflow": "workflow",
+            "workflow": "workflow",
+            "plan": "agent",
+        },
+    ),
     ("traceloop.span.kind", {"workflow": "workflow", "task": "workflow", "agent": "agent", "tool": "tool"}),
     ("llm.request.type", {"chat": "llm", "completion": "llm", "embedding": "embedding", "rerank": "retriever"}),
 ]
@@ -252,28 +321,60 @@ FIRST_TOKEN_EVENTS = ("First Token Stream Event", "gen_ai.first_token", "llm.fir
 # Error classes a user can tell apart (issue: rate limits vs timeouts vs server vs client errors).
 # Matched case-insensitively as substrings of error.type / exception.type / status message, in order.
 ERROR_CLASS_PATTERNS: list[tuple[str, str]] = [
-    ("ratelimit", "rate_limit"), ("rate_limit", "rate_limit"), ("toomanyrequests", "rate_limit"),
-    ("quota", "rate_limit"), ("429", "rate_limit"),
-    ("timeout", "timeout"), ("timedout", "timeout"), ("deadline", "timeout"),
-    ("authentication", "auth_error"), ("permissiondenied", "auth_error"), ("unauthorized", "auth_error"),
-    ("contentfilter", "content_filter"), ("content_filter", "content_filter"),
-    ("internalserver", "server_error"), ("serviceunavailable", "server_error"), ("overloaded", "server_error"),
-    ("badgateway", "server_error"), ("apiconnection", "server_error"), ("connectionerror", "server_error"),
-    ("badrequest", "client_error"), ("notfound", "client_error"), ("unprocessable", "client_error"),
-    ("invalidrequest", "client_error"), ("conflict", "client_error"),
+    ("ratelimit", "rate_limit"),
+    ("rate_limit", "rate_limit"),
+    ("toomanyrequests", "rate_limit"),
+    ("quota", "rate_limit"),
+    ("429", "rate_limit"),
+    ("timeout", "timeout"),
+    ("timedout", "timeout"),
+    ("deadline", "timeout"),
+    ("authentication", "auth_error"),
+    ("permissiondenied", "auth_error"),
+    ("unauthorized", "auth_error"),
+    ("contentfilter", "content_filter"),
+    ("content_filter", "content_filter"),
+    ("internalserver", "server_error"),
+    ("serviceunavailable", "server_error"),
+    ("overloaded", "server_error"),
+    ("badgateway", "server_error"),
+    ("apiconnection", "server_error"),
+    ("connectionerror", "server_error"),
+    ("badrequest", "client_error"),
+    ("notfound", "client_error"),
+    ("unprocessable", "client_error"),
+    ("invalidrequest", "client_error"),
+    ("conflict", "client_error"),
 ]
 # HTTP status -> class, when no name matched.
-HTTP_STATUS_CLASSES: dict[int, str] = {429: "rate_limit", 408: "timeout", 504: "timeout", 401: "auth_error", 403: "auth_error"}
+HTTP_STATUS_CLASSES: dict[int, str] = {
+    429: "rate_limit",
+    408: "timeout",
+    504: "timeout",
+    401: "auth_error",
+    403: "auth_error",
+}
 
 # Keys that are understood even though they fill no column directly (so the coverage report in
 # `stats` does not list them as unmapped). Indexed keys use N for the index.
 KNOWN_UNMAPPED_OK: list[str] = [
-    "gen_ai.tool.definitions", "gen_ai.request.stop_sequences", "gen_ai.request.frequency_penalty",
-    "gen_ai.request.presence_penalty", "gen_ai.request.seed", "gen_ai.request.top_k",
-    "gen_ai.output.type", "gen_ai.request.choice.count", "gen_ai.request.encoding_formats",
-    "llm.tools.N.tool.json_schema", "llm.request.functions.N.name", "llm.request.functions.N.description",
-    "llm.request.functions.N.parameters", "openinference.span.kind", "llm.invocation_parameters",
-    "input.mime_type", "output.mime_type",
+    "gen_ai.tool.definitions",
+    "gen_ai.request.stop_sequences",
+    "gen_ai.request.frequency_penalty",
+    "gen_ai.request.presence_penalty",
+    "gen_ai.request.seed",
+    "gen_ai.request.top_k",
+    "gen_ai.output.type",
+    "gen_ai.request.choice.count",
+    "gen_ai.request.encoding_formats",
+    "llm.tools.N.tool.json_schema",
+    "llm.request.functions.N.name",
+    "llm.request.functions.N.description",
+    "llm.request.functions.N.parameters",
+    "openinference.span.kind",
+    "llm.invocation_parameters",
+    "input.mime_type",
+    "output.mime_type",
 ]
 
 
@@ -295,7 +396,15 @@ def known_attribute_keys() -> set[str]:
 
 
 # Prefixes of flattened content keys: any key under them counts as read.
-INDEXED_PREFIXES = ("llm.input_messages.", "llm.output_messages.", "gen_ai.prompt.", "gen_ai.completion.",
-                    "retrieval.documents.", "llm.tools.", "llm.request.functions.", "embedding.embeddings.")
+INDEXED_PREFIXES = (
+    "llm.input_messages.",
+    "llm.output_messages.",
+    "gen_ai.prompt.",
+    "gen_ai.completion.",
+    "retrieval.documents.",
+    "llm.tools.",
+    "llm.request.functions.",
+    "embedding.embeddings.",
+)
 # Attribute families the coverage report watches for unmapped keys.
 COVERAGE_PREFIXES = ("gen_ai.", "llm.", "openinference.", "traceloop.", "embedding.", "retrieval.", "tool.")

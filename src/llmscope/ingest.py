@@ -17,9 +17,9 @@ import multiprocessing
 import os
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
-from typing import Callable, Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -113,8 +113,15 @@ def _work(units: list[Unit], mapping: Mapping, slots: tuple[str, str] | None = N
         for unit in units:
             n_errors, n_bad, unattached = len(b.errors), b.n_bad, b.unattached_logs
             decode_unit(unit, mapping, b)
-            counts.append((b.errors[n_errors:n_errors + MAX_EXAMPLES], b.n_bad - n_bad, b.line_count, b.skipped_note,
-                           b.unattached_logs - unattached))
+            counts.append(
+                (
+                    b.errors[n_errors : n_errors + MAX_EXAMPLES],
+                    b.n_bad - n_bad,
+                    b.line_count,
+                    b.skipped_note,
+                    b.unattached_logs - unattached,
+                )
+            )
         spans = b.span_record_batch() if len(b) else None
         logs = b.log_record_batch() if b.n_logs() else None
     finally:
@@ -124,9 +131,18 @@ def _work(units: list[Unit], mapping: Mapping, slots: tuple[str, str] | None = N
     return handoff.write(spans, spans_slot), handoff.write(logs, logs_slot), counts
 
 
-def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping: Mapping | None = None,
-           strict: bool = False, workers: int | None = None, user_prices: list[UserPrice] | None = None,
-           on_progress: Callable[[Progress], None] | None = None, con=None, full: bool = False) -> IngestReport:
+def ingest(
+    paths: Iterable[str],
+    db: str | os.PathLike | None = None,
+    *,
+    mapping: Mapping | None = None,
+    strict: bool = False,
+    workers: int | None = None,
+    user_prices: list[UserPrice] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    con=None,
+    full: bool = False,
+) -> IngestReport:
     """Load traces and logs from files, directories or ``-`` into the store in one transaction.
 
     A JSON-lines file read before is read on from where that ingest stopped, if it is still the
@@ -150,8 +166,9 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
         progress.bytes_total = sum(sizes.values()) - tracker.bytes_not_read
         parallel = n_workers > 1 and (progress.bytes_total > PARALLEL_THRESHOLD_BYTES or "-" in sizes)
         if parallel:
-            pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_worker_init)
+            pool = ProcessPoolExecutor(
+                max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+            )
             slots = handoff.Slots()  # batches come back through files in shared memory
             stack.callback(slots.close)
             # The workers keep every core busy; a second DuckDB thread only contends with them
@@ -179,8 +196,11 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                         if len(report.bad_examples) < MAX_EXAMPLES:
                             report.bad_examples.append((unit.source, line + offset, reason))
                     if strict:
-                        raise StrictAbort((unit.source, errors[0][0] + offset, errors[0][1]) if errors
-                                          else (unit.source, offset, "bad record"))
+                        raise StrictAbort(
+                            (unit.source, errors[0][0] + offset, errors[0][1])
+                            if errors
+                            else (unit.source, offset, "bad record")
+                        )
                 progress.bytes_done += unit.nbytes
                 report.bytes_read += unit.nbytes
                 return offset
@@ -191,8 +211,11 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                 offsets = [account(unit, *c) for unit, c in zip(task, counts)]
                 # a piece of a big file numbers its lines from its start; groups hold whole files only
                 if spans is not None and len(task) == 1 and offsets[0]:
-                    spans = spans.set_column(spans.schema.get_field_index("source_line"), "source_line",
-                                             pc.add(spans.column("source_line"), pa.scalar(offsets[0], pa.int64())))
+                    spans = spans.set_column(
+                        spans.schema.get_field_index("source_line"),
+                        "source_line",
+                        pc.add(spans.column("source_line"), pa.scalar(offsets[0], pa.int64())),
+                    )
                 flushed = loader.add(spans, logs)
                 if task_slots is not None:
                     slots.hold(task_slots[0])
@@ -254,8 +277,12 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                             drain_one()
                         skipped(item)
                         continue
-                    whole_small_file = (item.data is None and item.start == 0 and item.nbytes < SMALL_FILE_BYTES
-                                        and item.end in (0, sizes.get(item.source)))  # end 0: a whole document
+                    whole_small_file = (
+                        item.data is None
+                        and item.start == 0
+                        and item.nbytes < SMALL_FILE_BYTES
+                        and item.end in (0, sizes.get(item.source))
+                    )  # end 0: a whole document
                     if not whole_small_file:
                         submit_group()
                         submit([item])
@@ -274,7 +301,9 @@ def ingest(paths: Iterable[str], db: str | os.PathLike | None = None, *, mapping
                 report.notes.append(tracker.note())
             loader.bad_records = report.bad_records
             if report.unattached_logs:
-                report.notes.append(f"{report.unattached_logs} log record(s) carry no trace/span id and were not attached to any span")
+                report.notes.append(
+                    f"{report.unattached_logs} log record(s) carry no trace/span id and were not attached to any span"
+                )
         for f in fields(store_mod.LoadResult):
             setattr(report, f.name, getattr(loader.result, f.name))
     finally:

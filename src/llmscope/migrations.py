@@ -6,7 +6,7 @@ Add a migration by appending a decorated function; never edit one that has shipp
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import duckdb
 
@@ -201,9 +201,15 @@ def m002_findings(con: duckdb.DuckDBPyConnection) -> None:
 @migration
 def m003_eval_runs(con: duckdb.DuckDBPyConnection) -> None:
     # What a judge cost and which prompt produced a score; errors are rows too (never a silent 0).
-    for col, typ in (("judge_model", "VARCHAR"), ("judge_input_tokens", "BIGINT"), ("judge_output_tokens", "BIGINT"),
-                     ("prompt_version", "VARCHAR"), ("error", "VARCHAR"), ("repeat_index", "INTEGER"),
-                     ("source", "VARCHAR")):
+    for col, typ in (
+        ("judge_model", "VARCHAR"),
+        ("judge_input_tokens", "BIGINT"),
+        ("judge_output_tokens", "BIGINT"),
+        ("prompt_version", "VARCHAR"),
+        ("error", "VARCHAR"),
+        ("repeat_index", "INTEGER"),
+        ("source", "VARCHAR"),
+    ):
         con.execute(f"ALTER TABLE evals ADD COLUMN {col} {typ}")
     # Judge answers by (judge, model, metric, prompt version, inputs hash): re-running an eval calls no judge.
     con.execute(f"""

@@ -64,8 +64,11 @@ def accelerator(module: str, name: str) -> Any:
 
 
 # what each extension speeds up, for `llmscope --version`
-ACCELERATORS = {"_otlp_native": "OTLP decoding", "_resolve_native": "column resolution",
-                "_columns_native": "Arrow batches"}
+ACCELERATORS = {
+    "_otlp_native": "OTLP decoding",
+    "_resolve_native": "column resolution",
+    "_columns_native": "Arrow batches",
+}
 
 
 def report() -> str:

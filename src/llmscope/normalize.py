@@ -8,7 +8,8 @@ cost, trace-level context, de-duplication) in SQL.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -26,35 +27,76 @@ STATUS_NAMES = ("unset", "ok", "error")
 JSON = pa.json_(pa.string())
 
 SPAN_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("trace_id", pa.string()), ("span_id", pa.string()), ("parent_span_id", pa.string()),
-    ("name", pa.string()), ("kind", pa.string()), ("start_ns", pa.int64()), ("end_ns", pa.int64()),
-    ("status", pa.string()), ("status_message", pa.string()), ("error_type", pa.string()),
-    ("error_message", pa.string()), ("span_type", pa.string()), ("dialect", pa.string()),
+    ("trace_id", pa.string()),
+    ("span_id", pa.string()),
+    ("parent_span_id", pa.string()),
+    ("name", pa.string()),
+    ("kind", pa.string()),
+    ("start_ns", pa.int64()),
+    ("end_ns", pa.int64()),
+    ("status", pa.string()),
+    ("status_message", pa.string()),
+    ("error_type", pa.string()),
+    ("error_message", pa.string()),
+    ("span_type", pa.string()),
+    ("dialect", pa.string()),
     ("scope_name", pa.string()),
     # dialect-table columns (same names as D.COLUMN_SOURCES keys)
-    ("operation", pa.string()), ("provider", pa.string()), ("request_model", pa.string()),
-    ("response_model", pa.string()), ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
-    ("total_tokens", pa.int64()), ("cache_read_tokens", pa.int64()), ("cache_write_tokens", pa.int64()),
-    ("reasoning_tokens", pa.int64()), ("reported_cost_usd", pa.float64()), ("ttft_ms", pa.float64()),
-    ("temperature", pa.float64()), ("top_p", pa.float64()), ("max_tokens", pa.int64()),
-    ("finish_reason", pa.string()), ("response_id", pa.string()), ("is_stream", pa.bool_()),
-    ("agent_name", pa.string()), ("tool_name", pa.string()), ("http_status_code", pa.int64()),
+    ("operation", pa.string()),
+    ("provider", pa.string()),
+    ("request_model", pa.string()),
+    ("response_model", pa.string()),
+    ("input_tokens", pa.int64()),
+    ("output_tokens", pa.int64()),
+    ("total_tokens", pa.int64()),
+    ("cache_read_tokens", pa.int64()),
+    ("cache_write_tokens", pa.int64()),
+    ("reasoning_tokens", pa.int64()),
+    ("reported_cost_usd", pa.float64()),
+    ("ttft_ms", pa.float64()),
+    ("temperature", pa.float64()),
+    ("top_p", pa.float64()),
+    ("max_tokens", pa.int64()),
+    ("finish_reason", pa.string()),
+    ("response_id", pa.string()),
+    ("is_stream", pa.bool_()),
+    ("agent_name", pa.string()),
+    ("tool_name", pa.string()),
+    ("http_status_code", pa.int64()),
     ("service_name", pa.string()),
     # context columns (D.CONTEXT_DEFAULTS keys)
-    ("user_id", pa.string()), ("session_id", pa.string()), ("feature", pa.string()), ("prompt_version", pa.string()),
-    ("input_text", pa.string()), ("output_text", pa.string()),
-    ("input_messages", JSON), ("output_messages", JSON), ("tool_definitions", JSON),
-    ("attributes", JSON), ("resource_attributes", JSON), ("events", JSON),
-    ("source", pa.string()), ("source_line", pa.int64()),
+    ("user_id", pa.string()),
+    ("session_id", pa.string()),
+    ("feature", pa.string()),
+    ("prompt_version", pa.string()),
+    ("input_text", pa.string()),
+    ("output_text", pa.string()),
+    ("input_messages", JSON),
+    ("output_messages", JSON),
+    ("tool_definitions", JSON),
+    ("attributes", JSON),
+    ("resource_attributes", JSON),
+    ("events", JSON),
+    ("source", pa.string()),
+    ("source_line", pa.int64()),
 ]
 SPAN_SCHEMA = pa.schema(SPAN_FIELDS)
 SPAN_COLUMNS = [n for n, _ in SPAN_FIELDS]
 
 LOG_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("trace_id", pa.string()), ("span_id", pa.string()), ("time_ns", pa.int64()), ("seq", pa.int32()),
-    ("event_name", pa.string()), ("direction", pa.string()), ("role", pa.string()), ("content", pa.string()),
-    ("message", JSON), ("attributes", JSON), ("body", JSON),
-    ("source", pa.string()), ("source_line", pa.int64()),
+    ("trace_id", pa.string()),
+    ("span_id", pa.string()),
+    ("time_ns", pa.int64()),
+    ("seq", pa.int32()),
+    ("event_name", pa.string()),
+    ("direction", pa.string()),
+    ("role", pa.string()),
+    ("content", pa.string()),
+    ("message", JSON),
+    ("attributes", JSON),
+    ("body", JSON),
+    ("source", pa.string()),
+    ("source_line", pa.int64()),
 ]
 LOG_SCHEMA = pa.schema(LOG_FIELDS)
 
@@ -62,9 +104,11 @@ _TABLE_COLUMNS = list(D.COLUMN_SOURCES)
 _CONTEXT_COLUMNS = list(D.CONTEXT_DEFAULTS)
 # where add_span reads resolved values (Mapping.resolve returns them in this order)
 _TTFT_MS, _HTTP_STATUS_CODE, _AGENT_NAME, _TOOL_NAME, _SERVICE_NAME = (
-    (_TABLE_COLUMNS + _CONTEXT_COLUMNS).index(c) for c in ("ttft_ms", "http_status_code", "agent_name", "tool_name", "service_name"))
+    (_TABLE_COLUMNS + _CONTEXT_COLUMNS).index(c)
+    for c in ("ttft_ms", "http_status_code", "agent_name", "tool_name", "service_name")
+)
 # add_span builds rows positionally: the resolved columns must sit in SPAN_FIELDS in table order.
-assert SPAN_COLUMNS[14:14 + len(_TABLE_COLUMNS) + len(_CONTEXT_COLUMNS)] == _TABLE_COLUMNS + _CONTEXT_COLUMNS
+assert SPAN_COLUMNS[14 : 14 + len(_TABLE_COLUMNS) + len(_CONTEXT_COLUMNS)] == _TABLE_COLUMNS + _CONTEXT_COLUMNS
 
 
 def _compile(sources: Iterable[D.Source]) -> list[tuple[bool, str, str | None, str, tuple[str, str] | None]]:
@@ -73,7 +117,7 @@ def _compile(sources: Iterable[D.Source]) -> list[tuple[bool, str, str | None, s
         key = s.key
         on_resource = key.startswith("resource:")
         if on_resource:
-            key = key[len("resource:"):]
+            key = key[len("resource:") :]
         key, _, sub = key.partition("#")
         out.append((on_resource, key, sub or None, s.transform, s.when))
     return out
@@ -111,7 +155,7 @@ class Mapping:
     def __reduce__(self):  # shipped to worker processes: rebuilt there, with empty caches
         return (Mapping, (self.context_keys, self.privacy))
 
-    def shape(self, attrs: dict, resource: dict) -> "_Shape":
+    def shape(self, attrs: dict, resource: dict) -> _Shape:
         if resource is not self._last_resource:  # spans of one resourceSpans share the dict
             self._last_resource, self._last_resource_keys = resource, tuple(resource)
         key = (tuple(attrs), self._last_resource_keys)
@@ -122,7 +166,7 @@ class Mapping:
             shape = self._shapes[key] = _Shape(self, attrs.keys(), resource.keys())
         return shape
 
-    def resolve(self, attrs: dict, resource: dict, shape: "_Shape | None" = None) -> list[Any]:
+    def resolve(self, attrs: dict, resource: dict, shape: _Shape | None = None) -> list[Any]:
         """Canonical column values for one span, in ``all_columns`` order (None where no source is
         present): per column, the best-ranked source that is present, non-empty, meets its
         condition and converts."""
@@ -146,8 +190,9 @@ class Mapping:
         return values
 
 
-def _fill_direct_py(values: list, attrs: dict, resource: dict, direct: tuple, direct_lower: tuple,
-                    first_usable) -> None:
+def _fill_direct_py(
+    values: list, attrs: dict, resource: dict, direct: tuple, direct_lower: tuple, first_usable
+) -> None:
     """Columns whose best source is a plain attribute: its value if it already has the column's
     type (lower-case, for lower-cased columns), else the first usable candidate. The C version
     (``_resolve_native.c``) does exactly this."""
@@ -203,7 +248,7 @@ def _json(obj: Any) -> str:
 
 
 def _big_ints_as_text(v: Any) -> Any:
-    if type(v) is int and not -(2 ** 63) <= v < 2 ** 64:
+    if type(v) is int and not -(2**63) <= v < 2**64:
         return str(v)
     if isinstance(v, dict):
         return {k: _big_ints_as_text(x) for k, x in v.items()}
@@ -222,14 +267,24 @@ def _json_object(raw: Any) -> dict | None:
 
 
 _AS_IS = {"": str, "int": int, "float": float, "bool": bool}
-_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1  # integer columns are int64
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # integer columns are int64
 
 
 class _Shape:
     """What can apply to a span with a given set of attribute (and resource) keys."""
 
-    __slots__ = ("direct", "direct_lower", "resource_only", "general", "type_rules", "attr_dialect", "input_sources",
-                 "output_sources", "system_keys", "tool_sources")
+    __slots__ = (
+        "direct",
+        "direct_lower",
+        "resource_only",
+        "general",
+        "type_rules",
+        "attr_dialect",
+        "input_sources",
+        "output_sources",
+        "system_keys",
+        "tool_sources",
+    )
 
     def __init__(self, mapping: Mapping, ordered_keys, resource_keys):
         keys, resource_keys = set(ordered_keys), set(resource_keys)
@@ -239,8 +294,11 @@ class _Shape:
         self.resource_only: list[tuple] = []  # (column, candidates): only resource attributes can fill it
         self.general: list[tuple] = []  # (column, candidates): the rest
         for col, sources in enumerate(mapping.sources.values()):
-            present = [(on_res, key, sub, transform, when) for on_res, key, sub, transform, when in sources
-                       if key in (resource_keys if on_res else keys)]
+            present = [
+                (on_res, key, sub, transform, when)
+                for on_res, key, sub, transform, when in sources
+                if key in (resource_keys if on_res else keys)
+            ]
             if not present:
                 continue
             on_res, key, sub, transform, when = present[0]
@@ -394,8 +452,15 @@ def _system_messages(v: Any) -> list[dict]:
 
 
 # A flattened message list is recognised by its first message (every library writes index 0).
-_PROBE_SUFFIXES = (".0.role", ".0.content", ".0.message.role", ".0.message.content", ".0.tool_calls.0.name",
-                   ".0.document.content", ".0.document.id")
+_PROBE_SUFFIXES = (
+    ".0.role",
+    ".0.content",
+    ".0.message.role",
+    ".0.message.content",
+    ".0.tool_calls.0.name",
+    ".0.document.content",
+    ".0.document.id",
+)
 _PROBES: dict[str, tuple[str, ...]] = {}
 
 
@@ -418,7 +483,7 @@ def _indexed_layout(keys: Iterable[str], prefix: str) -> tuple:
             continue
         for wrapper in ("message.", "embedding.", "document."):
             if rest.startswith(wrapper):
-                rest = rest[len(wrapper):]
+                rest = rest[len(wrapper) :]
                 break
         if rest in ("role", "content", "finish_reason", "tool_call_id", "name"):
             out.append((k, int(idx_s), rest, None, None))
@@ -461,11 +526,15 @@ def _indexed_messages(attrs: dict, prefix: str, layout: tuple | None = None) -> 
         if parts and not m.get("content"):
             m["content"] = "\n".join(_text(v) or "" for _, v in sorted(parts))
         calls = m.pop("_calls", None)
-        msg: dict[str, Any] = {"role": m.get("role") or ("assistant" if "completion" in prefix or "output" in prefix else "user"),
-                               "content": _text(m.get("content"))}
+        msg: dict[str, Any] = {
+            "role": m.get("role") or ("assistant" if "completion" in prefix or "output" in prefix else "user"),
+            "content": _text(m.get("content")),
+        }
         if calls:
-            msg["tool_calls"] = [{"id": c.get("id"), "name": c.get("name"), "arguments": _text(c.get("arguments"))}
-                                 for _, c in sorted(calls.items())]
+            msg["tool_calls"] = [
+                {"id": c.get("id"), "name": c.get("name"), "arguments": _text(c.get("arguments"))}
+                for _, c in sorted(calls.items())
+            ]
         for extra in ("finish_reason", "tool_call_id"):
             if m.get(extra):
                 msg[extra] = m[extra]
@@ -509,8 +578,11 @@ def _tool_def(d: Any) -> dict | None:
 
 def _tool_sources(keys: set[str]) -> list[tuple[str, str]]:
     """The tool-definition sources present in a key set (flattened lists need index 0)."""
-    return [(key, fmt) for key, fmt in D.TOOL_DEFINITION_SOURCES
-            if (key in keys if fmt == "semconv" else key + ".0.tool.json_schema" in keys or key + ".0.name" in keys)]
+    return [
+        (key, fmt)
+        for key, fmt in D.TOOL_DEFINITION_SOURCES
+        if (key in keys if fmt == "semconv" else key + ".0.tool.json_schema" in keys or key + ".0.name" in keys)
+    ]
 
 
 def _tool_definitions(attrs: dict, sources: list[tuple[str, str]]) -> str | None:
@@ -591,7 +663,9 @@ def event_message(event_name: str, body: Any, attrs: dict) -> list[tuple[str, di
         return out
     direction, role = D.MESSAGE_EVENTS[event_name]
     if body is None:  # span events carry the body in attributes
-        body = attrs.get("gen_ai.event.content") or {k: v for k, v in attrs.items() if k in ("content", "role", "tool_calls", "message", "finish_reason")}
+        body = attrs.get("gen_ai.event.content") or {
+            k: v for k, v in attrs.items() if k in ("content", "role", "tool_calls", "message", "finish_reason")
+        }
     if isinstance(body, str):
         try:
             body = orjson.loads(body)
@@ -645,7 +719,9 @@ def classify_error(raw: str | None, http_status: int | None) -> str | None:
 # rows -> Arrow buffers in C (``_columns_native.c``); None: pyarrow converts the rows itself
 _build_columns = accelerator("_columns_native", "build_columns")
 _KIND_OF_TYPE = {pa.string(): "s", pa.int64(): "i", pa.float64(): "f", pa.bool_(): "b"}
-_SPAN_KINDS = "".join(_KIND_OF_TYPE[t.storage_type if isinstance(t, pa.BaseExtensionType) else t] for _, t in SPAN_FIELDS)
+_SPAN_KINDS = "".join(
+    _KIND_OF_TYPE[t.storage_type if isinstance(t, pa.BaseExtensionType) else t] for _, t in SPAN_FIELDS
+)
 
 
 def _from_buffers(t: pa.DataType, n: int, built: tuple) -> pa.Array:
@@ -693,12 +769,28 @@ class Batch:
         self.n_bad += 1
         self.errors.append((self.line, reason))
 
-    def add_span(self, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
-                 status_message, attrs, events, resource, scope_name) -> None:
+    def add_span(
+        self,
+        trace_id,
+        span_id,
+        parent_span_id,
+        name,
+        kind,
+        start_ns,
+        end_ns,
+        status_code,
+        status_message,
+        attrs,
+        events,
+        resource,
+        scope_name,
+    ) -> None:
         if not (_INT64_MIN <= start_ns <= _INT64_MAX and _INT64_MIN <= end_ns <= _INT64_MAX):
             t = str(max(start_ns, end_ns, key=abs))
-            raise ValueError(f"span {name!r}: time {t if len(t) <= 24 else t[:20] + '…'} is beyond int64 nanoseconds "
-                             "(the year 2262): not Unix nanoseconds")
+            raise ValueError(
+                f"span {name!r}: time {t if len(t) <= 24 else t[:20] + '…'} is beyond int64 nanoseconds "
+                "(the year 2262): not Unix nanoseconds"
+            )
         m = self.mapping
         shape = m.shape(attrs, resource)
         values = m.resolve(attrs, resource, shape)
@@ -722,8 +814,11 @@ class Batch:
 
         # content from attributes, then from span events
         in_text, in_msgs = _extract(attrs, shape.input_sources) if shape.input_sources else (None, None)
-        out_text, out_msgs = ((None, None) if span_type in D.NO_OUTPUT_TEXT or not shape.output_sources
-                              else _extract(attrs, shape.output_sources))
+        out_text, out_msgs = (
+            (None, None)
+            if span_type in D.NO_OUTPUT_TEXT or not shape.output_sources
+            else _extract(attrs, shape.output_sources)
+        )
         sys_msgs: list[dict] = []
         for key in shape.system_keys:
             if attrs.get(key):
@@ -741,7 +836,11 @@ class Batch:
                     text = eattrs.get(ename.replace("content.", "")) or next(iter(eattrs.values()), None)
                     if text:
                         (ev_in if D.CONTENT_EVENTS[ename] == "input" else ev_out).append(
-                            {"role": "user" if D.CONTENT_EVENTS[ename] == "input" else "assistant", "content": _text(text)})
+                            {
+                                "role": "user" if D.CONTENT_EVENTS[ename] == "input" else "assistant",
+                                "content": _text(text),
+                            }
+                        )
                 elif ename in D.CHUNK_EVENTS:
                     chunk = eattrs.get(D.CHUNK_EVENTS[ename])
                     if chunk is None:
@@ -774,7 +873,9 @@ class Batch:
         raw_err = attrs.get("error.type") or exc_type
         error_type = error_message = None
         if status == "error" or raw_err:
-            error_type = classify_error(str(raw_err) if raw_err else (status_message or None), values[_HTTP_STATUS_CODE])
+            error_type = classify_error(
+                str(raw_err) if raw_err else (status_message or None), values[_HTTP_STATUS_CODE]
+            )
             if error_type is None:
                 error_type = "error"
             error_message = exc_msg or status_message or None
@@ -797,17 +898,35 @@ class Batch:
         if resource is not self._last_resource:  # spans of one resourceSpans share it: dump once
             self._last_resource = resource
             self._last_resource_json = _json(resource)
-        self.rows.append((
-            trace_id, span_id, parent_span_id, name, KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified",
-            start_ns, end_ns, status, status_message or None, error_type, error_message, span_type, dialect,
-            scope_name or None, *values, in_text, out_text,
-            _json(in_msgs) if in_msgs else None,
-            _json(out_msgs) if out_msgs else None,
-            _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,
-            _json(attrs), self._last_resource_json,
-            _json([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]) if events else None,
-            self.source, self.line,
-        ))
+        self.rows.append(
+            (
+                trace_id,
+                span_id,
+                parent_span_id,
+                name,
+                KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified",
+                start_ns,
+                end_ns,
+                status,
+                status_message or None,
+                error_type,
+                error_message,
+                span_type,
+                dialect,
+                scope_name or None,
+                *values,
+                in_text,
+                out_text,
+                _json(in_msgs) if in_msgs else None,
+                _json(out_msgs) if out_msgs else None,
+                _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,
+                _json(attrs),
+                self._last_resource_json,
+                _json([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]) if events else None,
+                self.source,
+                self.line,
+            )
+        )
 
     def add_log(self, trace_id, span_id, time_ns, event_name, body, attrs, resource) -> None:
         if event_name not in D.MESSAGE_EVENTS and event_name != D.DETAILS_EVENT:
@@ -849,10 +968,12 @@ class Batch:
             if built is not None:  # None: a value pyarrow must convert (or reject) itself
                 n = len(self.rows)
                 return pa.RecordBatch.from_arrays(
-                    [_from_buffers(t, n, b) for (_, t), b in zip(SPAN_FIELDS, built)], schema=SPAN_SCHEMA)
+                    [_from_buffers(t, n, b) for (_, t), b in zip(SPAN_FIELDS, built)], schema=SPAN_SCHEMA
+                )
         columns = list(zip(*self.rows)) if self.rows else [() for _ in SPAN_FIELDS]
         return pa.RecordBatch.from_arrays(
-            [pa.array(col, type=t) for col, (_, t) in zip(columns, SPAN_FIELDS)], schema=SPAN_SCHEMA)
+            [pa.array(col, type=t) for col, (_, t) in zip(columns, SPAN_FIELDS)], schema=SPAN_SCHEMA
+        )
 
     def log_record_batch(self) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays([pa.array(self.logs[n], type=t) for n, t in LOG_FIELDS], schema=LOG_SCHEMA)
@@ -862,7 +983,9 @@ class Batch:
 
 
 _ATTR_DIALECT_RULES = [(i, key, d) for i, (d, test, key, _) in enumerate(D.DIALECT_RULES) if test == "attr"]
-_CONTEXT_DIALECT_RULES = [(i, test, key, val, d) for i, (d, test, key, val) in enumerate(D.DIALECT_RULES) if test != "attr"]
+_CONTEXT_DIALECT_RULES = [
+    (i, test, key, val, d) for i, (d, test, key, val) in enumerate(D.DIALECT_RULES) if test != "attr"
+]
 
 
 def _context_dialect(resource: dict, scope_name: str) -> tuple[int, str]:
@@ -877,7 +1000,7 @@ def _context_dialect(resource: dict, scope_name: str) -> tuple[int, str]:
 def _strip_name(name: str, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> str | None:
     for p in prefixes:
         if name.startswith(p):
-            return name[len(p):] or None
+            return name[len(p) :] or None
     for s in suffixes:
         if name.endswith(s):
             return name[: -len(s)] or None

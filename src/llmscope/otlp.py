@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
@@ -29,11 +29,11 @@ from .native import accelerator
 
 
 class ArrayValue(msgspec.Struct, gc=False):
-    values: list["AnyValue"] = []
+    values: list[AnyValue] = []
 
 
 class KeyValueList(msgspec.Struct, gc=False):
-    values: list["KeyValue"] = []
+    values: list[KeyValue] = []
 
 
 class AnyValue(msgspec.Struct, gc=False):
@@ -136,13 +136,33 @@ NATIVE_DECODE_PB = accelerator("_otlp_native", "decode_trace_protobuf")
 
 
 class Sink(Protocol):
-    def add_span(self, trace_id: str, span_id: str, parent_span_id: str | None, name: str, kind: int,
-                 start_ns: int, end_ns: int, status_code: int, status_message: str,
-                 attrs: dict[str, Any], events: list[tuple[str, int, dict[str, Any]]],
-                 resource: dict[str, Any], scope_name: str) -> None: ...
+    def add_span(
+        self,
+        trace_id: str,
+        span_id: str,
+        parent_span_id: str | None,
+        name: str,
+        kind: int,
+        start_ns: int,
+        end_ns: int,
+        status_code: int,
+        status_message: str,
+        attrs: dict[str, Any],
+        events: list[tuple[str, int, dict[str, Any]]],
+        resource: dict[str, Any],
+        scope_name: str,
+    ) -> None: ...
 
-    def add_log(self, trace_id: str | None, span_id: str | None, time_ns: int, event_name: str,
-                body: Any, attrs: dict[str, Any], resource: dict[str, Any]) -> None: ...
+    def add_log(
+        self,
+        trace_id: str | None,
+        span_id: str | None,
+        time_ns: int,
+        event_name: str,
+        body: Any,
+        attrs: dict[str, Any],
+        resource: dict[str, Any],
+    ) -> None: ...
 
     def bad(self, reason: str) -> None: ...
 
@@ -297,7 +317,7 @@ def to_ns(raw: Any) -> int:
 
 
 _ISO_FRACTION = re.compile(r"\.(\d+)")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def iso_to_ns(s: str) -> int:
@@ -307,13 +327,13 @@ def iso_to_ns(s: str) -> int:
     if m:
         digits = m.group(1)
         frac_ns = int(digits[:9].ljust(9, "0"))
-        s = s[: m.start()] + s[m.end():]
+        s = s[: m.start()] + s[m.end() :]
     try:
         dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError:
         raise BadRecord(f"time {s!r} is neither Unix nanoseconds nor ISO-8601") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     d = dt - _EPOCH
     return (d.days * 86_400 + d.seconds) * 1_000_000_000 + frac_ns
 
@@ -330,7 +350,7 @@ def enum_value(raw: Any, names: dict[str, int]) -> int:
     s = str(raw).upper().rsplit(".", 1)[-1]  # SpanKind.CLIENT, StatusCode.ERROR
     for prefix in ("SPAN_KIND_", "STATUS_CODE_"):
         if s.startswith(prefix):
-            s = s[len(prefix):]
+            s = s[len(prefix) :]
     if s.isdigit():
         return int(s)
     if s not in names:
@@ -363,12 +383,25 @@ def emit_typed(req: ExportRequest, sink: Sink) -> None:
                         raise BadRecord(f"span {sp.name!r} has no trace id or span id")
                     parent = hex_id(sp.parentSpanId, 8) if sp.parentSpanId else None
                     st = sp.status
-                    events = [(e.name, to_ns(e.timeUnixNano), attrs_dict(e.attributes)) for e in sp.events] if sp.events else []
+                    events = (
+                        [(e.name, to_ns(e.timeUnixNano), attrs_dict(e.attributes)) for e in sp.events]
+                        if sp.events
+                        else []
+                    )
                     sink.add_span(
-                        trace_id, span_id, parent, sp.name, kind_value(sp.kind),
-                        to_ns(sp.startTimeUnixNano), to_ns(sp.endTimeUnixNano),
-                        status_value(st.code) if st else 0, st.message if st else "",
-                        attrs_dict(sp.attributes), events, resource, scope_name,
+                        trace_id,
+                        span_id,
+                        parent,
+                        sp.name,
+                        kind_value(sp.kind),
+                        to_ns(sp.startTimeUnixNano),
+                        to_ns(sp.endTimeUnixNano),
+                        status_value(st.code) if st else 0,
+                        st.message if st else "",
+                        attrs_dict(sp.attributes),
+                        events,
+                        resource,
+                        scope_name,
                     )
                 except RECORD_ERRORS as e:
                     sink.bad(str(e))
@@ -383,7 +416,9 @@ def emit_typed(req: ExportRequest, sink: Sink) -> None:
                         hex_id(lr.spanId, 8) if lr.spanId else None,
                         to_ns(lr.timeUnixNano) or to_ns(lr.observedTimeUnixNano),
                         lr.eventName or str(attrs.get("event.name") or ""),
-                        any_value(lr.body), attrs, resource,
+                        any_value(lr.body),
+                        attrs,
+                        resource,
                     )
                 except RECORD_ERRORS as e:
                     sink.bad(str(e))
@@ -444,9 +479,12 @@ def emit_request_dict(obj: dict, sink: Sink) -> None:
                     sink.add_log(
                         norm_id(_get(lr, "traceId", "trace_id"), 16),
                         norm_id(_get(lr, "spanId", "span_id"), 8),
-                        to_ns(_get(lr, "timeUnixNano", "time_unix_nano")) or to_ns(_get(lr, "observedTimeUnixNano", "observed_time_unix_nano")),
+                        to_ns(_get(lr, "timeUnixNano", "time_unix_nano"))
+                        or to_ns(_get(lr, "observedTimeUnixNano", "observed_time_unix_nano")),
                         _get(lr, "eventName", "event_name", default="") or str(attrs.get("event.name") or ""),
-                        any_value_dict(lr.get("body")), attrs, resource,
+                        any_value_dict(lr.get("body")),
+                        attrs,
+                        resource,
                     )
                 except (BadRecord, ValueError, TypeError, AttributeError) as e:
                     sink.bad(f"log record: {e}")
@@ -465,16 +503,30 @@ def emit_otlp_span_dict(sp: Any, resource: dict, scope_name: str, sink: Sink) ->
             raise BadRecord("status is not an object")
         events = []
         for e in sp.get("events") or []:
-            events.append((e.get("name", ""), to_ns(_get(e, "timeUnixNano", "time_unix_nano")), attrs_from_json(e.get("attributes"))))
+            events.append(
+                (
+                    e.get("name", ""),
+                    to_ns(_get(e, "timeUnixNano", "time_unix_nano")),
+                    attrs_from_json(e.get("attributes")),
+                )
+            )
         name = sp.get("name", "")
         if not isinstance(name, str):
             raise BadRecord("span name is not a string")
         sink.add_span(
-            trace_id, span_id, norm_id(_get(sp, "parentSpanId", "parent_span_id"), 8), name,
-            kind_value(sp.get("kind")), to_ns(_get(sp, "startTimeUnixNano", "start_time_unix_nano")),
+            trace_id,
+            span_id,
+            norm_id(_get(sp, "parentSpanId", "parent_span_id"), 8),
+            name,
+            kind_value(sp.get("kind")),
+            to_ns(_get(sp, "startTimeUnixNano", "start_time_unix_nano")),
             to_ns(_get(sp, "endTimeUnixNano", "end_time_unix_nano")),
-            status_value(status.get("code")), str(status.get("message") or ""),
-            attrs_from_json(sp.get("attributes")), events, resource, scope_name,
+            status_value(status.get("code")),
+            str(status.get("message") or ""),
+            attrs_from_json(sp.get("attributes")),
+            events,
+            resource,
+            scope_name,
         )
     except (BadRecord, ValueError, TypeError, AttributeError) as e:
         sink.bad(str(e))
@@ -515,12 +567,27 @@ def emit_flat_span(sp: dict, sink: Sink) -> None:
             resource["service.name"] = sp["service_name"]
         events = []
         for e in sp.get("events") or []:
-            events.append((e.get("name", ""), to_ns(_get(e, "timestamp", "time", "timeUnixNano", "time_unix_nano")),
-                           attrs_from_json(e.get("attributes"))))
+            events.append(
+                (
+                    e.get("name", ""),
+                    to_ns(_get(e, "timestamp", "time", "timeUnixNano", "time_unix_nano")),
+                    attrs_from_json(e.get("attributes")),
+                )
+            )
         scope = sp.get("instrumentation_scope") or sp.get("scope") or {}
         sink.add_span(
-            trace_id, span_id, parent, str(sp.get("name", "")), kind_value(_get(sp, "kind", "span_kind")),
-            start, end, code, msg, attrs_from_json(sp.get("attributes")), events, resource,
+            trace_id,
+            span_id,
+            parent,
+            str(sp.get("name", "")),
+            kind_value(_get(sp, "kind", "span_kind")),
+            start,
+            end,
+            code,
+            msg,
+            attrs_from_json(sp.get("attributes")),
+            events,
+            resource,
             scope.get("name", "") if isinstance(scope, dict) else str(scope),
         )
     except (BadRecord, ValueError, TypeError, AttributeError) as e:
@@ -605,9 +672,21 @@ def _emit_proto_traces(req: Any, sink: Sink) -> None:
                 parent = sp.parent_span_id.hex() if sp.parent_span_id.strip(b"\0") else None
                 events = [(e.name, e.time_unix_nano, _pb_attrs(e.attributes)) for e in sp.events]
                 try:
-                    sink.add_span(trace_id, span_id, parent, sp.name, sp.kind, sp.start_time_unix_nano,
-                                  sp.end_time_unix_nano, sp.status.code, sp.status.message,
-                                  _pb_attrs(sp.attributes), events, resource, ss.scope.name)
+                    sink.add_span(
+                        trace_id,
+                        span_id,
+                        parent,
+                        sp.name,
+                        sp.kind,
+                        sp.start_time_unix_nano,
+                        sp.end_time_unix_nano,
+                        sp.status.code,
+                        sp.status.message,
+                        _pb_attrs(sp.attributes),
+                        events,
+                        resource,
+                        ss.scope.name,
+                    )
                 except RECORD_ERRORS as e:  # the other spans of the message still land
                     sink.bad(str(e))
 
@@ -624,7 +703,9 @@ def _emit_proto_logs(req: Any, sink: Sink) -> None:
                         lr.span_id.hex() if lr.span_id.strip(b"\0") else None,
                         lr.time_unix_nano or lr.observed_time_unix_nano,
                         getattr(lr, "event_name", "") or str(attrs.get("event.name") or ""),
-                        _pb_any(lr.body), attrs, resource,
+                        _pb_any(lr.body),
+                        attrs,
+                        resource,
                     )
                 except RECORD_ERRORS as e:
                     sink.bad(str(e))

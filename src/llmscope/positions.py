@@ -53,8 +53,10 @@ def fingerprint(path: str, offset: int) -> tuple[str, str]:
 def load(con: duckdb.DuckDBPyConnection) -> dict:
     """Known positions by real path and by (device, inode): a file the exporter rotated (renamed)
     is found again under its new name and not read again."""
-    rows = con.execute("SELECT path, offset_bytes, lines, head_sha256, seam_sha256, device, inode "
-                       "FROM ingested_files ORDER BY updated_at").fetchall()
+    rows = con.execute(
+        "SELECT path, offset_bytes, lines, head_sha256, seam_sha256, device, inode "
+        "FROM ingested_files ORDER BY updated_at"
+    ).fetchall()
     known: dict = {}
     for r in rows:
         pos = Position(*r[1:])
@@ -126,8 +128,10 @@ def save(con: duckdb.DuckDBPyConnection, path: str, offset: int, lines: int) -> 
         st = os.stat(path)
     except OSError:
         return  # gone or unreadable now: no position, so the next ingest reads it whole
-    con.execute("INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-                [key(path), offset, lines, head, seam, st.st_dev, st.st_ino])
+    con.execute(
+        "INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+        [key(path), offset, lines, head, seam, st.st_dev, st.st_ino],
+    )
 
 
 class Tracker:
@@ -182,5 +186,7 @@ class Tracker:
     def note(self) -> str | None:
         if not self.lines_not_read:
             return None
-        return (f"{self.lines_not_read:,} line(s) read by an earlier ingest were not read again "
-                "(files unchanged up to there; --full reads them)")
+        return (
+            f"{self.lines_not_read:,} line(s) read by an earlier ingest were not read again "
+            "(files unchanged up to there; --full reads them)"
+        )

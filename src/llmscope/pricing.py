@@ -23,35 +23,84 @@ from __future__ import annotations
 import functools
 import hashlib
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pyarrow as pa
 
 # How instrumentations spell providers -> genai-prices provider ids.
 PROVIDER_ALIASES: dict[str, str] = {
-    "openai": "openai", "azure.ai.openai": "azure", "az.ai.openai": "azure", "azure_openai": "azure",
-    "azure": "azure", "az.ai.inference": "azure", "anthropic": "anthropic", "aws.bedrock": "aws",
-    "bedrock": "aws", "aws": "aws", "gcp.gemini": "google", "gcp.vertex_ai": "google", "gcp.gen_ai": "google",
-    "google": "google", "vertex_ai": "google", "vertexai": "google", "gemini": "google", "google_genai": "google",
-    "mistral_ai": "mistral", "mistralai": "mistral", "mistral": "mistral", "groq": "groq", "cohere": "cohere",
-    "deepseek": "deepseek", "x_ai": "x-ai", "xai": "x-ai", "x-ai": "x-ai", "perplexity": "perplexity",
-    "openrouter": "openrouter", "together": "together", "together_ai": "together", "fireworks": "fireworks",
-    "fireworks_ai": "fireworks", "cerebras": "cerebras", "meta": "meta",
+    "openai": "openai",
+    "azure.ai.openai": "azure",
+    "az.ai.openai": "azure",
+    "azure_openai": "azure",
+    "azure": "azure",
+    "az.ai.inference": "azure",
+    "anthropic": "anthropic",
+    "aws.bedrock": "aws",
+    "bedrock": "aws",
+    "aws": "aws",
+    "gcp.gemini": "google",
+    "gcp.vertex_ai": "google",
+    "gcp.gen_ai": "google",
+    "google": "google",
+    "vertex_ai": "google",
+    "vertexai": "google",
+    "gemini": "google",
+    "google_genai": "google",
+    "mistral_ai": "mistral",
+    "mistralai": "mistral",
+    "mistral": "mistral",
+    "groq": "groq",
+    "cohere": "cohere",
+    "deepseek": "deepseek",
+    "x_ai": "x-ai",
+    "xai": "x-ai",
+    "x-ai": "x-ai",
+    "perplexity": "perplexity",
+    "openrouter": "openrouter",
+    "together": "together",
+    "together_ai": "together",
+    "fireworks": "fireworks",
+    "fireworks_ai": "fireworks",
+    "cerebras": "cerebras",
+    "meta": "meta",
 }
 # Runtimes that serve a user's own weights: no public price applies.
-SELF_HOSTED = {"vllm", "ollama", "llama.cpp", "llamacpp", "lmstudio", "lm_studio", "tgi", "local",
-               "self-hosted", "self_hosted", "huggingface_local", "localai", "sglang", "triton"}
+SELF_HOSTED = {
+    "vllm",
+    "ollama",
+    "llama.cpp",
+    "llamacpp",
+    "lmstudio",
+    "lm_studio",
+    "tgi",
+    "local",
+    "self-hosted",
+    "self_hosted",
+    "huggingface_local",
+    "localai",
+    "sglang",
+    "triton",
+}
 
 RATE_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("provider", pa.string()), ("request_model", pa.string()), ("response_model", pa.string()),
-    ("day", pa.date32()), ("min_input_tokens", pa.int64()), ("max_input_tokens", pa.int64()),
-    ("input_rate", pa.float64()), ("output_rate", pa.float64()),
-    ("cache_read_rate", pa.float64()), ("cache_write_rate", pa.float64()),
-    ("price_version", pa.string()), ("priced_model", pa.string()),
+    ("provider", pa.string()),
+    ("request_model", pa.string()),
+    ("response_model", pa.string()),
+    ("day", pa.date32()),
+    ("min_input_tokens", pa.int64()),
+    ("max_input_tokens", pa.int64()),
+    ("input_rate", pa.float64()),
+    ("output_rate", pa.float64()),
+    ("cache_read_rate", pa.float64()),
+    ("cache_write_rate", pa.float64()),
+    ("price_version", pa.string()),
+    ("priced_model", pa.string()),
 ]
 RATE_SCHEMA = pa.schema(RATE_FIELDS)
 
@@ -87,12 +136,12 @@ class PriceFileError(ValueError):
 def load_price_file(path: str | Path) -> list[UserPrice]:
     """Read a user price file (TOML). Example::
 
-        [[model]]                         # or: [models."llama-3.1-8b-instruct"]
-        model = "llama-3.1-8b-instruct"   # matched to the request or response model, case-insensitive
-        provider = "vllm"                 # optional: only for this provider
-        input_mtok = 0.05                 # USD per million input tokens
-        output_mtok = 0.10
-        cache_read_mtok = 0.01            # optional, defaults to input_mtok
+    [[model]]                         # or: [models."llama-3.1-8b-instruct"]
+    model = "llama-3.1-8b-instruct"   # matched to the request or response model, case-insensitive
+    provider = "vllm"                 # optional: only for this provider
+    input_mtok = 0.05                 # USD per million input tokens
+    output_mtok = 0.10
+    cache_read_mtok = 0.01            # optional, defaults to input_mtok
     """
     p = Path(path)
     try:
@@ -111,12 +160,16 @@ def load_price_file(path: str | Path) -> list[UserPrice]:
     out = []
     for i, e in enumerate(entries, 1):
         try:
-            out.append(UserPrice(
-                model=str(e["model"]), provider=(str(e["provider"]).lower() if e.get("provider") else None),
-                input_mtok=float(e["input_mtok"]), output_mtok=float(e.get("output_mtok", 0.0)),
-                cache_read_mtok=float(e["cache_read_mtok"]) if "cache_read_mtok" in e else None,
-                cache_write_mtok=float(e["cache_write_mtok"]) if "cache_write_mtok" in e else None,
-            ))
+            out.append(
+                UserPrice(
+                    model=str(e["model"]),
+                    provider=(str(e["provider"]).lower() if e.get("provider") else None),
+                    input_mtok=float(e["input_mtok"]),
+                    output_mtok=float(e.get("output_mtok", 0.0)),
+                    cache_read_mtok=float(e["cache_read_mtok"]) if "cache_read_mtok" in e else None,
+                    cache_write_mtok=float(e["cache_write_mtok"]) if "cache_write_mtok" in e else None,
+                )
+            )
         except (KeyError, TypeError, ValueError) as err:
             raise PriceFileError(f"{p}: [[model]] entry {i}: needs model and input_mtok as numbers ({err})") from None
     return out
@@ -136,17 +189,21 @@ def _probe(calc, usage_kwargs: dict) -> Decimal:
     return calc(Usage(**usage_kwargs)).total_price
 
 
-def _genai_rates(provider: str | None, models: list[str], day: date) -> list[tuple[int, float, float, float, float, str]] | None:
+def _genai_rates(
+    provider: str | None, models: list[str], day: date
+) -> list[tuple[int, float, float, float, float, str]] | None:
     """[(min_input_tokens, in, out, cache_read, cache_write)] per tier, or None if unpriced."""
     import genai_prices
 
     pid = PROVIDER_ALIASES.get(provider or "")
     if provider and pid is None and provider in SELF_HOSTED:
         return None
-    when = datetime.combine(day, time(12), tzinfo=timezone.utc)
+    when = datetime.combine(day, time(12), tzinfo=UTC)
     for model in models:
+
         def calc(usage, model=model):
             return genai_prices.calc_price(usage, model, provider_id=pid, genai_request_timestamp=when)
+
         try:
             first = calc(genai_prices.Usage(input_tokens=1000))
         except (LookupError, ValueError):
@@ -169,8 +226,9 @@ def _genai_rates(provider: str | None, models: list[str], day: date) -> list[tup
     return None
 
 
-def rate_table(keys: Iterable[tuple[str | None, str | None, str | None, date]],
-               user_prices: list[UserPrice]) -> pa.Table:
+def rate_table(
+    keys: Iterable[tuple[str | None, str | None, str | None, date]], user_prices: list[UserPrice]
+) -> pa.Table:
     """Per-token rates for each distinct (provider, request_model, response_model, day)."""
     gp_version = genai_prices_version()
     cols: dict[str, list[Any]] = {n: [] for n, _ in RATE_FIELDS}
@@ -180,9 +238,16 @@ def rate_table(keys: Iterable[tuple[str | None, str | None, str | None, date]],
             continue
         up = _user_match(user_prices, provider, models)
         if up is not None:
-            tiers = [(0, up.input_mtok / 1e6, up.output_mtok / 1e6,
-                      (up.cache_read_mtok if up.cache_read_mtok is not None else up.input_mtok) / 1e6,
-                      (up.cache_write_mtok if up.cache_write_mtok is not None else up.input_mtok) / 1e6, up.model)]
+            tiers = [
+                (
+                    0,
+                    up.input_mtok / 1e6,
+                    up.output_mtok / 1e6,
+                    (up.cache_read_mtok if up.cache_read_mtok is not None else up.input_mtok) / 1e6,
+                    (up.cache_write_mtok if up.cache_write_mtok is not None else up.input_mtok) / 1e6,
+                    up.model,
+                )
+            ]
             version = up.version
         else:
             tiers = _genai_rates(provider, models, day)
@@ -192,9 +257,22 @@ def rate_table(keys: Iterable[tuple[str | None, str | None, str | None, date]],
         starts = [t[0] for t in tiers] + [2**62]
         for i, (t, r_in, r_out, r_cr, r_cw, priced) in enumerate(tiers):
             for name, v in zip(
-                    ("provider", "request_model", "response_model", "day", "min_input_tokens", "max_input_tokens",
-                     "input_rate", "output_rate", "cache_read_rate", "cache_write_rate", "price_version", "priced_model"),
-                    (provider, req, resp, day, t, starts[i + 1], r_in, r_out, r_cr, r_cw, version, priced)):
+                (
+                    "provider",
+                    "request_model",
+                    "response_model",
+                    "day",
+                    "min_input_tokens",
+                    "max_input_tokens",
+                    "input_rate",
+                    "output_rate",
+                    "cache_read_rate",
+                    "cache_write_rate",
+                    "price_version",
+                    "priced_model",
+                ),
+                (provider, req, resp, day, t, starts[i + 1], r_in, r_out, r_cr, r_cw, version, priced),
+            ):
                 cols[name].append(v)
     return pa.table({n: pa.array(cols[n], type=t) for n, t in RATE_FIELDS}, schema=RATE_SCHEMA)
 

@@ -48,7 +48,9 @@ class Privacy:
         return self.redact_pii or self.hash_key is not None
 
     @classmethod
-    def from_settings(cls, redact: str | None = None, hash_content: bool = False, raw_config: dict | None = None) -> "Privacy":
+    def from_settings(
+        cls, redact: str | None = None, hash_content: bool = False, raw_config: dict | None = None
+    ) -> Privacy:
         cfg = (raw_config or {}).get("privacy") or {}
         redact = redact or cfg.get("redact")
         if redact not in (None, "", "pii", "none"):
@@ -70,7 +72,11 @@ CONTENT_PREFIXES = tuple(p for p in D.INDEXED_PREFIXES if p not in ("llm.tools."
 
 
 def is_content_key(key: str) -> bool:
-    return key in CONTENT_KEYS or key.startswith(CONTENT_PREFIXES) or key.startswith(("gen_ai.prompt", "gen_ai.completion"))
+    return (
+        key in CONTENT_KEYS
+        or key.startswith(CONTENT_PREFIXES)
+        or key.startswith(("gen_ai.prompt", "gen_ai.completion"))
+    )
 
 
 class Scrubber:
@@ -87,7 +93,7 @@ class Scrubber:
         token = self._placeholders.get(key)
         if token is None:
             digest = hmac.new(self.privacy.placeholder_key, "\0".join(key).encode(), hashlib.sha256).hexdigest()
-            token = self._placeholders[key] = f"<{kind.upper()}_{digest[:self.PLACEHOLDER_HEX]}>"
+            token = self._placeholders[key] = f"<{kind.upper()}_{digest[: self.PLACEHOLDER_HEX]}>"
         return token
 
     # --- hashing
@@ -103,7 +109,7 @@ class Scrubber:
             return text
         out, last = [], 0
         for m in matches:
-            out.append(text[last:m.start])
+            out.append(text[last : m.start])
             out.append(self.placeholder(trace_id, m.kind, m.value))
             last = m.end
         out.append(text[last:])
@@ -136,8 +142,10 @@ class Scrubber:
             if m.get("content"):
                 m["content"] = self.text(trace_id, m["content"])
             if m.get("tool_calls"):
-                m["tool_calls"] = [dict(c, arguments=self.text(trace_id, c.get("arguments")) if c.get("arguments") else None)
-                                   for c in m["tool_calls"]]
+                m["tool_calls"] = [
+                    dict(c, arguments=self.text(trace_id, c.get("arguments")) if c.get("arguments") else None)
+                    for c in m["tool_calls"]
+                ]
             out.append(m)
         return out
 

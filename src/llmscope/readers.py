@@ -15,9 +15,9 @@ import os
 import struct
 import sys
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import msgspec
 import orjson
@@ -97,12 +97,14 @@ def _is_length_prefixed(data: bytes) -> bool:
     while pos < n:
         if pos + 4 > n:
             return False
-        (size,) = struct.unpack(">I", data[pos:pos + 4])
+        (size,) = struct.unpack(">I", data[pos : pos + 4])
         pos += 4 + size
     return pos == n
 
 
-def plan(path: str, from_directory: bool, chunk_bytes: int | None = None, start_at: int = 0) -> Iterator[Unit | Skipped]:
+def plan(
+    path: str, from_directory: bool, chunk_bytes: int | None = None, start_at: int = 0
+) -> Iterator[Unit | Skipped]:
     """Work units for one input (pieces of ``chunk_bytes``, default CHUNK_BYTES); a JSON-lines file
     can be read from ``start_at`` (a line start)."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
@@ -124,7 +126,9 @@ def plan(path: str, from_directory: bool, chunk_bytes: int | None = None, start_
     if lower.endswith(".gz") or head == b"\x1f\x8b":
         counted = _Counted()
         with open(path, "rb") as f:
-            yield from _plan_stream(path, _gunzip(_read_pieces(f, counted=counted)), chunk_bytes, from_directory, counted)
+            yield from _plan_stream(
+                path, _gunzip(_read_pieces(f, counted=counted)), chunk_bytes, from_directory, counted
+            )
         return
     with open(path, "rb") as f:
         head = f.read(1 << 20)
@@ -145,7 +149,9 @@ def plan(path: str, from_directory: bool, chunk_bytes: int | None = None, start_
                 f.seek(end)
                 rest = f.readline()
                 end += len(rest)
-            yield Unit(path, "lines", path=path, start=start, end=end, nbytes=end - start, from_directory=from_directory)
+            yield Unit(
+                path, "lines", path=path, start=start, end=end, nbytes=end - start, from_directory=from_directory
+            )
             start = end
 
 
@@ -218,7 +224,7 @@ def _gunzip(pieces: Iterator[bytes]) -> Iterator[bytes]:
     for whole in pieces:
         view = memoryview(whole)  # steps without copies
         for at in range(0, len(view), INFLATE_STEP):
-            piece = view[at:at + INFLATE_STEP]
+            piece = view[at : at + INFLATE_STEP]
             while piece:
                 started = True
                 try:
@@ -240,8 +246,13 @@ def _gunzip(pieces: Iterator[bytes]) -> Iterator[bytes]:
         raise StreamBroken("truncated gzip (file ends before the end-of-stream marker)")
 
 
-def _plan_stream(source: str, pieces: Iterator[bytes], chunk_bytes: int, from_directory: bool = False,
-                 counted: _Counted | None = None) -> Iterator[Unit | Skipped]:
+def _plan_stream(
+    source: str,
+    pieces: Iterator[bytes],
+    chunk_bytes: int,
+    from_directory: bool = False,
+    counted: _Counted | None = None,
+) -> Iterator[Unit | Skipped]:
     """Decompressed or piped input: hand out byte chunks that end at a newline.
 
     A unit's ``nbytes`` is what it cost on disk (compressed bytes when ``counted`` is given)."""
@@ -393,8 +404,20 @@ def _decode_document(data: bytes, batch: Batch, from_directory: bool) -> None:
 
 def _is_trace_object(obj: dict) -> bool:
     keys = set(obj)
-    return bool(keys & {"resourceSpans", "resource_spans", "resourceLogs", "resource_logs", "trace_id", "traceId",
-                        "span_id", "spanId", "context"})
+    return bool(
+        keys
+        & {
+            "resourceSpans",
+            "resource_spans",
+            "resourceLogs",
+            "resource_logs",
+            "trace_id",
+            "traceId",
+            "span_id",
+            "spanId",
+            "context",
+        }
+    )
 
 
 def _split_concatenated(data: bytes) -> tuple[list[tuple[int, object]], tuple[int, str] | None]:
@@ -424,8 +447,8 @@ def _decode_protobuf(data: bytes, batch: Batch) -> None:
     if _is_length_prefixed(data):
         pos = 0
         while pos < len(data):
-            (size,) = struct.unpack(">I", data[pos:pos + 4])
-            messages.append(data[pos + 4:pos + 4 + size])
+            (size,) = struct.unpack(">I", data[pos : pos + 4])
+            messages.append(data[pos + 4 : pos + 4 + size])
             pos += 4 + size
     else:
         messages.append(data)
@@ -444,4 +467,3 @@ TOO_DEEP = "malformed JSON: nested too deeply"
 
 def _short(e: Exception) -> str:
     return str(e).splitlines()[0][:200]
-

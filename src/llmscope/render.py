@@ -11,9 +11,10 @@ import csv
 import io
 import math
 import sys
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -67,8 +68,10 @@ def to_json(data: Any) -> str:
         if isinstance(v, list):
             return [clean(x) for x in v]
         return v
-    return orjson.dumps(clean(data), default=_json_default,
-                        option=orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z).decode()
+
+    return orjson.dumps(
+        clean(data), default=_json_default, option=orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+    ).decode()
 
 
 def _percent(v: float) -> str:
@@ -124,8 +127,14 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def emit(data: pa.Table | Sequence[dict], fmt: str = "table", title: str | None = None,
-         out: Console | None = None, caption: str | None = None, keep: Sequence[str] = ()) -> None:
+def emit(
+    data: pa.Table | Sequence[dict],
+    fmt: str = "table",
+    title: str | None = None,
+    out: Console | None = None,
+    caption: str | None = None,
+    keep: Sequence[str] = (),
+) -> None:
     """Print a table in the chosen format to stdout.
 
     On a terminal too narrow for every column, the table keeps the ``keep`` columns (else the
@@ -159,8 +168,10 @@ def emit(data: pa.Table | Sequence[dict], fmt: str = "table", title: str | None 
         widths = fit_columns(cols, rows, con.width, keep)
         hidden = [c for c in cols if c not in widths]
         if hidden:
-            note = (f"{len(hidden)} more column(s) at this width: {', '.join(hidden)} "
-                    "(a wider terminal, or --format csv|json|markdown, shows them)")
+            note = (
+                f"{len(hidden)} more column(s) at this width: {', '.join(hidden)} "
+                "(a wider terminal, or --format csv|json|markdown, shows them)"
+            )
             caption = f"{caption}\n{note}" if caption else note
         con.print(rich_table(list(widths), rows, title, caption, widths))
 
@@ -209,6 +220,7 @@ def _header(col: str) -> str:
 def markdown(cols: list[str], rows: Iterable[dict], title: str | None = None) -> str:
     def cell(v, c):
         return fmt_value(v, c).replace("|", "\\|").replace("\n", " ")
+
     lines = [f"### {title}", ""] if title else []
     lines.append("| " + " | ".join(cols) + " |")
     lines.append("|" + "|".join("---:" if _numeric_col(rows, c) else "---" for c in cols) + "|")
@@ -225,12 +237,21 @@ def _numeric_col(rows: Iterable[dict], c: str) -> bool:
     return False
 
 
-def rich_table(cols: list[str], rows: list[dict], title: str | None = None, caption: str | None = None,
-               widths: dict[str, int] | None = None) -> Table:
+def rich_table(
+    cols: list[str],
+    rows: list[dict],
+    title: str | None = None,
+    caption: str | None = None,
+    widths: dict[str, int] | None = None,
+) -> Table:
     t = Table(title=title, caption=caption, header_style="bold", title_justify="left", caption_justify="left")
     for c in cols:
-        t.add_column(_header(c), justify="right" if _numeric_col(rows, c) else "left", overflow="fold",
-                     width=(widths or {}).get(c))
+        t.add_column(
+            _header(c),
+            justify="right" if _numeric_col(rows, c) else "left",
+            overflow="fold",
+            width=(widths or {}).get(c),
+        )
     for r in rows:
         cells = []
         for c in cols:

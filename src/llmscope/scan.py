@@ -24,9 +24,10 @@ import re
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 import orjson
@@ -47,11 +48,13 @@ class Policy:
     disclaimers: dict[str, str] = field(default_factory=dict)  # feature -> text its outputs must contain
 
     @classmethod
-    def from_config(cls, raw: dict) -> "Policy":
+    def from_config(cls, raw: dict) -> Policy:
         p = raw.get("policy") or {}
-        return cls(prohibited=[str(x) for x in p.get("prohibited", [])],
-                   competitors=[str(x) for x in p.get("competitors", [])],
-                   disclaimers={str(k): str(v) for k, v in (p.get("disclaimers") or {}).items()})
+        return cls(
+            prohibited=[str(x) for x in p.get("prohibited", [])],
+            competitors=[str(x) for x in p.get("competitors", [])],
+            disclaimers={str(k): str(v) for k, v in (p.get("disclaimers") or {}).items()},
+        )
 
     def version(self) -> str:
         import hashlib
@@ -62,8 +65,10 @@ class Policy:
 def detector_version(policy: Policy) -> str:
     from .safety import injection, pii, toxicity
 
-    return (f"pii:{getattr(pii, 'VERSION', '1')} injection:{injection.RULESET_VERSION} "
-            f"toxicity:{toxicity.LEXICON_VERSION} policy:{policy.version()}")
+    return (
+        f"pii:{getattr(pii, 'VERSION', '1')} injection:{injection.RULESET_VERSION} "
+        f"toxicity:{toxicity.LEXICON_VERSION} policy:{policy.version()}"
+    )
 
 
 @dataclass
@@ -89,9 +94,17 @@ WHERE {where} AND NOT EXISTS (
     SELECT 1 FROM scanned_spans k WHERE k.trace_id = s.trace_id AND k.span_id = s.span_id AND k.detector_version = ?)
 """
 
-FINDING_FIELDS = [("trace_id", pa.string()), ("span_id", pa.string()), ("start_time", pa.timestamp("us")),
-                  ("kind", pa.string()), ("subkind", pa.string()), ("location", pa.string()), ("score", pa.float64()),
-                  ("rule", pa.string()), ("excerpt", pa.string())]
+FINDING_FIELDS = [
+    ("trace_id", pa.string()),
+    ("span_id", pa.string()),
+    ("start_time", pa.timestamp("us")),
+    ("kind", pa.string()),
+    ("subkind", pa.string()),
+    ("location", pa.string()),
+    ("score", pa.float64()),
+    ("rule", pa.string()),
+    ("excerpt", pa.string()),
+]
 
 _DIGITS = re.compile(r"\D+")
 
@@ -128,10 +141,23 @@ def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
         documents = span_type in ("retriever", "tool")
 
         # guardrails the instrumentation recorded
-        if (r["oi_kind"] or "").upper() == "GUARDRAIL" or "guardrail" in (r["name"] or "").lower() \
-                or r["finish_reason"] == "content_filter" or r["error_type"] == "content_filter":
-            out.append((*key, "guardrail", r["oi_kind"] or r["finish_reason"] or r["error_type"] or "guardrail",
-                        "output", 1.0, "recorded", None))
+        if (
+            (r["oi_kind"] or "").upper() == "GUARDRAIL"
+            or "guardrail" in (r["name"] or "").lower()
+            or r["finish_reason"] == "content_filter"
+            or r["error_type"] == "content_filter"
+        ):
+            out.append(
+                (
+                    *key,
+                    "guardrail",
+                    r["oi_kind"] or r["finish_reason"] or r["error_type"] or "guardrail",
+                    "output",
+                    1.0,
+                    "recorded",
+                    None,
+                )
+            )
 
         # PII: inputs, documents, and leaks (in an output, absent from the input)
         in_matches = pii.find_pii(inp) if inp else []
@@ -141,9 +167,13 @@ def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
         if outp:
             for m in pii.find_pii(outp):
                 if documents:
-                    out.append((*key, "pii_input", m.kind, "document", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m)))
+                    out.append(
+                        (*key, "pii_input", m.kind, "document", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m))
+                    )
                 elif span_type == "llm" and _norm(m.kind, m.value) not in seen_in and m.value not in (inp or ""):
-                    out.append((*key, "pii_leak", m.kind, "output", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m)))
+                    out.append(
+                        (*key, "pii_leak", m.kind, "output", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m))
+                    )
 
         # prompt injection: what the user sent; and documents / tool results (indirect)
         if span_type == "llm":
@@ -158,8 +188,17 @@ def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
                 if text:
                     score, terms = toxicity.toxicity(text)
                     if terms:
-                        out.append((*key, "toxicity", "lexicon", where, score, ", ".join(sorted(set(terms)))[:200],
-                                    _around(text, terms[0])))
+                        out.append(
+                            (
+                                *key,
+                                "toxicity",
+                                "lexicon",
+                                where,
+                                score,
+                                ", ".join(sorted(set(terms)))[:200],
+                                _around(text, terms[0]),
+                            )
+                        )
 
         # policy rules on the model's answers
         if span_type == "llm" and outp:
@@ -186,16 +225,17 @@ def _injections(out: list, key: tuple, text: str | None, kind: str, location: st
     if score < injection.THRESHOLD:
         return
     top = max(hits, key=lambda h: h.weight)
-    excerpt = text[max(0, top.start - 40): top.end + 40].replace("\n", " ")
-    out.append((*key, kind, top.category, location, score, ",".join(sorted({h.rule for h in hits}))[:200],
-                _mask_all(excerpt)))
+    excerpt = text[max(0, top.start - 40) : top.end + 40].replace("\n", " ")
+    out.append(
+        (*key, kind, top.category, location, score, ",".join(sorted({h.rule for h in hits}))[:200], _mask_all(excerpt))
+    )
 
 
 def _around(text: str, needle: str, context: int = 40) -> str:
     i = text.lower().find(needle.lower())
     if i < 0:
         return _mask_all(text[: 2 * context])
-    return _mask_all(text[max(0, i - context): i + len(needle) + context].replace("\n", " "))
+    return _mask_all(text[max(0, i - context) : i + len(needle) + context].replace("\n", " "))
 
 
 def _mask_all(excerpt: str) -> str:
@@ -204,7 +244,7 @@ def _mask_all(excerpt: str) -> str:
 
     matches = pii.find_pii(excerpt)
     for m in sorted(matches, key=lambda m: m.start, reverse=True):
-        excerpt = excerpt[: m.start] + pii.mask_value(m.kind, m.value) + excerpt[m.end:]
+        excerpt = excerpt[: m.start] + pii.mask_value(m.kind, m.value) + excerpt[m.end :]
     return excerpt
 
 
@@ -224,9 +264,14 @@ def _scan_batch(source: Any, policy: Policy) -> list[tuple]:
         gc.enable()
 
 
-def scan(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, policy: Policy | None = None,
-         workers: int | None = None, rescan: bool = False,
-         on_progress: Callable[[int, int], None] | None = None) -> ScanReport:
+def scan(
+    con: duckdb.DuckDBPyConnection,
+    flt: SpanFilter | None = None,
+    policy: Policy | None = None,
+    workers: int | None = None,
+    rescan: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ScanReport:
     """Scan the spans not scanned yet with the current detectors (all of them with ``rescan``)."""
     policy = policy or Policy()
     version = detector_version(policy)
@@ -237,8 +282,14 @@ def scan(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, policy: 
     if rescan:
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(f"DELETE FROM findings WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})", params)
-            con.execute(f"DELETE FROM scanned_spans WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})", params)
+            con.execute(
+                f"DELETE FROM findings WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})",
+                params,
+            )
+            con.execute(
+                f"DELETE FROM scanned_spans WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})",
+                params,
+            )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -250,7 +301,9 @@ def scan(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, policy: 
     reader = rel.to_arrow_reader(BATCH_ROWS) if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch(BATCH_ROWS)
     done = 0
     if n_workers > 1 and total >= PARALLEL_MIN_ROWS:
-        spill = tempfile.TemporaryDirectory(prefix="llmscope-scan-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        spill = tempfile.TemporaryDirectory(
+            prefix="llmscope-scan-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+        )
         with spill, ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             pending = []
             for batch in reader:
@@ -280,18 +333,26 @@ def scan(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, policy: 
     con.execute("BEGIN TRANSACTION")
     try:
         # spans scanned again (new detector version): their old findings go
-        con.execute(f"DELETE FROM findings WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM ({sql}))",
-                    params + [version])
-        con.execute(f"DELETE FROM scanned_spans WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM ({sql}))",
-                    params + [version])
+        con.execute(
+            f"DELETE FROM findings WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM ({sql}))",
+            params + [version],
+        )
+        con.execute(
+            f"DELETE FROM scanned_spans WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM ({sql}))",
+            params + [version],
+        )
         if findings:
             cols = list(zip(*findings))
             tbl = pa.table({name: pa.array(col, type=t) for (name, t), col in zip(FINDING_FIELDS, cols)})
             con.register("_findings", tbl)
-            con.execute("INSERT INTO findings SELECT *, ?, now()::TIMESTAMP, ? FROM _findings", [version, report.run_id])
+            con.execute(
+                "INSERT INTO findings SELECT *, ?, now()::TIMESTAMP, ? FROM _findings", [version, report.run_id]
+            )
             con.unregister("_findings")
-        con.execute(f"INSERT INTO scanned_spans SELECT trace_id, span_id, ?, now()::TIMESTAMP FROM ({sql})",
-                    [version] + params + [version])
+        con.execute(
+            f"INSERT INTO scanned_spans SELECT trace_id, span_id, ?, now()::TIMESTAMP FROM ({sql})",
+            [version] + params + [version],
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

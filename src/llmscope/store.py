@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import dialects as D, migrations, pricing
+from . import dialects as D
+from . import migrations, pricing
 from .normalize import LOG_SCHEMA
 
 DEFAULT_DB = "llmscope.duckdb"
@@ -32,8 +33,9 @@ def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
     return Path(db or os.environ.get("LLMSCOPE_DB") or DEFAULT_DB)
 
 
-def connect(db: str | os.PathLike | None = None, read_only: bool = False,
-            wait_s: float | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    db: str | os.PathLike | None = None, read_only: bool = False, wait_s: float | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the store; ``wait_s`` (default: 10 s for readers, 0 for writers, whose callers decide) is
     how long to wait while another process holds the file."""
     path = resolve_db_path(db)
@@ -51,7 +53,9 @@ def connect(db: str | os.PathLike | None = None, read_only: bool = False,
                 if time.monotonic() < deadline:
                     time.sleep(0.1)
                     continue
-                raise StoreError(f"{path} is in use by another llmscope process that is writing to it ({msg})") from None
+                raise StoreError(
+                    f"{path} is in use by another llmscope process that is writing to it ({msg})"
+                ) from None
             raise StoreError(f"cannot open {path}: {msg}") from None
     if not read_only:
         migrations.migrate(con)
@@ -137,7 +141,7 @@ class Loader:
     # (measured: 6 GB for a million RAG spans). Under a cap it writes row groups out as it goes.
     MEMORY_LIMIT = os.environ.get("LLMSCOPE_MEMORY_LIMIT", "2GB")
 
-    def __enter__(self) -> "Loader":
+    def __enter__(self) -> Loader:
         con = self.con
         con.execute(f"SET memory_limit = '{self.MEMORY_LIMIT}'")
         con.execute("BEGIN TRANSACTION")
@@ -211,14 +215,32 @@ class Loader:
                           AND o.message = l.message)
         """).fetchall()[0][0]
         r.spans_given_log_content = attach_log_content(con, since=self._started)
-        r.unpriced = con.execute("""
+        r.unpriced = con.execute(
+            """
             SELECT count(*) FROM spans WHERE ingested_at = ? AND span_type IN ('llm', 'embedding')
-            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND cost_usd IS NULL""", [self._started]).fetchall()[0][0]
-        r.sources = [x[0] for x in con.execute(
-            "SELECT DISTINCT source FROM spans WHERE ingested_at = ? ORDER BY 1", [self._started]).fetchall() if x[0]]
-        con.execute("INSERT INTO ingest_runs VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
-                    [r.run_id, self._started, r.sources, r.spans_read, r.spans_added, r.duplicates, self.bad_records,
-                     r.log_messages_added])
+            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND cost_usd IS NULL""",
+            [self._started],
+        ).fetchall()[0][0]
+        r.sources = [
+            x[0]
+            for x in con.execute(
+                "SELECT DISTINCT source FROM spans WHERE ingested_at = ? ORDER BY 1", [self._started]
+            ).fetchall()
+            if x[0]
+        ]
+        con.execute(
+            "INSERT INTO ingest_runs VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+            [
+                r.run_id,
+                self._started,
+                r.sources,
+                r.spans_read,
+                r.spans_added,
+                r.duplicates,
+                self.bad_records,
+                r.log_messages_added,
+            ],
+        )
 
 
 _CTX = D.TRACE_INHERITED
@@ -230,8 +252,20 @@ def _ctx_value(c: str, span: str, trace: str) -> str:
 
 
 # Columns the per-batch SQL needs; the wide ones (text, messages, attributes) never enter a join.
-_NARROW = ("trace_id", "span_id", "parent_span_id", "start_ns", "span_type", "provider", "request_model",
-           "response_model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens") + _CTX
+_NARROW = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "start_ns",
+    "span_type",
+    "provider",
+    "request_model",
+    "response_model",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+) + _CTX
 
 # Per batch, on the narrow columns only: which rows are new (not twice in the batch, not already in
 # the store; the time range lets DuckDB skip row groups by zone map), their cost from the rate table,
@@ -261,8 +295,10 @@ FROM s {pricing.RATE_JOIN}
 ORDER BY s._row
 """
 # The same span twice in one batch is rare; only then pay for the window.
-_DERIVE = {False: _DERIVE_SQL.format(dedupe=""),
-           True: _DERIVE_SQL.format(dedupe="QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY _row) = 1")}
+_DERIVE = {
+    False: _DERIVE_SQL.format(dedupe=""),
+    True: _DERIVE_SQL.format(dedupe="QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY _row) = 1"),
+}
 
 _INSERT_SQL = f"""
 INSERT INTO spans ({_SPAN_INSERT_COLUMNS})
@@ -286,7 +322,8 @@ def _derive_and_merge(con: duckdb.DuckDBPyConnection, spans: pa.Table) -> pa.Tab
     n = spans.num_rows
     _narrow = spans.select(list(_NARROW)).append_column("_row", pa.array(range(n), pa.int64()))  # see _BY_NAME
     lo, hi, dupes = con.execute(
-        "SELECT min(start_ns), max(start_ns), count(*) > count(DISTINCT (trace_id, span_id)) FROM _narrow").fetchall()[0]
+        "SELECT min(start_ns), max(start_ns), count(*) > count(DISTINCT (trace_id, span_id)) FROM _narrow"
+    ).fetchall()[0]
     rel = con.sql(_DERIVE[dupes], params=[lo // 1000, hi // 1000])
     derived = (getattr(rel, "to_arrow_table", None) or rel.arrow)()  # as query_arrow, in this frame
     if derived.num_rows == 0:
@@ -316,14 +353,18 @@ def inherit_trace_context(con: duckdb.DuckDBPyConnection, since) -> int:
     prompt version takes its trace's (the root's value first, else the earliest span's), and
     user and session are the trace's on every span (``D.TRACE_LEVEL``). Batches do this
     themselves; this catches traces split across batches or ingests."""
-    first = ", ".join(f"first({c} ORDER BY parent_span_id IS NOT NULL, start_time) FILTER (WHERE {c} IS NOT NULL) AS {c}"
-                      for c in _CTX)
+    first = ", ".join(
+        f"first({c} ORDER BY parent_span_id IS NOT NULL, start_time) FILTER (WHERE {c} IS NOT NULL) AS {c}"
+        for c in _CTX
+    )
     # Cheap aggregates over the new spans find the traces that need anything, plus every trace
     # that also has older spans; only those pay for the ordered first(). (Grouping every span of
     # every touched trace instead took 0.44 s a million new spans, against 0.16 s.)
-    needs = " OR ".join([f"(count({c}) > 0 AND count({c}) < count(*))" for c in _CTX]
-                        + [f"min({c}) <> max({c})" for c in _TRACE_LEVEL])
-    con.execute(f"""
+    needs = " OR ".join(
+        [f"(count({c}) > 0 AND count({c}) < count(*))" for c in _CTX] + [f"min({c}) <> max({c})" for c in _TRACE_LEVEL]
+    )
+    con.execute(
+        f"""
     CREATE OR REPLACE TEMP TABLE _trace_ctx AS
     WITH new AS (
         SELECT trace_id FROM spans WHERE ingested_at >= $1 GROUP BY trace_id HAVING {needs}
@@ -334,9 +375,15 @@ def inherit_trace_context(con: duckdb.DuckDBPyConnection, since) -> int:
         SELECT trace_id FROM new UNION SELECT trace_id FROM older
     )
     SELECT trace_id, {first} FROM spans WHERE trace_id IN (SELECT trace_id FROM touched) GROUP BY trace_id
-    """, [since])
-    fill = " OR ".join(f"(t.{c} IS NOT NULL AND spans.{c} IS DISTINCT FROM t.{c})" if c in _TRACE_LEVEL
-                       else f"(spans.{c} IS NULL AND t.{c} IS NOT NULL)" for c in _CTX)
+    """,
+        [since],
+    )
+    fill = " OR ".join(
+        f"(t.{c} IS NOT NULL AND spans.{c} IS DISTINCT FROM t.{c})"
+        if c in _TRACE_LEVEL
+        else f"(spans.{c} IS NULL AND t.{c} IS NOT NULL)"
+        for c in _CTX
+    )
     n = con.execute(f"""
     UPDATE spans SET {", ".join(f"{c} = {_ctx_value(c, 'spans', 't')}" for c in _CTX)}
     FROM _trace_ctx t WHERE spans.trace_id = t.trace_id AND ({fill})
@@ -359,8 +406,17 @@ class RateCache:
         con.register("_rates", self.tables[0])
 
     def cover(self, spans: pa.Table) -> None:
-        _keys = spans.select(["provider", "request_model", "response_model", "start_ns", "span_type",  # see _BY_NAME
-                              "input_tokens", "output_tokens"])
+        _keys = spans.select(
+            [
+                "provider",
+                "request_model",
+                "response_model",
+                "start_ns",
+                "span_type",  # see _BY_NAME
+                "input_tokens",
+                "output_tokens",
+            ]
+        )
         keys = self.con.execute("""
             SELECT DISTINCT provider, request_model, response_model, CAST(make_timestamp(start_ns // 1000) AS DATE)
             FROM _keys WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
@@ -387,13 +443,19 @@ class RateCache:
 def _duck_type(t: pa.DataType) -> str:
     if isinstance(t, pa.JsonType):
         return "JSON"
-    return {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE",
-            pa.bool_(): "BOOLEAN"}[t]
+    return {
+        pa.string(): "VARCHAR",
+        pa.int64(): "BIGINT",
+        pa.int32(): "INTEGER",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+    }[t]
 
 
 def attach_log_content(con: duckdb.DuckDBPyConnection, since) -> int:
     """Give spans that lack content the messages of their log records (added or matched since ``since``)."""
-    con.execute("""
+    con.execute(
+        """
     CREATE OR REPLACE TEMP TABLE _log_content AS
     WITH keys AS (
         SELECT DISTINCT trace_id, span_id FROM logs WHERE ingested_at >= $since
@@ -409,7 +471,9 @@ def attach_log_content(con: duckdb.DuckDBPyConnection, since) -> int:
             FILTER (WHERE direction = 'output' AND json_extract_string(message, '$.finish_reason') IS NOT NULL) AS finish_reason
     FROM logs l JOIN keys USING (trace_id, span_id)
     GROUP BY l.trace_id, l.span_id
-    """, {"since": since})
+    """,
+        {"since": since},
+    )
     n = con.execute("""
         SELECT count(*) FROM spans s JOIN _log_content c USING (trace_id, span_id)
         WHERE (s.input_text IS NULL AND c.input_text IS NOT NULL) OR (s.output_text IS NULL AND c.output_text IS NOT NULL)
@@ -438,14 +502,20 @@ def attach_log_content(con: duckdb.DuckDBPyConnection, since) -> int:
 def save_user_prices(con: duckdb.DuckDBPyConnection, prices: list[pricing.UserPrice]) -> None:
     """User prices persist in the store, so a later `reprice` keeps them."""
     for p in prices:
-        con.execute("DELETE FROM user_prices WHERE lower(model) = lower(?) AND provider IS NOT DISTINCT FROM ?",
-                    [p.model, p.provider])
-        con.execute("INSERT INTO user_prices VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-                    [p.model, p.provider, p.input_mtok, p.output_mtok, p.cache_read_mtok, p.cache_write_mtok])
+        con.execute(
+            "DELETE FROM user_prices WHERE lower(model) = lower(?) AND provider IS NOT DISTINCT FROM ?",
+            [p.model, p.provider],
+        )
+        con.execute(
+            "INSERT INTO user_prices VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            [p.model, p.provider, p.input_mtok, p.output_mtok, p.cache_read_mtok, p.cache_write_mtok],
+        )
 
 
 def load_user_prices(con: duckdb.DuckDBPyConnection) -> list[pricing.UserPrice]:
-    rows = con.execute("SELECT model, provider, input_mtok, output_mtok, cache_read_mtok, cache_write_mtok FROM user_prices").fetchall()
+    rows = con.execute(
+        "SELECT model, provider, input_mtok, output_mtok, cache_read_mtok, cache_write_mtok FROM user_prices"
+    ).fetchall()
     return [pricing.UserPrice(*r) for r in rows]
 
 
@@ -482,8 +552,13 @@ def reprice(con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice]
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return {"cost_before_usd": before[0], "cost_after_usd": after[0], "priced_spans": after[1],
-            "unpriced_spans": unpriced, "price_table": pricing.genai_prices_version()}
+    return {
+        "cost_before_usd": before[0],
+        "cost_after_usd": after[0],
+        "priced_spans": after[1],
+        "unpriced_spans": unpriced,
+        "price_table": pricing.genai_prices_version(),
+    }
 
 
 # --------------------------------------------------------------------------- export
@@ -505,7 +580,6 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -
             TO '{target}' (FORMAT parquet, PARTITION_BY (date), OVERWRITE_OR_IGNORE, COMPRESSION zstd)
         """)
     return counts
-
 
 
 def query_arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pa.Table:
@@ -537,20 +611,29 @@ def prune(db: str | os.PathLike | None, older_than, content_only: bool = False) 
         if content_only:
             keys = ", ".join("'" + k.replace("'", "''") + "'" for k in sorted(CONTENT_KEYS))
             prefixes = " OR ".join(f"starts_with(k, '{p}')" for p in CONTENT_PREFIXES)
-            con.execute(f"""
+            con.execute(
+                f"""
             UPDATE spans SET input_text = NULL, output_text = NULL, input_messages = NULL, output_messages = NULL,
                 events = NULL,
                 attributes = (SELECT coalesce(json_group_object(k, json_extract(spans.attributes, '$."' || replace(k, '"', '\\"') || '"')), '{{}}')
                               FROM (SELECT unnest(json_keys(spans.attributes)) AS k)
                               WHERE NOT (k IN ({keys}) OR {prefixes}))
-            WHERE start_time < ?""", [older_than])
-            con.execute("""DELETE FROM logs WHERE (trace_id, span_id) IN
-                           (SELECT trace_id, span_id FROM spans WHERE start_time < ?)""", [older_than])
+            WHERE start_time < ?""",
+                [older_than],
+            )
+            con.execute(
+                """DELETE FROM logs WHERE (trace_id, span_id) IN
+                           (SELECT trace_id, span_id FROM spans WHERE start_time < ?)""",
+                [older_than],
+            )
             con.execute("UPDATE findings SET excerpt = NULL WHERE start_time < ?", [older_than])
         else:
             for table in ("logs", "findings", "scanned_spans", "evals"):
-                con.execute(f"""DELETE FROM {table} WHERE trace_id IN
-                                (SELECT trace_id FROM spans GROUP BY trace_id HAVING max(start_time) < ?)""", [older_than])
+                con.execute(
+                    f"""DELETE FROM {table} WHERE trace_id IN
+                                (SELECT trace_id FROM spans GROUP BY trace_id HAVING max(start_time) < ?)""",
+                    [older_than],
+                )
             con.execute("DELETE FROM spans WHERE start_time < ?", [older_than])
         con.execute("COMMIT")
     except BaseException:

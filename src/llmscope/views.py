@@ -11,8 +11,15 @@ from rich.text import Text
 from .analyses.latency import HISTOGRAM_EDGES_MS
 from .render import fmt_value
 
-TYPE_STYLE = {"llm": "magenta", "embedding": "blue", "retriever": "cyan", "tool": "yellow", "agent": "green",
-              "workflow": "bright_white", "other": "dim"}
+TYPE_STYLE = {
+    "llm": "magenta",
+    "embedding": "blue",
+    "retriever": "cyan",
+    "tool": "yellow",
+    "agent": "green",
+    "workflow": "bright_white",
+    "other": "dim",
+}
 
 
 def _bar(offset: float, dur: float, total: float, width: int, style: str) -> Text:
@@ -37,10 +44,15 @@ def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, co
     trace_id = rows[0]["trace_id"]
     errors = sum(1 for r in rows if r["status"] == "error")
     cost = sum(r["cost_usd"] or 0 for r in rows)
-    tokens = sum((r["input_tokens"] or 0) + (r["output_tokens"] or 0) for r in rows if r["span_type"] in ("llm", "embedding"))
-    head = Text.assemble(("trace ", "bold"), (trace_id, "bold cyan"),
-                         f"  {len(rows)} spans · {fmt_value(t0_total, 'duration_ms')} ms · {tokens:,} tokens · "
-                         f"{fmt_value(cost, 'cost_usd')}" + (f" · {errors} error(s)" if errors else ""))
+    tokens = sum(
+        (r["input_tokens"] or 0) + (r["output_tokens"] or 0) for r in rows if r["span_type"] in ("llm", "embedding")
+    )
+    head = Text.assemble(
+        ("trace ", "bold"),
+        (trace_id, "bold cyan"),
+        f"  {len(rows)} spans · {fmt_value(t0_total, 'duration_ms')} ms · {tokens:,} tokens · "
+        f"{fmt_value(cost, 'cost_usd')}" + (f" · {errors} error(s)" if errors else ""),
+    )
     t = Table(show_edge=False, box=None, header_style="bold", pad_edge=False)
     t.add_column("span", min_width=24, overflow="fold")
     t.add_column("type", no_wrap=True)
@@ -59,11 +71,19 @@ def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, co
         tok = ""
         if r["input_tokens"] is not None or r["output_tokens"] is not None:
             tok = f"{r['input_tokens'] or 0:,}→{r['output_tokens'] or 0:,}"
-        status = Text(r["status"], style="bold red" if r["status"] == "error" else "green" if r["status"] == "ok" else "dim")
-        t.add_row(name, Text(r["span_type"], style=style), escape(model), tok,
-                  fmt_value(r["cost_usd"], "cost_usd") if r["cost_usd"] is not None else "",
-                  fmt_value(r["duration_ms"], "duration_ms"), status,
-                  _bar(r["offset_ms"], r["duration_ms"] or 0, t0_total, width, "red" if r["status"] == "error" else style))
+        status = Text(
+            r["status"], style="bold red" if r["status"] == "error" else "green" if r["status"] == "ok" else "dim"
+        )
+        t.add_row(
+            name,
+            Text(r["span_type"], style=style),
+            escape(model),
+            tok,
+            fmt_value(r["cost_usd"], "cost_usd") if r["cost_usd"] is not None else "",
+            fmt_value(r["duration_ms"], "duration_ms"),
+            status,
+            _bar(r["offset_ms"], r["duration_ms"] or 0, t0_total, width, "red" if r["status"] == "error" else style),
+        )
         if content:
             for label, key in (("in ", "input_text"), ("out", "output_text")):
                 if r.get(key):
@@ -99,8 +119,14 @@ def _bars(values: list[float | None], height: int, style: str, vmax: float | Non
     return lines
 
 
-def series_chart(rows: list[dict], value: str = "p99_ms", rate: str = "error_rate", group_cols: list[str] | None = None,
-                 height: int = 8, label: str = "P99 latency (ms)") -> Group:
+def series_chart(
+    rows: list[dict],
+    value: str = "p99_ms",
+    rate: str = "error_rate",
+    group_cols: list[str] | None = None,
+    height: int = 8,
+    label: str = "P99 latency (ms)",
+) -> Group:
     """Per group: a bar chart of ``value`` per time bucket, and error-rate bars under it."""
     group_cols = group_cols or []
     by_group: dict[tuple, list[dict]] = {}
@@ -175,8 +201,9 @@ def _ms_label(ms: float | None) -> str:
     return f"{ms / 1000:g} s" if ms >= 1000 else f"{ms:g} ms"
 
 
-def histogram_view(rows: list[dict], summary: list[dict], group_cols: list[str], label: str = "latency",
-                   width: int = 40) -> Group:
+def histogram_view(
+    rows: list[dict], summary: list[dict], group_cols: list[str], label: str = "latency", width: int = 40
+) -> Group:
     """Per group: one bar per latency bucket (count and share), the buckets holding P50/P95/P99 marked."""
     stats = {tuple(s.get(c) for c in group_cols): s for s in summary}
     by_group: dict[tuple, list[dict]] = {}
@@ -187,9 +214,16 @@ def histogram_view(rows: list[dict], summary: list[dict], group_cols: list[str],
         s = stats.get(key, {})
         title = " · ".join(f"{c}={k}" for c, k in zip(group_cols, key)) or "all"
         marks = {q: s.get(f"{q}_ms") for q in ("p50", "p95", "p99")}
-        parts.append(Text.assemble((title, "bold"), f"   {label} of {sum(r['requests'] for r in grows):,} calls",
-                                   ("   " + " · ".join(f"{q} {fmt_value(v, 'x_ms')} ms" for q, v in marks.items()
-                                                       if v is not None), "dim")))
+        parts.append(
+            Text.assemble(
+                (title, "bold"),
+                f"   {label} of {sum(r['requests'] for r in grows):,} calls",
+                (
+                    "   " + " · ".join(f"{q} {fmt_value(v, 'x_ms')} ms" for q, v in marks.items() if v is not None),
+                    "dim",
+                ),
+            )
+        )
         top = max(r["requests"] for r in grows)
         first, last = min(r["bucket"] for r in grows), max(r["bucket"] for r in grows)
         at = {r["bucket"]: r for r in grows}

@@ -142,20 +142,25 @@ ORDER BY steps DESC
 """
 
 
-def loops(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, min_repeats: int = 3,
-          window: int = 10) -> pa.Table:
+def loops(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, min_repeats: int = 3, window: int = 10
+) -> pa.Table:
     """Exact repeats, A→B→A→B cycles and calls repeated within a window of tool calls, with the
     evidence and (for runs) the waste."""
     where, params = (flt or SpanFilter()).sql()
-    return query_arrow(con, LOOPS_SQL.format(steps=STEPS_CTE.format(where=where)),
-                       params + [min_repeats, window - 1, min_repeats])
+    return query_arrow(
+        con, LOOPS_SQL.format(steps=STEPS_CTE.format(where=where)), params + [min_repeats, window - 1, min_repeats]
+    )
 
 
-def runaways(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, max_steps: int = 25,
-             max_duration_s: float = 300.0) -> pa.Table:
+def runaways(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, max_steps: int = 25, max_duration_s: float = 300.0
+) -> pa.Table:
     """Traces with more than ``max_steps`` LLM+tool steps or longer than ``max_duration_s``."""
     where, params = (flt or SpanFilter()).sql()
-    return query_arrow(con, RUNAWAY_SQL.format(steps=STEPS_CTE.format(where=where)), params + [max_steps, max_duration_s])
+    return query_arrow(
+        con, RUNAWAY_SQL.format(steps=STEPS_CTE.format(where=where)), params + [max_steps, max_duration_s]
+    )
 
 
 # Completion of a workflow run (a trace with agent or tool spans), from the signals present:
@@ -187,8 +192,11 @@ SELECT * EXCLUDE (trace_id_1) FROM runs
 INCOMPLETE_REASONS = ("length", "tool_calls", "tool_call", "content_filter", "max_tokens")
 
 
-def completion(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None,
-               incomplete_reasons: tuple[str, ...] = INCOMPLETE_REASONS) -> pa.Table:
+def completion(
+    con: duckdb.DuckDBPyConnection,
+    flt: SpanFilter | None = None,
+    incomplete_reasons: tuple[str, ...] = INCOMPLETE_REASONS,
+) -> pa.Table:
     """One row per agentic run (trace): outcome completed / failed / abandoned and why."""
     where, params = (flt or SpanFilter()).sql()
     sql = COMPLETION_SQL.format(steps=STEPS_CTE.format(where=where))
@@ -224,17 +232,31 @@ ORDER BY runs DESC
 """
 
 
-def agents(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = "agent_name",
-           incomplete_reasons: tuple[str, ...] = INCOMPLETE_REASONS) -> pa.Table:
+def agents(
+    con: duckdb.DuckDBPyConnection,
+    flt: SpanFilter | None = None,
+    by: str | None = "agent_name",
+    incomplete_reasons: tuple[str, ...] = INCOMPLETE_REASONS,
+) -> pa.Table:
     """Per agent (or other group of agent spans): runs, completion rate, steps, tool calls and
     tool error rate. Loops per agent come from :func:`loops`."""
     where, params = (flt or SpanFilter()).sql()
     groups = group_exprs(by)
-    groups_a = "".join(f"{expr.replace(chr(34) + 'agent_name' + chr(34), 'coalesce(a.agent_name, a.name)')} AS \"{alias}_g\", "
-                       for alias, expr in groups) if groups else ""
+    groups_a = (
+        "".join(
+            f'{expr.replace(chr(34) + "agent_name" + chr(34), "coalesce(a.agent_name, a.name)")} AS "{alias}_g", '
+            for alias, expr in groups
+        )
+        if groups
+        else ""
+    )
     group_cols = "".join(f'"{alias}_g" AS "{alias}", ' for alias, _ in groups)
-    sql = AGENTS_SQL.format(steps=STEPS_CTE.format(where=where), groups_a=groups_a, group_cols=group_cols,
-                            group_by=("GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))) if groups else "")
+    sql = AGENTS_SQL.format(
+        steps=STEPS_CTE.format(where=where),
+        groups_a=groups_a,
+        group_cols=group_cols,
+        group_by=("GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))) if groups else "",
+    )
     return query_arrow(con, sql, params + [list(incomplete_reasons)])
 
 
@@ -263,8 +285,9 @@ def tools(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str
     (right after itself; after an error that is a retry)."""
     where, params = (flt or SpanFilter()).sql()
     groups = group_exprs(by)
-    sql = TOOLS_SQL.format(steps=STEPS_CTE.format(where=where), groups=select_list(groups),
-                           group_by=group_by_clause(groups))
+    sql = TOOLS_SQL.format(
+        steps=STEPS_CTE.format(where=where), groups=select_list(groups), group_by=group_by_clause(groups)
+    )
     return query_arrow(con, sql, params)
 
 

@@ -113,10 +113,19 @@ def cost(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str 
     gcols = "".join(f'"{a}", ' for a, _ in groups)
     gcols_c = "".join(f'c."{a}", ' for a, _ in groups)
     # NULL-safe: calls without a feature (or model, …) form a group of their own
-    join_p = ("JOIN p ON " + " AND ".join(f'c."{a}" IS NOT DISTINCT FROM p."{a}"' for a, _ in groups)) if groups else ", p"
-    sql = COST_SQL.format(groups=select_list(groups), priced=PRICED_TYPES, where=where, group_cols=gcols,
-                          group_by=group_by_clause(groups), group_cols_c=gcols_c, join_p=join_p,
-                          group_by_c=("GROUP BY " + ", ".join(f'c."{a}"' for a, _ in groups)) if groups else "")
+    join_p = (
+        ("JOIN p ON " + " AND ".join(f'c."{a}" IS NOT DISTINCT FROM p."{a}"' for a, _ in groups)) if groups else ", p"
+    )
+    sql = COST_SQL.format(
+        groups=select_list(groups),
+        priced=PRICED_TYPES,
+        where=where,
+        group_cols=gcols,
+        group_by=group_by_clause(groups),
+        group_cols_c=gcols_c,
+        join_p=join_p,
+        group_by_c=("GROUP BY " + ", ".join(f'c."{a}"' for a, _ in groups)) if groups else "",
+    )
     return query_arrow(con, sql, params)
 
 
@@ -129,9 +138,16 @@ def top_requests(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, 
     return query_arrow(con, TOP_SQL.format(where=where, priced=PRICED_TYPES, restrict=restrict), params + [n])
 
 
-def cost_anomalies(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None,
-                   every: str = "1d", window: int = 7, min_ratio: float = 1.3, min_z: float = 3.0,
-                   min_baseline: int = 3) -> pa.Table:
+def cost_anomalies(
+    con: duckdb.DuckDBPyConnection,
+    flt: SpanFilter | None = None,
+    by: str | None = None,
+    every: str = "1d",
+    window: int = 7,
+    min_ratio: float = 1.3,
+    min_z: float = 3.0,
+    min_baseline: int = 3,
+) -> pa.Table:
     """Cost per call per bucket against the median of the previous ``window`` buckets.
 
     A bucket is an anomaly when at least ``min_baseline`` earlier buckets exist, cost per call is
@@ -142,7 +158,12 @@ def cost_anomalies(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None
     groups = group_exprs(by)
     where, params = (flt or SpanFilter()).sql()
     partition = ("PARTITION BY " + ", ".join(f'"{a}"' for a, _ in groups)) if groups else ""
-    sql = ANOMALY_SQL.format(groups=select_list(groups), priced=PRICED_TYPES, where=where, partition=partition,
-                             group_cols="".join(f'"{a}", ' for a, _ in groups),
-                             group_order="".join(f'"{a}", ' for a, _ in groups))
+    sql = ANOMALY_SQL.format(
+        groups=select_list(groups),
+        priced=PRICED_TYPES,
+        where=where,
+        partition=partition,
+        group_cols="".join(f'"{a}", ' for a, _ in groups),
+        group_order="".join(f'"{a}", ' for a, _ in groups),
+    )
     return query_arrow(con, sql, [f"{seconds} seconds"] + params + [window, min_baseline, min_ratio, min_z])

@@ -63,8 +63,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -92,7 +93,9 @@ NONE_CATEGORY = "(none)"
 
 STABLE, MODERATE, SIGNIFICANT, INSUFFICIENT = "stable", "moderate", "significant", "insufficient data"
 
-STOPWORDS = sorted(set("""
+STOPWORDS = sorted(
+    set(
+        """
 the and for are but not you your yours all any can had her was one our out has have him his how its
 into may more most much must now off only other over own same she should some such than that their
 theirs them then there these they this those too very via was were what when where which while who
@@ -101,7 +104,9 @@ between both could did does doing down during each few from further here hers he
 itself just let myself nor once ourselves themselves under until upon yourself yourselves ago
 please thanks thank hello dear get got yes okay are isn aren wasn weren don doesn didn won wouldn
 shouldn couldn cannot
-""".split()))
+""".split()
+    )
+)
 
 FORMULAS_HELP = f"""\
 Bins: numeric = baseline deciles (quantile_cont 0.1..0.9, deduplicated) with -inf/+inf ends;
@@ -176,8 +181,17 @@ WITH w AS ({pop})
 SELECT {gk}win, count(*) FILTER (WHERE input_text IS NOT NULL AND input_text <> '') AS n FROM w GROUP BY ALL
 """
 
-_OUT_COLS = ["feature", "kind", "baseline_n", "current_n", "jsd", "psi", "baseline_summary", "current_summary",
-             "verdict"]
+_OUT_COLS = [
+    "feature",
+    "kind",
+    "baseline_n",
+    "current_n",
+    "jsd",
+    "psi",
+    "baseline_summary",
+    "current_summary",
+    "verdict",
+]
 
 
 # --------------------------------------------------------------------------- math
@@ -196,8 +210,10 @@ def psi(b: list[float], c: list[float]) -> float:
 
 def js_distance(b: list[float], c: list[float]) -> float:
     """Jensen-Shannon distance (sqrt of the divergence, log base 2), in [0, 1]."""
+
     def kl(p, q):
         return sum(pi * math.log2(pi / qi) for pi, qi in zip(p, q) if pi > 0)
+
     m = [(bi + ci) / 2 for bi, ci in zip(b, c)]
     return math.sqrt(max(0.0, 0.5 * kl(b, m) + 0.5 * kl(c, m)))
 
@@ -249,8 +265,10 @@ class _Sql:
 def _summary_num(p50, p90) -> str | None:
     if p50 is None:
         return None
+
     def f(v):
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
+
     return f"p50 {f(p50)}, p90 {f(p90)}"
 
 
@@ -269,6 +287,7 @@ def _summary_text(this: dict, other: dict) -> str | None:
 
     def lift(t):
         return this[t] / n - (other.get(t, 0) / m if m else 0.0)
+
     top = sorted(this, key=lambda t: (-lift(t), -this[t], t))[:3]
     return ", ".join(top)
 
@@ -282,9 +301,16 @@ def _numeric(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
     pop, params = s.pop(", ".join(f"{f}::DOUBLE AS {f}" for f in feats), span_type, baseline, current)
     obs = " UNION ALL ".join(f"SELECT {s.gk}win, '{f}' AS metric, {f} AS v FROM w" for f in feats)
     gbm = "GROUP BY " + ", ".join(s.keys + ["metric"])
-    sql = NUMERIC_BINS_SQL.format(pop=pop, obs=obs, gk=s.gk, deciles="[" + ", ".join(map(str, DECILES)) + "]",
-                                  group_by_gk_metric=gbm, gk_o="".join(f"o.{k}, " for k in s.keys),
-                                  join_gk=s.join("o", "b"), join_gk_nb=s.join("o", "nb"))
+    sql = NUMERIC_BINS_SQL.format(
+        pop=pop,
+        obs=obs,
+        gk=s.gk,
+        deciles="[" + ", ".join(map(str, DECILES)) + "]",
+        group_by_gk_metric=gbm,
+        gk_o="".join(f"o.{k}, " for k in s.keys),
+        join_gk=s.join("o", "b"),
+        join_gk_nb=s.join("o", "nb"),
+    )
     counts: dict[tuple, dict[str, dict[int, int]]] = defaultdict(lambda: {"baseline": {}, "current": {}})
     nbins: dict[tuple, int] = {}
     for *g, metric, win, b, n, k in con.execute(sql, params).fetchall():
@@ -293,7 +319,8 @@ def _numeric(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
         nbins[key] = k
     stats: dict[tuple, dict[str, tuple]] = defaultdict(dict)
     for *g, metric, win, n, p50, p90 in con.execute(
-            NUMERIC_STATS_SQL.format(pop=pop, obs=obs, gk=s.gk), params).fetchall():
+        NUMERIC_STATS_SQL.format(pop=pop, obs=obs, gk=s.gk), params
+    ).fetchall():
         stats[(*g, metric)][win] = (n, p50, p90)
     rows = []
     for key, per_win in stats.items():
@@ -322,8 +349,9 @@ def _categorical(con, s: _Sql, baseline, current, span_type, feats) -> list[dict
     for key, cnt in counts.items():
         b, c = cnt["baseline"], cnt["current"]
         psi_v, jsd_v = _compare(sorted(set(b) | set(c)), b, c)
-        rows.append(_row(key, "categorical", sum(b.values()), sum(c.values()), jsd_v, psi_v,
-                         _summary_cat(b), _summary_cat(c)))
+        rows.append(
+            _row(key, "categorical", sum(b.values()), sum(c.values()), jsd_v, psi_v, _summary_cat(b), _summary_cat(c))
+        )
     return rows
 
 
@@ -347,29 +375,50 @@ def _text(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
         cnt = counts.get(g, {"baseline": {}, "current": {}})
         b, c = cnt["baseline"], cnt["current"]
         psi_v, jsd_v = _compare(sorted(set(b) | set(c)), b, c)
-        rows.append(_row((*g, "prompt_terms"), "text", per_win.get("baseline", 0), per_win.get("current", 0),
-                         jsd_v, psi_v, _summary_text(b, c), _summary_text(c, b)))
+        rows.append(
+            _row(
+                (*g, "prompt_terms"),
+                "text",
+                per_win.get("baseline", 0),
+                per_win.get("current", 0),
+                jsd_v,
+                psi_v,
+                _summary_text(b, c),
+                _summary_text(c, b),
+            )
+        )
     return rows
 
 
 def _row(key: tuple, kind: str, bn: int, cn: int, jsd_v, psi_v, bsum: str | None, csum: str | None) -> dict[str, Any]:
-    return {"_g": key[:-1], "feature": key[-1], "kind": kind, "baseline_n": int(bn), "current_n": int(cn),
-            "jsd": jsd_v, "psi": psi_v, "baseline_summary": bsum, "current_summary": csum,
-            "verdict": verdict(psi_v, jsd_v, bn, cn)}
+    return {
+        "_g": key[:-1],
+        "feature": key[-1],
+        "kind": kind,
+        "baseline_n": int(bn),
+        "current_n": int(cn),
+        "jsd": jsd_v,
+        "psi": psi_v,
+        "baseline_summary": bsum,
+        "current_summary": csum,
+        "verdict": verdict(psi_v, jsd_v, bn, cn),
+    }
 
 
 # --------------------------------------------------------------------------- public
 
 
-def latest_windows(con: duckdb.DuckDBPyConnection, span_type: str = "llm", where: str | None = None,
-                   days: int = 7) -> tuple[SpanFilter, SpanFilter] | None:
+def latest_windows(
+    con: duckdb.DuckDBPyConnection, span_type: str = "llm", where: str | None = None, days: int = 7
+) -> tuple[SpanFilter, SpanFilter] | None:
     """The default comparison: the last ``days`` days of data (ending after the newest matching
     span, not at today's date: an archive of last month still compares) against the ``days``
     before them. None when the store has no such spans."""
     flt = SpanFilter(where=where)
     cond, params = flt.sql()
-    newest = con.execute(f"SELECT max(start_time) FROM spans WHERE span_type = ? AND {cond}",
-                         [span_type, *params]).fetchall()[0][0]
+    newest = con.execute(
+        f"SELECT max(start_time) FROM spans WHERE span_type = ? AND {cond}", [span_type, *params]
+    ).fetchall()[0][0]
     if newest is None:
         return None
     end = datetime.combine(newest.date(), datetime.min.time()) + timedelta(days=1)  # whole days
@@ -377,8 +426,14 @@ def latest_windows(con: duckdb.DuckDBPyConnection, span_type: str = "llm", where
     return SpanFilter(start, mid, where), SpanFilter(mid, end, where)
 
 
-def drift(con: duckdb.DuckDBPyConnection, baseline: SpanFilter, current: SpanFilter, by: str | None = None,
-          span_type: str = "llm", features: list[str] | None = None) -> pa.Table:
+def drift(
+    con: duckdb.DuckDBPyConnection,
+    baseline: SpanFilter,
+    current: SpanFilter,
+    by: str | None = None,
+    span_type: str = "llm",
+    features: list[str] | None = None,
+) -> pa.Table:
     """Compare the ``current`` window with the ``baseline`` window, per group and feature.
 
     One row per (group..., feature) with ``kind, baseline_n, current_n, jsd, psi,
@@ -395,17 +450,27 @@ def drift(con: duckdb.DuckDBPyConnection, baseline: SpanFilter, current: SpanFil
         raise FilterError(f"unknown drift feature(s) {', '.join(unknown)}; use {', '.join(ALL_FEATURES)}")
     groups = group_exprs(by)
     s = _Sql(groups)
-    rows = (_numeric(con, s, baseline, current, span_type, [f for f in NUMERIC_FEATURES if f in feats])
-            + _categorical(con, s, baseline, current, span_type, [f for f in CATEGORICAL_FEATURES if f in feats])
-            + _text(con, s, baseline, current, span_type, feats))
+    rows = (
+        _numeric(con, s, baseline, current, span_type, [f for f in NUMERIC_FEATURES if f in feats])
+        + _categorical(con, s, baseline, current, span_type, [f for f in CATEGORICAL_FEATURES if f in feats])
+        + _text(con, s, baseline, current, span_type, feats)
+    )
     order = {f: i for i, f in enumerate(ALL_FEATURES)}
     rows.sort(key=lambda r: (tuple((v is None, v if v is not None else 0) for v in r["_g"]), order[r["feature"]]))
 
     names = [a if a not in _OUT_COLS else f"by_{a}" for a, _ in groups]
     cols: dict[str, Any] = {name: [r["_g"][i] for r in rows] for i, name in enumerate(names)}
-    types = {"feature": pa.string(), "kind": pa.string(), "baseline_n": pa.int64(), "current_n": pa.int64(),
-             "jsd": pa.float64(), "psi": pa.float64(), "baseline_summary": pa.string(),
-             "current_summary": pa.string(), "verdict": pa.string()}
+    types = {
+        "feature": pa.string(),
+        "kind": pa.string(),
+        "baseline_n": pa.int64(),
+        "current_n": pa.int64(),
+        "jsd": pa.float64(),
+        "psi": pa.float64(),
+        "baseline_summary": pa.string(),
+        "current_summary": pa.string(),
+        "verdict": pa.string(),
+    }
     arrays = {name: pa.array(vals) for name, vals in cols.items()}
     for c, t in types.items():
         arrays[c] = pa.array([r[c] for r in rows], type=t)

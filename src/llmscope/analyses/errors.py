@@ -46,20 +46,29 @@ LIMIT ?
 """
 
 
-def errors(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None,
-           span_type: str = "llm") -> pa.Table:
+def errors(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None, span_type: str = "llm"
+) -> pa.Table:
     """Per group: requests, errors, error rate, and the count of each error class."""
     groups = group_exprs(by)
     where, params = (flt or SpanFilter()).sql()
-    class_counts = ",\n    ".join(f"count(*) FILTER (WHERE status = 'error' AND error_type = '{c}') AS {c}" for c in CLASSES)
+    class_counts = ",\n    ".join(
+        f"count(*) FILTER (WHERE status = 'error' AND error_type = '{c}') AS {c}" for c in CLASSES
+    )
     class_list = ", ".join(f"'{c}'" for c in CLASSES)
-    sql = ERRORS_SQL.format(groups=select_list(groups), class_counts=class_counts, class_list=class_list,
-                            where=where, group_by=group_by_clause(groups))
+    sql = ERRORS_SQL.format(
+        groups=select_list(groups),
+        class_counts=class_counts,
+        class_list=class_list,
+        where=where,
+        group_by=group_by_clause(groups),
+    )
     return query_arrow(con, sql, [span_type] + params)
 
 
-def top_messages(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, span_type: str = "llm",
-                 limit: int = 10) -> pa.Table:
+def top_messages(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, span_type: str = "llm", limit: int = 10
+) -> pa.Table:
     """The most frequent error messages with when they were seen and an example trace."""
     where, params = (flt or SpanFilter()).sql()
     return query_arrow(con, MESSAGES_SQL.format(where=where), [span_type] + params + [limit])

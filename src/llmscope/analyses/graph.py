@@ -35,11 +35,11 @@ def fold(items: list, key=lambda x: x, max_period: int = 4) -> list[tuple[list, 
             if i + 2 * p > n:
                 break
             times = 1
-            while i + (times + 1) * p <= n and keys[i + times * p:i + (times + 1) * p] == keys[i:i + p]:
+            while i + (times + 1) * p <= n and keys[i + times * p : i + (times + 1) * p] == keys[i : i + p]:
                 times += 1
             if times > 1 and times * p > best_times * best_p:
                 best_p, best_times = p, times
-        out.append((items[i:i + best_p], best_times))
+        out.append((items[i : i + best_p], best_times))
         i += best_p * best_times
     return out
 
@@ -64,11 +64,24 @@ def trace_graph(rows: list[dict]) -> dict:
             block_ids = []
             for r in block:
                 node_id = r["span_id"]
-                label = r.get("agent_name") if r["span_type"] == "agent" else (
-                    r.get("tool_name") if r["span_type"] == "tool" else r["name"])
-                nodes.append({"id": node_id, "label": label or r["name"], "type": r["span_type"], "depth": depth,
-                              "repeat": times, "block_size": len(block), "status": r["status"],
-                              "model": r.get("request_model"), "duration_ms": r["duration_ms"]})
+                label = (
+                    r.get("agent_name")
+                    if r["span_type"] == "agent"
+                    else (r.get("tool_name") if r["span_type"] == "tool" else r["name"])
+                )
+                nodes.append(
+                    {
+                        "id": node_id,
+                        "label": label or r["name"],
+                        "type": r["span_type"],
+                        "depth": depth,
+                        "repeat": times,
+                        "block_size": len(block),
+                        "status": r["status"],
+                        "model": r.get("request_model"),
+                        "duration_ms": r["duration_ms"],
+                    }
+                )
                 if parent_node is not None:
                     edges.append({"from": parent_node, "to": node_id, "kind": "child"})
                 for p in previous or []:

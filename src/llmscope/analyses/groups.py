@@ -17,23 +17,54 @@ from .filters import FilterError
 
 # Canonical columns a report may group by (the public schema of DESIGN.md plus llmscope's extras).
 GROUPABLE = {
-    "trace_id", "span_id", "parent_span_id", "name", "kind", "service_name", "status", "error_type", "span_type",
-    "operation", "provider", "request_model", "response_model", "finish_reason", "user_id", "session_id",
-    "feature", "prompt_version", "agent_name", "tool_name", "dialect", "scope_name", "source", "http_status_code",
-    "is_stream", "price_version", "temperature", "max_tokens",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "service_name",
+    "status",
+    "error_type",
+    "span_type",
+    "operation",
+    "provider",
+    "request_model",
+    "response_model",
+    "finish_reason",
+    "user_id",
+    "session_id",
+    "feature",
+    "prompt_version",
+    "agent_name",
+    "tool_name",
+    "dialect",
+    "scope_name",
+    "source",
+    "http_status_code",
+    "is_stream",
+    "price_version",
+    "temperature",
+    "max_tokens",
 }
 # Short names people reach for first (--by model, --by user): (output column, SQL expression).
 # "model" is the model asked for, else the one that answered (some instrumentations record only that).
 ALIASES = {
     "model": ("model", "coalesce(request_model, response_model)"),
-    "user": ("user_id", '"user_id"'), "session": ("session_id", '"session_id"'),
-    "prompt": ("prompt_version", '"prompt_version"'), "service": ("service_name", '"service_name"'),
-    "agent": ("agent_name", '"agent_name"'), "tool": ("tool_name", '"tool_name"'),
-    "error": ("error_type", '"error_type"'), "type": ("span_type", '"span_type"'),
+    "user": ("user_id", '"user_id"'),
+    "session": ("session_id", '"session_id"'),
+    "prompt": ("prompt_version", '"prompt_version"'),
+    "service": ("service_name", '"service_name"'),
+    "agent": ("agent_name", '"agent_name"'),
+    "tool": ("tool_name", '"tool_name"'),
+    "error": ("error_type", '"error_type"'),
+    "type": ("span_type", '"span_type"'),
 }
 # Time buckets usable as groups: --by day
-TIME_GROUPS = {"hour": "date_trunc('hour', start_time)", "day": "date_trunc('day', start_time)",
-               "week": "date_trunc('week', start_time)"}
+TIME_GROUPS = {
+    "hour": "date_trunc('hour', start_time)",
+    "day": "date_trunc('day', start_time)",
+    "week": "date_trunc('week', start_time)",
+}
 
 _SAFE_ALIAS = re.compile(r"[^a-zA-Z0-9_]+")
 
@@ -68,14 +99,14 @@ def group_exprs(by: str | None) -> list[tuple[str, str]]:
         else:
             raise FilterError(
                 f"--by {item}: not a groupable column; use one of {', '.join(sorted(ALIASES))} (short names), "
-                f"{', '.join(sorted(GROUPABLE))}, hour/day/week, attr:KEY or resource:KEY")
+                f"{', '.join(sorted(GROUPABLE))}, hour/day/week, attr:KEY or resource:KEY"
+            )
     return out
 
 
 def select_list(groups: list[tuple[str, str]]) -> str:
-    return "".join(f"{expr} AS \"{alias}\", " for alias, expr in groups)
+    return "".join(f'{expr} AS "{alias}", ' for alias, expr in groups)
 
 
 def group_by_clause(groups: list[tuple[str, str]]) -> str:
     return ("GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))) if groups else ""
-

@@ -52,8 +52,9 @@ ORDER BY bucket{group_order}
 """
 
 
-def latency(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None,
-            span_type: str = "llm") -> pa.Table:
+def latency(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None, span_type: str = "llm"
+) -> pa.Table:
     """One row per group: count, P50/P95/P99/max duration, TTFT percentiles, time per output
     token, output tokens/s, requests/s over the group's time span, and error rate."""
     groups = group_exprs(by)
@@ -62,8 +63,13 @@ def latency(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: s
     return query_arrow(con, sql, [span_type] + params)
 
 
-def latency_series(con: duckdb.DuckDBPyConnection, every: str, flt: SpanFilter | None = None, by: str | None = None,
-                   span_type: str = "llm") -> pa.Table:
+def latency_series(
+    con: duckdb.DuckDBPyConnection,
+    every: str,
+    flt: SpanFilter | None = None,
+    by: str | None = None,
+    span_type: str = "llm",
+) -> pa.Table:
     """The same figures per time bucket (``every`` like 1h, 1d), for charts and alerting."""
     seconds = int(parse_duration(every).total_seconds())
     groups = group_exprs(by)
@@ -90,8 +96,13 @@ ORDER BY {order} e.bucket
 """
 
 
-def latency_histogram(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None,
-                      span_type: str = "llm", of: str = "duration_ms") -> pa.Table:
+def latency_histogram(
+    con: duckdb.DuckDBPyConnection,
+    flt: SpanFilter | None = None,
+    by: str | None = None,
+    span_type: str = "llm",
+    of: str = "duration_ms",
+) -> pa.Table:
     """How the calls spread over latency buckets (10 ms … 500 s on a 1-2-5 scale), per group:
     ``bucket, lo_ms, hi_ms`` (hi NULL for the open last bucket), ``requests`` and ``share`` of the group.
     ``of``: ``duration_ms`` or ``ttft_ms``. Empty buckets are left out."""
@@ -100,11 +111,18 @@ def latency_histogram(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = N
     groups = group_exprs(by)
     where, params = (flt or SpanFilter()).sql()
     bounds = (0,) + HISTOGRAM_EDGES_MS
-    edges = ", ".join(f"({i}, {lo}, {hi if hi is not None else 'NULL'})"
-                      for i, (lo, hi) in enumerate(zip(bounds, HISTOGRAM_EDGES_MS + (None,))))
+    edges = ", ".join(
+        f"({i}, {lo}, {hi if hi is not None else 'NULL'})"
+        for i, (lo, hi) in enumerate(zip(bounds, HISTOGRAM_EDGES_MS + (None,)))
+    )
     cols = [f'"{a}"' for a, _ in groups]
-    sql = HISTOGRAM_SQL.format(edges=edges, groups=select_list(groups), column=of, where=where,
-                               group_cols="".join(f"{c}, " for c in cols),
-                               partition=("PARTITION BY " + ", ".join(cols)) if cols else "",
-                               order="".join(f"{c}, " for c in cols))
+    sql = HISTOGRAM_SQL.format(
+        edges=edges,
+        groups=select_list(groups),
+        column=of,
+        where=where,
+        group_cols="".join(f"{c}, " for c in cols),
+        partition=("PARTITION BY " + ", ".join(cols)) if cols else "",
+        order="".join(f"{c}, " for c in cols),
+    )
     return query_arrow(con, sql, [span_type] + params)

@@ -32,12 +32,16 @@ ORDER BY {order} e.metric, e.judge
 """
 
 
-def quality(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None,
-            judge: str | None = None) -> pa.Table:
+def quality(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None, judge: str | None = None
+) -> pa.Table:
     groups = group_exprs(by)
     where, params = (flt or SpanFilter()).sql()
-    sql = QUALITY_SQL.format(groups=select_list(groups), where=where,
-                             judge_filter="AND judge = ?" if judge else "",
-                             group_cols="".join(f's."{a}", ' for a, _ in groups),
-                             order="".join(f's."{a}", ' for a, _ in groups))
+    sql = QUALITY_SQL.format(
+        groups=select_list(groups),
+        where=where,
+        judge_filter="AND judge = ?" if judge else "",
+        group_cols="".join(f's."{a}", ' for a, _ in groups),
+        order="".join(f's."{a}", ' for a, _ in groups),
+    )
     return query_arrow(con, sql, params + ([judge] if judge else []))

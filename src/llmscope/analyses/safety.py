@@ -50,17 +50,25 @@ def safety(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: st
     finding, and injection and PII-leak rates per scanned LLM call."""
     groups = group_exprs(by)
     where, params = (flt or SpanFilter()).sql()
-    kind_counts = ",\n    ".join(f"count(DISTINCT (s.trace_id, s.span_id)) FILTER (WHERE f.kind = '{k}') AS {k}" for k in KINDS)
-    sql = SAFETY_SQL.format(groups=select_list(groups), where=where, kind_counts=kind_counts,
-                            group_cols="".join(f's."{a}", ' for a, _ in groups),
-                            group_by=("GROUP BY " + ", ".join(f's."{a}"' for a, _ in groups)) if groups else "")
+    kind_counts = ",\n    ".join(
+        f"count(DISTINCT (s.trace_id, s.span_id)) FILTER (WHERE f.kind = '{k}') AS {k}" for k in KINDS
+    )
+    sql = SAFETY_SQL.format(
+        groups=select_list(groups),
+        where=where,
+        kind_counts=kind_counts,
+        group_cols="".join(f's."{a}", ' for a, _ in groups),
+        group_by=("GROUP BY " + ", ".join(f's."{a}"' for a, _ in groups)) if groups else "",
+    )
     return query_arrow(con, sql, params)
 
 
-def findings(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, kind: str | None = None,
-             limit: int = 20) -> pa.Table:
+def findings(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, kind: str | None = None, limit: int = 20
+) -> pa.Table:
     """The latest findings with their masked excerpts."""
     where, params = (flt or SpanFilter()).sql("s")
     kind_filter = "AND f.kind = ?" if kind else ""
-    return query_arrow(con, FINDINGS_SQL.format(where=where, kind_filter=kind_filter),
-                       params + ([kind] if kind else []) + [limit])
+    return query_arrow(
+        con, FINDINGS_SQL.format(where=where, kind_filter=kind_filter), params + ([kind] if kind else []) + [limit]
+    )

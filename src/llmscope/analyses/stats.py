@@ -5,9 +5,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ..store import query_arrow
-
 from .. import dialects as D
+from ..store import query_arrow
 
 TOTALS_SQL = """
 SELECT count(*) AS spans,
@@ -92,4 +91,3 @@ def unmapped_keys(con: duckdb.DuckDBPyConnection, limit: int = 30) -> pa.Table:
         return query_arrow(con, COVERAGE_SQL.format(prefix_test=prefix_test, indexed_test=indexed), [limit])
     finally:
         con.unregister("_known_keys")
-

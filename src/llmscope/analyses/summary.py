@@ -79,16 +79,28 @@ def summary(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None) -> li
         add("performance", "latency_p50_ms", round(p["p50"], 1))
         add("performance", "latency_p95_ms", round(p["p95"], 1))
         add("performance", "latency_p99_ms", round(p["p99"], 1))
-        add("performance", "ttft_p95_ms", round(p["ttft_p95"], 1) if p["ttft_p95"] is not None else None,
-            "" if p["ttft_p95"] is not None else "no streaming timing recorded")
-        add("performance", "error_rate", round(p["error_rate"], 4),
-            f"{p['rate_limits']} rate limits, {p['timeouts']} timeouts, {p['server_errors']} server errors")
+        add(
+            "performance",
+            "ttft_p95_ms",
+            round(p["ttft_p95"], 1) if p["ttft_p95"] is not None else None,
+            "" if p["ttft_p95"] is not None else "no streaming timing recorded",
+        )
+        add(
+            "performance",
+            "error_rate",
+            round(p["error_rate"], 4),
+            f"{p['rate_limits']} rate limits, {p['timeouts']} timeouts, {p['server_errors']} server errors",
+        )
 
     q = con.execute(QUALITY_SQL.format(where=where), params).fetchall()
     if q:
         for metric, n, mean, pass_rate in q:
-            add("quality", f"{metric}_mean", round(mean, 3) if mean is not None else None,
-                f"{n} scores, pass rate {pass_rate:.1%}")
+            add(
+                "quality",
+                f"{metric}_mean",
+                round(mean, 3) if mean is not None else None,
+                f"{n} scores, pass rate {pass_rate:.1%}",
+            )
     else:
         add("quality", "scores", None, "not yet scored: run `llmscope eval`")
 
@@ -110,8 +122,12 @@ def summary(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None) -> li
     a = _one(con, AGENT_SQL.format(where=where), params)
     if a["runs"]:
         add("agentic", "agent_runs", a["runs"])
-        add("agentic", "tool_calls", a["tool_calls"],
-            f"tool error rate {a['tool_errors'] / a['tool_calls']:.1%}" if a["tool_calls"] else "")
+        add(
+            "agentic",
+            "tool_calls",
+            a["tool_calls"],
+            f"tool error rate {a['tool_errors'] / a['tool_calls']:.1%}" if a["tool_calls"] else "",
+        )
         add("agentic", "max_steps_in_a_run", a["max_steps"], f"median {a['median_steps']:.0f}")
     else:
         add("agentic", "agent_runs", 0, "no agent or tool spans")

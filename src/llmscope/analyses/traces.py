@@ -6,7 +6,6 @@ import duckdb
 import pyarrow as pa
 
 from ..store import query_arrow
-
 from .filters import SpanFilter
 
 LIST_SQL = """
@@ -53,8 +52,12 @@ FROM spans WHERE trace_id = ? ORDER BY start_time, span_id
 def find_trace_id(con: duckdb.DuckDBPyConnection, prefix: str) -> list[str]:
     """Trace ids starting with ``prefix`` (users paste short ids)."""
     p = prefix.strip().lower()
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT trace_id FROM spans WHERE starts_with(trace_id, ?) ORDER BY 1 LIMIT 5", [p]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT trace_id FROM spans WHERE starts_with(trace_id, ?) ORDER BY 1 LIMIT 5", [p]
+        ).fetchall()
+    ]
 
 
 def trace_tree(con: duckdb.DuckDBPyConnection, trace_id: str) -> list[dict]:

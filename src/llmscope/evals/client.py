@@ -53,8 +53,12 @@ class JudgeClient:
         headers = {"Content-Type": "application/json"}
         if judge.api_key:
             headers["Authorization"] = f"Bearer {judge.api_key}"
-        self.http = httpx.AsyncClient(base_url=judge.base_url, headers=headers, timeout=judge.timeout_s,
-                                      limits=httpx.Limits(max_connections=max(judge.max_concurrency, concurrency or 0, 1)))
+        self.http = httpx.AsyncClient(
+            base_url=judge.base_url,
+            headers=headers,
+            timeout=judge.timeout_s,
+            limits=httpx.Limits(max_connections=max(judge.max_concurrency, concurrency or 0, 1)),
+        )
         self.calls = 0
         self.retries = 0
 
@@ -85,8 +89,12 @@ class JudgeClient:
                             last_error = f"unreadable response body ({type(e).__name__})"
                         else:
                             usage = data.get("usage") or {}
-                            return Reply(content, int(usage.get("prompt_tokens") or 0),
-                                         int(usage.get("completion_tokens") or 0), attempt)
+                            return Reply(
+                                content,
+                                int(usage.get("prompt_tokens") or 0),
+                                int(usage.get("completion_tokens") or 0),
+                                attempt,
+                            )
                     elif resp.status_code == 429 or resp.status_code >= 500:
                         last_error = f"HTTP {resp.status_code}"
                         wait = _retry_after(resp)

@@ -32,21 +32,33 @@ def _agreement(pairs: list[tuple], name_a: str, name_b: str) -> list[dict]:
         both_score = [(x[1], x[2]) for x in ps if x[1] is not None and x[2] is not None]
         cost_a = sum(x[5] or 0.0 for x in ps)
         cost_b = sum(x[6] or 0.0 for x in ps)
-        rows.append({
-            "metric": metric, "items": len(ps), "judge_a": name_a, "judge_b": name_b,
-            "accuracy": agreement.accuracy([a for a, _ in both_pass], [b for _, b in both_pass]),
-            "cohen_kappa": agreement.cohen_kappa([a for a, _ in both_pass], [b for _, b in both_pass]),
-            "spearman": agreement.spearman([a for a, _ in both_score], [b for _, b in both_score]),
-            "mean_a": sum(a for a, _ in both_score) / len(both_score) if both_score else None,
-            "mean_b": sum(b for _, b in both_score) / len(both_score) if both_score else None,
-            "cost_a_usd": cost_a, "cost_b_usd": cost_b,
-            "cost_ratio": cost_a / cost_b if cost_b else None,
-        })
+        rows.append(
+            {
+                "metric": metric,
+                "items": len(ps),
+                "judge_a": name_a,
+                "judge_b": name_b,
+                "accuracy": agreement.accuracy([a for a, _ in both_pass], [b for _, b in both_pass]),
+                "cohen_kappa": agreement.cohen_kappa([a for a, _ in both_pass], [b for _, b in both_pass]),
+                "spearman": agreement.spearman([a for a, _ in both_score], [b for _, b in both_score]),
+                "mean_a": sum(a for a, _ in both_score) / len(both_score) if both_score else None,
+                "mean_b": sum(b for _, b in both_score) / len(both_score) if both_score else None,
+                "cost_a_usd": cost_a,
+                "cost_b_usd": cost_b,
+                "cost_ratio": cost_a / cost_b if cost_b else None,
+            }
+        )
     return rows
 
 
-def compare(con: duckdb.DuckDBPyConnection, judge_a: Judge, judge_b: Judge, opts: EvalOptions,
-            config: dict | None = None, on_progress=None) -> tuple[list[dict], list[EvalReport]]:
+def compare(
+    con: duckdb.DuckDBPyConnection,
+    judge_a: Judge,
+    judge_b: Judge,
+    opts: EvalOptions,
+    config: dict | None = None,
+    on_progress=None,
+) -> tuple[list[dict], list[EvalReport]]:
     """Run both judges on the same items (cached scores are reused) and compare them."""
     from .runner import select_items
 
@@ -74,34 +86,56 @@ def load_labels(path: str) -> list[dict]:
         score = obj.get("score")
         if passed is None and score is None:
             raise EvalError(f"{p}:{n}: give passed, label or score")
-        out.append({"trace_id": obj["trace_id"], "span_id": obj["span_id"], "metric": obj["metric"],
-                    "passed": passed, "score": float(score) if score is not None else None})
+        out.append(
+            {
+                "trace_id": obj["trace_id"],
+                "span_id": obj["span_id"],
+                "metric": obj["metric"],
+                "passed": passed,
+                "score": float(score) if score is not None else None,
+            }
+        )
     return out
 
 
-def calibrate(con: duckdb.DuckDBPyConnection, judge: Judge, labels_path: str, opts: EvalOptions,
-              config: dict | None = None, on_progress=None) -> tuple[list[dict], EvalReport]:
+def calibrate(
+    con: duckdb.DuckDBPyConnection,
+    judge: Judge,
+    labels_path: str,
+    opts: EvalOptions,
+    config: dict | None = None,
+    on_progress=None,
+) -> tuple[list[dict], EvalReport]:
     """Judge the labelled items, then measure agreement with the human labels."""
     labels = load_labels(labels_path)
-    metrics = sorted({l["metric"] for l in labels})
-    keys = pa.table({"trace_id": [l["trace_id"] for l in labels], "span_id": [l["span_id"] for l in labels]})
+    metrics = sorted({lab["metric"] for lab in labels})
+    keys = pa.table({"trace_id": [lab["trace_id"] for lab in labels], "span_id": [lab["span_id"] for lab in labels]})
     con.register("_labelled", keys)
     try:
-        opts = replace(opts, metrics=metrics, sample=None,
-                       flt=replace(opts.flt, where="(trace_id, span_id) IN (SELECT trace_id, span_id FROM _labelled)"))
+        opts = replace(
+            opts,
+            metrics=metrics,
+            sample=None,
+            flt=replace(opts.flt, where="(trace_id, span_id) IN (SELECT trace_id, span_id FROM _labelled)"),
+        )
         report = run_eval(con, opts, judge, config, on_progress)
     finally:
         con.unregister("_labelled")
-    got = {(r[0], r[1], r[2]): (r[3], r[4]) for r in con.execute(
-        "SELECT trace_id, span_id, metric, score, passed FROM evals WHERE judge = ? AND error IS NULL "
-        "AND coalesce(repeat_index, 0) = 0", [judge.name]).fetchall()}
+    got = {
+        (r[0], r[1], r[2]): (r[3], r[4])
+        for r in con.execute(
+            "SELECT trace_id, span_id, metric, score, passed FROM evals WHERE judge = ? AND error IS NULL "
+            "AND coalesce(repeat_index, 0) = 0",
+            [judge.name],
+        ).fetchall()
+    }
     pairs = []
-    for l in labels:
-        j = got.get((l["trace_id"], l["span_id"], l["metric"]))
+    for lab in labels:
+        j = got.get((lab["trace_id"], lab["span_id"], lab["metric"]))
         if j is not None:
-            pairs.append((l["metric"], l["score"], j[0], l["passed"], j[1], 0.0, None))
+            pairs.append((lab["metric"], lab["score"], j[0], lab["passed"], j[1], 0.0, None))
     rows = _agreement(pairs, "human", judge.name)
     for r in rows:
         r.pop("cost_a_usd"), r.pop("cost_ratio")
-        r["labelled"] = sum(1 for l in labels if l["metric"] == r["metric"])
+        r["labelled"] = sum(1 for lab in labels if lab["metric"] == r["metric"])
     return rows, report

@@ -33,12 +33,12 @@ class JudgeConfigError(ValueError):
 @dataclass(frozen=True)
 class Judge:
     name: str
-    base_url: str | None          # None: the builtin offline scorers
+    base_url: str | None  # None: the builtin offline scorers
     model: str
     api_key_env: str = ""
     max_concurrency: int = 8
     timeout_s: float = 60.0
-    price_in: float | None = None   # USD per million tokens
+    price_in: float | None = None  # USD per million tokens
     price_out: float | None = None
 
     @property
@@ -56,11 +56,15 @@ class Judge:
 
     def help_unreachable(self) -> str:
         if self.base_url and self.base_url.startswith(OLLAMA_URL[:22]):
-            return (f"no judge server answers at {self.base_url}: start one with `ollama serve` and "
-                    f"`ollama pull {self.model}`, or point [judges.{self.name}] base_url in llmscope.toml "
-                    "at any OpenAI-compatible server (vLLM, llama.cpp, LM Studio, LiteLLM)")
-        return (f"no judge server answers at {self.base_url}: check that it is running, or set "
-                f"[judges.{self.name}] base_url in llmscope.toml")
+            return (
+                f"no judge server answers at {self.base_url}: start one with `ollama serve` and "
+                f"`ollama pull {self.model}`, or point [judges.{self.name}] base_url in llmscope.toml "
+                "at any OpenAI-compatible server (vLLM, llama.cpp, LM Studio, LiteLLM)"
+            )
+        return (
+            f"no judge server answers at {self.base_url}: check that it is running, or set "
+            f"[judges.{self.name}] base_url in llmscope.toml"
+        )
 
 
 BUILTIN = Judge("builtin", None, "builtin", max_concurrency=1)
@@ -74,8 +78,12 @@ def _openai_prices(model: str) -> tuple[float | None, float | None]:
     try:
         import genai_prices
 
-        calc = genai_prices.calc_price(genai_prices.Usage(input_tokens=1_000_000, output_tokens=0), model, provider_id="openai")
-        calc_out = genai_prices.calc_price(genai_prices.Usage(input_tokens=0, output_tokens=1_000_000), model, provider_id="openai")
+        calc = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=1_000_000, output_tokens=0), model, provider_id="openai"
+        )
+        calc_out = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=0, output_tokens=1_000_000), model, provider_id="openai"
+        )
         return float(calc.total_price), float(calc_out.total_price)
     except (LookupError, ValueError):
         return None, None
@@ -83,7 +91,7 @@ def _openai_prices(model: str) -> tuple[float | None, float | None]:
 
 def resolve(name: str, config: dict | None = None) -> Judge:
     """A judge by profile name or shortcut; config profiles override the predefined ones."""
-    profiles = ((config or {}).get("judges") or {})
+    profiles = (config or {}).get("judges") or {}
     if name in profiles:
         p = profiles[name]
         if not isinstance(p, dict):
@@ -91,7 +99,8 @@ def resolve(name: str, config: dict | None = None) -> Judge:
         base = PREDEFINED.get(name, Judge(name, None, ""))
         try:
             judge = replace(
-                base, name=name,
+                base,
+                name=name,
                 base_url=str(p.get("base_url", base.base_url or "")).rstrip("/") or None,
                 model=str(p.get("model", base.model)),
                 api_key_env=str(p.get("api_key_env", base.api_key_env)),
@@ -110,9 +119,13 @@ def resolve(name: str, config: dict | None = None) -> Judge:
     if name.startswith("openai:"):
         model = name.split(":", 1)[1]
         pin, pout = _openai_prices(model)
-        return Judge(name, "https://api.openai.com/v1", model, api_key_env="OPENAI_API_KEY", price_in=pin, price_out=pout)
+        return Judge(
+            name, "https://api.openai.com/v1", model, api_key_env="OPENAI_API_KEY", price_in=pin, price_out=pout
+        )
     if name.startswith("ollama:"):
         return Judge(name, OLLAMA_URL, name.split(":", 1)[1], price_in=0.0, price_out=0.0)
     known = ", ".join(sorted(set(PREDEFINED) | set(profiles)))
-    raise JudgeConfigError(f"unknown judge {name!r}: use one of {known}, openai:MODEL, ollama:MODEL, "
-                           "or define [judges.NAME] in llmscope.toml")
+    raise JudgeConfigError(
+        f"unknown judge {name!r}: use one of {known}, openai:MODEL, ollama:MODEL, "
+        "or define [judges.NAME] in llmscope.toml"
+    )

@@ -156,9 +156,7 @@ class OfflineConfig:
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
                 raise ValueError(f"{_SECTION} {key} must be a non-negative integer, got {v!r}")
         if self.min_chars is not None and self.max_chars is not None and self.min_chars > self.max_chars:
-            raise ValueError(
-                f"{_SECTION} min_chars ({self.min_chars}) must not exceed max_chars ({self.max_chars})"
-            )
+            raise ValueError(f"{_SECTION} min_chars ({self.min_chars}) must not exceed max_chars ({self.max_chars})")
         t = self.groundedness_threshold
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
             raise ValueError(f"{_SECTION} groundedness_threshold must be a number in [0, 1], got {t!r}")
@@ -178,7 +176,9 @@ class OfflineConfig:
             object.__setattr__(self, attr, tuple(compiled))
         if self.json_schema is not None:
             if not isinstance(self.json_schema, dict):
-                raise ValueError(f"{_SECTION} json_schema must be a table (a JSON Schema object), got {self.json_schema!r}")
+                raise ValueError(
+                    f"{_SECTION} json_schema must be a table (a JSON Schema object), got {self.json_schema!r}"
+                )
             problem = _schema_problem(self.json_schema, "json_schema")
             if problem:
                 raise ValueError(f"{_SECTION} {problem}")
@@ -195,7 +195,7 @@ class OfflineConfig:
         )
 
     @classmethod
-    def from_config(cls, raw: dict | None, base_dir: str | Path | None = None) -> "OfflineConfig":
+    def from_config(cls, raw: dict | None, base_dir: str | Path | None = None) -> OfflineConfig:
         """Build from the ``[eval.builtin]`` table (a dict; None or {} gives the defaults).
 
         ``json_schema`` may be a table, a JSON string (starting with ``{``) or the path of a JSON
@@ -208,17 +208,13 @@ class OfflineConfig:
             raise ValueError(f"{_SECTION} must be a table, got {type(raw).__name__}")
         unknown = sorted(set(raw) - set(_CONFIG_KEYS))
         if unknown:
-            raise ValueError(
-                f"{_SECTION} {unknown[0]}: unknown key; expected one of {', '.join(_CONFIG_KEYS)}"
-            )
+            raise ValueError(f"{_SECTION} {unknown[0]}: unknown key; expected one of {', '.join(_CONFIG_KEYS)}")
         kw: dict[str, Any] = {}
         for key in _INT_KEYS:
             if key in raw:
                 v = raw[key]
                 if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                    raise ValueError(
-                        f"{_SECTION} {key} must be a non-negative integer, got {v!r} ({type(v).__name__})"
-                    )
+                    raise ValueError(f"{_SECTION} {key} must be a non-negative integer, got {v!r} ({type(v).__name__})")
                 kw[key] = v
         for key in _PATTERN_KEYS:
             if key in raw:
@@ -231,9 +227,7 @@ class OfflineConfig:
         if "groundedness_threshold" in raw:
             v = raw["groundedness_threshold"]
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
-                raise ValueError(
-                    f"{_SECTION} groundedness_threshold must be a number between 0 and 1, got {v!r}"
-                )
+                raise ValueError(f"{_SECTION} groundedness_threshold must be a number between 0 and 1, got {v!r}")
             kw["groundedness_threshold"] = float(v)
         if "json_schema" in raw:
             kw["json_schema"] = _load_schema(raw["json_schema"], base_dir)
@@ -566,8 +560,18 @@ def lexical_groundedness(answer: str, context: str) -> tuple[float | None, list[
 _TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
 _ANNOTATIONS = frozenset(("$schema", "$id", "id", "title", "description", "default", "examples", "$comment"))
 _SUPPORTED = frozenset(
-    ("type", "properties", "required", "items", "enum", "additionalProperties", "minimum", "maximum",
-     "minLength", "maxLength")
+    (
+        "type",
+        "properties",
+        "required",
+        "items",
+        "enum",
+        "additionalProperties",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+    )
 )
 _schema_ok_cache: dict[int, tuple[dict, str]] = {}
 
@@ -583,9 +587,7 @@ def _schema_problem(schema: Any, where: str) -> str:
         if k in _ANNOTATIONS:
             continue
         if k not in _SUPPORTED:
-            return (
-                f"{at}: unsupported JSON Schema keyword {k!r}; supported: {', '.join(sorted(_SUPPORTED))}"
-            )
+            return f"{at}: unsupported JSON Schema keyword {k!r}; supported: {', '.join(sorted(_SUPPORTED))}"
         if k == "type":
             types = v if isinstance(v, list) else [v]
             bad = [t for t in types if t not in _TYPES]
@@ -894,4 +896,3 @@ def score_span(row: dict, cfg: OfflineConfig, reference: str | None = None) -> l
     if reference is not None:
         scores.extend(_reference_scores(output, reference))
     return scores
-

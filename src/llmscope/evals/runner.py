@@ -24,10 +24,10 @@ import multiprocessing
 import os
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import orjson
@@ -67,8 +67,8 @@ class EvalOptions:
     judge: str = "builtin"
     metrics: list[str] | None = None
     flt: SpanFilter = field(default_factory=SpanFilter)
-    sample: float | None = None          # share (0..1] or a count (> 1) of items, by trace-id hash
-    always: str | None = None            # SQL condition: these items are scored whatever the sample
+    sample: float | None = None  # share (0..1] or a count (> 1) of items, by trace-id hash
+    always: str | None = None  # SQL condition: these items are scored whatever the sample
     budget_usd: float | None = None
     repeat: int = 1
     rescore: bool = False
@@ -106,11 +106,24 @@ class Progress:
     errors: int = 0
 
 
-EVAL_FIELDS = [("trace_id", pa.string()), ("span_id", pa.string()), ("metric", pa.string()), ("score", pa.float64()),
-               ("label", pa.string()), ("passed", pa.bool_()), ("judge", pa.string()), ("explanation", pa.string()),
-               ("judge_cost_usd", pa.float64()), ("judge_model", pa.string()), ("judge_input_tokens", pa.int64()),
-               ("judge_output_tokens", pa.int64()), ("prompt_version", pa.string()), ("error", pa.string()),
-               ("repeat_index", pa.int32()), ("source", pa.string())]
+EVAL_FIELDS = [
+    ("trace_id", pa.string()),
+    ("span_id", pa.string()),
+    ("metric", pa.string()),
+    ("score", pa.float64()),
+    ("label", pa.string()),
+    ("passed", pa.bool_()),
+    ("judge", pa.string()),
+    ("explanation", pa.string()),
+    ("judge_cost_usd", pa.float64()),
+    ("judge_model", pa.string()),
+    ("judge_input_tokens", pa.int64()),
+    ("judge_output_tokens", pa.int64()),
+    ("prompt_version", pa.string()),
+    ("error", pa.string()),
+    ("repeat_index", pa.int32()),
+    ("source", pa.string()),
+]
 
 
 def read_jsonl(path: str, what: str):
@@ -138,9 +151,17 @@ def load_dataset(path: str) -> list[dict]:
     for p, n, obj in read_jsonl(path, "dataset"):
         if not obj.get("output"):
             raise EvalError(f"{p}:{n}: each line needs at least an 'output' (and input, context, reference)")
-        items.append({"trace_id": f"dataset:{p.name}", "span_id": str(obj.get("id", n)),
-                      "input": obj.get("input"), "output": obj.get("output"), "context": _text(obj.get("context")),
-                      "reference": obj.get("reference"), "always": False})
+        items.append(
+            {
+                "trace_id": f"dataset:{p.name}",
+                "span_id": str(obj.get("id", n)),
+                "input": obj.get("input"),
+                "output": obj.get("output"),
+                "context": _text(obj.get("context")),
+                "reference": obj.get("reference"),
+                "always": False,
+            }
+        )
     return items
 
 
@@ -184,8 +205,11 @@ def _unit(trace_id: str) -> float:
 
 
 def _already_scored(con: duckdb.DuckDBPyConnection, metric: str, judge: str) -> set[tuple[str, str]]:
-    return set(con.execute("SELECT trace_id, span_id FROM evals WHERE metric = ? AND judge = ? AND error IS NULL",
-                           [metric, judge]).fetchall())
+    return set(
+        con.execute(
+            "SELECT trace_id, span_id FROM evals WHERE metric = ? AND judge = ? AND error IS NULL", [metric, judge]
+        ).fetchall()
+    )
 
 
 def _inputs_hash(item: dict, needs: tuple[str, ...]) -> str:
@@ -202,7 +226,9 @@ def resolve_metrics(names: list[str] | None, judge: Judge, config: dict | None =
         names = names or list(offline.BUILTIN_METRICS)
         unknown = [n for n in names if n not in offline.BUILTIN_METRICS]
         if unknown:
-            raise EvalError(f"the builtin judge does not know {', '.join(unknown)}; it scores {', '.join(offline.BUILTIN_METRICS)}")
+            raise EvalError(
+                f"the builtin judge does not know {', '.join(unknown)}; it scores {', '.join(offline.BUILTIN_METRICS)}"
+            )
         return names
     from dataclasses import replace
 
@@ -217,11 +243,20 @@ def resolve_metrics(names: list[str] | None, judge: Judge, config: dict | None =
             out.append(m)
         elif n in rubrics:
             r = rubrics[n]
-            out.append(prompts.rubric_metric(n, str(r.get("criteria", "")), list(r.get("steps", [])),
-                                             int(r.get("scale", 5)), str(r.get("version", "u1"))))
+            out.append(
+                prompts.rubric_metric(
+                    n,
+                    str(r.get("criteria", "")),
+                    list(r.get("steps", [])),
+                    int(r.get("scale", 5)),
+                    str(r.get("version", "u1")),
+                )
+            )
         else:
-            raise EvalError(f"unknown metric {n!r}: judge metrics are {', '.join(prompts.METRICS)} "
-                            "or a rubric defined in [eval.rubrics.NAME]")
+            raise EvalError(
+                f"unknown metric {n!r}: judge metrics are {', '.join(prompts.METRICS)} "
+                "or a rubric defined in [eval.rubrics.NAME]"
+            )
     return out
 
 
@@ -237,25 +272,44 @@ async def _judge_one(client: JudgeClient, metric, item: dict) -> tuple[tuple, in
         result = prompts.parse(metric, reply.content)
         return (*result, None), tin, tout
     except prompts.ParseError:
-        repair = messages + [{"role": "assistant", "content": reply.content[:4000]},
-                             {"role": "user", "content": prompts.REPAIR}]
+        repair = messages + [
+            {"role": "assistant", "content": reply.content[:4000]},
+            {"role": "user", "content": prompts.REPAIR},
+        ]
         reply2 = await client.chat(repair)
         tin, tout = tin + reply2.input_tokens, tout + reply2.output_tokens
         try:
             return (*prompts.parse(metric, reply2.content), None), tin, tout
         except prompts.ParseError as e:
-            return (None, "error", None, reply2.content[:300], f"unparseable judge reply after one repair: {e}"), tin, tout
+            return (
+                (None, "error", None, reply2.content[:300], f"unparseable judge reply after one repair: {e}"),
+                tin,
+                tout,
+            )
 
 
-async def _run_judge(items: list[dict], metrics: list, judge: Judge, opts: EvalOptions, con, report: EvalReport,
-                     progress: Progress, on_progress) -> tuple[list[tuple], list[tuple]]:
+async def _run_judge(
+    items: list[dict],
+    metrics: list,
+    judge: Judge,
+    opts: EvalOptions,
+    con,
+    report: EvalReport,
+    progress: Progress,
+    on_progress,
+) -> tuple[list[tuple], list[tuple]]:
     rows: list[tuple] = []
     cache_rows: list[tuple] = []
     client = JudgeClient(judge, opts.concurrency)
     spent = {"usd": 0.0, "n": 0, "reserved": 0.0}  # reserved: estimates of calls in flight
-    cache = {r[0]: r[1:] for r in con.execute(
-        "SELECT cache_key, score, label, passed, explanation, judge_input_tokens, judge_output_tokens, judge_cost_usd "
-        "FROM eval_cache WHERE judge = ? AND judge_model = ?", [judge.name, judge.model]).fetchall()}
+    cache = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT cache_key, score, label, passed, explanation, judge_input_tokens, judge_output_tokens, judge_cost_usd "
+            "FROM eval_cache WHERE judge = ? AND judge_model = ?",
+            [judge.name, judge.model],
+        ).fetchall()
+    }
 
     def estimate(item: dict, metric) -> float:
         if spent["n"]:
@@ -264,19 +318,52 @@ async def _run_judge(items: list[dict], metrics: list, judge: Judge, opts: EvalO
         return judge.cost(chars // 4, 300) or 0.0
 
     async def one(item: dict, metric, rep: int) -> None:
-        key = hashlib.sha256("\0".join((judge.name, judge.model, metric.name, metric.version,
-                                        _inputs_hash(item, metric.needs))).encode()).hexdigest()
+        key = hashlib.sha256(
+            "\0".join((judge.name, judge.model, metric.name, metric.version, _inputs_hash(item, metric.needs))).encode()
+        ).hexdigest()
         missing = [k for k in metric.needs if not item.get(k)]
         base = (item["trace_id"], item["span_id"], metric.name)
         if missing:
-            rows.append((*base, None, "not_applicable", None, judge.name, f"no {', '.join(missing)} to judge",
-                         None, judge.model, 0, 0, metric.version, None, rep, item.get("source")))
+            rows.append(
+                (
+                    *base,
+                    None,
+                    "not_applicable",
+                    None,
+                    judge.name,
+                    f"no {', '.join(missing)} to judge",
+                    None,
+                    judge.model,
+                    0,
+                    0,
+                    metric.version,
+                    None,
+                    rep,
+                    item.get("source"),
+                )
+            )
             report.not_applicable += 1
             return
         if rep == 0 and key in cache:
             score, label, passed, expl, tin, tout, cost = cache[key]
-            rows.append((*base, score, label, passed, judge.name, expl, 0.0, judge.model, 0, 0, metric.version,
-                         None, rep, item.get("source")))
+            rows.append(
+                (
+                    *base,
+                    score,
+                    label,
+                    passed,
+                    judge.name,
+                    expl,
+                    0.0,
+                    judge.model,
+                    0,
+                    0,
+                    metric.version,
+                    None,
+                    rep,
+                    item.get("source"),
+                )
+            )
             report.cached += 1
             report.scored += label != "not_applicable"
             report.not_applicable += label == "not_applicable"
@@ -295,8 +382,24 @@ async def _run_judge(items: list[dict], metrics: list, judge: Judge, opts: EvalO
         cost = judge.cost(tin, tout)
         spent["usd"] += cost or 0.0
         spent["n"] += 1
-        rows.append((*base, score, label, passed, judge.name, expl, cost, judge.model, tin, tout, metric.version,
-                     error, rep, item.get("source")))
+        rows.append(
+            (
+                *base,
+                score,
+                label,
+                passed,
+                judge.name,
+                expl,
+                cost,
+                judge.model,
+                tin,
+                tout,
+                metric.version,
+                error,
+                rep,
+                item.get("source"),
+            )
+        )
         if error:
             report.errors += 1
             progress.errors += 1
@@ -306,9 +409,23 @@ async def _run_judge(items: list[dict], metrics: list, judge: Judge, opts: EvalO
             report.scored += label != "not_applicable"
             report.not_applicable += label == "not_applicable"
             if rep == 0:
-                cache_rows.append((key, judge.name, judge.model, metric.name, metric.version,
-                                   _inputs_hash(item, metric.needs), score, label, passed,
-                                   expl, tin, tout, cost))
+                cache_rows.append(
+                    (
+                        key,
+                        judge.name,
+                        judge.model,
+                        metric.name,
+                        metric.version,
+                        _inputs_hash(item, metric.needs),
+                        score,
+                        label,
+                        passed,
+                        expl,
+                        tin,
+                        tout,
+                        cost,
+                    )
+                )
 
     async def guarded(item, metric, rep):
         await one(item, metric, rep)
@@ -350,21 +467,41 @@ def _score_chunk(items: list[dict], metric_names: list[str], cfg) -> list[tuple]
         row = {"input_text": item.get("input"), "output_text": item.get("output"), "context": item.get("context")}
         for s in offline.score_span(row, cfg, item.get("reference")):
             if s.metric in metric_names:
-                rows.append((item["trace_id"], item["span_id"], s.metric, s.score, s.label, s.passed, "builtin",
-                             s.explanation, 0.0, "builtin", 0, 0, "builtin-1", None, 0, item.get("source")))
+                rows.append(
+                    (
+                        item["trace_id"],
+                        item["span_id"],
+                        s.metric,
+                        s.score,
+                        s.label,
+                        s.passed,
+                        "builtin",
+                        s.explanation,
+                        0.0,
+                        "builtin",
+                        0,
+                        0,
+                        "builtin-1",
+                        None,
+                        0,
+                        item.get("source"),
+                    )
+                )
     return rows
 
 
-def _run_builtin(items: list[dict], metric_names: list[str], config: dict | None, progress, on_progress,
-                 workers: int | None = None) -> list[tuple]:
+def _run_builtin(
+    items: list[dict], metric_names: list[str], config: dict | None, progress, on_progress, workers: int | None = None
+) -> list[tuple]:
     from . import offline
 
     try:
-        cfg = offline.OfflineConfig.from_config(((config or {}).get("eval") or {}).get("builtin") or {},
-                                                base_dir=(config or {}).get("_config_dir"))
+        cfg = offline.OfflineConfig.from_config(
+            ((config or {}).get("eval") or {}).get("builtin") or {}, base_dir=(config or {}).get("_config_dir")
+        )
     except ValueError as e:
         raise EvalError(str(e)) from None
-    chunks = [items[i:i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)]
+    chunks = [items[i : i + CHUNK_ITEMS] for i in range(0, len(items), CHUNK_ITEMS)]
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     rows: list[tuple] = []
 
@@ -376,8 +513,9 @@ def _run_builtin(items: list[dict], metric_names: list[str], config: dict | None
 
     if n_workers > 1 and len(items) >= PARALLEL_MIN_ITEMS:
         with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for chunk, chunk_rows in zip(chunks, pool.map(_score_chunk, chunks, itertools.repeat(metric_names),
-                                                          itertools.repeat(cfg))):
+            for chunk, chunk_rows in zip(
+                chunks, pool.map(_score_chunk, chunks, itertools.repeat(metric_names), itertools.repeat(cfg))
+            ):
                 done(chunk, chunk_rows)
     else:
         for chunk in chunks:
@@ -388,8 +526,13 @@ def _run_builtin(items: list[dict], metric_names: list[str], config: dict | None
 # --------------------------------------------------------------------------- the run
 
 
-def run_eval(con: duckdb.DuckDBPyConnection, opts: EvalOptions, judge: Judge, config: dict | None = None,
-             on_progress: Callable[[Progress], None] | None = None) -> EvalReport:
+def run_eval(
+    con: duckdb.DuckDBPyConnection,
+    opts: EvalOptions,
+    judge: Judge,
+    config: dict | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> EvalReport:
     started = time.perf_counter()
     report = EvalReport(run_id=uuid.uuid4().hex[:12], judge=judge.name)
     metrics = resolve_metrics(opts.metrics, judge, config)
@@ -399,7 +542,9 @@ def run_eval(con: duckdb.DuckDBPyConnection, opts: EvalOptions, judge: Judge, co
         it["source"] = "dataset" if opts.dataset else "store"
     if not opts.rescore and not opts.dataset:
         if judge.builtin:  # which builtin metrics apply depends on the item: any builtin score means done
-            done_any = set(con.execute("SELECT DISTINCT trace_id, span_id FROM evals WHERE judge = 'builtin'").fetchall())
+            done_any = set(
+                con.execute("SELECT DISTINCT trace_id, span_id FROM evals WHERE judge = 'builtin'").fetchall()
+            )
             items = [it for it in items if (it["trace_id"], it["span_id"]) not in done_any]
         else:
             done = {m: _already_scored(con, m, judge.name) for m in metric_names}
@@ -426,27 +571,46 @@ def _store(con, rows: list[tuple], cache_rows: list[tuple], run_id: str, opts: E
     try:
         if rows:
             if opts.rescore:  # the new scores replace the old ones of these items
-                keys = pa.table({"trace_id": [r[0] for r in rows], "span_id": [r[1] for r in rows],
-                                 "metric": [r[2] for r in rows], "judge": [r[6] for r in rows]})
+                keys = pa.table(
+                    {
+                        "trace_id": [r[0] for r in rows],
+                        "span_id": [r[1] for r in rows],
+                        "metric": [r[2] for r in rows],
+                        "judge": [r[6] for r in rows],
+                    }
+                )
                 con.register("_replaced", keys)
                 con.execute("DELETE FROM evals WHERE (trace_id, span_id, metric, judge) IN (SELECT * FROM _replaced)")
                 con.unregister("_replaced")
             else:  # this judge's earlier errors for these items are superseded
-                keys = pa.table({"trace_id": [r[0] for r in rows], "span_id": [r[1] for r in rows],
-                                 "metric": [r[2] for r in rows], "judge": [r[6] for r in rows]})
+                keys = pa.table(
+                    {
+                        "trace_id": [r[0] for r in rows],
+                        "span_id": [r[1] for r in rows],
+                        "metric": [r[2] for r in rows],
+                        "judge": [r[6] for r in rows],
+                    }
+                )
                 con.register("_retried", keys)
-                con.execute("DELETE FROM evals WHERE error IS NOT NULL AND (trace_id, span_id, metric, judge) IN (SELECT * FROM _retried)")
+                con.execute(
+                    "DELETE FROM evals WHERE error IS NOT NULL AND (trace_id, span_id, metric, judge) IN (SELECT * FROM _retried)"
+                )
                 con.unregister("_retried")
             cols = list(zip(*rows))
             tbl = pa.table({name: pa.array(col, type=t) for (name, t), col in zip(EVAL_FIELDS, cols)})
             con.register("_evals", tbl)
-            con.execute("""INSERT INTO evals (trace_id, span_id, metric, score, label, passed, judge, explanation,
+            con.execute(
+                """INSERT INTO evals (trace_id, span_id, metric, score, label, passed, judge, explanation,
                                judge_cost_usd, judge_model, judge_input_tokens, judge_output_tokens, prompt_version,
                                error, repeat_index, source, created_at, run_id)
-                           SELECT *, now()::TIMESTAMP, ? FROM _evals""", [run_id])
+                           SELECT *, now()::TIMESTAMP, ? FROM _evals""",
+                [run_id],
+            )
             con.unregister("_evals")
         for r in cache_rows:
-            con.execute("INSERT INTO eval_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)", list(r))
+            con.execute(
+                "INSERT INTO eval_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)", list(r)
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -171,13 +171,66 @@ def card_brand(digits: str) -> str | None:
 
 
 IBAN_LENGTHS = {
-    "AD": 24, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18,
-    "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GI": 23, "GR": 27, "HR": 21, "HU": 28,
-    "IE": 22, "IS": 26, "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31,
-    "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
-    "VA": 22, "AE": 23, "BR": 29, "IL": 23, "SA": 24, "TR": 26, "FO": 18, "GL": 18, "ME": 22,
-    "RS": 22, "MK": 19, "AL": 28, "BA": 20, "XK": 20, "MD": 24, "UA": 29, "GE": 22, "KW": 30,
-    "QA": 29, "JO": 30, "LB": 28, "PK": 24, "MU": 30, "TN": 24,
+    "AD": 24,
+    "AT": 20,
+    "BE": 16,
+    "BG": 22,
+    "CH": 21,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "EE": 20,
+    "ES": 24,
+    "FI": 18,
+    "FR": 27,
+    "GB": 22,
+    "GI": 23,
+    "GR": 27,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IS": 26,
+    "IT": 27,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MC": 27,
+    "MT": 31,
+    "NL": 18,
+    "NO": 15,
+    "PL": 28,
+    "PT": 25,
+    "RO": 24,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "VA": 22,
+    "AE": 23,
+    "BR": 29,
+    "IL": 23,
+    "SA": 24,
+    "TR": 26,
+    "FO": 18,
+    "GL": 18,
+    "ME": 22,
+    "RS": 22,
+    "MK": 19,
+    "AL": 28,
+    "BA": 20,
+    "XK": 20,
+    "MD": 24,
+    "UA": 29,
+    "GE": 22,
+    "KW": 30,
+    "QA": 29,
+    "JO": 30,
+    "LB": 28,
+    "PK": 24,
+    "MU": 30,
+    "TN": 24,
 }
 
 
@@ -230,9 +283,14 @@ _EMAIL_RE = re.compile(
 
 _SECRET_RES: list[tuple[str, str, re.Pattern]] = [
     # (detail, literal prefilter, pattern) -- order matters: sk-ant- before sk-
-    ("private_key", "-----BEGIN", re.compile(
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:[\s\S]{0,20000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,-]*[A-Za-z0-9+/=])")),
+    (
+        "private_key",
+        "-----BEGIN",
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+            r"(?:[\s\S]{0,20000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,-]*[A-Za-z0-9+/=])"
+        ),
+    ),
     ("anthropic_api_key", "sk-ant-", re.compile(r"(?<![\w-])sk-ant-[A-Za-z0-9_-]{20,}")),
     ("openai_api_key", "sk-", re.compile(r"(?<![\w-])sk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}")),
     ("stripe_key", "_live_", re.compile(r"(?<![\w-])(?:sk|rk)_live_[A-Za-z0-9]{16,}")),
@@ -249,7 +307,9 @@ _NON_DIGIT = re.compile(r"\D")
 # for in the few characters before each cluster)
 _CLUSTER_RE = re.compile(r"[0-9][0-9./() -]{2,}[0-9]")
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}")
-_IPV4_RE = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)")
+_IPV4_RE = re.compile(
+    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"
+)
 _CARD_RE = re.compile(r"(?<![\w-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{4,5})(?![\w]|[ -]?\d)")
 _SSN_RE = re.compile(r"(?<![\w-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w]|-\d)")
 _SSN_CUE = re.compile(r"\b(?:ssn|ss#|ss no|social security|social sec|sozialversicherung|tax id|tin)\b", re.I)
@@ -274,15 +334,13 @@ _PHONE_REGIONS_TRUNK = ("GB", "DE", "FR", "IN")
 _PHONE_LENIENCY = phonenumbers.Leniency.VALID
 
 # bytes.translate tables for the prefilters
-_TOKEN_TABLE = bytes(
-    97 if (65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c in b"_-") else 32 for c in range(256)
-)
+_TOKEN_TABLE = bytes(97 if (65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c in b"_-") else 32 for c in range(256))
 _DIGITS = b"0123456789"
 _RUN20 = b"a" * 20
 
 
 def _id_cued(text: str, start: int) -> bool:
-    return _ID_CUE.search(text[max(0, start - 32):start]) is not None
+    return _ID_CUE.search(text[max(0, start - 32) : start]) is not None
 
 
 def _blank(m: re.Match) -> str:
@@ -391,7 +449,8 @@ def _ipv6(text: str, out: list) -> None:
             b -= 1
         v = text[a:b]
         ok_edges = (a == 0 or not (text[a - 1].isalnum() or text[a - 1] in "_.")) and (
-            b >= n or not (text[b].isalnum() or text[b] == "_"))
+            b >= n or not (text[b].isalnum() or text[b] == "_")
+        )
         if ok_edges and v.count(":") >= 2 and sum(c not in ":." for c in v) >= 4:
             try:
                 addr = ipaddress.IPv6Address(v)
@@ -406,7 +465,7 @@ def _iban_at(text: str, i: int, out: list) -> None:
     """Try an IBAN starting at index i (country code position)."""
     if i > 0 and text[i - 1].isalnum():
         return
-    cc = text[i:i + 2]
+    cc = text[i : i + 2]
     want = IBAN_LENGTHS.get(cc)
     if want is None:
         return
@@ -418,7 +477,9 @@ def _iban_at(text: str, i: int, out: list) -> None:
         if c.isascii() and c.isalnum():
             chars.append(c)
             j += 1
-        elif c == " " and chars and j + 1 < n and text[j + 1].isascii() and text[j + 1].isalnum() and len(chars) % 4 == 0:
+        elif (
+            c == " " and chars and j + 1 < n and text[j + 1].isascii() and text[j + 1].isalnum() and len(chars) % 4 == 0
+        ):
             j += 1
         else:
             break
@@ -449,7 +510,7 @@ def _phones(text: str, s: int, e: int, cluster: str, out: list) -> None:
             raw = m.raw_string
             if ":" in raw:
                 continue
-            if _id_cued(text, a) or _VERSION_CUE.search(text[max(0, a - 12):a]):
+            if _id_cued(text, a) or _VERSION_CUE.search(text[max(0, a - 12) : a]):
                 continue
             seen.append((a, b))
             out.append(PiiMatch("phone", a, b, raw, phonenumbers.region_code_for_number(m.number) or region))
@@ -471,7 +532,7 @@ def _digit_kinds(text: str, out: list) -> None:
             e += 1
             cluster += ")"
         # IBAN: country code + check digits right before the cluster or a few groups earlier
-        if s >= 2 and (text[s - 1].isupper() or (text[s - 1] == " " and not text[max(0, s - 12):s].islower())):
+        if s >= 2 and (text[s - 1].isupper() or (text[s - 1] == " " and not text[max(0, s - 12) : s].islower())):
             for im in _IBAN_START.finditer(text, max(0, s - 12), s + 2):
                 if im.start() >= iban_done:
                     iban_done = im.start() + 1
@@ -482,7 +543,7 @@ def _digit_kinds(text: str, out: list) -> None:
         if "." in cluster:
             for m in _IPV4_RE.finditer(text, s, min(n, e + 1)):
                 a = m.start()
-                if _VERSION_CUE.search(text[max(0, a - 12):a]):
+                if _VERSION_CUE.search(text[max(0, a - 12) : a]):
                     continue
                 if len(m.group(0)) == 7:  # all four octets single digits: 1.2.3.4, 8.8.8.8
                     continue
@@ -502,7 +563,7 @@ def _digit_kinds(text: str, out: list) -> None:
             for m in _SSN_RE.finditer(text, s, min(n, e + 1)):
                 if not ssn_valid(m.group(0)):
                     continue
-                if m.group(2) != "-" and not _SSN_CUE.search(text[max(0, m.start() - 40):m.start()]):
+                if m.group(2) != "-" and not _SSN_CUE.search(text[max(0, m.start() - 40) : m.start()]):
                     continue
                 if m.group(2) == "-" and _id_cued(text, m.start()):
                     continue
@@ -541,9 +602,29 @@ def find_pii(text: str) -> list[PiiMatch]:
 # --------------------------------------------------------------------------- masking
 
 _SECRET_PREFIXES = (
-    "sk-ant-api03-", "sk-ant-", "sk-proj-", "sk-svcacct-", "sk-admin-", "sk-", "sk_live_", "rk_live_",
-    "github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-",
-    "AKIA", "ASIA", "AIza", "eyJ",
+    "sk-ant-api03-",
+    "sk-ant-",
+    "sk-proj-",
+    "sk-svcacct-",
+    "sk-admin-",
+    "sk-",
+    "sk_live_",
+    "rk_live_",
+    "github_pat_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "xoxb-",
+    "xoxa-",
+    "xoxp-",
+    "xoxr-",
+    "xoxs-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "eyJ",
 )
 
 
@@ -558,7 +639,7 @@ def mask_value(kind: str, value: str) -> str:
     if kind == "iban":
         s = value.replace(" ", "")
         masked = s[:2] + "*" * (len(s) - 4) + s[-2:]
-        return " ".join(masked[i:i + 4] for i in range(0, len(masked), 4))
+        return " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
     if kind == "us_ssn":
         return "***-**-" + re.sub(r"\D", "", value)[-4:]
     if kind == "phone":
@@ -572,7 +653,7 @@ def mask_value(kind: str, value: str) -> str:
                 cc = ""
             if cc and value[1:].startswith(cc):
                 prefix = "+" + cc
-                body = value[1 + len(cc):]
+                body = value[1 + len(cc) :]
         keep = 4 if len(digits) > 6 else 0
         out = []
         seen = 0
@@ -634,7 +715,7 @@ def masked_excerpt(text: str, match: PiiMatch, context: int = 30, *, matches: li
     for m in inside:
         if m.start < pos:  # overlapping extra match: already masked
             continue
-        parts.append(text[pos:m.start])
+        parts.append(text[pos : m.start])
         parts.append(mask_value(m.kind, m.value))
         pos = m.end
     parts.append(text[pos:e])

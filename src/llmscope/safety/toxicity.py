@@ -44,26 +44,38 @@ def _add(category: str, weight: float, terms: str) -> None:
             LEXICON[t] = (category, weight)
 
 
-_add("profanity", _PROFANITY,
-     "fuck|fucking|fucked|fucker|motherfucker|shit|shitty|bullshit|crap|crappy|damn|goddamn|"
-     "ass|asshole|arsehole|bastard|bitch|bitches|dick|dickhead|piss|pissed|prick|wanker|bollocks|"
-     "douche|douchebag|jackass|screw you|wtf|stfu")
-_add("insult", 0.5,
-     "idiot|idiots|idiotic|moron|morons|moronic|imbecile|stupid|dumb|dumbass|dumber|retard|retarded|"
-     "loser|losers|pathetic|worthless|useless piece of|incompetent|clown|buffoon|halfwit|dimwit|"
-     "nitwit|numbskull|cretin|scumbag|scum|lowlife|trash human|piece of garbage|piece of shit|"
-     "ignoramus|brainless|braindead|brain dead|clueless idiot|jerk|twat|cunt")
-_add("harassment", 0.55,
-     "shut up|shut the fuck up|nobody likes you|no one likes you|no one cares about you|"
-     "you are worthless|you're worthless|you are pathetic|you're pathetic|you are disgusting|"
-     "you're disgusting|go to hell|go die|drop dead|get lost loser|you should be ashamed|"
-     "waste of space|waste of oxygen|kys")
-_add("threat", 0.9,
-     "i will kill you|i'll kill you|i am going to kill you|i'm going to kill you|gonna kill you|"
-     "kill yourself|go kill yourself|i will hurt you|i'll hurt you|i'm going to hurt you|"
-     "i will find you|i know where you live|you will regret this|you'll pay for this|"
-     "i will destroy you|i'll beat you up|i will beat you|watch your back|you deserve to die|"
-     "hope you die|i hope you die|i'll make you suffer|i will make you suffer")
+_add(
+    "profanity",
+    _PROFANITY,
+    "fuck|fucking|fucked|fucker|motherfucker|shit|shitty|bullshit|crap|crappy|damn|goddamn|"
+    "ass|asshole|arsehole|bastard|bitch|bitches|dick|dickhead|piss|pissed|prick|wanker|bollocks|"
+    "douche|douchebag|jackass|screw you|wtf|stfu",
+)
+_add(
+    "insult",
+    0.5,
+    "idiot|idiots|idiotic|moron|morons|moronic|imbecile|stupid|dumb|dumbass|dumber|retard|retarded|"
+    "loser|losers|pathetic|worthless|useless piece of|incompetent|clown|buffoon|halfwit|dimwit|"
+    "nitwit|numbskull|cretin|scumbag|scum|lowlife|trash human|piece of garbage|piece of shit|"
+    "ignoramus|brainless|braindead|brain dead|clueless idiot|jerk|twat|cunt",
+)
+_add(
+    "harassment",
+    0.55,
+    "shut up|shut the fuck up|nobody likes you|no one likes you|no one cares about you|"
+    "you are worthless|you're worthless|you are pathetic|you're pathetic|you are disgusting|"
+    "you're disgusting|go to hell|go die|drop dead|get lost loser|you should be ashamed|"
+    "waste of space|waste of oxygen|kys",
+)
+_add(
+    "threat",
+    0.9,
+    "i will kill you|i'll kill you|i am going to kill you|i'm going to kill you|gonna kill you|"
+    "kill yourself|go kill yourself|i will hurt you|i'll hurt you|i'm going to hurt you|"
+    "i will find you|i know where you live|you will regret this|you'll pay for this|"
+    "i will destroy you|i'll beat you up|i will beat you|watch your back|you deserve to die|"
+    "hope you die|i hope you die|i'll make you suffer|i will make you suffer",
+)
 
 _TARGETED = re.compile(
     r"\b(?:you(?:'re|\s+are|\s+r)?|ur|u\s+r|you\s+stupid|you\s+absolute|you\s+complete|what\s+an?)\s+"
