@@ -24,4 +24,3 @@ def test_ruff_lint_is_clean():
 def test_ruff_format_is_applied():
     res = _ruff("format", "--check")
     assert res.returncode == 0, "run `ruff format src tests benchmarks scripts`:\n" + res.stdout + res.stderr
-

@@ -134,9 +134,7 @@ def test_cost_matches_hand_summed_genai_prices(con):
             genai_prices.Usage(input_tokens=tin or 0, output_tokens=tout or 0, cache_read_tokens=cache or 0),
             model,
             provider_id=pid,
-            genai_request_timestamp=datetime.combine(ts.date(), datetime.min.time()).replace(
-                hour=12, tzinfo=UTC
-            ),
+            genai_request_timestamp=datetime.combine(ts.date(), datetime.min.time()).replace(hour=12, tzinfo=UTC),
         )
         by_feature[feature] = by_feature.get(feature, 0.0) + float(price.total_price)
     got = {r["feature"]: r for r in C.cost(con, by="feature").to_pylist()}
