@@ -19,12 +19,18 @@ from setuptools import Extension, setup
 
 FLAGS = ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
 SRC = Path(__file__).resolve().parent / "src" / "llmscope"
-COMPILED_PY = ("normalize",)
+NATIVE = SRC / "_native"
+COMPILED_PY = ("normalize.builder",)  # dotted below llmscope; llmscope._native.COMPILED_PY names the same
+
+
+def _source(name: str) -> str:
+    return "src/llmscope/" + name.replace(".", "/") + ".py"
 
 
 def c_accelerators() -> list[Extension]:
-    return [Extension(f"llmscope.{name}", [f"src/llmscope/{name}.c"], optional=True, extra_compile_args=FLAGS)
-            for name in ("_otlp_native", "_resolve_native", "_columns_native")]
+    return [Extension(f"llmscope._native.{name}", [f"src/llmscope/_native/{name}.c"], optional=True,
+                      extra_compile_args=FLAGS)
+            for name in ("otlp", "resolve", "columns")]
 
 
 def mypyc_modules() -> list[Extension]:
@@ -34,14 +40,14 @@ def mypyc_modules() -> list[Extension]:
         return []
     try:
         exts = mypycify(["--ignore-missing-imports", "--follow-imports=silent",
-                         *(f"src/llmscope/{name}.py" for name in COMPILED_PY)], opt_level="3")
+                         *(_source(name) for name in COMPILED_PY)], opt_level="3")
     except (Exception, SystemExit) as e:  # mypy reports type errors by exiting
         print(f"llmscope: not compiling {', '.join(COMPILED_PY)} with mypyc ({e}); plain Python is used")
         return []
     for ext in exts:
         ext.optional = True
-    digests = {name: hashlib.sha256((SRC / f"{name}.py").read_bytes()).hexdigest() for name in COMPILED_PY}
-    (SRC / "_compiled.json").write_text(json.dumps(digests, indent=1) + "\n")
+    digests = {name: hashlib.sha256(Path(_source(name)).read_bytes()).hexdigest() for name in COMPILED_PY}
+    (NATIVE / "compiled.json").write_text(json.dumps(digests, indent=1) + "\n")
     return exts
 
 

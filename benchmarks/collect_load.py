@@ -112,7 +112,7 @@ class Stamper:
 
 
 def run_server(db: str, flush_seconds: float, flush_spans: int, max_lag: float) -> None:
-    from llmscope.collect import Collector, CollectorConfig
+    from llmscope.collect.server import Collector, CollectorConfig
 
     c = Collector(
         CollectorConfig(db=db, port=0, flush_seconds=flush_seconds, flush_spans=flush_spans, max_lag_seconds=max_lag)
@@ -190,8 +190,8 @@ def profile(n_spans: int, db: str) -> None:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     from llmscope import store
-    from llmscope.collect import CT_PROTOBUF, SIG_TRACES, Spool, decode_payload
-    from llmscope.normalize import Mapping
+    from llmscope.collect.server import CT_PROTOBUF, SIG_TRACES, Spool, decode_payload
+    from llmscope.normalize.builder import Mapping
 
     st = Stamper(n_spans, 1)
     bodies = [st.next() for _ in range(20)]
@@ -293,7 +293,7 @@ def main() -> None:
 
     shutil.rmtree(f"{db}.spool", ignore_errors=True)  # leftovers of an interrupted run would be replayed
     me = [sys.executable, str(Path(__file__).resolve())]
-    from llmscope.collect import CollectorConfig
+    from llmscope.collect.server import CollectorConfig
 
     max_lag = a.max_lag if a.max_lag is not None else CollectorConfig.max_lag_seconds
     server = subprocess.Popen(

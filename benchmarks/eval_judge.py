@@ -28,7 +28,7 @@ def main() -> None:
     from llmscope import store
     from llmscope.evals import judges
     from llmscope.evals.runner import EvalOptions, run_eval
-    from llmscope.ingest import ingest
+    from llmscope.ingest.pipeline import ingest
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--traces", type=int, default=400)

@@ -331,10 +331,10 @@ def profile_stages(path: Path, headline_floor_us: float | None = None, max_bytes
 
     import orjson
 
-    from llmscope import otlp
     from llmscope import store as store_mod
-    from llmscope.normalize import Mapping
-    from llmscope.readers import decode_unit, plan
+    from llmscope.ingest import otlp
+    from llmscope.ingest.readers import decode_unit, plan
+    from llmscope.normalize.builder import Mapping
 
     units, size = [], 0
     for u in plan(str(path), False):
@@ -444,7 +444,7 @@ def profile_stages(path: Path, headline_floor_us: float | None = None, max_bytes
 
 def _compiled_parts() -> str:
     """What the ingest child runs compiled (it inherits our environment): `llmscope --version`'s line."""
-    from llmscope import native
+    from llmscope import _native as native
 
     return native.report() + " (LLMSCOPE_PURE_PYTHON=1 to compare)"
 

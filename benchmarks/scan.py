@@ -24,8 +24,8 @@ def main() -> None:
     import ingest as gen  # benchmarks/ingest.py
 
     from llmscope import store
-    from llmscope.ingest import ingest
-    from llmscope.scan import scan
+    from llmscope.ingest.pipeline import ingest
+    from llmscope.safety.scan import scan
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spans", type=int, default=1_000_000)

@@ -11,7 +11,7 @@ from llmscope import store
 from llmscope.analyses import agents as A
 from llmscope.analyses.graph import trace_graph
 from llmscope.analyses.traces import trace_tree
-from llmscope.ingest import ingest
+from llmscope.ingest.pipeline import ingest
 
 T0 = 1_762_000_000_000_000_000
 SEC = 1_000_000_000

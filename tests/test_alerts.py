@@ -12,10 +12,10 @@ from conftest import REPO, SAMPLES
 from typer.testing import CliRunner
 
 from llmscope import store
-from llmscope.alerts import RulesError, evaluate, load_rules, watch_once
-from llmscope.cli import app
-from llmscope.ingest import ingest
-from llmscope.scan import scan
+from llmscope.checks.alerts import RulesError, evaluate, load_rules, watch_once
+from llmscope.cli.app import app
+from llmscope.ingest.pipeline import ingest
+from llmscope.safety.scan import scan
 
 RULES = REPO / "src" / "llmscope" / "example_alerts.toml"  # shipped: `llmscope check --example-rules`
 ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
@@ -163,7 +163,7 @@ def test_example_rules_are_shipped_and_are_the_tested_ones(tmp_path):
     env = {"NO_COLOR": "1", "COLUMNS": "200"}
     printed = runner.invoke(app, ["check", "--example-rules"], env=env)
     assert printed.exit_code == 0 and printed.output == RULES.read_text()
-    from llmscope.alerts import KINDS
+    from llmscope.checks.alerts import KINDS
 
     # every kind: the ones that need scores or a budget are there commented out, and load when uncommented
     uncommented = "\n".join(

@@ -12,8 +12,9 @@ import time
 import pytest
 from conftest import SAMPLES, export_line, kv, otlp_span, query, s, write_lines
 
-from llmscope import readers, store
-from llmscope.ingest import StrictAbort, ingest
+from llmscope import store
+from llmscope.ingest import readers
+from llmscope.ingest.pipeline import StrictAbort, ingest
 
 T = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -408,9 +409,10 @@ def test_loaded_batches_are_not_kept_alive_until_commit(tmp_path, db):
     the size of the ingest). Batches come memory-mapped from files, as from the workers."""
     import benchmarks_ingest as bench
 
-    from llmscope import handoff, store
-    from llmscope.normalize import Mapping
-    from llmscope.readers import decode_unit, plan
+    from llmscope import store
+    from llmscope.ingest import handoff
+    from llmscope.ingest.readers import decode_unit, plan
+    from llmscope.normalize.builder import Mapping
 
     data = tmp_path / "rag.jsonl"
     bench.write_file(data, 3_000)
@@ -460,7 +462,8 @@ def test_many_small_files_are_grouped_yet_each_bad_line_names_its_file(tmp_path,
 
 
 def test_schema_version_and_migrations_are_recorded(db, tmp_path):
-    from llmscope import migrations, store
+    from llmscope import store
+    from llmscope.store import migrations
 
     ingest([str(write_lines(tmp_path / "a.jsonl", [export_line([_span(1)])]))], db)
     con = store.connect(db, read_only=True)
@@ -551,8 +554,9 @@ def test_parallel_ingest_reuses_its_handoff_files_and_equals_a_serial_one(tmp_pa
     must hold exactly what a one-process ingest of the same file holds."""
     import benchmarks_ingest as bench
 
-    from llmscope import handoff, readers, store
-    from llmscope import ingest as ingest_mod
+    from llmscope import store
+    from llmscope.ingest import handoff, readers
+    from llmscope.ingest import pipeline as ingest_mod
 
     data = tmp_path / "rag.jsonl"
     bench.write_file(data, 4_000)
@@ -587,7 +591,7 @@ def test_parallel_ingest_reuses_its_handoff_files_and_equals_a_serial_one(tmp_pa
 
 @pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="shared-memory hand-off is Linux-only")
 def test_a_killed_ingests_handoff_files_are_removed_by_the_next(tmp_path):
-    from llmscope import handoff
+    from llmscope.ingest import handoff
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(gone.stdout)

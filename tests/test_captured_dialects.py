@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import CAPTURED, query
 
-from llmscope.ingest import ingest
+from llmscope.ingest.pipeline import ingest
 
 LIBRARIES = sorted(p.name for p in CAPTURED.iterdir() if (p / "expected.json").exists())
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import SAMPLES
 from typer.testing import CliRunner
 
-from llmscope.cli import app
+from llmscope.cli.app import app
 
 runner = CliRunner()
 
@@ -207,7 +207,7 @@ def test_help_teaches_by_example():
 
 
 def test_version_says_which_c_accelerators_are_in_use(monkeypatch):
-    from llmscope import native
+    from llmscope import _native as native
 
     out = run("--version").stdout
     assert out.startswith("llmscope ") and "C accelerators:" in out

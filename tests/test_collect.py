@@ -19,7 +19,7 @@ import httpx
 import pytest
 from conftest import REPO, query
 
-from llmscope.collect import Collector, CollectorConfig, read_frames
+from llmscope.collect.server import Collector, CollectorConfig, read_frames
 
 pb = pytest.importorskip("opentelemetry.proto.collector.trace.v1.trace_service_pb2")
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb  # noqa: E402
@@ -338,7 +338,7 @@ def test_full_spool_answers_503_with_retry_after(tmp_path):
 
 SERVE = """
 import sys
-from llmscope.collect import Collector, CollectorConfig
+from llmscope.collect.server import Collector, CollectorConfig
 cfg = CollectorConfig(db=sys.argv[1], port=0, flush_seconds=float(sys.argv[2]), flush_spans=10**9)
 Collector(cfg).serve_forever(on_start=lambda c: print(c.port, flush=True))
 print("stopped", flush=True)
@@ -454,7 +454,7 @@ def test_reports_work_while_the_collector_runs(tmp_path):
 def test_top_view_renders(tmp_path):
     from rich.console import Console
 
-    from llmscope.collect import top_view
+    from llmscope.collect.server import top_view
 
     c = collector(tmp_path)
     try:

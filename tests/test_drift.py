@@ -13,7 +13,7 @@ from conftest import SAMPLES, export_line, kv, otlp_span, s, write_lines
 
 from llmscope.analyses import drift as D
 from llmscope.analyses.filters import FilterError, SpanFilter
-from llmscope.ingest import ingest
+from llmscope.ingest.pipeline import ingest
 
 WEEK1 = SpanFilter(datetime(2025, 11, 1), datetime(2025, 11, 8))
 WEEK2 = SpanFilter(datetime(2025, 11, 8), datetime(2025, 11, 15))
@@ -262,7 +262,7 @@ def test_default_windows_are_the_last_week_of_data_and_the_week_before(con):
 def test_report_drift_without_windows_compares_the_last_two_weeks(con, tmp_path):
     from typer.testing import CliRunner
 
-    from llmscope.cli import app
+    from llmscope.cli.app import app
 
     db = tmp_path / "s.duckdb"
     ingest([str(SAMPLES)], db)

@@ -12,8 +12,8 @@ import sys
 import pytest
 from conftest import CAPTURED, export_line, kv, otlp_span, query, s, write_lines
 
-from llmscope.ingest import ingest
-from llmscope.otlp import BadRecord, norm_id, to_ns
+from llmscope.ingest.otlp import BadRecord, norm_id, to_ns
+from llmscope.ingest.pipeline import ingest
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN = "00f067aa0ba902b7"
@@ -146,7 +146,7 @@ def test_protobuf_single_message_and_length_prefixed_stream(tmp_path, db):
 def test_a_big_length_prefixed_protobuf_stream_is_split_at_message_boundaries(tmp_path, db):
     """The Collector's proto file exporter writes one growing stream: it is decoded in pieces of whole
     messages (on every core), and a bad message is still named by its number in the whole file."""
-    from llmscope.readers import plan
+    from llmscope.ingest.readers import plan
 
     msgs = []
     for m in range(3_000):

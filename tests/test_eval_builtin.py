@@ -7,8 +7,8 @@ import json
 from conftest import SAMPLES, query
 from typer.testing import CliRunner
 
-from llmscope.cli import app
-from llmscope.ingest import ingest
+from llmscope.cli.app import app
+from llmscope.ingest.pipeline import ingest
 
 
 def test_builtin_eval_scores_rag_answers_and_reruns_add_nothing(tmp_path):

@@ -12,7 +12,7 @@ from judge_server import JudgeServer
 from llmscope import store
 from llmscope.evals import judges
 from llmscope.evals.runner import EvalError, EvalOptions, gate, parse_fail_under, run_eval
-from llmscope.ingest import ingest
+from llmscope.ingest.pipeline import ingest
 
 CONTEXT = "The Eiffel Tower is in Paris. It opened in 1889 and is about 330 metres tall."
 ANSWERS = {
@@ -181,7 +181,7 @@ def test_fail_under_gate():
 def test_cli_eval_compare_calibrate_dataset_gate_and_quality(store_path, tmp_path):
     from typer.testing import CliRunner
 
-    from llmscope.cli import app
+    from llmscope.cli.app import app
 
     runner = CliRunner()
     env = {"NO_COLOR": "1", "COLUMNS": "200"}

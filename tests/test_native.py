@@ -1,10 +1,10 @@
 """The C accelerators against the Python code they stand in for.
 
-``_otlp_native.c`` (OTLP/JSON decoding): whenever the C path accepts a line, the sink must receive
+``_native/otlp.c`` (OTLP/JSON decoding): whenever the C path accepts a line, the sink must receive
 exactly what ``emit_typed`` gives it (values, types, order, shared resource dicts); whenever the
 typed Python path would reject or treat a line differently, the C path must hand it back (None).
-``_resolve_native.c`` (plain-attribute columns): the same values as ``_fill_direct_py``.
-``_columns_native.c`` (rows -> Arrow buffers): the same arrays as pyarrow's own conversion.
+``_native/resolve.c`` (plain-attribute columns): the same values as ``_fill_direct_py``.
+``_native/columns.c`` (rows -> Arrow buffers): the same arrays as pyarrow's own conversion.
 Checked on every captured real library's output, the bundled samples, and thousands of mutated
 inputs; and end to end, the Arrow batch of every fixture is identical with and without them.
 """
@@ -18,10 +18,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from llmscope import normalize, otlp
-from llmscope.native import accelerator
-from llmscope.normalize import Batch, Mapping
-from llmscope.readers import decode_unit, plan
+from llmscope._native import accelerator
+from llmscope.ingest import otlp
+from llmscope.ingest.readers import decode_unit, plan
+from llmscope.normalize import builder as normalize
+from llmscope.normalize.builder import Batch, Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURED = ROOT / "tests" / "fixtures" / "captured"
@@ -279,7 +280,7 @@ def _fill_both(mapping: Mapping, attrs: dict, resource: dict) -> tuple[str, str]
     shape = mapping.shape(attrs, resource)
     n = len(mapping.all_columns)
     with_c, in_python = [None] * n, [None] * n
-    native_fill = accelerator("_resolve_native", "fill_direct")
+    native_fill = accelerator("resolve", "fill_direct")
     assert native_fill is not None
     native_fill(with_c, attrs, resource, shape.direct, shape.direct_lower, normalize._first_usable)
     normalize._fill_direct_py(in_python, attrs, resource, shape.direct, shape.direct_lower, normalize._first_usable)
@@ -341,7 +342,7 @@ def test_column_resolution_in_c_matches_python_on_odd_values():
 
 def test_ingest_gives_the_same_batch_with_and_without_the_c_paths(monkeypatch):
     """End to end through decode_unit: the Arrow batch is identical either way."""
-    from llmscope import readers
+    from llmscope.ingest import readers
 
     for f in sorted(CAPTURED.rglob("*.jsonl")) + [SAMPLES / "support-bot.traces.jsonl.gz"]:
         for unit in plan(str(f), False):
@@ -658,9 +659,9 @@ _FIXTURE_BATCHES = """
 import sys
 from pathlib import Path
 import pyarrow as pa
-from llmscope import native
-from llmscope.normalize import Mapping
-from llmscope.readers import decode_unit, plan
+from llmscope import _native as native
+from llmscope.normalize.builder import Mapping
+from llmscope.ingest.readers import decode_unit, plan
 out = Path(sys.argv[1])
 for i, f in enumerate(sys.argv[2:]):
     for j, unit in enumerate(plan(f, False)):
@@ -668,7 +669,7 @@ for i, f in enumerate(sys.argv[2:]):
         for kind, batch in (("spans", b.span_record_batch()), ("logs", b.log_record_batch())):
             with pa.OSFile(str(out / f"{i}-{j}-{kind}.arrow"), "wb") as sink, pa.ipc.new_file(sink, batch.schema) as w:
                 w.write_batch(batch)
-print(native.compiled("normalize"))
+print(native.compiled("normalize.builder"))
 """
 
 
@@ -717,11 +718,11 @@ def test_an_edited_source_runs_instead_of_its_stale_compiled_module(tmp_path):
     import llmscope
 
     pkg = Path(llmscope.__file__).parent
-    if not (pkg / "_compiled.json").exists():
+    if not (pkg / "_native" / "compiled.json").exists():
         pytest.skip("nothing compiled from Python source in this install")
     copy = tmp_path / "llmscope"
     shutil.copytree(pkg, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    probe = [sys.executable, "-c", "import llmscope.normalize as n; print(n.__file__)"]
+    probe = [sys.executable, "-c", "import llmscope.normalize.builder as n; print(n.__file__)"]
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "LLMSCOPE_PURE_PYTHON": "0"}
 
     def runs() -> str:
@@ -729,8 +730,9 @@ def test_an_edited_source_runs_instead_of_its_stale_compiled_module(tmp_path):
         assert out.returncode == 0, out.stderr[-2000:]
         return Path(out.stdout.strip()).name
 
-    assert runs() != "normalize.py"  # as built: the compiled module
-    with open(copy / "normalize.py", "a") as f:
+    assert runs() != "builder.py"  # as built: the compiled module
+    with open(copy / "normalize" / "builder.py", "a") as f:
         f.write("\n# edited after the build\n")
-    assert runs() == "normalize.py"
-    assert json.loads((copy / "_compiled.json").read_text())["normalize"]  # the digest it compared with
+    assert runs() == "builder.py"
+    # the digest it compared with
+    assert json.loads((copy / "_native" / "compiled.json").read_text())["normalize.builder"]

@@ -8,8 +8,9 @@ import genai_prices
 import pytest
 from conftest import export_line, kv, otlp_span, query, s, write_lines
 
-from llmscope import pricing, store
-from llmscope.ingest import ingest
+from llmscope import store
+from llmscope.ingest.pipeline import ingest
+from llmscope.store import pricing
 
 T = "4bf92f3577b34da6a3ce929d0e0e4736"
 

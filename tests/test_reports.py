@@ -11,14 +11,15 @@ import pytest
 from conftest import CAPTURED, SAMPLES, export_line, kv, otlp_span, s, write_lines
 from typer.testing import CliRunner
 
-from llmscope import pricing, store
+from llmscope import store
 from llmscope.analyses import cost as C
 from llmscope.analyses import errors as E
 from llmscope.analyses import latency as L
 from llmscope.analyses.filters import FilterError, SpanFilter
 from llmscope.analyses.summary import summary
-from llmscope.cli import app
-from llmscope.ingest import ingest
+from llmscope.cli.app import app
+from llmscope.ingest.pipeline import ingest
+from llmscope.store import pricing
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_request_rate_of_a_quiet_group_is_not_rounded_to_zero(con):
 
 
 def test_small_costs_print_with_two_significant_digits_not_e_notation():
-    from llmscope.render import fmt_value
+    from llmscope.render.tables import fmt_value
 
     assert fmt_value(9.0e-05, "cost_per_call_usd") == "$0.000090"
     assert fmt_value(0.00018, "cost_per_request_usd") == "$0.00018"
@@ -73,7 +74,7 @@ def test_small_costs_print_with_two_significant_digits_not_e_notation():
 
 
 def test_a_rare_event_rate_is_not_printed_as_zero():
-    from llmscope.render import fmt_value
+    from llmscope.render.tables import fmt_value
 
     assert fmt_value(1 / 3308, "pii_leak_rate") == "0.03%"  # one leak in the samples' 3,308 calls
     assert fmt_value(0.0, "pii_leak_rate") == "0.0%"
@@ -242,7 +243,7 @@ def test_short_group_names(con):
 def test_tables_fit_a_narrow_terminal_and_say_what_they_left_out(con):
     from rich.console import Console
 
-    from llmscope import render
+    from llmscope.render import tables as render
 
     out = Console(width=80, force_terminal=True, no_color=True, record=True)
     keep = ["feature", "calls", "cost_usd", "share_of_total", "cost_per_request"]

@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from llmscope import store
 from llmscope.analyses.safety import findings, safety
-from llmscope.cli import app
-from llmscope.ingest import ingest
-from llmscope.normalize import Mapping
-from llmscope.privacy import Privacy
-from llmscope.scan import Policy, scan
+from llmscope.cli.app import app
+from llmscope.ingest.pipeline import ingest
+from llmscope.normalize.builder import Mapping
+from llmscope.normalize.privacy import Privacy
+from llmscope.safety.scan import Policy, scan
 
 ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
 

@@ -1,5 +1,5 @@
 """llmscope: find the silent failures of LLM applications in their OpenTelemetry traces."""
 
-from .native import use_fresh_sources
+from ._native import use_fresh_sources
 
 use_fresh_sources()  # a compiled module whose source was edited since the build: run the source

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import dialects as D
+from .normalize import dialects as D
 
 DEFAULT_CONFIG = "llmscope.toml"
 

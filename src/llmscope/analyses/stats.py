@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from .. import dialects as D
+from ..normalize import dialects as D
 from ..store import query_arrow
 
 TOTALS_SQL = """

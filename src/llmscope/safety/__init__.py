@@ -14,16 +14,9 @@ Measured precision/recall on the labelled sets in ``tests/fixtures/safety/`` are
 ``tests/test_safety_detectors.py`` and printed by ``benchmarks/safety_detectors.py``.
 """
 
-from llmscope.safety.injection import (
-    RULES,
-    RULESET_VERSION,
-    THRESHOLD,
-    InjectionHit,
-    find_injection,
-    injection_score,
-)
-from llmscope.safety.pii import KINDS, PiiMatch, find_pii, mask_value, masked_excerpt
-from llmscope.safety.toxicity import LEXICON_VERSION
+from .injection import RULES, RULESET_VERSION, THRESHOLD, InjectionHit, find_injection, injection_score
+from .pii import KINDS, PiiMatch, find_pii, mask_value, masked_excerpt
+from .toxicity import LEXICON_VERSION
 
 __all__ = [
     "KINDS",

@@ -8,8 +8,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .analyses.latency import HISTOGRAM_EDGES_MS
-from .render import fmt_value
+from ..analyses.latency import HISTOGRAM_EDGES_MS
+from .tables import fmt_value
 
 TYPE_STYLE = {
     "llm": "magenta",

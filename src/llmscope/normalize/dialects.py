@@ -1,7 +1,7 @@
 """The dialect table: which attribute of which instrumentation fills which canonical column.
 
 This module is data. Adding a dialect, or a renamed attribute, is adding a row here; the code
-that applies the table is :mod:`llmscope.normalize`.
+that applies the table is :mod:`llmscope.normalize.builder`.
 
 Precedence: within a column's list, the first source present wins, and the lists are ordered
 newest convention first, so where an old and a new spelling disagree, the new one wins. Nothing

@@ -102,7 +102,7 @@ class Scrubber:
 
     # --- redaction
     def redact(self, trace_id: str, text: str) -> str:
-        from .safety.pii import find_pii
+        from ..safety.pii import find_pii
 
         matches = find_pii(text)
         if not matches:

@@ -50,8 +50,8 @@ from typing import Any
 
 import duckdb
 
-from .analyses.filters import FilterError, SpanFilter, parse_duration
-from .analyses.groups import group_exprs
+from ..analyses.filters import FilterError, SpanFilter, parse_duration
+from ..analyses.groups import group_exprs
 
 SEVERITIES = ("info", "warning", "critical")
 KINDS = (
@@ -545,7 +545,7 @@ def _eval_pii_leak_rate(con, rule, at):
 
 
 def _eval_agent_loops(con, rule, at):
-    from .analyses.agents import loops, runaways
+    from ..analyses.agents import loops, runaways
 
     flt = _flt(rule, at - rule.window, at)
     found = loops(con, flt, int(rule.options.get("min_repeats", 3))).to_pylist()
@@ -570,7 +570,7 @@ def _eval_agent_loops(con, rule, at):
 
 
 def _eval_drift(con, rule, at):
-    from .analyses.drift import drift
+    from ..analyses.drift import drift
 
     jsd_t, psi_t = float(rule.options.get("jsd", 0.2)), float(rule.options.get("psi", 0.25))
     feats = list(rule.options.get("features", ["input_tokens", "output_tokens", "request_model"]))

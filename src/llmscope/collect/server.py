@@ -15,8 +15,8 @@ How a request travels
    both with ``Retry-After``). While stopping, new requests get 503.
 2. **Decode**: the body is stream-decompressed with a hard cap (a gzip bomb is refused with 413 after
    at most ``max_decompressed_bytes`` of output, never unpacked) and normalized right away with the
-   same code as ``llmscope ingest`` (:class:`llmscope.normalize.Batch` fed by the
-   :mod:`llmscope.otlp` emitters). A body that does not decode is a 400; spans that fail their
+   same code as ``llmscope ingest`` (:class:`llmscope.normalize.builder.Batch` fed by the
+   :mod:`llmscope.ingest.otlp` emitters). A body that does not decode is a 400; spans that fail their
    checks are counted and answered as OTLP ``partial_success`` (``rejected_spans``) in a 200.
 3. **Spool, then acknowledge**: the raw (decompressed) body is appended to the current spool
    segment with a 16-byte frame header (magic, length, content type, signal, CRC-32) and
@@ -80,9 +80,9 @@ import msgspec
 import orjson
 import pyarrow.compute as pc
 
-from . import otlp
-from . import store as store_mod
-from .normalize import Batch, Mapping
+from .. import store as store_mod
+from ..ingest import otlp
+from ..normalize.builder import Batch, Mapping
 
 log = logging.getLogger("llmscope.collect")
 

@@ -33,7 +33,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from .analyses.filters import SpanFilter
+from ..analyses.filters import SpanFilter
 
 BATCH_ROWS = 20_000
 PARALLEL_MIN_ROWS = 40_000
@@ -63,7 +63,7 @@ class Policy:
 
 
 def detector_version(policy: Policy) -> str:
-    from .safety import injection, pii, toxicity
+    from . import injection, pii, toxicity
 
     return (
         f"pii:{getattr(pii, 'VERSION', '1')} injection:{injection.RULESET_VERSION} "
@@ -131,7 +131,7 @@ def _user_text(input_messages: str | None, fallback: str | None) -> str | None:
 
 def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
     """Findings for a list of span rows (runs in a worker). Each finding is a tuple in FINDING_FIELDS order."""
-    from .safety import injection, pii, toxicity
+    from . import injection, pii, toxicity
 
     out: list[tuple] = []
     for r in rows:
@@ -240,7 +240,7 @@ def _around(text: str, needle: str, context: int = 40) -> str:
 
 def _mask_all(excerpt: str) -> str:
     """Excerpts of injection/toxicity/policy findings may hold PII too: mask it."""
-    from .safety import pii
+    from . import pii
 
     matches = pii.find_pii(excerpt)
     for m in sorted(matches, key=lambda m: m.start, reverse=True):

@@ -1,4 +1,4 @@
-"""Apply the dialect table (:mod:`llmscope.dialects`) to decoded spans and log records.
+"""Apply the dialect table (:mod:`llmscope.normalize.dialects`) to decoded spans and log records.
 
 :class:`Batch` is the sink the OTLP decoders write into. It keeps one Python list per canonical
 column and turns them into an Arrow record batch; the store then does the rest (times, duration,
@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from .._native import accelerator
 from . import dialects as D
-from .native import accelerator
 
 KIND_NAMES = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUS_NAMES = ("unset", "ok", "error")
@@ -195,7 +195,7 @@ def _fill_direct_py(
 ) -> None:
     """Columns whose best source is a plain attribute: its value if it already has the column's
     type (lower-case, for lower-cased columns), else the first usable candidate. The C version
-    (``_resolve_native.c``) does exactly this."""
+    (``_native/resolve.c``) does exactly this."""
     for col, key, typ, candidates in direct:
         v = attrs[key]
         usable = type(v) is typ and v != "" and (typ is not int or _INT64_MIN <= v <= _INT64_MAX)
@@ -205,7 +205,7 @@ def _fill_direct_py(
         values[col] = v if type(v) is str and v.islower() else first_usable(candidates, attrs, resource, {})
 
 
-_fill_direct = accelerator("_resolve_native", "fill_direct") or _fill_direct_py
+_fill_direct = accelerator("resolve", "fill_direct") or _fill_direct_py
 
 
 def _first_usable(candidates: list[tuple], attrs: dict, resource: dict, parsed: dict) -> Any:
@@ -716,8 +716,8 @@ def classify_error(raw: str | None, http_status: int | None) -> str | None:
 # --------------------------------------------------------------------------- the batch sink
 
 
-# rows -> Arrow buffers in C (``_columns_native.c``); None: pyarrow converts the rows itself
-_build_columns = accelerator("_columns_native", "build_columns")
+# rows -> Arrow buffers in C (``_native/columns.c``); None: pyarrow converts the rows itself
+_build_columns = accelerator("columns", "build_columns")
 _KIND_OF_TYPE = {pa.string(): "s", pa.int64(): "i", pa.float64(): "f", pa.bool_(): "b"}
 _SPAN_KINDS = "".join(
     _KIND_OF_TYPE[t.storage_type if isinstance(t, pa.BaseExtensionType) else t] for _, t in SPAN_FIELDS

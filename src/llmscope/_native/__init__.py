@@ -1,6 +1,6 @@
-"""Which compiled parts this install has: C accelerators, each doing exactly what the Python code
-beside it does (tests compare both), and modules compiled from their own source by mypyc. All are
-optional, so a missing one only makes ingest slower.
+"""Which compiled parts this install has: C accelerators (the ``.c`` files in this folder), each doing
+exactly what the Python code it stands in for does (tests compare both), and modules compiled from
+their own source by mypyc. All are optional, so a missing one only makes ingest slower.
 
 They are built by ``setup.py`` when a C compiler is present; ``LLMSCOPE_PURE_PYTHON=1`` switches all
 of them off (to compare, or to rule them out).
@@ -22,18 +22,22 @@ def _pure() -> bool:
     return os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0")
 
 
+PACKAGE = __package__.rpartition(".")[0]  # llmscope
+ROOT = Path(__file__).resolve().parent.parent
+COMPILED_RECORD = Path(__file__).resolve().parent / "compiled.json"  # written by setup.py
+
+
 def use_fresh_sources() -> None:
     """Import the ``.py`` of a mypyc-compiled module instead of its extension when the extension was
     built from other source (the file was edited after an editable install) or when compiled parts
     are switched off. Runs when the package is imported, before anything imports those modules."""
-    here = Path(__file__).parent
     try:
-        built = json.loads((here / "_compiled.json").read_text())
+        built = json.loads(COMPILED_RECORD.read_text())
     except (OSError, ValueError):
         return  # nothing compiled from Python source
-    for name, digest in built.items():
-        full = f"{__package__}.{name}"
-        src = here / f"{name}.py"
+    for name, digest in built.items():  # name: dotted, below the package (normalize.builder)
+        full = f"{PACKAGE}.{name}"
+        src = ROOT.joinpath(*name.split(".")).with_suffix(".py")
         if full in sys.modules or not src.exists():
             continue
         if not _pure() and hashlib.sha256(src.read_bytes()).hexdigest() == digest:
@@ -49,12 +53,12 @@ def use_fresh_sources() -> None:
 
 
 def compiled(module: str) -> bool:
-    """Whether ``llmscope.<module>`` runs as compiled code."""
-    return not getattr(sys.modules.get(f"{__package__}.{module}"), "__file__", "x.py").endswith(".py")
+    """Whether ``llmscope.<module>`` (dotted, e.g. ``normalize.builder``) runs as compiled code."""
+    return not getattr(sys.modules.get(f"{PACKAGE}.{module}"), "__file__", "x.py").endswith(".py")
 
 
 def accelerator(module: str, name: str) -> Any:
-    """``llmscope.<module>.<name>`` if that extension was built and not switched off; else None."""
+    """``llmscope._native.<module>.<name>`` if that extension was built and not switched off; else None."""
     if _pure():
         return None
     try:
@@ -65,10 +69,12 @@ def accelerator(module: str, name: str) -> Any:
 
 # what each extension speeds up, for `llmscope --version`
 ACCELERATORS = {
-    "_otlp_native": "OTLP decoding",
-    "_resolve_native": "column resolution",
-    "_columns_native": "Arrow batches",
+    "otlp": "OTLP decoding",
+    "resolve": "column resolution",
+    "columns": "Arrow batches",
 }
+# modules compiled with mypyc when the build can (setup.py), and what each speeds up
+COMPILED_PY = {"normalize.builder": "normalization"}
 
 
 def report() -> str:
@@ -76,9 +82,10 @@ def report() -> str:
     if _pure():
         return "C accelerators: off (LLMSCOPE_PURE_PYTHON)"
     built = [what for module, what in ACCELERATORS.items() if _importable(module)]
-    importlib.import_module(f"{__package__}.normalize")
-    if compiled("normalize"):
-        built.append("normalization (mypyc)")
+    for name, what in COMPILED_PY.items():
+        importlib.import_module(f"{PACKAGE}.{name}")
+        if compiled(name):
+            built.append(f"{what} (mypyc)")
     if not built:
         return "C accelerators: none built (no C compiler at install): pure Python, slower ingest"
     return "C accelerators: " + ", ".join(built)

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, fields
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import store as store_mod
+from ..normalize.builder import Batch, Mapping
+from ..store.pricing import UserPrice
 from . import handoff, positions
-from . import store as store_mod
-from .normalize import Batch, Mapping
-from .pricing import UserPrice
 from .readers import InputError, Skipped, Unit, decode_unit, discover, plan
 
 MAX_EXAMPLES = 20
@@ -146,7 +146,7 @@ def ingest(
     """Load traces and logs from files, directories or ``-`` into the store in one transaction.
 
     A JSON-lines file read before is read on from where that ingest stopped, if it is still the
-    same file (see :mod:`llmscope.positions`); ``full`` reads every file whole again.
+    same file (see :mod:`llmscope.ingest.positions`); ``full`` reads every file whole again.
     """
     mapping = mapping or Mapping()
     started = time.perf_counter()

@@ -1,71 +1,18 @@
-"""The store: one DuckDB file with the canonical ``spans`` and ``evals`` tables.
-
-It owns the schema (via :mod:`llmscope.migrations`), the transactional, idempotent load of
-staged batches (a span is keyed by ``trace_id, span_id``), costing, and Parquet export.
-Other engines can open the file: it is an ordinary DuckDB database.
-"""
+"""Loading normalized batches into ``spans`` and ``logs``: one transaction, idempotent (a span is
+keyed by ``trace_id, span_id``), priced, each span given its trace's context."""
 
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from . import dialects as D
-from . import migrations, pricing
-from .normalize import LOG_SCHEMA
-
-DEFAULT_DB = "llmscope.duckdb"
-LOCK_WAIT_S = 10.0  # how long to wait for another process (an ingest, a collector flush) to release the file
-
-
-class StoreError(Exception):
-    """A problem with the store a user can act on (missing, locked, newer schema)."""
-
-
-def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
-    """``--db`` wins, then ``$LLMSCOPE_DB``, then ``./llmscope.duckdb``."""
-    return Path(db or os.environ.get("LLMSCOPE_DB") or DEFAULT_DB)
-
-
-def connect(
-    db: str | os.PathLike | None = None, read_only: bool = False, wait_s: float | None = None
-) -> duckdb.DuckDBPyConnection:
-    """Open the store; ``wait_s`` (default: 10 s for readers, 0 for writers, whose callers decide) is
-    how long to wait while another process holds the file."""
-    path = resolve_db_path(db)
-    if read_only and not path.exists():
-        raise StoreError(f"no store at {path}: run `llmscope ingest FILE` first (or pass --db / set LLMSCOPE_DB)")
-    # A writer (ingest, or `collect` during a flush) holds the file for a moment: wait for it.
-    deadline = time.monotonic() + (wait_s if wait_s is not None else (LOCK_WAIT_S if read_only else 0.0))
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as e:
-            msg = str(e).splitlines()[0]
-            if "lock" in msg.lower():
-                if time.monotonic() < deadline:
-                    time.sleep(0.1)
-                    continue
-                raise StoreError(
-                    f"{path} is in use by another llmscope process that is writing to it ({msg})"
-                ) from None
-            raise StoreError(f"cannot open {path}: {msg}") from None
-    if not read_only:
-        migrations.migrate(con)
-    elif migrations.pending(con):
-        con.close()
-        raise StoreError(f"{path} needs a schema upgrade: run any writing command (e.g. `llmscope ingest`) first")
-    return con
-
-
-# --------------------------------------------------------------------------- loading
+from ..normalize import dialects as D
+from ..normalize.builder import LOG_SCHEMA
+from . import pricing
 
 
 @dataclass
@@ -517,147 +464,3 @@ def load_user_prices(con: duckdb.DuckDBPyConnection) -> list[pricing.UserPrice]:
         "SELECT model, provider, input_mtok, output_mtok, cache_read_mtok, cache_write_mtok FROM user_prices"
     ).fetchall()
     return [pricing.UserPrice(*r) for r in rows]
-
-
-def reprice(con: duckdb.DuckDBPyConnection, user_prices: list[pricing.UserPrice] | None = None) -> dict:
-    """Recompute ``cost_usd`` and ``price_version`` of every span from today's price tables."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if user_prices:
-            save_user_prices(con, user_prices)
-        keys = con.execute("""
-            SELECT DISTINCT provider, request_model, response_model, CAST(start_time AS DATE) FROM spans
-            WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
-        """).fetchall()
-        rates = RateCache(con, load_user_prices(con))
-        rates.add_keys(keys)
-        before = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchall()[0]
-        con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _repriced AS
-        SELECT s.trace_id, s.span_id, {pricing.COST_EXPR} AS cost_usd, r.price_version
-        FROM (SELECT trace_id, span_id, provider, request_model, response_model, start_time, input_tokens,
-                     output_tokens, cache_read_tokens, cache_write_tokens
-              FROM spans WHERE span_type IN ('llm', 'embedding')) s {pricing.RATE_JOIN}
-        """)
-        con.execute("""
-        UPDATE spans SET cost_usd = p.cost_usd, price_version = p.price_version
-        FROM _repriced p WHERE spans.trace_id = p.trace_id AND spans.span_id = p.span_id
-        """)
-        rates.close()
-        con.execute("DROP TABLE _repriced")
-        after = con.execute("SELECT coalesce(sum(cost_usd), 0), count(cost_usd) FROM spans").fetchall()[0]
-        unpriced = con.execute("""SELECT count(*) FROM spans WHERE span_type IN ('llm', 'embedding')
-            AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND cost_usd IS NULL""").fetchall()[0][0]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return {
-        "cost_before_usd": before[0],
-        "cost_after_usd": after[0],
-        "priced_spans": after[1],
-        "unpriced_spans": unpriced,
-        "price_table": pricing.genai_prices_version(),
-    }
-
-
-# --------------------------------------------------------------------------- export
-
-
-def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -> dict[str, int]:
-    """Write ``spans`` and ``evals`` as Hive-partitioned Parquet (``date=YYYY-MM-DD``)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for table, ts in (("spans", "start_time"), ("evals", "created_at")):
-        n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-        counts[table] = n
-        if n == 0:
-            continue
-        target = (out / table).as_posix().replace("'", "''")
-        con.execute(f"""
-            COPY (SELECT *, strftime(coalesce({ts}, TIMESTAMP '1970-01-01'), '%Y-%m-%d') AS date FROM {table})
-            TO '{target}' (FORMAT parquet, PARTITION_BY (date), OVERWRITE_OR_IGNORE, COMPRESSION zstd)
-        """)
-    return counts
-
-
-def query_arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pa.Table:
-    """Run a query and return an Arrow table (DuckDB 2 renamed fetch_arrow_table to to_arrow_table)."""
-    rel = con.sql(sql, params=params) if params is not None else con.sql(sql)
-    if rel is None:  # a statement without a result
-        return pa.table({})
-    fetch = getattr(rel, "to_arrow_table", None) or rel.arrow
-    return fetch()
-
-
-# --------------------------------------------------------------------------- retention
-
-
-def prune(db: str | os.PathLike | None, older_than, content_only: bool = False) -> dict:
-    """Delete spans older than ``older_than`` (a datetime), or only their content, then rewrite the
-    file so the data is really gone from disk (DuckDB reuses freed blocks but does not wipe them).
-
-    ``content_only`` keeps every metric (times, tokens, cost, status, models) and removes prompts,
-    responses, messages, content attributes, span events, log records and finding excerpts.
-    """
-    from .privacy import CONTENT_KEYS, CONTENT_PREFIXES
-
-    path = resolve_db_path(db)
-    con = connect(path)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        n = con.execute("SELECT count(*) FROM spans WHERE start_time < ?", [older_than]).fetchall()[0][0]
-        if content_only:
-            keys = ", ".join("'" + k.replace("'", "''") + "'" for k in sorted(CONTENT_KEYS))
-            prefixes = " OR ".join(f"starts_with(k, '{p}')" for p in CONTENT_PREFIXES)
-            con.execute(
-                f"""
-            UPDATE spans SET input_text = NULL, output_text = NULL, input_messages = NULL, output_messages = NULL,
-                events = NULL,
-                attributes = (SELECT coalesce(json_group_object(k, json_extract(spans.attributes, '$."' || replace(k, '"', '\\"') || '"')), '{{}}')
-                              FROM (SELECT unnest(json_keys(spans.attributes)) AS k)
-                              WHERE NOT (k IN ({keys}) OR {prefixes}))
-            WHERE start_time < ?""",
-                [older_than],
-            )
-            con.execute(
-                """DELETE FROM logs WHERE (trace_id, span_id) IN
-                           (SELECT trace_id, span_id FROM spans WHERE start_time < ?)""",
-                [older_than],
-            )
-            con.execute("UPDATE findings SET excerpt = NULL WHERE start_time < ?", [older_than])
-        else:
-            for table in ("logs", "findings", "scanned_spans", "evals"):
-                con.execute(
-                    f"""DELETE FROM {table} WHERE trace_id IN
-                                (SELECT trace_id FROM spans GROUP BY trace_id HAVING max(start_time) < ?)""",
-                    [older_than],
-                )
-            con.execute("DELETE FROM spans WHERE start_time < ?", [older_than])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        con.close()
-        raise
-    con.close()
-    size_before = path.stat().st_size
-    compact(path)
-    return {"spans": n, "content_only": content_only, "bytes_before": size_before, "bytes_after": path.stat().st_size}
-
-
-def compact(path: Path) -> None:
-    """Copy the live data into a fresh file and swap it in: freed blocks (and their bytes) are gone."""
-    tmp = path.with_name(path.name + ".compact")
-    for p in (tmp, Path(str(tmp) + ".wal")):
-        p.unlink(missing_ok=True)
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("CHECKPOINT")
-        con.execute(f"ATTACH '{tmp.as_posix()}' AS fresh")
-        con.execute("COPY FROM DATABASE " + con.execute("SELECT current_database()").fetchall()[0][0] + " TO fresh")
-        con.execute("DETACH fresh")
-    finally:
-        con.close()
-    os.replace(tmp, path)
-    Path(str(path) + ".wal").unlink(missing_ok=True)

@@ -2,7 +2,7 @@
 
 Every decoder here ends in the same place: a call to ``sink.add_span(...)`` or
 ``sink.add_log(...)`` with plain Python values (hex ids, int nanoseconds, attribute dicts).
-Dialect knowledge lives in :mod:`llmscope.dialects`, not here.
+Dialect knowledge lives in :mod:`llmscope.normalize.dialects`, not here.
 
 Encoding traps handled (OTLP spec, "JSON Protobuf Encoding"):
 
@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from .native import accelerator
+from .._native import accelerator
 
 # --------------------------------------------------------------------------- typed OTLP/JSON
 
@@ -129,10 +129,10 @@ REQUEST_DECODER = msgspec.json.Decoder(ExportRequest)
 
 # decode_request(line) -> (span tuples, log tuples) in exactly the form emit_typed passes to a
 # sink, or None for anything but the canonical encoding (that line takes the Python path).
-NATIVE_DECODE = accelerator("_otlp_native", "decode_request")
+NATIVE_DECODE = accelerator("otlp", "decode_request")
 # decode_trace_protobuf(message) -> (span tuples, []) exactly as _emit_proto_traces gives them,
 # or None (logs requests, anything unusual, bad records: the Python path).
-NATIVE_DECODE_PB = accelerator("_otlp_native", "decode_trace_protobuf")
+NATIVE_DECODE_PB = accelerator("otlp", "decode_trace_protobuf")
 
 
 class Sink(Protocol):

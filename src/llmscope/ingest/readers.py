@@ -22,7 +22,7 @@ from pathlib import Path
 import msgspec
 import orjson
 
-from .normalize import Batch, Mapping
+from ..normalize.builder import Batch, Mapping
 from .otlp import NATIVE_DECODE, REQUEST_DECODER, BadRecord, emit_json_object, emit_native, emit_protobuf, emit_typed
 
 CHUNK_BYTES = 4 << 20

@@ -14,10 +14,10 @@ import duckdb
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import render
-from .config import ConfigError, load_config
-from .normalize import Mapping
-from .store import query_arrow
+from ..config import ConfigError, load_config
+from ..normalize.builder import Mapping
+from ..render import tables as render
+from ..store import query_arrow
 
 app = typer.Typer(
     name="llmscope",
@@ -104,14 +104,14 @@ def _print_version(value: bool) -> None:
     if value:
         from importlib.metadata import version as dist_version
 
-        from .native import report
+        from .._native import report
 
         render.console().print(f"llmscope {dist_version('llmscope')}; {render.escape(report())}", highlight=False)
         raise typer.Exit()
 
 
 def _ro():
-    from .store import StoreError, connect
+    from ..store import StoreError, connect
 
     try:
         return connect(state.db, read_only=True)
@@ -181,10 +181,10 @@ def ingest(
         llmscope ingest /var/log/otel/traces.jsonl --follow 10s
         otelcol-export | llmscope ingest -
     """
-    from .ingest import InputError, StrictAbort
-    from .ingest import ingest as run_ingest
-    from .pricing import PriceFileError, load_price_file
-    from .store import StoreError
+    from ..ingest.pipeline import InputError, StrictAbort
+    from ..ingest.pipeline import ingest as run_ingest
+    from ..store import StoreError
+    from ..store.pricing import PriceFileError, load_price_file
 
     check_format(fmt)
     try:
@@ -198,7 +198,7 @@ def ingest(
         ):
             if keys:
                 ctx[col] = list(keys) + ctx.get(col, [])
-        from .privacy import Privacy
+        from ..normalize.privacy import Privacy
 
         mapping = Mapping(ctx, privacy=Privacy.from_settings(redact, hash_content, cfg.raw))
         user_prices = load_price_file(prices) if prices else None
@@ -269,9 +269,9 @@ def _follow(paths: list[str], every: str, ingest_new, fmt: str, err) -> None:
     import threading
     from datetime import datetime
 
-    from .analyses.filters import FilterError, parse_duration
-    from .ingest import InputError, StrictAbort
-    from .store import StoreError
+    from ..analyses.filters import FilterError, parse_duration
+    from ..ingest.pipeline import InputError, StrictAbort
+    from ..store import StoreError
 
     if "-" in paths:
         fail("--follow watches files and directories, not standard input")
@@ -360,7 +360,7 @@ def stats(
     """What is in the store: spans, traces, models, dialects, unpriced calls, mapping coverage.
 
     The mapping-coverage report lists GenAI attribute keys present in the data that no column reads."""
-    from .analyses import stats as st
+    from ..analyses import stats as st
 
     check_format(fmt)
     con = _ro()
@@ -420,8 +420,8 @@ def trace_list(
     fmt: FormatOpt = "table",
 ) -> None:
     """Traces, newest first: duration, spans, LLM calls, tokens, cost, status, root name."""
-    from .analyses.filters import FilterError, SpanFilter
-    from .analyses.traces import list_traces
+    from ..analyses.filters import FilterError, SpanFilter
+    from ..analyses.traces import list_traces
 
     check_format(fmt)
     con = _ro()
@@ -459,8 +459,8 @@ def trace_show(
 ) -> None:
     """One trace as a tree in time order, with a waterfall bar per span: type, model, tokens,
     cost, status and error. `--content` adds the prompts and responses."""
-    from .analyses.traces import find_trace_id, trace_tree
-    from .views import trace_waterfall
+    from ..analyses.traces import find_trace_id, trace_tree
+    from ..render.charts import trace_waterfall
 
     check_format(fmt)
     con = _ro()
@@ -474,8 +474,8 @@ def trace_show(
     finally:
         con.close()
     if graph:
-        from .analyses.graph import trace_graph
-        from .views import graph_view
+        from ..analyses.graph import trace_graph
+        from ..render.charts import graph_view
 
         g = trace_graph(rows)
         if fmt == "json":
@@ -530,8 +530,8 @@ def _short_ids(tbl) -> list[dict]:
 
 def _keep(by: str | None, *metrics: str) -> list[str]:
     """Columns a narrow terminal still shows: the --by groups, then the report's headline metrics."""
-    from .analyses.filters import FilterError
-    from .analyses.groups import group_exprs
+    from ..analyses.filters import FilterError
+    from ..analyses.groups import group_exprs
 
     try:
         groups = [alias for alias, _ in group_exprs(by)]
@@ -556,7 +556,7 @@ WhereOpt = Annotated[Optional[str], typer.Option(help="SQL condition on span col
 
 def _run_report(fn, *args, **kwargs):
     """Call an analysis on a read-only store; bad options or SQL become one-line errors (exit 2)."""
-    from .analyses.filters import FilterError
+    from ..analyses.filters import FilterError
 
     con = _ro()
     try:
@@ -570,7 +570,7 @@ def _run_report(fn, *args, **kwargs):
 
 
 def _flt(since, until, where):
-    from .analyses.filters import FilterError, SpanFilter
+    from ..analyses.filters import FilterError, SpanFilter
 
     try:
         return SpanFilter.from_options(since, until, where)
@@ -606,7 +606,7 @@ def report_latency(
         llmscope report latency --by feature --every 1h --since 2d
         llmscope report latency --by model --histogram
     """
-    from .analyses.latency import latency, latency_histogram, latency_series
+    from ..analyses.latency import latency, latency_histogram, latency_series
 
     check_format(fmt)
     flt = _flt(since, until, where)
@@ -614,8 +614,8 @@ def report_latency(
         of = "ttft_ms" if ttft else "duration_ms"
         tbl = _run_report(latency_histogram, flt, by, span_type, of)
         if fmt == "table":
-            from .analyses.groups import group_exprs
-            from .views import histogram_view
+            from ..analyses.groups import group_exprs
+            from ..render.charts import histogram_view
 
             summary = _run_report(latency, flt, by, span_type).to_pylist()
             if ttft:  # mark the TTFT percentiles instead
@@ -637,8 +637,8 @@ def report_latency(
     if every:
         tbl = _run_report(latency_series, every, flt, by, span_type)
         if fmt == "table":
-            from .analyses.groups import group_exprs
-            from .views import series_chart
+            from ..analyses.groups import group_exprs
+            from ..render.charts import series_chart
 
             render.console().print(series_chart(tbl.to_pylist(), group_cols=[a for a, _ in group_exprs(by)]))
         render.emit(tbl, fmt, title=f"Latency of {span_type} spans every {every}" if fmt == "table" else None)
@@ -667,7 +667,7 @@ def report_errors(
 
         llmscope report errors --by provider,error_type
     """
-    from .analyses.errors import errors, top_messages
+    from ..analyses.errors import errors, top_messages
 
     check_format(fmt)
     flt = _flt(since, until, where)
@@ -712,7 +712,7 @@ def report_cost(
         llmscope report cost --by prompt_version --top 20
         llmscope report cost --by service_name --anomalies
     """
-    from .analyses.cost import cost, cost_anomalies, top_requests
+    from ..analyses.cost import cost, cost_anomalies, top_requests
 
     check_format(fmt)
     flt = _flt(since, until, where)
@@ -754,7 +754,7 @@ def _window(text: str, name: str):
     """``A..B`` -> (since, until); a date-only B includes that whole day."""
     from datetime import timedelta
 
-    from .analyses.filters import FilterError, parse_time
+    from ..analyses.filters import FilterError, parse_time
 
     if ".." not in text:
         fail(f"{name} takes START..END, e.g. 2025-11-01..2025-11-07 or 14d..7d")
@@ -769,7 +769,7 @@ def _window(text: str, name: str):
 
 
 def _drift_help() -> str:
-    from .analyses.drift import FORMULAS_HELP
+    from ..analyses.drift import FORMULAS_HELP
 
     lines = "\n".join(f"    {line}" for line in FORMULAS_HELP.splitlines())
     return (
@@ -807,8 +807,8 @@ def report_drift(
     ] = None,
     fmt: FormatOpt = "table",
 ) -> None:
-    from .analyses.drift import drift, latest_windows
-    from .analyses.filters import SpanFilter
+    from ..analyses.drift import drift, latest_windows
+    from ..analyses.filters import SpanFilter
 
     check_format(fmt)
     if (baseline is None) != (current is None):
@@ -862,7 +862,7 @@ def report_agents(
     no answer after it or its final LLM call stopped for length / tool_calls / content_filter, and
     **completed** otherwise. See `llmscope report loops` for loops and runaways.
     """
-    from .analyses.agents import agents
+    from ..analyses.agents import agents
 
     check_format(fmt)
     reasons = tuple(r.strip() for r in incomplete.split(",") if r.strip())
@@ -892,7 +892,7 @@ def report_loops(
     consecutive tool calls (repeated_in_window), and runs over --max-steps or
     --max-duration (runaway). Wasted tokens and cost are those of the LLM calls after the first round.
     """
-    from .analyses.agents import loops, runaways
+    from ..analyses.agents import loops, runaways
 
     check_format(fmt)
     flt = _flt(since, until, where)
@@ -934,7 +934,7 @@ def report_tools(
     (retries_after_error: after an error). Where LLM calls record the
     tools they offered, the model's tool calls are checked too: not_offered, invalid_arguments, and
     schema_failures (a required parameter missing, or an undeclared one when additionalProperties is false)."""
-    from .analyses.agents import tool_call_checks, tools
+    from ..analyses.agents import tool_call_checks, tools
 
     check_format(fmt)
     flt = _flt(since, until, where)
@@ -973,7 +973,7 @@ def report_safety(
         llmscope report safety --by feature
         llmscope report safety --show findings --limit 20
     """
-    from .analyses.safety import findings, safety
+    from ..analyses.safety import findings, safety
 
     check_format(fmt)
     flt = _flt(since, until, where)
@@ -1002,7 +1002,7 @@ def report_quality(
 
         llmscope report quality --by prompt_version
     """
-    from .analyses.quality import quality
+    from ..analyses.quality import quality
 
     check_format(fmt)
     render.emit(
@@ -1016,7 +1016,7 @@ def report_summary(
 ) -> None:
     """One screen with the five signal families: performance, quality, cost, safety, agentic.
     Families without data yet (no evals, no scan) say so."""
-    from .analyses.summary import summary
+    from ..analyses.summary import summary
 
     check_format(fmt)
     rows = _run_report(summary, _flt(since, until, where))
@@ -1043,9 +1043,9 @@ def _eval_setup(
     dataset,
     limit,
 ):
-    from .analyses.filters import FilterError, SpanFilter
-    from .evals import judges
-    from .evals.runner import EvalOptions
+    from ..analyses.filters import FilterError, SpanFilter
+    from ..evals import judges
+    from ..evals.runner import EvalOptions
 
     try:
         cfg = load_config(state.config)
@@ -1087,8 +1087,8 @@ def _eval_progress():
 
 
 def _run_with_progress(fn, *args):
-    from .evals.runner import EvalError
-    from .store import StoreError, connect
+    from ..evals.runner import EvalError
+    from ..store import StoreError, connect
 
     try:
         con = connect(state.db)
@@ -1167,7 +1167,7 @@ def eval_main(
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from .evals.runner import EvalError, gate, parse_fail_under, run_eval
+    from ..evals.runner import EvalError, gate, parse_fail_under, run_eval
 
     check_format(fmt)
     try:
@@ -1237,7 +1237,7 @@ def eval_compare(
 ) -> None:
     """Run two judges on the same sample and report agreement (accuracy and Cohen's kappa on pass/fail,
     Spearman on scores) and their cost ratio."""
-    from .evals.compare import compare
+    from ..evals.compare import compare
 
     check_format(fmt)
     names = [n.strip() for n in judges_.split(",") if n.strip()]
@@ -1258,7 +1258,7 @@ def eval_calibrate(
     fmt: FormatOpt = "table",
 ) -> None:
     """Judge the labelled items and report agreement with the human labels."""
-    from .evals.compare import calibrate
+    from ..evals.compare import calibrate
 
     check_format(fmt)
     cfg, j, opts = _eval_setup(judge, None, None, None, None, None, None, None, 1, False, None, None, None)
@@ -1298,8 +1298,8 @@ def collect(
     spool and fsync-ed before it is acknowledged; the store is written in batches and opened only
     while writing, so `llmscope report …` works in another terminal. Ctrl-C flushes and exits.
     """
-    from .collect import Collector, CollectorConfig, CollectorError
-    from .privacy import Privacy
+    from ..collect.server import Collector, CollectorConfig, CollectorError
+    from ..normalize.privacy import Privacy
 
     try:
         cfg = load_config(state.config)
@@ -1371,8 +1371,8 @@ def check(
     """
     import time
 
-    from . import alerts as A
-    from .analyses.filters import FilterError, parse_duration, parse_time
+    from ..analyses.filters import FilterError, parse_duration, parse_time
+    from ..checks import alerts as A
 
     if example_rules:
         from importlib.resources import files
@@ -1391,7 +1391,7 @@ def check(
         fail(str(e))
     if not rule_list:
         fail("no [[alerts]] rules found: add some to llmscope.toml or pass --rules FILE")
-    from .store import StoreError, connect
+    from ..store import StoreError, connect
 
     firing: dict = {}
     n = 0
@@ -1452,9 +1452,9 @@ def scan(
     `[policy]` in llmscope.toml, and guardrail activations the instrumentation recorded. Findings
     go to the `findings` table with masked excerpts; see `llmscope report safety`.
     """
-    from .scan import Policy
-    from .scan import scan as run_scan
-    from .store import StoreError, connect
+    from ..safety.scan import Policy
+    from ..safety.scan import scan as run_scan
+    from ..store import StoreError, connect
 
     check_format(fmt)
     try:
@@ -1515,9 +1515,9 @@ def prune(
 
         llmscope prune --older-than 30d --content-only
     """
-    from .analyses.filters import FilterError, parse_time
-    from .store import StoreError
-    from .store import prune as run_prune
+    from ..analyses.filters import FilterError, parse_time
+    from ..store import StoreError
+    from ..store import prune as run_prune
 
     check_format(fmt)
     try:
@@ -1569,7 +1569,7 @@ def export_parquet(
 
         duckdb -c "select count(*) from read_parquet('lake/spans/*/*.parquet', hive_partitioning=true)"
     """
-    from .store import export_parquet as run_export
+    from ..store import export_parquet as run_export
 
     con = _ro()
     try:
@@ -1589,9 +1589,9 @@ def reprice(
     """Recompute every span's cost from the current price table, without re-ingesting.
 
     Your price file (--prices) adds or overrides models; `price_version` records which table priced each span."""
-    from .pricing import PriceFileError, load_price_file
-    from .store import StoreError, connect
-    from .store import reprice as run_reprice
+    from ..store import StoreError, connect
+    from ..store import reprice as run_reprice
+    from ..store.pricing import PriceFileError, load_price_file
 
     check_format(fmt)
     try:

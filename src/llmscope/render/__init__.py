@@ -1,0 +1,1 @@
+"""Render: tables for people and machines, terminal charts and trace views."""

@@ -1,0 +1,79 @@
+"""Retention: delete old spans or only their content, and rewrite the file so it is gone from disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from .connection import connect, resolve_db_path
+
+
+def prune(db: str | os.PathLike | None, older_than, content_only: bool = False) -> dict:
+    """Delete spans older than ``older_than`` (a datetime), or only their content, then rewrite the
+    file so the data is really gone from disk (DuckDB reuses freed blocks but does not wipe them).
+
+    ``content_only`` keeps every metric (times, tokens, cost, status, models) and removes prompts,
+    responses, messages, content attributes, span events, log records and finding excerpts.
+    """
+    from ..normalize.privacy import CONTENT_KEYS, CONTENT_PREFIXES
+
+    path = resolve_db_path(db)
+    con = connect(path)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        n = con.execute("SELECT count(*) FROM spans WHERE start_time < ?", [older_than]).fetchall()[0][0]
+        if content_only:
+            keys = ", ".join("'" + k.replace("'", "''") + "'" for k in sorted(CONTENT_KEYS))
+            prefixes = " OR ".join(f"starts_with(k, '{p}')" for p in CONTENT_PREFIXES)
+            con.execute(
+                f"""
+            UPDATE spans SET input_text = NULL, output_text = NULL, input_messages = NULL, output_messages = NULL,
+                events = NULL,
+                attributes = (SELECT coalesce(json_group_object(k, json_extract(spans.attributes, '$."' || replace(k, '"', '\\"') || '"')), '{{}}')
+                              FROM (SELECT unnest(json_keys(spans.attributes)) AS k)
+                              WHERE NOT (k IN ({keys}) OR {prefixes}))
+            WHERE start_time < ?""",
+                [older_than],
+            )
+            con.execute(
+                """DELETE FROM logs WHERE (trace_id, span_id) IN
+                           (SELECT trace_id, span_id FROM spans WHERE start_time < ?)""",
+                [older_than],
+            )
+            con.execute("UPDATE findings SET excerpt = NULL WHERE start_time < ?", [older_than])
+        else:
+            for table in ("logs", "findings", "scanned_spans", "evals"):
+                con.execute(
+                    f"""DELETE FROM {table} WHERE trace_id IN
+                                (SELECT trace_id FROM spans GROUP BY trace_id HAVING max(start_time) < ?)""",
+                    [older_than],
+                )
+            con.execute("DELETE FROM spans WHERE start_time < ?", [older_than])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        con.close()
+        raise
+    con.close()
+    size_before = path.stat().st_size
+    compact(path)
+    return {"spans": n, "content_only": content_only, "bytes_before": size_before, "bytes_after": path.stat().st_size}
+
+
+def compact(path: Path) -> None:
+    """Copy the live data into a fresh file and swap it in: freed blocks (and their bytes) are gone."""
+    tmp = path.with_name(path.name + ".compact")
+    for p in (tmp, Path(str(tmp) + ".wal")):
+        p.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CHECKPOINT")
+        con.execute(f"ATTACH '{tmp.as_posix()}' AS fresh")
+        con.execute("COPY FROM DATABASE " + con.execute("SELECT current_database()").fetchall()[0][0] + " TO fresh")
+        con.execute("DETACH fresh")
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    Path(str(path) + ".wal").unlink(missing_ok=True)
