@@ -19,13 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
 from .normalize import dialects as D
 
 DEFAULT_CONFIG = "llmscope.toml"
-
-
-class ConfigError(ValueError):
-    pass
 
 
 @dataclass

@@ -52,6 +52,7 @@ import duckdb
 
 from ..analyses.filters import FilterError, SpanFilter, parse_duration
 from ..analyses.groups import group_exprs
+from ..errors import ConfigError
 
 SEVERITIES = ("info", "warning", "critical")
 KINDS = (
@@ -88,7 +89,7 @@ REQUIRED = {
 }
 
 
-class RulesError(ValueError):
+class RulesError(ConfigError):
     """A bad rules file: the message names the file, the line and the reason."""
 
 

@@ -81,6 +81,7 @@ import orjson
 import pyarrow.compute as pc
 
 from .. import store as store_mod
+from ..errors import CollectorError
 from ..ingest import otlp
 from ..normalize.builder import Batch, Mapping
 
@@ -105,10 +106,6 @@ SEGMENT_PREFIX, SEGMENT_SUFFIX = "seg-", ".spool"
 SEGMENT_MAX_BYTES = 64 << 20  # rotate the open segment beyond this even between flushes
 FLUSH_MAX_BYTES = 256 << 20  # one flush (one transaction) takes at most this much spool
 LOCK_RETRIES = (0.05, 0.1, 0.2, 0.4, 0.8)  # back-off when a reader holds the store
-
-
-class CollectorError(Exception):
-    """A problem starting the collector that a user can act on (spool in use, bad config)."""
 
 
 class BadBody(ValueError):

@@ -22,12 +22,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
+from ..errors import ConfigError
+
 OLLAMA_URL = "http://127.0.0.1:11434/v1"
 SMALL_MODEL_DEFAULT = "qwen2.5:1.5b-instruct"
 
 
-class JudgeConfigError(ValueError):
-    pass
+class JudgeConfigError(ConfigError):
+    """A judge name or profile that does not resolve to an endpoint."""
 
 
 @dataclass(frozen=True)

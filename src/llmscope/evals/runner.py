@@ -34,6 +34,7 @@ import orjson
 import pyarrow as pa
 
 from ..analyses.filters import SpanFilter
+from ..errors import EvalError
 from ..store import query_arrow
 from . import prompts
 from .client import JudgeCallError, JudgeClient, JudgeUnreachable
@@ -56,10 +57,6 @@ SELECT llm.trace_id, llm.span_id, llm.input_text AS input, llm.output_text AS ou
 FROM llm LEFT JOIN ctx USING (trace_id)
 ORDER BY hash(llm.trace_id), llm.span_id
 """
-
-
-class EvalError(Exception):
-    """A problem the user must fix (bad metric, bad dataset line, unreachable judge)."""
 
 
 @dataclass

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import store as store_mod
+from ..errors import StrictAbort
 from ..normalize.builder import Batch, Mapping
 from ..store.pricing import UserPrice
 from . import handoff, positions
@@ -33,15 +34,6 @@ from .readers import InputError, Skipped, Unit, decode_unit, discover, plan
 MAX_EXAMPLES = 20
 # Below this much input, worker processes cost more to start than they save.
 PARALLEL_THRESHOLD_BYTES = 24 << 20
-
-
-class StrictAbort(Exception):
-    """--strict: a bad record aborted the ingest; nothing was written."""
-
-    def __init__(self, example: tuple[str, int, str]):
-        self.example = example
-        src, line, reason = example
-        super().__init__(f"{src}:{line}: {reason}")
 
 
 @dataclass

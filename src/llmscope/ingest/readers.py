@@ -22,16 +22,13 @@ from pathlib import Path
 import msgspec
 import orjson
 
+from ..errors import InputError
 from ..normalize.builder import Batch, Mapping
 from .otlp import NATIVE_DECODE, REQUEST_DECODER, BadRecord, emit_json_object, emit_native, emit_protobuf, emit_typed
 
 CHUNK_BYTES = 4 << 20
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".gz", ".pb", ".binpb", ".proto", ".otlp")
 PROTO_SUFFIXES = (".pb", ".binpb", ".proto", ".otlp")
-
-
-class InputError(Exception):
-    """An input that cannot be read at all (missing file, unknown format)."""
 
 
 @dataclass

@@ -14,90 +14,22 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from .. import schema
 from .._native import accelerator
 from . import dialects as D
 
 KIND_NAMES = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUS_NAMES = ("unset", "ok", "error")
 
-# Columns of a staged span batch, in order, with Arrow types. Times stay integer nanoseconds
-# here; the store converts them (and derives duration) in SQL.
-# JSON columns travel as Arrow's JSON extension type: DuckDB takes them as JSON without re-parsing
-# (every value here comes from orjson.dumps, so it is valid by construction).
-JSON = pa.json_(pa.string())
-
-SPAN_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("trace_id", pa.string()),
-    ("span_id", pa.string()),
-    ("parent_span_id", pa.string()),
-    ("name", pa.string()),
-    ("kind", pa.string()),
-    ("start_ns", pa.int64()),
-    ("end_ns", pa.int64()),
-    ("status", pa.string()),
-    ("status_message", pa.string()),
-    ("error_type", pa.string()),
-    ("error_message", pa.string()),
-    ("span_type", pa.string()),
-    ("dialect", pa.string()),
-    ("scope_name", pa.string()),
-    # dialect-table columns (same names as D.COLUMN_SOURCES keys)
-    ("operation", pa.string()),
-    ("provider", pa.string()),
-    ("request_model", pa.string()),
-    ("response_model", pa.string()),
-    ("input_tokens", pa.int64()),
-    ("output_tokens", pa.int64()),
-    ("total_tokens", pa.int64()),
-    ("cache_read_tokens", pa.int64()),
-    ("cache_write_tokens", pa.int64()),
-    ("reasoning_tokens", pa.int64()),
-    ("reported_cost_usd", pa.float64()),
-    ("ttft_ms", pa.float64()),
-    ("temperature", pa.float64()),
-    ("top_p", pa.float64()),
-    ("max_tokens", pa.int64()),
-    ("finish_reason", pa.string()),
-    ("response_id", pa.string()),
-    ("is_stream", pa.bool_()),
-    ("agent_name", pa.string()),
-    ("tool_name", pa.string()),
-    ("http_status_code", pa.int64()),
-    ("service_name", pa.string()),
-    # context columns (D.CONTEXT_DEFAULTS keys)
-    ("user_id", pa.string()),
-    ("session_id", pa.string()),
-    ("feature", pa.string()),
-    ("prompt_version", pa.string()),
-    ("input_text", pa.string()),
-    ("output_text", pa.string()),
-    ("input_messages", JSON),
-    ("output_messages", JSON),
-    ("tool_definitions", JSON),
-    ("attributes", JSON),
-    ("resource_attributes", JSON),
-    ("events", JSON),
-    ("source", pa.string()),
-    ("source_line", pa.int64()),
-]
+# Columns of a staged span batch, in order, with Arrow types (from the one schema, llmscope.schema).
+# Times stay integer nanoseconds here; the store converts them (and derives duration) in SQL.
+SPAN_FIELDS: list[tuple[str, pa.DataType]] = schema.staged_fields(
+    [*schema.STAGED_HEAD, *D.COLUMN_SOURCES, *D.CONTEXT_DEFAULTS, *schema.STAGED_TAIL]
+)
 SPAN_SCHEMA = pa.schema(SPAN_FIELDS)
 SPAN_COLUMNS = [n for n, _ in SPAN_FIELDS]
 
-LOG_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("trace_id", pa.string()),
-    ("span_id", pa.string()),
-    ("time_ns", pa.int64()),
-    ("seq", pa.int32()),
-    ("event_name", pa.string()),
-    ("direction", pa.string()),
-    ("role", pa.string()),
-    ("content", pa.string()),
-    ("message", JSON),
-    ("attributes", JSON),
-    ("body", JSON),
-    ("source", pa.string()),
-    ("source_line", pa.int64()),
-]
+LOG_FIELDS: list[tuple[str, pa.DataType]] = schema.staged_log_fields()
 LOG_SCHEMA = pa.schema(LOG_FIELDS)
 
 _TABLE_COLUMNS = list(D.COLUMN_SOURCES)

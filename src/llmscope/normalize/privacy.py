@@ -29,11 +29,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ConfigError
 from . import dialects as D
 
 
-class PrivacyError(ValueError):
-    pass
+class PrivacyError(ConfigError):
+    """Privacy settings that cannot be applied (an unknown --redact mode, a missing hash key)."""
 
 
 @dataclass

@@ -8,14 +8,11 @@ from pathlib import Path
 
 import duckdb
 
+from ..errors import StoreError
 from . import migrations
 
 DEFAULT_DB = "llmscope.duckdb"
 LOCK_WAIT_S = 10.0  # how long to wait for another process (an ingest, a collector flush) to release the file
-
-
-class StoreError(Exception):
-    """A problem with the store a user can act on (missing, locked, newer schema)."""
 
 
 def resolve_db_path(db: str | os.PathLike | None = None) -> Path:

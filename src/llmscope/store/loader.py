@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from .. import schema
 from ..normalize import dialects as D
 from ..normalize.builder import LOG_SCHEMA
 from . import pricing
@@ -43,15 +44,15 @@ def reuse_block_memory(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-_SPAN_INSERT_COLUMNS = """
-    trace_id, span_id, parent_span_id, name, kind, service_name, start_time, end_time, duration_ms,
-    status, status_message, error_type, error_message, span_type, operation, provider, request_model,
-    response_model, input_tokens, output_tokens, total_tokens, cache_read_tokens, cache_write_tokens,
-    reasoning_tokens, cost_usd, reported_cost_usd, price_version, ttft_ms, temperature, top_p, max_tokens,
-    finish_reason, response_id, is_stream, user_id, session_id, feature, prompt_version, agent_name,
-    tool_name, http_status_code, input_text, output_text, input_messages, output_messages, tool_definitions, attributes,
-    resource_attributes, events, dialect, scope_name, source, source_line, ingested_at
-"""
+# How the store derives what a normalized batch does not carry as such (every other column is copied).
+_LOAD_EXPRESSIONS = {
+    "start_time": "make_timestamp(start_ns // 1000)",
+    "end_time": "make_timestamp(end_ns // 1000)",
+    "duration_ms": "(end_ns - start_ns) / 1e6",
+    "total_tokens": "coalesce(total_tokens, CASE WHEN input_tokens IS NOT NULL OR output_tokens IS NOT NULL "
+    "THEN coalesce(input_tokens, 0) + coalesce(output_tokens, 0) END)",
+    "ingested_at": "$1",
+}  # cost_usd and price_version come from _derive_and_merge under their own names
 
 
 # _BY_NAME: inside a load, batches reach SQL as Python variables of the calling function, read by
@@ -247,21 +248,10 @@ _DERIVE = {
     True: _DERIVE_SQL.format(dedupe="QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY _row) = 1"),
 }
 
-_INSERT_SQL = f"""
-INSERT INTO spans ({_SPAN_INSERT_COLUMNS})
-SELECT trace_id, span_id, parent_span_id, name, kind, service_name,
-       make_timestamp(start_ns // 1000), make_timestamp(end_ns // 1000), (end_ns - start_ns) / 1e6,
-       status, status_message, error_type, error_message, span_type, operation,
-       provider, request_model, response_model, input_tokens, output_tokens,
-       coalesce(total_tokens, CASE WHEN input_tokens IS NOT NULL OR output_tokens IS NOT NULL
-                THEN coalesce(input_tokens, 0) + coalesce(output_tokens, 0) END),
-       cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, reported_cost_usd, price_version,
-       ttft_ms, temperature, top_p, max_tokens, finish_reason, response_id, is_stream,
-       user_id, session_id, feature, prompt_version, agent_name, tool_name,
-       http_status_code, input_text, output_text, input_messages, output_messages, tool_definitions,
-       attributes, resource_attributes, events, dialect, scope_name, source, source_line, $1
-FROM _batch
-"""
+_INSERT_SQL = (
+    f"INSERT INTO spans ({', '.join(c.name for c in schema.SPANS)})\n"
+    f"SELECT {', '.join(_LOAD_EXPRESSIONS.get(c.name, c.name) for c in schema.SPANS)}\nFROM _batch"
+)
 
 
 def _derive_and_merge(con: duckdb.DuckDBPyConnection, spans: pa.Table) -> pa.Table:

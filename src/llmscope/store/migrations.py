@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import duckdb
 
+from .. import schema
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = []
 
 
@@ -47,6 +49,13 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         except Exception:
             con.execute("ROLLBACK")
             raise
+
+
+def add_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> None:
+    """For migrations after the first: add columns as :mod:`llmscope.schema` defines them."""
+    defined = {"spans": schema.SPANS, "logs": schema.LOGS}[table]
+    for definition in schema.ddl(defined, names):
+        con.execute(f"ALTER TABLE {table} ADD COLUMN {definition}")
 
 
 # Large text columns use zstd: measured on realistic RAG spans, the store is 4x smaller (41 vs 162 MB

@@ -32,6 +32,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..errors import ConfigError
+
 # How instrumentations spell providers -> genai-prices provider ids.
 PROVIDER_ALIASES: dict[str, str] = {
     "openai": "openai",
@@ -129,8 +131,8 @@ class UserPrice:
         return f"user:{h}"
 
 
-class PriceFileError(ValueError):
-    pass
+class PriceFileError(ConfigError):
+    """A price file that cannot be read, with its line."""
 
 
 def load_price_file(path: str | Path) -> list[UserPrice]:
