@@ -425,7 +425,7 @@ def main() -> None:
 
 def run(path: Path, n: int) -> None:
     from llmscope.analyses import cost, errors, latency, stats, summary, traces
-    from llmscope.analyses.filters import SpanFilter
+    from llmscope.query import SpanFilter
 
     have = existing_count(path)
     if have == n:

@@ -41,7 +41,11 @@ def sample_db(tmp_path_factory):
 
 
 def test_stats_json_reports_dialects_unpriced_and_coverage(sample_db):
-    out = json.loads(run("--db", sample_db, "stats", "--format", "json").stdout)
+    # JSON is an array of row objects: the totals (one row), other tables with --table
+    [totals] = json.loads(run("--db", sample_db, "stats", "--format", "json").stdout)
+    out = {"totals": totals}
+    for name in ("dialects", "models", "unmapped_keys"):
+        out[name] = json.loads(run("--db", sample_db, "stats", "--format", "json", "--table", name).stdout)
     manifest = json.loads((SAMPLES / "manifest.json").read_text())
     assert out["totals"]["spans"] == manifest["totals"]["spans"]
     assert out["totals"]["traces"] == manifest["totals"]["traces"]

@@ -12,8 +12,8 @@ import pytest
 from conftest import SAMPLES, export_line, kv, otlp_span, s, write_lines
 
 from llmscope.analyses import drift as D
-from llmscope.analyses.filters import FilterError, SpanFilter
 from llmscope.ingest.pipeline import ingest
+from llmscope.query import QueryError, SpanFilter
 
 WEEK1 = SpanFilter(datetime(2025, 11, 1), datetime(2025, 11, 8))
 WEEK2 = SpanFilter(datetime(2025, 11, 8), datetime(2025, 11, 15))
@@ -186,7 +186,7 @@ def test_overall_row_where_and_by_feature(con):
     by_feature = D.drift(con, WEEK1, WEEK2, by="feature", features=["prompt_terms"])
     assert by_feature.column_names[:2] == ["by_feature", "feature"]
     assert {"billing", "account", None} <= set(by_feature.column("by_feature").to_pylist())
-    with pytest.raises(FilterError):
+    with pytest.raises(QueryError):
         D.drift(con, WEEK1, WEEK2, features=["embeddings"])
 
 
@@ -279,4 +279,4 @@ def test_report_drift_without_windows_compares_the_last_two_weeks(con, tmp_path)
     half = CliRunner().invoke(
         app, ["--db", str(db), "report", "drift", "--baseline", "2025-11-01..2025-11-07"], env=env
     )
-    assert half.exit_code == 2 and "give both --baseline and --current, or neither" in half.output
+    assert half.exit_code == 2 and "--baseline: give both baseline and current, or neither" in half.output

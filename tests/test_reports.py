@@ -15,10 +15,10 @@ from llmscope import store
 from llmscope.analyses import cost as C
 from llmscope.analyses import errors as E
 from llmscope.analyses import latency as L
-from llmscope.analyses.filters import FilterError, SpanFilter
 from llmscope.analyses.summary import summary
 from llmscope.cli.app import app
 from llmscope.ingest.pipeline import ingest
+from llmscope.query import QueryError, SpanFilter
 from llmscope.store import pricing
 
 
@@ -190,7 +190,7 @@ def test_group_by_raw_attributes_and_bad_group(con):
     assert any(r["gen_ai_request_model"] == "gpt-4o-mini" for r in rows)
     rows = C.cost(con, by="resource:service.name").to_pylist()
     assert {r["service_name"] for r in rows} >= {"support-bot", "code-assist"}
-    with pytest.raises(FilterError):
+    with pytest.raises(QueryError):
         L.latency(con, by="drop table spans")
 
 

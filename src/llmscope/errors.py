@@ -32,6 +32,10 @@ class StoreError(LlmscopeError):
     a full disk."""
 
 
+class StoreBusy(StoreError):
+    """Another process holds the store file (a writer, or a reader while this one wants to write)."""
+
+
 class InputError(LlmscopeError):
     """An input (a trace file, a directory, standard input) that cannot be read."""
 
@@ -69,6 +73,7 @@ __all__ = [
     "InputError",
     "LlmscopeError",
     "QueryError",
+    "StoreBusy",
     "StoreError",
     "StrictAbort",
 ]

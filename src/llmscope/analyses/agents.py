@@ -25,9 +25,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ..query import SpanFilter, group_by_clause, group_exprs, select_list
 from ..store import query_arrow
-from .filters import SpanFilter
-from .groups import group_by_clause, group_exprs, select_list
 
 # Steps with their agent: walk up to four parent levels (joins on narrow columns; a recursive
 # CTE re-builds its hash table per level and measured slower here).

@@ -10,9 +10,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ..query import SpanFilter, group_by_clause, group_exprs, parse_duration, select_list
 from ..store import query_arrow
-from .filters import SpanFilter, parse_duration
-from .groups import group_by_clause, group_exprs, select_list
 
 PRICED_TYPES = "('llm', 'embedding')"
 

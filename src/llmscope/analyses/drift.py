@@ -70,8 +70,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .filters import FilterError, SpanFilter
-from .groups import group_exprs
+from ..query import QueryError, SpanFilter, group_exprs
 
 PSI_MODERATE = 0.1
 PSI_SIGNIFICANT = 0.25
@@ -447,7 +446,7 @@ def drift(
     feats = list(features) if features else list(ALL_FEATURES)
     unknown = [f for f in feats if f not in ALL_FEATURES]
     if unknown:
-        raise FilterError(f"unknown drift feature(s) {', '.join(unknown)}; use {', '.join(ALL_FEATURES)}")
+        raise QueryError(f"unknown drift feature(s) {', '.join(unknown)}; use {', '.join(ALL_FEATURES)}")
     groups = group_exprs(by)
     s = _Sql(groups)
     rows = (

@@ -11,9 +11,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ..query import SpanFilter, group_by_clause, group_exprs, select_list
 from ..store import query_arrow
-from .filters import SpanFilter
-from .groups import group_by_clause, group_exprs, select_list
 
 CLASSES = ("rate_limit", "timeout", "server_error", "client_error", "auth_error")
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ..query import SpanFilter, group_by_clause, group_exprs, parse_duration, select_list
 from ..store import query_arrow
-from .filters import SpanFilter, parse_duration
-from .groups import group_by_clause, group_exprs, select_list
 
 # Where streaming timing allows, time per output token is the decode time (duration - TTFT)
 # spread over the output tokens after the first.

@@ -10,9 +10,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ..query import SpanFilter, group_exprs, select_list
 from ..store import query_arrow
-from .filters import SpanFilter
-from .groups import group_exprs, select_list
 
 QUALITY_SQL = """
 WITH s AS (SELECT {groups} trace_id, span_id FROM spans WHERE {where}),

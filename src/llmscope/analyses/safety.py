@@ -9,9 +9,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ..query import SpanFilter, group_exprs, select_list
 from ..store import query_arrow
-from .filters import SpanFilter
-from .groups import group_exprs, select_list
 
 KINDS = ("injection", "indirect_injection", "pii_leak", "pii_input", "toxicity", "policy", "guardrail")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .filters import SpanFilter
+from ..query import SpanFilter
 
 PERF_SQL = """
 SELECT count(*) AS calls,
@@ -107,11 +107,12 @@ def summary(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None) -> li
     c = _one(con, COST_SQL.format(where=where), params)
     add("cost", "cost_usd", c["cost"])
     add("cost", "cost_per_request_usd", c["cost"] / c["requests"] if c["cost"] is not None and c["requests"] else None)
-    add("cost", "tokens_in_out", f"{c['tin'] or 0:,} / {c['tout'] or 0:,}")
+    add("cost", "input_tokens", c["tin"] or 0)
+    add("cost", "output_tokens", c["tout"] or 0)
     add("cost", "unpriced_calls", c["unpriced"], "add prices with --prices" if c["unpriced"] else "")
     top = con.execute(TOP_FEATURE_SQL.format(where=where), params).fetchall()
     if top and top[0][1] is not None:
-        add("cost", "top_feature", top[0][0], f"${top[0][1]:,.4f}")
+        add("cost", "top_feature_cost_usd", top[0][1], f"feature {top[0][0]}")
 
     if _table_exists(con, "findings"):
         n = con.execute("SELECT count(*) FROM findings").fetchall()[0][0]

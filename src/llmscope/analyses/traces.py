@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ..query import SpanFilter
 from ..store import query_arrow
-from .filters import SpanFilter
 
 LIST_SQL = """
 WITH matching AS (

@@ -50,9 +50,8 @@ from typing import Any
 
 import duckdb
 
-from ..analyses.filters import FilterError, SpanFilter, parse_duration
-from ..analyses.groups import group_exprs
 from ..errors import ConfigError
+from ..query import QueryError, SpanFilter, Where, group_exprs, parse_duration
 
 SEVERITIES = ("info", "warning", "critical")
 KINDS = (
@@ -89,6 +88,9 @@ REQUIRED = {
 }
 
 
+_NAME = re.compile(r"[\w.:/-]+")
+
+
 class RulesError(ConfigError):
     """A bad rules file: the message names the file, the line and the reason."""
 
@@ -98,7 +100,7 @@ class Rule:
     name: str
     kind: str
     severity: str = "warning"
-    where: str | None = None
+    where: Where | None = None
     by: str | None = None
     window: timedelta = timedelta(hours=1)
     options: dict[str, Any] = field(default_factory=dict)
@@ -182,10 +184,17 @@ def load_rules(path: str | Path) -> list[Rule]:
             window = parse_duration(str(raw.get("window", "1h")))
             if raw.get("by"):
                 group_exprs(raw["by"])
+            rule_where = Where.parse(raw.get("where"))
             for k in ("threshold", "z", "min_ratio", "drop_pct", "amount_usd", "jsd", "psi"):
                 if k in raw and (isinstance(raw[k], bool) or not isinstance(raw[k], (int, float))):
-                    raise FilterError(f"{k} must be a number")
-        except FilterError as e:
+                    raise QueryError(f"{k} must be a number")
+            for k in ("min_count", "baseline_days", "max_steps", "min_repeats"):
+                if k in raw and (isinstance(raw[k], bool) or not isinstance(raw[k], int) or raw[k] < 1):
+                    raise QueryError(f"{k} must be a whole number ≥ 1")
+            for k in ("error_type", "metric", "judge", "seasonality", "period"):  # they become SQL literals
+                if k in raw and not (isinstance(raw[k], str) and _NAME.fullmatch(raw[k])):
+                    raise QueryError(f"{k} {raw[k]!r} must be a name (letters, digits, _ . : / -)")
+        except QueryError as e:
             raise RulesError(f"{where}: {e}") from None
         opts = {k: v for k, v in raw.items() if k not in COMMON}
         rules.append(
@@ -193,7 +202,7 @@ def load_rules(path: str | Path) -> list[Rule]:
                 name=str(raw.get("name") or f"{kind}-{i + 1}"),
                 kind=kind,
                 severity=severity,
-                where=raw.get("where"),
+                where=rule_where,
                 by=raw.get("by"),
                 window=window,
                 options=opts,
@@ -609,57 +618,6 @@ def _eval_drift(con, rule, at):
 def fails(alerts: list[Alert], fail_on: str) -> bool:
     level = SEVERITIES.index(fail_on)
     return any(SEVERITIES.index(a.severity) >= level for a in alerts)
-
-
-# --------------------------------------------------------------------------- output
-
-
-def junit(alerts: list[Alert], rules: list[Rule]) -> str:
-    from xml.sax.saxutils import escape, quoteattr
-
-    by_rule: dict[str, list[Alert]] = {}
-    for a in alerts:
-        by_rule.setdefault(a.rule, []).append(a)
-    cases = []
-    for rule in rules:
-        fired = by_rule.get(rule.name, [])
-        body = "".join(
-            f"<failure type={quoteattr(a.severity)} message={quoteattr(a.message)}>"
-            f"{escape(a.group)}: {escape(a.message)}; traces: {escape(', '.join(a.examples))}</failure>"
-            for a in fired
-        )
-        cases.append(f'  <testcase classname="llmscope.{rule.kind}" name={quoteattr(rule.name)}>{body}</testcase>')
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuite name="llmscope check" tests="{len(rules)}" failures="{len(by_rule)}">\n'
-        + "\n".join(cases)
-        + "\n</testsuite>\n"
-    )
-
-
-def markdown(alerts: list[Alert]) -> str:
-    if not alerts:
-        return "### llmscope check\n\nNo alert fired. ✅\n"
-    lines = [
-        "### llmscope check",
-        "",
-        f"{len(alerts)} alert(s) fired.",
-        "",
-        "| severity | rule | group | value | baseline | message | example traces |",
-        "|---|---|---|---:|---:|---|---|",
-    ]
-    for a in alerts:
-        lines.append(
-            f"| {a.severity} | {a.rule} | {a.group} | {_num(a.value)} | {_num(a.baseline)} | "
-            f"{a.message.replace('|', '/')} | {', '.join(x[:12] for x in a.examples[:3])} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _num(v) -> str:
-    if v is None:
-        return ""
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 # --------------------------------------------------------------------------- watching

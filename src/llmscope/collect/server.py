@@ -81,7 +81,7 @@ import orjson
 import pyarrow.compute as pc
 
 from .. import store as store_mod
-from ..errors import CollectorError
+from ..errors import CollectorError, StoreBusy
 from ..ingest import otlp
 from ..normalize.builder import Batch, Mapping
 
@@ -977,12 +977,10 @@ class Collector:
                 time.sleep(delay)
             try:
                 con = store_mod.connect(self.db)
-            except store_mod.StoreError as e:
+            except StoreBusy as e:  # a reader holds the file: retry with back-off
                 last = e
-                if "in use" in str(e) or "lock" in str(e).lower():
-                    self._count(store_busy=1)
-                    continue
-                raise
+                self._count(store_busy=1)
+                continue
             try:
                 return True, fn(con)
             finally:

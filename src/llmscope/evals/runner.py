@@ -33,8 +33,8 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from ..analyses.filters import SpanFilter
 from ..errors import EvalError
+from ..query import SpanFilter
 from ..store import query_arrow
 from . import prompts
 from .client import JudgeCallError, JudgeClient, JudgeUnreachable
@@ -92,6 +92,7 @@ class EvalReport:
     pass_rates: dict[str, float | None] = field(default_factory=dict)
     flip_rates: dict[str, float] = field(default_factory=dict)
     error_examples: list[str] = field(default_factory=list)
+    failed_gates: list[str] = field(default_factory=list)  # set by Store.evaluate(fail_under=…)
 
 
 @dataclass

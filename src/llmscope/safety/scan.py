@@ -33,7 +33,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from ..analyses.filters import SpanFilter
+from ..query import SpanFilter
 
 BATCH_ROWS = 20_000
 PARALLEL_MIN_ROWS = 40_000

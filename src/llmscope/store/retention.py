@@ -9,6 +9,31 @@ import duckdb
 
 from .connection import connect, resolve_db_path
 
+_PLAN_SQL = """
+SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces, min(start_time) AS first, max(start_time) AS last,
+       coalesce(sum(strlen(coalesce(input_text, '')) + strlen(coalesce(output_text, ''))
+                + strlen(coalesce(CAST(input_messages AS VARCHAR), ''))
+                + strlen(coalesce(CAST(output_messages AS VARCHAR), ''))
+                + strlen(coalesce(CAST(attributes AS VARCHAR), ''))
+                + strlen(coalesce(CAST(events AS VARCHAR), ''))), 0)::BIGINT AS text_bytes
+FROM spans WHERE start_time < ?
+"""
+
+
+def prune_plan(con: duckdb.DuckDBPyConnection, older_than, content_only: bool = False) -> dict:
+    """What :func:`prune` would remove, without removing it: spans, traces, time range, text bytes."""
+    spans, traces, first, last, text_bytes = con.execute(_PLAN_SQL, [older_than]).fetchall()[0]
+    return {
+        "spans": spans,
+        "traces": traces,
+        "first": first,
+        "last": last,
+        "content_bytes": text_bytes,
+        "content_only": content_only,
+        "older_than": older_than,
+        "dry_run": True,
+    }
+
 
 def prune(db: str | os.PathLike | None, older_than, content_only: bool = False) -> dict:
     """Delete spans older than ``older_than`` (a datetime), or only their content, then rewrite the

@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from ..errors import QueryError
+
 
 def query_arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pa.Table:
     """Run a query and return an Arrow table (DuckDB 2 renamed fetch_arrow_table to to_arrow_table)."""
@@ -13,3 +15,28 @@ def query_arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | 
         return pa.table({})
     fetch = getattr(rel, "to_arrow_table", None) or rel.arrow
     return fetch()
+
+
+# Statement kinds a read may run: a query (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, FROM …) or
+# its plan. Everything else (COPY, ATTACH, SET, INSTALL, CREATE, …) is refused before it runs; the
+# connection's sandbox (store.connection.SANDBOX) refuses file access as a second line.
+_READ_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+def run_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """Run one read-only query; anything else is a :class:`QueryError` naming the statement kind."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as e:
+        raise QueryError(str(e).splitlines()[0], param="query") from None
+    if len(statements) != 1:
+        raise QueryError(f"give one query, not {len(statements)} statements", param="query")
+    kind = statements[0].type.name
+    if kind not in _READ_STATEMENTS:
+        raise QueryError(
+            f"{kind} statements are not allowed: the store is read-only here (queries only)", param="query"
+        )
+    try:
+        return query_arrow(con, sql)
+    except duckdb.Error as e:
+        raise QueryError(str(e).splitlines()[0], param="query") from None
