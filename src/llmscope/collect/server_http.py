@@ -164,8 +164,8 @@ class HttpFront:
         self.metrics.request("http", "-", 503, "overloaded", 0.0)
         body = status_body(503, f"over {self.cfg.max_connections} connections; retry", CT_JSON)
         with contextlib.suppress(OSError):
-            sock.settimeout(0.05)  # in the accepting thread: never wait long on a client here
-            sock.sendall(
+            sock.setblocking(False)  # in the accepting thread: never wait on a client here
+            sock.send(
                 b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
                 b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
             )
