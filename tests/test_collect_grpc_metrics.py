@@ -80,7 +80,9 @@ def test_sdk_grpc_and_http_exporters_deliver_every_span_once_and_metrics_count_t
             ),
         ):
             provider = TracerProvider(resource=Resource.create({"service.name": f"sdk-{model}"}))
-            provider.add_span_processor(BatchSpanProcessor(exporter, max_export_batch_size=32, schedule_delay_millis=50))
+            provider.add_span_processor(
+                BatchSpanProcessor(exporter, max_export_batch_size=32, schedule_delay_millis=50)
+            )
             expected |= sdk_spans(provider, 40, model, error_every=10)
             assert provider.force_flush(10_000)
             provider.shutdown()
@@ -187,3 +189,50 @@ def test_http_answers_get_on_an_export_path_with_405(tmp_path):
     finally:
         c.stop()
     assert c.grpc_port is None
+
+
+def test_cli_stop_message_counts_what_is_stored_and_removes_the_spool(tmp_path):
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from test_collect import ENV
+
+    db = tmp_path / "store.duckdb"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "llmscope", "--db", str(db), "collect", "--port", "0", "--grpc-port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        line = p.stderr.readline()
+        port = int(re.search(r"http://127.0.0.1:(\d+)", line).group(1))
+        assert "grpc://" not in line  # --grpc-port 0: HTTP only
+        url = f"http://127.0.0.1:{port}/v1/traces"
+        assert httpx.post(url, content=pb_request(ids(0xC1, 3)), headers=PB).status_code == 200
+        assert httpx.post(url, content=pb_request(ids(0xC1, 3)), headers=PB).status_code == 200  # a client retry
+        p.send_signal(signal.SIGTERM)
+        err = p.communicate(timeout=60)[1]
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err
+    assert "stopped: 3 spans stored (3 already there)" in err
+    assert not (tmp_path / "store.duckdb.spool").exists()
+
+
+def test_without_grpcio_collect_says_what_to_install_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from test_collect import ENV
+
+    code = (
+        "import sys; sys.modules['grpc'] = None; from llmscope.cli.app import main; "
+        f"sys.argv = ['llmscope', '--db', {str(tmp_path / 's.duckdb')!r}, 'collect', '--port', '0']; main()"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "llmscope[grpc]" in r.stderr
