@@ -79,78 +79,143 @@ def template(n_spans: int = 500, seed: int = 7):
 
 
 class Stamper:
-    """Fresh trace/span ids and current times on the template, then serialize: a new request."""
+    """Fresh trace/span ids and current times on the template: a new request. The template is
+    serialized once with marker ids; each request copies its bytes and writes new ids and times at
+    their offsets (ids and fixed64 times have fixed lengths), so exporters cost little CPU (~0.3 ms
+    a request instead of ~1 ms to build and serialize) and leave the cores to the collector."""
 
     def __init__(self, n_spans: int, seed: int):
-        self.req, self.parents = template(n_spans)
-        self.spans = list(self.req.resource_spans[0].scope_spans[0].spans)
-        self.t0 = min(s.start_time_unix_nano for s in self.spans)
-        self.rel = [(s.start_time_unix_nano - self.t0, s.end_time_unix_nano - self.t0) for s in self.spans]
+        import struct
+
+        req, self.parents = template(n_spans)
+        spans = list(req.resource_spans[0].scope_spans[0].spans)
+        self.n = len(spans)
+        t0 = min(s.start_time_unix_nano for s in spans)
+        rel = [(s.start_time_unix_nano - t0, s.end_time_unix_nano - t0) for s in spans]
+        marks = []
+        for i, sp in enumerate(spans):  # unique markers, found again in the bytes
+            sp.trace_id = b"T" + struct.pack(">I", i) + b"\xa5" * 11
+            sp.span_id = b"S" + struct.pack(">I", i) + b"\x5a" * 3
+            sp.parent_span_id = b"P" + struct.pack(">I", i) + b"\x5a" * 3 if self.parents[i] is not None else b""
+            sp.start_time_unix_nano = 0x7E7E7E7E7E7E7E00 | i % 200
+            sp.end_time_unix_nano = 0x7D7D7D7D7D7D7D00 | i % 200
+        self.body = bytearray(req.SerializeToString())
+        pos = 0
+        for i, sp in enumerate(spans):
+            find = self.body.find
+            t = find(sp.trace_id, pos)
+            s_ = find(sp.span_id, pos)
+            p = find(sp.parent_span_id, pos) if sp.parent_span_id else -1
+            st = find(struct.pack("<Q", sp.start_time_unix_nano), pos)
+            en = find(struct.pack("<Q", sp.end_time_unix_nano), pos)
+            assert min(t, s_, st, en) >= 0
+            marks.append((t, s_, p, st, en, rel[i]))
+            pos = max(t, s_, st, en)
+        # one gather index over [template | random pool | times]: each request is one pyarrow take
+        import pyarrow as pa
+
+        self.pa, self.pc = pa, __import__("pyarrow.compute").compute
+        roots = [i for i in range(self.n) if self.parents[i] is None]
+        root_of, r = [], -1
+        for i in range(self.n):
+            r = roots.index(i) if self.parents[i] is None else r
+            root_of.append(r)
+        size = len(self.body)
+        self.pool_size = self.n * 8 + len(roots) * 16
+        index = list(range(size))
+        for i, (t, s_, p, st, en, _) in enumerate(marks):
+            for k in range(8):
+                index[s_ + k] = size + i * 8 + k
+                if p >= 0:
+                    index[p + k] = size + self.parents[i] * 8 + k
+                index[st + k] = size + self.pool_size + i * 8 + k
+                index[en + k] = size + self.pool_size + self.n * 8 + i * 8 + k
+            for k in range(16):
+                index[t + k] = size + self.n * 8 + root_of[i] * 16 + k
+        self.index = pa.array(index, pa.int32())
+        self.template = bytes(self.body)
+        self.starts = [m[5][0] for m in marks]
+        self.ends = [m[5][1] for m in marks]
+        self.times = struct.Struct(f"<{2 * self.n}Q")
         self.rng = random.Random(seed)
 
     def next(self) -> bytes:
-        rb = self.rng.randbytes
         now = time.time_ns() - 10_000_000_000
-        span_ids = [rb(8) for _ in self.spans]
-        trace_id = None
-        for i, sp in enumerate(self.spans):
-            p = self.parents[i]
-            if p is None:
-                trace_id = rb(16)
-                sp.parent_span_id = b""
-            else:
-                sp.parent_span_id = span_ids[p]
-            sp.trace_id = trace_id
-            sp.span_id = span_ids[i]
-            a, b = self.rel[i]
-            sp.start_time_unix_nano = now + a
-            sp.end_time_unix_nano = now + b
-        return self.req.SerializeToString()
+        times = self.times.pack(*[now + a for a in self.starts], *[now + b for b in self.ends])
+        src = self.template + self.rng.randbytes(self.pool_size) + times
+        arr = self.pa.Array.from_buffers(self.pa.uint8(), len(src), [None, self.pa.py_buffer(src)])
+        return self.pc.take(arr, self.index).buffers()[1].to_pybytes()
 
 
 # --------------------------------------------------------------------------- roles
 
 
 def run_server(db: str, flush_seconds: float, flush_spans: int, max_lag: float) -> None:
-    from llmscope.collect.server import Collector, CollectorConfig
+    from llmscope.collect import Collector, CollectorConfig
 
     c = Collector(
-        CollectorConfig(db=db, port=0, flush_seconds=flush_seconds, flush_spans=flush_spans, max_lag_seconds=max_lag)
+        CollectorConfig(
+            db=db,
+            port=0,
+            grpc_port=0,
+            flush_seconds=flush_seconds,
+            flush_spans=flush_spans,
+            max_lag_seconds=max_lag,
+        )
     )
 
     def ready(col):
-        print(col.port, flush=True)
+        print(col.port, col.grpc_port, " ".join(map(str, col.workers.pids())), flush=True)
 
     c.serve_forever(on_start=ready)
     st = c.stats
-    print(
-        json.dumps(
-            {
-                k: st[k]
-                for k in (
-                    "spans_received",
-                    "spans_flushed",
-                    "spans_added",
-                    "duplicates",
-                    "flushes",
-                    "flush_errors",
-                    "max_flush_lag_s",
-                    "last_flush_seconds",
-                    "store_busy",
-                )
-            }
-        ),
-        flush=True,
-    )
+    keys = ("spans_received", "spans_flushed", "spans_added", "duplicates", "flushes", "flush_errors")
+    keys += ("max_flush_lag_s", "last_flush_seconds", "store_busy", "frames_renormalized")
+    print(json.dumps({k: st[k] for k in keys}), flush=True)
 
 
-def run_exporter(port: int, duration: float, n_spans: int, seed: int, start_at: float, rate: float = 0.0) -> None:
+class _HttpSender:
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def send(self, body: bytes) -> tuple[int, float]:
+        self.conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf"})
+        resp = self.conn.getresponse()
+        resp.read()
+        return resp.status, float(resp.getheader("Retry-After") or 1)
+
+    def close(self):
+        self.conn.close()
+
+
+class _GrpcSender:
+    def __init__(self, port: int):
+        import grpc
+
+        self.grpc = grpc
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.call = self.channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+
+    def send(self, body: bytes) -> tuple[int, float]:
+        try:
+            self.call(body, timeout=60)
+            return 200, 0.0
+        except self.grpc.RpcError as e:
+            return {"UNAVAILABLE": 503, "RESOURCE_EXHAUSTED": 429}.get(e.code().name, 500), 1.0
+
+    def close(self):
+        self.channel.close()
+
+
+def run_exporter(
+    port: int, duration: float, n_spans: int, seed: int, start_at: float, rate: float = 0.0, protocol: str = "http"
+) -> None:
     stamper = Stamper(n_spans, seed)
     body = stamper.next()
     while time.time() < start_at:
         time.sleep(0.01)
     deadline = start_at + duration
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    sender = _GrpcSender(port) if protocol == "grpc" else _HttpSender(port)
     lat, acked, refused, build_s = [], 0, {}, 0.0
     last_ack = None
     sent = 0
@@ -161,11 +226,9 @@ def run_exporter(port: int, duration: float, n_spans: int, seed: int, start_at: 
                 time.sleep(wait)
         sent += 1
         t = time.perf_counter()
-        conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf"})
-        resp = conn.getresponse()
-        resp.read()
+        status, retry_after = sender.send(body)
         dt = time.perf_counter() - t
-        if resp.status == 200:
+        if status == 200:
             acked += n_spans
             lat.append(dt)
             last_ack = time.time()
@@ -173,13 +236,53 @@ def run_exporter(port: int, duration: float, n_spans: int, seed: int, start_at: 
             body = stamper.next()  # only a new request after an ack; a refused one is retried as is
             build_s += time.perf_counter() - t
         else:
-            refused[resp.status] = refused.get(resp.status, 0) + 1
-            time.sleep(float(resp.getheader("Retry-After") or 1))
-    conn.close()
+            refused[status] = refused.get(status, 0) + 1
+            time.sleep(retry_after)
+    sender.close()
     print(
         json.dumps({"acked": acked, "lat": lat, "refused": refused, "last_ack": last_ack, "build_s": build_s}),
         flush=True,
     )
+
+
+def ingest_baseline(work: Path, n_spans: int, per_request: int) -> tuple[float, int]:
+    """`llmscope ingest` on the same kind of spans (the exporters' requests, written as a length-prefixed
+    protobuf file), fresh store, wall time of the CLI: spans/s."""
+    import struct
+
+    data = work / f"baseline-{n_spans}.pb"
+    if not data.exists():
+        st = Stamper(per_request, 99)
+        with open(data, "wb") as f:
+            for _ in range(n_spans // per_request):
+                b = st.next()
+                f.write(struct.pack(">I", len(b)) + b)
+    store = work / "baseline.duckdb"
+    for p in (store, Path(f"{store}.wal")):
+        p.unlink(missing_ok=True)
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmscope", "--db", str(store), "ingest", str(data), "--format", "json"],
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(f"baseline ingest failed: {proc.stderr[-2000:]}")
+    added = json.loads(proc.stdout)["spans_added"]
+    return added / elapsed, added
+
+
+def _rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
 
 
 # --------------------------------------------------------------------------- profile
@@ -190,8 +293,12 @@ def profile(n_spans: int, db: str) -> None:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     from llmscope import store
-    from llmscope.collect.server import CT_PROTOBUF, SIG_TRACES, Spool, decode_payload
-    from llmscope.normalize.builder import Mapping
+    from llmscope.collect.spool import CT_PROTOBUF, SIG_TRACES, Spool
+    from llmscope.ingest import decode as decoding
+    from llmscope.normalize.builder import Batch, Mapping
+
+    def decode_payload(body, ctype, sig, mapping):
+        return decoding.decode(body, Batch(mapping, source="collector"), decoding.OTLP_PROTOBUF)
 
     st = Stamper(n_spans, 1)
     bodies = [st.next() for _ in range(20)]
@@ -217,7 +324,7 @@ def profile(n_spans: int, db: str) -> None:
         sp = Spool(d)
         t = time.perf_counter()
         for b in bodies:
-            seg, end = sp.append(b, CT_PROTOBUF, SIG_TRACES, n_spans, None)
+            seg, end = sp.append(b, CT_PROTOBUF, SIG_TRACES, "identity", n_spans)
             seg.sync(end)
         print(f"  spool append + fdatasync          {(time.perf_counter() - t) / len(bodies) * 1e3:7.2f} ms")
         sp.close()
@@ -270,6 +377,13 @@ def main() -> None:
         default=None,
         help="collector's max_lag_seconds: beyond it answers 429 (default: the collector's default)",
     )
+    ap.add_argument("--protocol", choices=["http", "grpc", "both"], default="both", help="exporters' protocol")
+    ap.add_argument(
+        "--baseline-spans",
+        type=int,
+        default=300_000,
+        help="spans for the same-run `llmscope ingest` baseline (0: skip it)",
+    )
     ap.add_argument("--profile", action="store_true", help="also time the collector's stages in this process")
     ap.add_argument("--reader", action="store_true", help="open the store read-only every 2 s during the load")
     ap.add_argument("--series", action="store_true", help="print the collector's numbers every second")
@@ -282,7 +396,9 @@ def main() -> None:
     if a.role == "server":
         return run_server(a.db, a.flush_seconds, a.flush_spans, a.max_lag)
     if a.role == "exporter":
-        return run_exporter(a.port, a.duration, a.spans_per_request, a.seed, a.start_at, a.rate / a.exporters)
+        return run_exporter(
+            a.port, a.duration, a.spans_per_request, a.seed, a.start_at, a.rate / a.exporters, a.protocol
+        )
 
     work = Path(a.workdir or tempfile.mkdtemp(prefix="llmscope-collect-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -296,6 +412,9 @@ def main() -> None:
     from llmscope.collect.server import CollectorConfig
 
     max_lag = a.max_lag if a.max_lag is not None else CollectorConfig.max_lag_seconds
+    a.baseline_rate = None
+    if a.baseline_spans and not a.rate:
+        a.baseline_rate, _ = ingest_baseline(work, a.baseline_spans, a.spans_per_request)
     server = subprocess.Popen(
         me
         + [
@@ -320,8 +439,14 @@ def main() -> None:
             server.kill()
 
 
+def _protocol(choice: str, i: int) -> str:
+    return choice if choice != "both" else ("grpc" if i % 2 else "http")
+
+
 def run_load(a, me, db, server) -> None:
-    port = int(server.stdout.readline())
+    fields = server.stdout.readline().split()
+    port, grpc_port, worker_pids = int(fields[0]), int(fields[1]), [int(x) for x in fields[2:]]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # the baseline ingest was a child too
     start_at = time.time() + 3.0  # exporters build their template first, then start together
     exporters = [
         subprocess.Popen(
@@ -330,7 +455,9 @@ def run_load(a, me, db, server) -> None:
                 "--role",
                 "exporter",
                 "--port",
-                str(port),
+                str(grpc_port if _protocol(a.protocol, i) == "grpc" else port),
+                "--protocol",
+                _protocol(a.protocol, i),
                 "--duration",
                 str(a.duration),
                 "--spans-per-request",
@@ -371,9 +498,11 @@ def run_load(a, me, db, server) -> None:
     if a.reader:
         threading.Thread(target=reader, daemon=True).start()
     # sample the collector's live numbers while the load runs
-    samples = []
+    samples, rss = [], {"collector": 0.0, "workers": 0.0}
     while any(p.poll() is None for p in exporters):
         time.sleep(1.0)
+        rss["collector"] = max(rss["collector"], _rss_mb([server.pid]))
+        rss["workers"] = max(rss["workers"], _rss_mb(worker_pids))
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             c.request("GET", "/stats")
@@ -386,8 +515,9 @@ def run_load(a, me, db, server) -> None:
     for p in exporters:
         p.wait()
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)  # the exporters: the only children reaped so far
-    exporter_cpu = ru.ru_utime + ru.ru_stime
+    exporter_cpu = ru.ru_utime + ru.ru_stime - before.ru_utime - before.ru_stime
     server_cpu = _cpu_seconds(server.pid)
+    workers_cpu = sum(_cpu_seconds(p) for p in worker_pids if Path(f"/proc/{p}").exists())
     acked = sum(r["acked"] for r in results)
     lat = [x for r in results for x in r["lat"]]
     last_ack = max(r["last_ack"] or 0 for r in results)
@@ -423,16 +553,24 @@ def run_load(a, me, db, server) -> None:
         print(
             f"  flush lag during run: max {max(s['flush_lag_s'] for s in during):.1f} s "
             f"(oldest acknowledged span not yet in the store), backlog max {max(s['backlog_spans'] for s in during):,} spans; "
-            f"{final['flushes']} flushes, last took {final['last_flush_seconds']} s"
+            f"{final['flushes']} flushes, last took {final['last_flush_seconds']} s; "
+            f"{final['frames_renormalized']} frames normalized again at their flush"
         )
-    if len(during) >= 2:
-        (t1, s1), (t2, s2) = [(t, s) for t, s in samples if start_at <= t <= start_at + a.duration][:: len(during) - 1][
-            :2
-        ]
+    steady = [(t, s) for t, s in samples if start_at + a.duration * 0.25 <= t <= start_at + a.duration]
+    store_rate = None
+    if len(steady) >= 2:  # the last three quarters of the load: the first flushes are warm-up
+        (t1, s1), (t2, s2) = steady[0], steady[-1]
+        store_rate = (s2["spans_flushed"] - s1["spans_flushed"]) / (t2 - t1)
         print(
-            f"  store write rate:     {(s2['spans_flushed'] - s1['spans_flushed']) / (t2 - t1):>12,.0f} spans/s loaded during the load "
+            f"  store write rate:     {store_rate:>12,.0f} spans/s loaded during the load's last 3/4 "
             f"({s2['spans_flushed']:,} in the store when it ended, {s2['backlog_spans']:,} behind)"
         )
+    if store_rate is not None and a.baseline_rate:
+        print(
+            f"  same-run ingest:      {a.baseline_rate:>12,.0f} spans/s (`llmscope ingest` of {a.baseline_spans:,} such spans "
+            f"as a .pb file, fresh store)  ->  store write / ingest = {store_rate / a.baseline_rate:.2f}x (target >= 0.75x)"
+        )
+    print(f"  peak RSS:             collector {rss['collector']:,.0f} MB, workers {rss['workers']:,.0f} MB together")
     if a.series:
         for t, s in samples:
             print(
@@ -453,7 +591,7 @@ def run_load(a, me, db, server) -> None:
             f"median {pct(waits, 0.5) * 1e3:,.0f} ms, max {max(waits, default=0) * 1e3:,.0f} ms (retrying every 100 ms)"
         )
     print(
-        f"  CPU during the load:  collector {server_cpu / a.duration:.2f} cores, exporters {exporter_cpu / a.duration:.2f} cores "
+        f"  CPU during the load:  collector {server_cpu / a.duration:.2f} cores + its workers {workers_cpu / a.duration:.2f}, exporters {exporter_cpu / a.duration:.2f} cores "
         f"(of {os.cpu_count()})"
     )
     print(f"  exporter-side build:  {sum(r['build_s'] for r in results) / max(len(lat), 1) * 1e3:.1f} ms per request")

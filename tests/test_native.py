@@ -342,7 +342,7 @@ def test_column_resolution_in_c_matches_python_on_odd_values():
 
 def test_ingest_gives_the_same_batch_with_and_without_the_c_paths(monkeypatch):
     """End to end through decode_unit: the Arrow batch is identical either way."""
-    from llmscope.ingest import readers
+    from llmscope.ingest import decode as decoding
 
     for f in sorted(CAPTURED.rglob("*.jsonl")) + [SAMPLES / "support-bot.traces.jsonl.gz"]:
         for unit in plan(str(f), False):
@@ -352,7 +352,7 @@ def test_ingest_gives_the_same_batch_with_and_without_the_c_paths(monkeypatch):
             with monkeypatch.context() as m:
                 m.setattr(normalize, "_fill_direct", normalize._fill_direct_py)
                 m.setattr(normalize, "_build_columns", None)
-                readers._decode_lines(data, without, native=None)
+                decoding._lines(data, without, native=None)
             assert with_c.span_record_batch().equals(without.span_record_batch()), f
             assert with_c.log_record_batch().equals(without.log_record_batch()), f
             assert (with_c.n_bad, with_c.errors) == (without.n_bad, without.errors), f

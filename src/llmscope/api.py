@@ -617,7 +617,7 @@ class Store:
 
         redact, hash_content = options.pop("redact", None), options.pop("hash_content", False)
         mapping = self._mapping(redact, hash_content, (), (), (), ())
-        return Collector(CollectorConfig(db=self.path, mapping=mapping, **options))
+        return Collector(CollectorConfig(db=str(self.path) if self.path else None, mapping=mapping, **options))
 
 
 def open(db: str | os.PathLike | None = None, *, config: str | os.PathLike | None = None) -> Store:  # noqa: A001

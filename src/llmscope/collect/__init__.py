@@ -1,2 +1,5 @@
-"""Collect: an OTLP receiver that spools every request before acknowledging it and writes the store
-in batches."""
+"""Live ingestion: OTLP/HTTP and OTLP/gRPC receivers writing into the store (see :mod:`.server`)."""
+
+from .server import Collector, CollectorConfig, CollectorError
+
+__all__ = ["Collector", "CollectorConfig", "CollectorError"]

@@ -19,12 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import msgspec
 import orjson
 
 from ..errors import InputError
 from ..normalize.builder import Batch, Mapping
-from .otlp import NATIVE_DECODE, REQUEST_DECODER, BadRecord, emit_json_object, emit_native, emit_protobuf, emit_typed
+from . import decode as decode_mod
 
 CHUNK_BYTES = 4 << 20
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".gz", ".pb", ".binpb", ".proto", ".otlp")
@@ -84,19 +83,6 @@ def _first_line_is_json(head: bytes) -> bool:
 def _looks_binary(head: bytes) -> bool:
     stripped = head.lstrip()
     return bool(stripped) and stripped[:1] not in (b"{", b"[")
-
-
-def _is_length_prefixed(data: bytes) -> bool:
-    pos = 0
-    n = len(data)
-    if n < 4:
-        return False
-    while pos < n:
-        if pos + 4 > n:
-            return False
-        (size,) = struct.unpack(">I", data[pos : pos + 4])
-        pos += 4 + size
-    return pos == n
 
 
 def plan(
@@ -297,170 +283,21 @@ def _stream_mode(head: bytes) -> str:
 # --------------------------------------------------------------------------- decoding (in workers)
 
 
+_FORMS = {"lines": decode_mod.LINES, "doc": decode_mod.DOCUMENT, "pb": decode_mod.PROTOBUF}
+
+
 def decode_unit(unit: Unit, mapping: Mapping, batch: Batch | None = None) -> Batch:
     """Decode one unit into ``batch`` (a new one by default; several small files can share one)."""
     if batch is None:
         batch = Batch(mapping, source=unit.source)
     else:
         batch.source, batch.line, batch.skipped_note = unit.source, 0, None
-    if unit.mode == "lines":
+    if unit.data is not None:
         data = unit.data
-        if data is None:
-            with open(unit.path, "rb") as f:
-                f.seek(unit.start)
-                data = f.read(unit.end - unit.start)
-        _decode_lines(data, batch)
-    elif unit.mode == "doc":
-        data = unit.data if unit.data is not None else Path(unit.path).read_bytes()
-        _decode_document(data, batch, unit.from_directory)
-    elif unit.mode == "pb":
-        if unit.data is not None:
-            data = unit.data
-        elif unit.end:  # a run of whole messages of a length-prefixed stream
-            with open(unit.path, "rb") as f:
-                f.seek(unit.start)
-                data = f.read(unit.end - unit.start)
-        else:
-            data = Path(unit.path).read_bytes()
-        _decode_protobuf(data, batch)
-    batch.line_count = batch.line
-    return batch
-
-
-def _decode_lines(data: bytes, batch: Batch, native=NATIVE_DECODE) -> None:
-    decode = REQUEST_DECODER.decode
-    # Lines are found with bytes.find and handed to the C decoder as views of ``data``: no copy of
-    # each line (measured: data.split made ~5% of a worker's time); only the Python path copies one.
-    view = memoryview(data)
-    find = data.find
-    pos, end = 0, len(data)
-    if not end:
-        batch.line += 1  # an empty unit still counts one (empty) line, as it always did
-    while pos < end:
-        nl = find(b"\n", pos)
-        if nl < 0:
-            nl = end
-        start, pos = pos, nl + 1
-        batch.line += 1
-        if nl == start:
-            continue
-        if native is not None:  # canonical OTLP/JSON in C; anything else falls through
-            decoded = native(view[start:nl])
-            if decoded is not None:
-                emit_native(decoded, batch)
-                continue
-        line = data[start:nl]
-        if line.isspace():
-            continue
-        try:
-            req = decode(line)
-        except msgspec.ValidationError:
-            req = None  # a wrong type somewhere: decode leniently and keep the good spans
-        except msgspec.DecodeError as e:
-            batch.bad(f"malformed JSON: {_short(e)}")
-            continue
-        except RecursionError:
-            batch.bad(TOO_DEEP)
-            continue
-        if req is not None and (req.resourceSpans is not None or req.resourceLogs is not None):
-            emit_typed(req, batch)
-            continue
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            batch.bad(f"malformed JSON: {_short(e)}")
-            continue
-        try:
-            emit_json_object(obj, batch)
-        except BadRecord as e:
-            batch.bad(str(e))
-
-
-def _decode_document(data: bytes, batch: Batch, from_directory: bool) -> None:
-    batch.line = 1
-    try:
-        obj = orjson.loads(data)
-    except orjson.JSONDecodeError as e:
-        # maybe several pretty-printed objects one after another (the OTel SDK console exporter)
-        objs, tail_error = _split_concatenated(data)
-        if not objs:
-            batch.bad(f"not JSON lines and not one JSON document: {_short(e)}")
-            return
-        for line, o in objs:
-            batch.line = line
-            emit_json_object(o, batch)
-        if tail_error:
-            batch.line, reason = tail_error
-            batch.bad(reason)
-        return
-    if from_directory and isinstance(obj, dict) and not _is_trace_object(obj):
-        batch.skipped_note = "not a trace file (no resourceSpans, resourceLogs or span ids)"
-        return
-    emit_json_object(obj, batch)
-
-
-def _is_trace_object(obj: dict) -> bool:
-    keys = set(obj)
-    return bool(
-        keys
-        & {
-            "resourceSpans",
-            "resource_spans",
-            "resourceLogs",
-            "resource_logs",
-            "trace_id",
-            "traceId",
-            "span_id",
-            "spanId",
-            "context",
-        }
-    )
-
-
-def _split_concatenated(data: bytes) -> tuple[list[tuple[int, object]], tuple[int, str] | None]:
-    """Objects written one after another; returns them with their first line, and where decoding broke."""
-    import json
-
-    text = data.decode("utf-8", errors="replace")
-    dec = json.JSONDecoder()
-    pos, out = 0, []
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return out, None
-        line = text.count("\n", 0, pos) + 1
-        try:
-            obj, pos = dec.raw_decode(text, pos)
-        except json.JSONDecodeError as e:
-            return out, (line, f"malformed JSON: {e.msg}")
-        except RecursionError:
-            return out, (line, TOO_DEEP)
-        out.append((line, obj))
-
-
-def _decode_protobuf(data: bytes, batch: Batch) -> None:
-    messages = []
-    if _is_length_prefixed(data):
-        pos = 0
-        while pos < len(data):
-            (size,) = struct.unpack(">I", data[pos : pos + 4])
-            messages.append(data[pos + 4 : pos + 4 + size])
-            pos += 4 + size
-    else:
-        messages.append(data)
-    for i, msg in enumerate(messages, 1):
-        batch.line = i  # for protobuf, "line" is the message number
-        try:
-            emit_protobuf(msg, batch)
-        except BadRecord as e:
-            batch.bad(str(e))
-
-
-# Python's decoders give up on deep nesting with RecursionError, not a decode error (seen: a value
-# nested 3,000 arrays deep ended an ingest with a traceback).
-TOO_DEEP = "malformed JSON: nested too deeply"
-
-
-def _short(e: Exception) -> str:
-    return str(e).splitlines()[0][:200]
+    elif unit.end:  # a byte range: lines of a file, or a run of whole messages of a length-prefixed stream
+        with open(unit.path, "rb") as f:
+            f.seek(unit.start)
+            data = f.read(unit.end - unit.start)
+    else:  # a whole document or protobuf message
+        data = Path(unit.path).read_bytes()
+    return decode_mod.decode(data, batch, _FORMS[unit.mode], from_directory=unit.from_directory)
