@@ -271,6 +271,11 @@ def test_summary_covers_five_families(con):
     assert quality[0]["note"].startswith("not yet scored")
     agent = {r["signal"]: r["value"] for r in rows if r["family"] == "agentic"}
     assert agent["max_steps_in_a_run"] >= 70
+    # the store has a findings table from its first migration, but nothing was scanned: say so, not "0 findings"
+    safety = [r for r in rows if r["family"] == "safety"]
+    assert safety == [
+        {"family": "safety", "signal": "findings", "value": None, "note": "not yet scanned: run `llmscope scan`"}
+    ]
 
 
 def test_report_cli_formats(con, tmp_path):
