@@ -29,15 +29,23 @@ SELECT
     first(t.user_id) FILTER (WHERE t.user_id IS NOT NULL) AS user_id
 FROM spans t JOIN matching USING (trace_id)
 GROUP BY t.trace_id
-ORDER BY start_time DESC
+ORDER BY {order}
 LIMIT ?
 """
 
+# ``order`` of list_traces -> ORDER BY (trace_id last, so ties come out the same every time)
+ORDERS = {"newest": "start_time DESC, trace_id", "slowest": "duration_ms DESC, trace_id"}
 
-def list_traces(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, limit: int = 50) -> pa.Table:
-    """One row per trace that has at least one span matching the filter, newest first."""
+
+def list_traces(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, limit: int = 50, order: str = "newest"
+) -> pa.Table:
+    """One row per trace that has at least one span matching the filter, newest first (or the
+    slowest first: ``order="slowest"``)."""
+    if order not in ORDERS:
+        raise ValueError(f"order is one of {', '.join(ORDERS)}, not {order!r}")
     where, params = (flt or SpanFilter()).sql()
-    return query_arrow(con, LIST_SQL.format(where=where), params + [limit])
+    return query_arrow(con, LIST_SQL.format(where=where, order=ORDERS[order]), params + [limit])
 
 
 SPANS_SQL = """
