@@ -73,7 +73,19 @@ def trace_tree(con: duckdb.DuckDBPyConnection, trace_id: str) -> list[dict]:
 
     Spans whose parent is missing from the store are shown as roots, so nothing is hidden.
     """
-    rows = query_arrow(con, SPANS_SQL, [trace_id]).to_pylist()
+    return _tree(query_arrow(con, SPANS_SQL, [trace_id]).to_pylist())
+
+
+def trace_trees(con: duckdb.DuckDBPyConnection, trace_ids: list[str]) -> dict[str, list[dict]]:
+    """:func:`trace_tree` of several traces in one scan of the store: {trace_id: rows} (missing ids left out)."""
+    sql = SPANS_SQL.replace("WHERE trace_id = ?", "WHERE trace_id IN (SELECT unnest(?::VARCHAR[]))")
+    by_trace: dict[str, list[dict]] = {}
+    for r in query_arrow(con, sql, [list(dict.fromkeys(trace_ids))]).to_pylist():
+        by_trace.setdefault(r["trace_id"], []).append(r)
+    return {t: _tree(rows) for t, rows in by_trace.items()}
+
+
+def _tree(rows: list[dict]) -> list[dict]:
     if not rows:
         return []
     t0 = min(r["start_time"] for r in rows if r["start_time"] is not None)

@@ -1612,3 +1612,7 @@ def main() -> None:
     except KeyboardInterrupt:
         render.console(stderr=True).print("interrupted: nothing of the current command was written")
         sys.exit(130)
+
+
+# command groups kept in their own modules register themselves on the apps above
+from . import report_html  # noqa: E402, F401
