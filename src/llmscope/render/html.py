@@ -246,18 +246,33 @@ def _time_tip(alt, field_name: str = "bucket"):
     return alt.Tooltip(f"{field_name}:T", title="from (UTC)", format="%Y-%m-%d %H:%M", formatType="utc")
 
 
-def _spec(chart) -> dict:
-    # Schema validation costs ~0.2 s a chart; the browser test draws every chart of the page instead.
-    return chart.to_dict(validate=False)
+class _Data:
+    """A chart's inline datasets, kept out of altair's object tree (it deep-copies every row it holds:
+    seconds for a few thousand rows) and added to the spec as top-level ``datasets``."""
+
+    def __init__(self, alt):
+        self.alt, self.sets = alt, {}
+
+    def __call__(self, rows: list[dict]):
+        name = f"d{len(self.sets)}"
+        self.sets[name] = rows
+        return self.alt.NamedData(name)
+
+    def spec(self, chart) -> dict:
+        # Schema validation costs ~0.2 s a chart; the browser test draws every chart of the page instead.
+        d = chart.to_dict(validate=False)
+        d["datasets"] = self.sets
+        return d
 
 
 def latency_chart(alt, series: list[dict], group: list[str]) -> dict:
     """P50/P95/P99 and TTFT P50 per time bucket, one small panel per group, log scale."""
+    data = _Data(alt)
     rows = _with_group_label(series, group)
     measures = ["p50_ms", "p95_ms", "p99_ms", "ttft_p50_ms"]
     names = {"p50_ms": "P50", "p95_ms": "P95", "p99_ms": "P99", "ttft_p50_ms": "TTFT P50"}
     base = (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(data(rows))
         .transform_fold(measures, as_=["measure", "ms"])
         .transform_filter("isValid(datum.ms) && datum.ms > 0")
         .transform_calculate(percentile=f"{json.dumps(names)}[datum.measure]")
@@ -283,11 +298,12 @@ def latency_chart(alt, series: list[dict], group: list[str]) -> dict:
             alt.Tooltip("ms:Q", format=",.1f"),
         ],
     )
-    return _spec(line.properties(width=430, height=140).facet(facet=alt.Facet("group:N", title=None), columns=2))
+    return data.spec(line.properties(width=430, height=140).facet(facet=alt.Facet("group:N", title=None), columns=2))
 
 
 def histogram_chart(alt, hist: list[dict], lat: list[dict], group: list[str]) -> dict:
     """How calls spread over the 1-2-5 latency buckets, per group, P50/P95/P99 marked on their bucket."""
+    data = _Data(alt)
     labels = {b: _bucket_label(b) for b in range(len(L.HISTOGRAM_EDGES_MS) + 1)}
     order = [labels[b] for b in sorted(labels)]
     by_group: dict[str, list[dict]] = {}
@@ -309,7 +325,7 @@ def histogram_chart(alt, hist: list[dict], lat: list[dict], group: list[str]) ->
             m["at"] = (m["at"] + f"; {name[:3].upper()} {_ms(v)}").strip("; ")
         marks = list(marks.values())
         bars = (
-            alt.Chart(alt.Data(values=rows))
+            alt.Chart(data(rows))
             .mark_bar(color="#4c78a8")
             .encode(
                 x=alt.X(
@@ -320,12 +336,12 @@ def histogram_chart(alt, hist: list[dict], lat: list[dict], group: list[str]) ->
             )
         )
         rules = (
-            alt.Chart(alt.Data(values=marks))
+            alt.Chart(data(marks))
             .mark_rule(color="#e45756", strokeDash=[3, 2])
             .encode(x=alt.X("range:O", sort=order), tooltip=[alt.Tooltip("at:N", title="percentiles")])
         )
         text = (
-            alt.Chart(alt.Data(values=marks))
+            alt.Chart(data(marks))
             .mark_text(color="#e45756", dy=-4, baseline="bottom", fontSize=10)
             .encode(x=alt.X("range:O", sort=order), y=alt.value(0), text="mark:N")
         )
@@ -336,7 +352,7 @@ def histogram_chart(alt, hist: list[dict], lat: list[dict], group: list[str]) ->
                 title=f"{r['group']}: P50 {_ms(r.get('p50_ms'))} · P95 {_ms(r.get('p95_ms'))} · P99 {_ms(r.get('p99_ms'))}",
             )
         )
-    return _spec(alt.concat(*panels, columns=2)) if panels else {}
+    return data.spec(alt.concat(*panels, columns=2)) if panels else {}
 
 
 def _bucket_label(b: int) -> str:
@@ -355,8 +371,9 @@ def _bucket_label(b: int) -> str:
 
 
 def errors_chart(alt, series: list[dict]) -> dict:
+    data = _Data(alt)
     classes = list(CLASS_COLORS)
-    base = alt.Chart(alt.Data(values=series))
+    base = alt.Chart(data(series))
     bars = (
         base.transform_fold(classes, as_=["class", "count"])
         .transform_filter("datum.count > 0")
@@ -378,12 +395,13 @@ def errors_chart(alt, series: list[dict]) -> dict:
         y=alt.Y("error_rate:Q", axis=alt.Axis(format="%"), title="error rate"),
         tooltip=[_time_tip(alt), alt.Tooltip("requests:Q", format=","), alt.Tooltip("error_rate:Q", format=".2%")],
     )
-    return _spec(alt.vconcat(bars, rate.properties(width=900, height=80)))
+    return data.spec(alt.vconcat(bars, rate.properties(width=900, height=80)))
 
 
 def cost_chart(alt, daily: list[dict]) -> dict:
     """Cost per bucket, and cost per call against its rolling baseline with the anomalies marked."""
-    base = alt.Chart(alt.Data(values=daily))
+    data = _Data(alt)
+    base = alt.Chart(data(daily))
     bars = base.mark_bar(color="#4c78a8", width={"band": 0.8}).encode(
         x=_time_x(alt, "utcyearmonthdate(bucket)"),
         y=alt.Y("cost_usd:Q", title="cost (USD)", axis=alt.Axis(format="$,.2f")),
@@ -414,7 +432,7 @@ def cost_chart(alt, daily: list[dict]) -> dict:
             ],
         )
     )
-    return _spec(
+    return data.spec(
         alt.vconcat(
             bars.properties(width=900, height=120),
             alt.layer(baseline, per_call, breaks).properties(width=900, height=120),
@@ -424,8 +442,9 @@ def cost_chart(alt, daily: list[dict]) -> dict:
 
 def cost_by_group_chart(alt, series: list[dict], group: list[str]) -> dict:
     """Cost per call per bucket and group, breaks from each group's baseline marked."""
+    data = _Data(alt)
     rows = _with_group_label(series, group)
-    base = alt.Chart(alt.Data(values=rows))
+    base = alt.Chart(data(rows))
     lines = base.mark_line(strokeWidth=1.5).encode(
         x=_time_x(alt),
         # log: groups whose calls cost 100x less still show their breaks
@@ -449,13 +468,14 @@ def cost_by_group_chart(alt, series: list[dict], group: list[str]) -> dict:
             ],
         )
     )
-    return _spec(alt.layer(lines, breaks).properties(width=820, height=180))
+    return data.spec(alt.layer(lines, breaks).properties(width=820, height=180))
 
 
 def share_bars(alt, rows: list[dict], group: list[str], value: str, title: str, fmt: str) -> dict:
-    data = _with_group_label(rows, group)
-    return _spec(
-        alt.Chart(alt.Data(values=data), title=title)
+    data = _Data(alt)
+    labelled = _with_group_label(rows, group)
+    return data.spec(
+        alt.Chart(data(labelled), title=title)
         .mark_bar(color="#4c78a8")
         .encode(
             y=alt.Y("group:N", sort="-x", title=None),
@@ -468,6 +488,7 @@ def share_bars(alt, rows: list[dict], group: list[str], value: str, title: str, 
 
 def drift_chart(alt, bins: list[dict], top: list[dict], group: list[str]) -> dict:
     """Baseline and current side by side for the features that moved most."""
+    data = _Data(alt)
     panels = []
     for r in top:
         key = tuple(r.get(c) for c in group)
@@ -485,7 +506,7 @@ def drift_chart(alt, bins: list[dict], top: list[dict], group: list[str]) -> dic
         order = [label for _, label in sorted({(x["bin"], x["label"]) for x in rows})]
         name = (_label(r, group) + " · " if group else "") + r["feature"]
         panels.append(
-            alt.Chart(alt.Data(values=rows))
+            alt.Chart(data(rows))
             .mark_bar()
             .encode(
                 x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40, labelLimit=90)),
@@ -504,14 +525,15 @@ def drift_chart(alt, bins: list[dict], top: list[dict], group: list[str]) -> dic
                 title=f"{name}: JSD {r['jsd']:.3f} · PSI {r['psi']:.3f} · {r['verdict']}",
             )
         )
-    return _spec(alt.concat(*panels, columns=2)) if panels else {}
+    return data.spec(alt.concat(*panels, columns=2)) if panels else {}
 
 
 def safety_chart(alt, rows: list[dict], group: list[str]) -> dict:
-    data = _with_group_label(rows, group)
+    data = _Data(alt)
+    labelled = _with_group_label(rows, group)
     kinds = list(S.KINDS)
-    return _spec(
-        alt.Chart(alt.Data(values=data))
+    return data.spec(
+        alt.Chart(data(labelled))
         .transform_fold(kinds, as_=["kind", "spans"])
         .transform_filter("datum.spans > 0")
         .mark_bar()
@@ -526,9 +548,10 @@ def safety_chart(alt, rows: list[dict], group: list[str]) -> dict:
 
 
 def quality_chart(alt, rows: list[dict], group: list[str]) -> dict:
-    data = [r for r in _with_group_label(rows, group) if r.get("mean_score") is not None]
-    return _spec(
-        alt.Chart(alt.Data(values=data))
+    data = _Data(alt)
+    scored = [r for r in _with_group_label(rows, group) if r.get("mean_score") is not None]
+    return data.spec(
+        alt.Chart(data(scored))
         .mark_bar()
         .encode(
             y=alt.Y("group:N", title=None),
