@@ -157,9 +157,8 @@ def opened(page_file, artifacts):
             (artifacts / "latency-dark.png").write_bytes(dark_png)
             page.emulate_media(media="print", color_scheme="light")
             print_nav = page.evaluate("getComputedStyle(document.querySelector('nav')).display")
-            page.pdf(path=str(artifacts / "report.pdf"))
-            variance = {sid: _pixel_spread(ctx, png) for sid, png in shots.items()}
-            variance["latency-dark"] = _pixel_spread(ctx, dark_png)
+            shots["latency-dark"] = dark_png
+            variance = _pixel_spread(ctx, shots)
         finally:
             ctx.close()
     return {
@@ -175,30 +174,34 @@ def opened(page_file, artifacts):
     }
 
 
-def _pixel_spread(ctx, png: bytes) -> dict:
-    """The browser decodes the screenshot: standard deviation of the grey level and share of non-background pixels."""
+def _pixel_spread(ctx, shots: dict[str, bytes]) -> dict[str, dict]:
+    """The browser decodes each screenshot: standard deviation of the grey level, share of non-background pixels."""
     page = ctx.new_page()
     try:
-        return page.evaluate(
-            """async (src) => {
-                const img = new Image(); img.src = src; await img.decode();
-                const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
-                const g = c.getContext('2d'); g.drawImage(img, 0, 0);
-                const d = g.getImageData(0, 0, c.width, c.height).data;
-                const bg = [d[0], d[1], d[2]];
-                let n = 0, sum = 0, sq = 0, ink = 0;
-                for (let i = 0; i < d.length; i += 4) {
-                    const v = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
-                    n++; sum += v; sq += v * v;
-                    if (Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]) > 30) ink++;
-                }
-                const mean = sum / n;
-                return {std: Math.sqrt(sq / n - mean * mean), ink: ink / n, width: c.width, height: c.height};
-            }""",
-            "data:image/png;base64," + base64.b64encode(png).decode(),
-        )
+        return {name: _spread(page, png) for name, png in shots.items()}
     finally:
         page.close()
+
+
+def _spread(page, png: bytes) -> dict:
+    return page.evaluate(
+        """async (src) => {
+            const img = new Image(); img.src = src; await img.decode();
+            const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+            const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+            const d = g.getImageData(0, 0, c.width, c.height).data;
+            const bg = [d[0], d[1], d[2]];
+            let n = 0, sum = 0, sq = 0, ink = 0;
+            for (let i = 0; i < d.length; i += 4) {
+                const v = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+                n++; sum += v; sq += v * v;
+                if (Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]) > 30) ink++;
+            }
+            const mean = sum / n;
+            return {std: Math.sqrt(sq / n - mean * mean), ink: ink / n, width: c.width, height: c.height};
+        }""",
+        "data:image/png;base64," + base64.b64encode(png).decode(),
+    )
 
 
 # ---------------------------------------------------------------------------- the page in the browser
@@ -351,9 +354,7 @@ def test_charts_are_drawn_from_the_analysis_rows(opened, con):
 # ---------------------------------------------------------------------------- privacy
 
 
-def test_privacy_by_default_and_content_on_request(con, db, tmp_path):
-    from llmscope.render.html import html_report
-
+def test_privacy_by_default_and_content_on_request(con, db, page_file, tmp_path):
     tool_args = "quantum error correction surface code threshold 2025"  # the looping agent's web_search query
     user = con.execute(
         "SELECT user_id FROM spans WHERE trace_id = 'ee7cc7d19c3e60c196feabf8dadd1f6f' LIMIT 1"
@@ -362,7 +363,7 @@ def test_privacy_by_default_and_content_on_request(con, db, tmp_path):
         "SELECT output_text FROM spans WHERE trace_id = 'ee7cc7d19c3e60c196feabf8dadd1f6f' AND span_type = 'llm' "
         "AND output_text IS NOT NULL ORDER BY start_time LIMIT 1"
     ).fetchall()[0][0]
-    plain = html_report(con)
+    plain = page_file.read_text()
     assert "jane.doe@example.com" not in plain and "j***@example.com" in plain  # the leak, masked
     answer = str(escape(answer[:60]))  # as the page writes it
     assert tool_args not in plain and answer not in plain

@@ -53,9 +53,7 @@ def safety(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: st
     finding, and injection and PII-leak rates per scanned LLM call."""
     groups = group_exprs(by)
     where, params = (flt or SpanFilter()).sql()
-    kind_counts = ",\n    ".join(
-        f"count(*) FILTER (WHERE list_contains(f.kinds, '{k}')) AS {k}" for k in KINDS
-    )
+    kind_counts = ",\n    ".join(f"count(*) FILTER (WHERE list_contains(f.kinds, '{k}')) AS {k}" for k in KINDS)
     sql = SAFETY_SQL.format(
         groups=select_list(groups),
         where=where,
