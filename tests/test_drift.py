@@ -280,3 +280,36 @@ def test_report_drift_without_windows_compares_the_last_two_weeks(con, tmp_path)
         app, ["--db", str(db), "report", "drift", "--baseline", "2025-11-01..2025-11-07"], env=env
     )
     assert half.exit_code == 2 and "--baseline: give both baseline and current, or neither" in half.output
+
+
+def test_drift_bins_are_the_distributions_behind_psi_and_jsd(con):
+    """The shares drift_bins returns are the ones compared: an independent binning gives the same
+    shares, and PSI/JSD recomputed from them equal the drift table's."""
+    table, bins = D.drift_bins(con, WEEK1, WEEK2, by="service_name", features=["input_tokens", "feature"])
+    assert table.equals(D.drift(con, WEEK1, WEEK2, by="service_name", features=["input_tokens", "feature"]))
+    assert bins.column_names == ["service_name", "feature", "bin", "label", "baseline_share", "current_share"]
+    for feature in ("input_tokens", "feature"):
+        got = rows(bins, service_name="support-bot", feature=feature)
+        assert [r["bin"] for r in got] == list(range(len(got)))
+        b = D.smooth([r["baseline_share"] for r in got])
+        c = D.smooth([r["current_share"] for r in got])
+        drift_row = one(table, service_name="support-bot", feature=feature)
+        assert D.psi(b, c) == pytest.approx(drift_row["psi"], rel=1e-9)
+        assert D.js_distance(b, c) == pytest.approx(drift_row["jsd"], rel=1e-9)
+    got = rows(bins, service_name="support-bot", feature="input_tokens")
+    base = sorted(
+        float(v)
+        for (v,) in con.execute(
+            "SELECT input_tokens FROM spans WHERE span_type = 'llm' AND service_name = 'support-bot' "
+            "AND start_time >= ? AND start_time < ? AND input_tokens IS NOT NULL",
+            [WEEK1.since, WEEK1.until],
+        ).fetchall()
+    )
+    edges = sorted({quantile_cont(base, q / 10) for q in range(1, 10)})
+    counts = [0] * (len(edges) + 1)
+    for v in base:
+        counts[bisect.bisect_left(edges, v)] += 1
+    assert [r["baseline_share"] for r in got] == pytest.approx([n / len(base) for n in counts])
+    assert got[0]["label"].startswith("≤ ") and got[-1]["label"].startswith("> ") and " – " in got[1]["label"]
+    topics = {r["label"]: r for r in rows(bins, service_name="support-bot", feature="feature")}
+    assert topics["account"]["current_share"] > 2 * topics["account"]["baseline_share"]  # the planted topic drift

@@ -15,6 +15,7 @@ from llmscope import store
 from llmscope.analyses import cost as C
 from llmscope.analyses import errors as E
 from llmscope.analyses import latency as L
+from llmscope.analyses import traces as T
 from llmscope.analyses.summary import summary
 from llmscope.cli.app import app
 from llmscope.ingest.pipeline import ingest
@@ -104,6 +105,41 @@ def test_latency_series_shows_the_planted_anthropic_incident(con):
     assert incident["error_rate"] >= 0.35  # ~40% planted
     assert all(r["error_rate"] < 0.2 for b, r in rows.items() if b != datetime(2025, 11, 12, 9))
     assert incident["p99_ms"] > 25_000  # the timeouts
+
+
+def test_latency_series_p95_and_ttft_p50_match_an_independent_computation(con):
+    flt = SpanFilter.from_options(since="2025-11-12", until="2025-11-13", where="provider = 'anthropic'")
+    rows = {r["bucket"]: r for r in L.latency_series(con, "1h", flt).to_pylist()}
+    at9 = rows[datetime(2025, 11, 12, 9)]
+    raw = con.execute(
+        "SELECT duration_ms, ttft_ms FROM spans WHERE span_type = 'llm' AND provider = 'anthropic' "
+        "AND start_time >= '2025-11-12 09:00' AND start_time < '2025-11-12 10:00'"
+    ).fetchall()
+    assert at9["p95_ms"] == pytest.approx(pct([d for d, _ in raw], 0.95), abs=0.05)
+    ttfts = [t for _, t in raw if t is not None]
+    assert ttfts and at9["ttft_p50_ms"] == pytest.approx(pct(ttfts, 0.5), abs=0.05)
+
+
+def test_errors_series_counts_each_class_per_bucket(con):
+    flt = SpanFilter.from_options(since="2025-11-12", until="2025-11-13", where="provider = 'anthropic'")
+    series = E.errors_series(con, "1h", flt).to_pylist()
+    assert [r["bucket"] for r in series] == sorted(r["bucket"] for r in series)
+    at9 = {r["bucket"]: r for r in series}[datetime(2025, 11, 12, 9)]
+    assert (at9["rate_limit"], at9["timeout"]) == (8, 4)  # the planted burst
+    # every bucket together: the same counts as the report without buckets
+    total = E.errors(con, flt).to_pylist()[0]
+    for col in ("requests", "errors", *E.CLASSES, "other_errors"):
+        assert sum(r[col] for r in series) == total[col], col
+
+
+def test_slowest_traces_come_first(con):
+    slow = T.list_traces(con, limit=3, order="slowest").to_pylist()
+    longest = con.execute(
+        "SELECT epoch_ms(max(end_time)) - epoch_ms(min(start_time)) AS d FROM spans GROUP BY trace_id ORDER BY d DESC LIMIT 3"
+    ).fetchall()
+    assert [r["duration_ms"] for r in slow] == pytest.approx([d for (d,) in longest], abs=0.05)
+    with pytest.raises(ValueError, match="slowest"):
+        T.list_traces(con, order="cheapest")
 
 
 def test_errors_split_by_class_match_raw_counts(con):
@@ -271,6 +307,11 @@ def test_summary_covers_five_families(con):
     assert quality[0]["note"].startswith("not yet scored")
     agent = {r["signal"]: r["value"] for r in rows if r["family"] == "agentic"}
     assert agent["max_steps_in_a_run"] >= 70
+    # the store has a findings table from its first migration, but nothing was scanned: say so, not "0 findings"
+    safety = [r for r in rows if r["family"] == "safety"]
+    assert safety == [
+        {"family": "safety", "signal": "findings", "value": None, "note": "not yet scanned: run `llmscope scan`"}
+    ]
 
 
 def test_report_cli_formats(con, tmp_path):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from .errors import QueryError
@@ -301,6 +301,7 @@ class Grouping:
     """The keys a report groups by: (output column, SQL expression) pairs, in order."""
 
     keys: tuple[tuple[str, str], ...] = ()
+    items: tuple[str, ...] = field(default=(), compare=False)  # as the user wrote them
 
     @classmethod
     def of(cls, by: str | Sequence[str] | Grouping | None, *, param: str = "by") -> Grouping:
@@ -308,7 +309,13 @@ class Grouping:
         if by is None or isinstance(by, Grouping):
             return by or cls()
         items = by.split(",") if isinstance(by, str) else [part for b in by for part in str(b).split(",")]
-        return cls(tuple(_key(i.strip(), param) for i in items if i.strip()))
+        items = [i.strip() for i in items if i.strip()]
+        return cls(tuple(_key(i, param) for i in items), tuple(items))
+
+    @property
+    def text(self) -> str:
+        """The grouping as ``by`` text (``model,attr:org.id``)."""
+        return ",".join(self.items)
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self.keys)

@@ -357,6 +357,23 @@ def stats(con: Any, flt: SpanFilter, by: Grouping, *, coverage_limit: int = 30) 
     return res
 
 
+def html(
+    con: Any,
+    flt: SpanFilter,
+    by: Grouping,
+    *,
+    content: bool = False,
+    title: str = "llmscope report",
+    store_name: str | None = None,
+) -> Result:
+    """Every report as one self-contained HTML page (``result.meta["html"]``; the table holds its size).
+    Aggregates and masked excerpts only, unless ``content=True``. Needs the ``html`` extra."""
+    from .render.html import html_report
+
+    page = html_report(con, flt, by.text or None, content, title=title, store_name=store_name)
+    return Result(pa.table({"bytes": [len(page.encode("utf-8"))]}), "html", title=title, meta={"html": page})
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -384,6 +401,7 @@ REPORTS: dict[str, ReportKind] = {
         ReportKind("safety", safety, "injection, PII leaks, toxicity, policy, guardrails; findings"),
         ReportKind("quality", quality, "mean score, pass rate, hallucination rate"),
         ReportKind("stats", stats, "what the store holds: totals, models, dialects, mapping coverage"),
+        ReportKind("html", html, "every report as one self-contained HTML page"),
     )
 }
 

@@ -205,17 +205,25 @@ def completion(
         return query_arrow(con, sql.replace(" EXCLUDE (trace_id_1)", ""), params + [list(incomplete_reasons)])
 
 
+# Steps are counted per agent span once (a join), not in five correlated subqueries per agent span
+# (6 s on 1M spans; the join, a fraction of that).
 AGENTS_SQL = """
 WITH {steps},
+per_agent AS (
+    SELECT trace_id, agent_span_id, count(*) AS steps,
+           count(*) FILTER (WHERE span_type = 'tool') AS tool_calls,
+           count(*) FILTER (WHERE span_type = 'tool' AND status = 'error') AS tool_errors,
+           arg_max(span_type, start_time) AS last_type,
+           arg_max(finish_reason, start_time) FILTER (WHERE span_type = 'llm') AS final_finish
+    FROM steps WHERE agent_span_id IS NOT NULL GROUP BY trace_id, agent_span_id
+),
 agent_spans AS (
     SELECT a.trace_id, a.span_id, coalesce(a.agent_name, a.name) AS agent_name, a.status, a.duration_ms,
            {groups_a}
-           (SELECT count(*) FROM steps s WHERE s.trace_id = a.trace_id AND s.agent_span_id = a.span_id) AS steps,
-           (SELECT count(*) FROM steps s WHERE s.trace_id = a.trace_id AND s.agent_span_id = a.span_id AND s.span_type = 'tool') AS tool_calls,
-           (SELECT count(*) FROM steps s WHERE s.trace_id = a.trace_id AND s.agent_span_id = a.span_id AND s.span_type = 'tool' AND s.status = 'error') AS tool_errors,
-           (SELECT arg_max(s.span_type, s.start_time) FROM steps s WHERE s.trace_id = a.trace_id AND s.agent_span_id = a.span_id) AS last_type,
-           (SELECT arg_max(s.finish_reason, s.start_time) FILTER (WHERE s.span_type = 'llm') FROM steps s WHERE s.trace_id = a.trace_id AND s.agent_span_id = a.span_id) AS final_finish
-    FROM spans a WHERE a.span_type = 'agent' AND a.trace_id IN (SELECT trace_id FROM base)
+           coalesce(p.steps, 0) AS steps, coalesce(p.tool_calls, 0) AS tool_calls,
+           coalesce(p.tool_errors, 0) AS tool_errors, p.last_type, p.final_finish
+    FROM spans a LEFT JOIN per_agent p ON p.trace_id = a.trace_id AND p.agent_span_id = a.span_id
+    WHERE a.span_type = 'agent' AND a.trace_id IN (SELECT trace_id FROM base)
 )
 SELECT {group_cols}
     count(*) AS runs,

@@ -135,7 +135,7 @@ bins AS (  -- k edges -> k + 1 bins: (-inf, e1], (e1, e2], ..., (ek, +inf)
     UNION ALL
     SELECT {gk}metric, count(*) AS bin, max(edge) AS lo, 'infinity'::DOUBLE AS hi FROM edges {group_by_gk_metric}
 )
-SELECT {gk_o}o.metric, o.win, b.bin, count(*) AS n, any_value(nb.k) AS k
+SELECT {gk_o}o.metric, o.win, b.bin, b.lo, b.hi, count(*) AS n, any_value(nb.k) AS k
 FROM obs o
 JOIN bins b ON o.metric = b.metric {join_gk} AND o.v > b.lo AND o.v <= b.hi
 JOIN (SELECT {gk}metric, count(*) AS k FROM bins {group_by_gk_metric}) nb ON o.metric = nb.metric {join_gk_nb}
@@ -294,7 +294,7 @@ def _summary_text(this: dict, other: dict) -> str | None:
 # --------------------------------------------------------------------------- features
 
 
-def _numeric(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
+def _numeric(con, s: _Sql, baseline, current, span_type, feats, bins_out: list | None = None) -> list[dict]:
     if not feats:
         return []
     pop, params = s.pop(", ".join(f"{f}::DOUBLE AS {f}" for f in feats), span_type, baseline, current)
@@ -312,10 +312,12 @@ def _numeric(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
     )
     counts: dict[tuple, dict[str, dict[int, int]]] = defaultdict(lambda: {"baseline": {}, "current": {}})
     nbins: dict[tuple, int] = {}
-    for *g, metric, win, b, n, k in con.execute(sql, params).fetchall():
+    edges: dict[tuple, dict[int, tuple]] = defaultdict(dict)
+    for *g, metric, win, b, lo, hi, n, k in con.execute(sql, params).fetchall():
         key = (*g, metric)
         counts[key][win][b] = n
         nbins[key] = k
+        edges[key][b] = (lo, hi)
     stats: dict[tuple, dict[str, tuple]] = defaultdict(dict)
     for *g, metric, win, n, p50, p90 in con.execute(
         NUMERIC_STATS_SQL.format(pop=pop, obs=obs, gk=s.gk), params
@@ -327,11 +329,14 @@ def _numeric(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
         cn, cp50, cp90 = per_win.get("current", (0, None, None))
         cnt = counts.get(key, {"baseline": {}, "current": {}})
         psi_v, jsd_v = _compare(range(nbins.get(key, 0)), cnt["baseline"], cnt["current"])
+        if bins_out is not None:
+            labels = {b: _range_label(*lo_hi) for b, lo_hi in edges[key].items()}
+            _add_bins(bins_out, key, range(nbins.get(key, 0)), cnt, lambda b, labels=labels: labels.get(b, str(b)))
         rows.append(_row(key, "numeric", bn, cn, jsd_v, psi_v, _summary_num(bp50, bp90), _summary_num(cp50, cp90)))
     return rows
 
 
-def _categorical(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
+def _categorical(con, s: _Sql, baseline, current, span_type, feats, bins_out: list | None = None) -> list[dict]:
     if not feats:
         return []
     parts, params = [], []
@@ -348,13 +353,15 @@ def _categorical(con, s: _Sql, baseline, current, span_type, feats) -> list[dict
     for key, cnt in counts.items():
         b, c = cnt["baseline"], cnt["current"]
         psi_v, jsd_v = _compare(sorted(set(b) | set(c)), b, c)
+        if bins_out is not None:
+            _add_bins(bins_out, key, sorted(set(b) | set(c)), cnt, str)
         rows.append(
             _row(key, "categorical", sum(b.values()), sum(c.values()), jsd_v, psi_v, _summary_cat(b), _summary_cat(c))
         )
     return rows
 
 
-def _text(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
+def _text(con, s: _Sql, baseline, current, span_type, feats, bins_out: list | None = None) -> list[dict]:
     if "prompt_terms" not in feats:
         return []
     pop, params = s.pop("input_text", span_type, baseline, current)
@@ -374,6 +381,8 @@ def _text(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
         cnt = counts.get(g, {"baseline": {}, "current": {}})
         b, c = cnt["baseline"], cnt["current"]
         psi_v, jsd_v = _compare(sorted(set(b) | set(c)), b, c)
+        if bins_out is not None:
+            _add_bins(bins_out, (*g, "prompt_terms"), sorted(set(b) | set(c)), cnt, str)
         rows.append(
             _row(
                 (*g, "prompt_terms"),
@@ -387,6 +396,34 @@ def _text(con, s: _Sql, baseline, current, span_type, feats) -> list[dict]:
             )
         )
     return rows
+
+
+def _range_label(lo: float, hi: float) -> str:
+    def f(v):
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
+
+    if math.isinf(lo):
+        return f"≤ {f(hi)}"
+    if math.isinf(hi):
+        return f"> {f(lo)}"
+    return f"{f(lo)} – {f(hi)}"
+
+
+def _add_bins(out: list, key: tuple, bins: Iterable, cnt: dict, label) -> None:
+    """Each bin's share of the baseline and of the current window (unsmoothed), in bin order."""
+    b, c = cnt["baseline"], cnt["current"]
+    nb, nc = sum(b.values()), sum(c.values())
+    for order, x in enumerate(bins):
+        out.append(
+            {
+                "_g": key[:-1],
+                "feature": key[-1],
+                "bin": order,
+                "label": label(x),
+                "baseline_share": b.get(x, 0) / nb if nb else None,
+                "current_share": c.get(x, 0) / nc if nc else None,
+            }
+        )
 
 
 def _row(key: tuple, kind: str, bn: int, cn: int, jsd_v, psi_v, bsum: str | None, csum: str | None) -> dict[str, Any]:
@@ -443,6 +480,30 @@ def drift(
         ...           SpanFilter.from_options("2025-11-08", "2025-11-15"), by="service_name",
         ...           features=["input_tokens", "prompt_terms"])
     """
+    return _drift(con, baseline, current, by, span_type, features, None)
+
+
+def drift_bins(
+    con: duckdb.DuckDBPyConnection,
+    baseline: SpanFilter,
+    current: SpanFilter,
+    by: str | None = None,
+    span_type: str = "llm",
+    features: list[str] | None = None,
+) -> tuple[pa.Table, pa.Table]:
+    """:func:`drift`, and the binned distributions it compared: one row per (group..., feature, bin)
+    with ``bin`` (its order), ``label`` (``120 – 340`` for numeric bins, the category or the term) and
+    the bin's ``baseline_share`` and ``current_share`` of its window (unsmoothed), for side-by-side charts."""
+    bins: list[dict] = []
+    table = _drift(con, baseline, current, by, span_type, features, bins)
+    return table, _table(
+        group_exprs(by),
+        bins,
+        {"bin": pa.int64(), "label": pa.string(), "baseline_share": pa.float64(), "current_share": pa.float64()},
+    )
+
+
+def _drift(con, baseline, current, by, span_type, features, bins_out: list | None) -> pa.Table:
     feats = list(features) if features else list(ALL_FEATURES)
     unknown = [f for f in feats if f not in ALL_FEATURES]
     if unknown:
@@ -450,26 +511,41 @@ def drift(
     groups = group_exprs(by)
     s = _Sql(groups)
     rows = (
-        _numeric(con, s, baseline, current, span_type, [f for f in NUMERIC_FEATURES if f in feats])
-        + _categorical(con, s, baseline, current, span_type, [f for f in CATEGORICAL_FEATURES if f in feats])
-        + _text(con, s, baseline, current, span_type, feats)
+        _numeric(con, s, baseline, current, span_type, [f for f in NUMERIC_FEATURES if f in feats], bins_out)
+        + _categorical(con, s, baseline, current, span_type, [f for f in CATEGORICAL_FEATURES if f in feats], bins_out)
+        + _text(con, s, baseline, current, span_type, feats, bins_out)
     )
     order = {f: i for i, f in enumerate(ALL_FEATURES)}
     rows.sort(key=lambda r: (tuple((v is None, v if v is not None else 0) for v in r["_g"]), order[r["feature"]]))
+    if bins_out is not None:
+        bins_out.sort(
+            key=lambda r: (
+                tuple((v is None, v if v is not None else 0) for v in r["_g"]),
+                order[r["feature"]],
+                r["bin"],
+            )
+        )
+    return _table(
+        groups,
+        rows,
+        {
+            "kind": pa.string(),
+            "baseline_n": pa.int64(),
+            "current_n": pa.int64(),
+            "jsd": pa.float64(),
+            "psi": pa.float64(),
+            "baseline_summary": pa.string(),
+            "current_summary": pa.string(),
+            "verdict": pa.string(),
+        },
+    )
 
+
+def _table(groups: list[tuple[str, str]], rows: list[dict], types: dict) -> pa.Table:
+    """Rows with their group key in ``_g`` -> the --by columns, ``feature``, then ``types``' columns."""
     names = [a if a not in _OUT_COLS else f"by_{a}" for a, _ in groups]
     cols: dict[str, Any] = {name: [r["_g"][i] for r in rows] for i, name in enumerate(names)}
-    types = {
-        "feature": pa.string(),
-        "kind": pa.string(),
-        "baseline_n": pa.int64(),
-        "current_n": pa.int64(),
-        "jsd": pa.float64(),
-        "psi": pa.float64(),
-        "baseline_summary": pa.string(),
-        "current_summary": pa.string(),
-        "verdict": pa.string(),
-    }
+    types = {"feature": pa.string(), **types}
     arrays = {name: pa.array(vals) for name, vals in cols.items()}
     for c, t in types.items():
         arrays[c] = pa.array([r[c] for r in rows], type=t)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ..query import SpanFilter, group_by_clause, group_exprs, select_list
+from ..query import SpanFilter, group_by_clause, group_exprs, parse_duration, select_list
 from ..store import query_arrow
 
 CLASSES = ("rate_limit", "timeout", "server_error", "client_error", "auth_error")
@@ -26,7 +26,7 @@ SELECT {groups}
 FROM spans
 WHERE span_type = ? AND {where}
 {group_by}
-ORDER BY errors DESC, requests DESC
+ORDER BY {order}
 """
 
 MESSAGES_SQL = """
@@ -45,24 +45,46 @@ LIMIT ?
 """
 
 
+def _class_columns() -> dict[str, str]:
+    return {
+        "class_counts": ",\n    ".join(
+            f"count(*) FILTER (WHERE status = 'error' AND error_type = '{c}') AS {c}" for c in CLASSES
+        ),
+        "class_list": ", ".join(f"'{c}'" for c in CLASSES),
+    }
+
+
 def errors(
     con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None, span_type: str = "llm"
 ) -> pa.Table:
     """Per group: requests, errors, error rate, and the count of each error class."""
     groups = group_exprs(by)
     where, params = (flt or SpanFilter()).sql()
-    class_counts = ",\n    ".join(
-        f"count(*) FILTER (WHERE status = 'error' AND error_type = '{c}') AS {c}" for c in CLASSES
-    )
-    class_list = ", ".join(f"'{c}'" for c in CLASSES)
     sql = ERRORS_SQL.format(
         groups=select_list(groups),
-        class_counts=class_counts,
-        class_list=class_list,
+        **_class_columns(),
         where=where,
         group_by=group_by_clause(groups),
+        order="errors DESC, requests DESC",
     )
     return query_arrow(con, sql, [span_type] + params)
+
+
+def errors_series(
+    con: duckdb.DuckDBPyConnection, every: str, flt: SpanFilter | None = None, span_type: str = "llm"
+) -> pa.Table:
+    """The same counts per time bucket (``every`` like 1h, 6h, 1d), oldest first: ``bucket``, then the
+    columns of :func:`errors` without groups. Buckets without any span are left out."""
+    seconds = int(parse_duration(every).total_seconds())
+    where, params = (flt or SpanFilter()).sql()
+    sql = ERRORS_SQL.format(
+        groups="time_bucket(?::INTERVAL, start_time) AS bucket, ",
+        **_class_columns(),
+        where=where,
+        group_by="GROUP BY 1",
+        order="bucket",
+    )
+    return query_arrow(con, sql, [f"{seconds} seconds", span_type] + params)
 
 
 def top_messages(

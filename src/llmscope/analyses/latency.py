@@ -41,7 +41,9 @@ SERIES_SQL = """
 SELECT time_bucket(?::INTERVAL, start_time) AS bucket, {groups}
     count(*) AS requests,
     round(quantile_cont(duration_ms, 0.50), 1) AS p50_ms,
+    round(quantile_cont(duration_ms, 0.95), 1) AS p95_ms,
     round(quantile_cont(duration_ms, 0.99), 1) AS p99_ms,
+    round(quantile_cont(ttft_ms, 0.50), 1) AS ttft_p50_ms,
     round(quantile_cont(ttft_ms, 0.99), 1) AS ttft_p99_ms,
     round(avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END), 4) AS error_rate
 FROM spans

@@ -14,20 +14,23 @@ from ..store import query_arrow
 
 KINDS = ("injection", "indirect_injection", "pii_leak", "pii_input", "toxicity", "policy", "guardrail")
 
+# spans are keyed by (trace_id, span_id), and both joins below meet at most one row per span, so
+# plain counts are counts of spans (count(DISTINCT (trace_id, span_id)) over the fan-out of one row per
+# finding kind measured 10 s on 1M spans; this form, a fraction of a second)
 SAFETY_SQL = """
 WITH s AS (
     SELECT {groups} trace_id, span_id, span_type FROM spans WHERE {where}
 ),
 scanned AS (SELECT DISTINCT trace_id, span_id FROM scanned_spans),
-f AS (SELECT trace_id, span_id, kind, count(*) AS n FROM findings GROUP BY ALL)
+f AS (SELECT trace_id, span_id, list(DISTINCT kind) AS kinds FROM findings GROUP BY ALL)
 SELECT {group_cols}
-    count(DISTINCT (s.trace_id, s.span_id)) FILTER (WHERE s.span_type = 'llm') AS llm_calls,
-    count(DISTINCT (s.trace_id, s.span_id)) FILTER (WHERE s.span_type = 'llm' AND sc.span_id IS NULL) AS llm_calls_not_scanned,
+    count(*) FILTER (WHERE s.span_type = 'llm') AS llm_calls,
+    count(*) FILTER (WHERE s.span_type = 'llm' AND sc.span_id IS NULL) AS llm_calls_not_scanned,
     {kind_counts},
-    round(count(DISTINCT (s.trace_id, s.span_id)) FILTER (WHERE f.kind IN ('injection', 'indirect_injection'))
-          / nullif(count(DISTINCT (s.trace_id, s.span_id)) FILTER (WHERE s.span_type = 'llm' AND sc.span_id IS NOT NULL), 0), 5) AS injection_rate,
-    round(count(DISTINCT (s.trace_id, s.span_id)) FILTER (WHERE f.kind = 'pii_leak')
-          / nullif(count(DISTINCT (s.trace_id, s.span_id)) FILTER (WHERE s.span_type = 'llm' AND sc.span_id IS NOT NULL), 0), 5) AS pii_leak_rate
+    round(count(*) FILTER (WHERE list_has_any(f.kinds, ['injection', 'indirect_injection']))
+          / nullif(count(*) FILTER (WHERE s.span_type = 'llm' AND sc.span_id IS NOT NULL), 0), 5) AS injection_rate,
+    round(count(*) FILTER (WHERE list_contains(f.kinds, 'pii_leak'))
+          / nullif(count(*) FILTER (WHERE s.span_type = 'llm' AND sc.span_id IS NOT NULL), 0), 5) AS pii_leak_rate
 FROM s LEFT JOIN scanned sc USING (trace_id, span_id)
        LEFT JOIN f USING (trace_id, span_id)
 {group_by}
@@ -49,9 +52,7 @@ def safety(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: st
     finding, and injection and PII-leak rates per scanned LLM call."""
     groups = group_exprs(by)
     where, params = (flt or SpanFilter()).sql()
-    kind_counts = ",\n    ".join(
-        f"count(DISTINCT (s.trace_id, s.span_id)) FILTER (WHERE f.kind = '{k}') AS {k}" for k in KINDS
-    )
+    kind_counts = ",\n    ".join(f"count(*) FILTER (WHERE list_contains(f.kinds, '{k}')) AS {k}" for k in KINDS)
     sql = SAFETY_SQL.format(
         groups=select_list(groups),
         where=where,

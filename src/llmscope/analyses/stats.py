@@ -91,3 +91,19 @@ def unmapped_keys(con: duckdb.DuckDBPyConnection, limit: int = 30) -> pa.Table:
         return query_arrow(con, COVERAGE_SQL.format(prefix_test=prefix_test, indexed_test=indexed), [limit])
     finally:
         con.unregister("_known_keys")
+
+
+WINDOW_SQL = """
+SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces, min(start_time) AS first_span, max(start_time) AS last_span
+FROM spans WHERE {where}
+"""
+
+
+def span_window(con: duckdb.DuckDBPyConnection, flt=None) -> dict:
+    """Spans and traces matching a filter, and the times of the first and last of them."""
+    from ..query import SpanFilter
+
+    where, params = (flt or SpanFilter()).sql()
+    cur = con.execute(WINDOW_SQL.format(where=where), params)
+    names = [d[0] for d in cur.description]
+    return dict(zip(names, cur.fetchall()[0]))

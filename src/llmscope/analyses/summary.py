@@ -54,6 +54,12 @@ GROUP BY metric ORDER BY n DESC
 """
 
 
+SAFETY_SQL = """
+SELECT (SELECT count(*) FROM findings WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans WHERE {where})) AS findings,
+       (SELECT count(DISTINCT (trace_id, span_id)) FROM scanned_spans WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans WHERE {where})) AS scanned
+"""
+
+
 def _one(con, sql, params):
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
@@ -114,9 +120,14 @@ def summary(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None) -> li
     if top and top[0][1] is not None:
         add("cost", "top_feature_cost_usd", top[0][1], f"feature {top[0][0]}")
 
-    if _table_exists(con, "findings"):
-        n = con.execute("SELECT count(*) FROM findings").fetchall()[0][0]
-        add("safety", "findings", n)
+    # the tables exist from the first migration on; a scan leaves its mark in scanned_spans
+    scanned = (
+        _one(con, SAFETY_SQL.format(where=where), params + params)
+        if _table_exists(con, "scanned_spans")
+        else {"scanned": 0}
+    )
+    if scanned["scanned"]:
+        add("safety", "findings", scanned["findings"], f"in {scanned['scanned']:,} scanned spans")
     else:
         add("safety", "findings", None, "not yet scanned: run `llmscope scan`")
 

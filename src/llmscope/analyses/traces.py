@@ -29,15 +29,23 @@ SELECT
     first(t.user_id) FILTER (WHERE t.user_id IS NOT NULL) AS user_id
 FROM spans t JOIN matching USING (trace_id)
 GROUP BY t.trace_id
-ORDER BY start_time DESC
+ORDER BY {order}
 LIMIT ?
 """
 
+# ``order`` of list_traces -> ORDER BY (trace_id last, so ties come out the same every time)
+ORDERS = {"newest": "start_time DESC, trace_id", "slowest": "duration_ms DESC, trace_id"}
 
-def list_traces(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, limit: int = 50) -> pa.Table:
-    """One row per trace that has at least one span matching the filter, newest first."""
+
+def list_traces(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, limit: int = 50, order: str = "newest"
+) -> pa.Table:
+    """One row per trace that has at least one span matching the filter, newest first (or the
+    slowest first: ``order="slowest"``)."""
+    if order not in ORDERS:
+        raise ValueError(f"order is one of {', '.join(ORDERS)}, not {order!r}")
     where, params = (flt or SpanFilter()).sql()
-    return query_arrow(con, LIST_SQL.format(where=where), params + [limit])
+    return query_arrow(con, LIST_SQL.format(where=where, order=ORDERS[order]), params + [limit])
 
 
 SPANS_SQL = """
@@ -65,7 +73,19 @@ def trace_tree(con: duckdb.DuckDBPyConnection, trace_id: str) -> list[dict]:
 
     Spans whose parent is missing from the store are shown as roots, so nothing is hidden.
     """
-    rows = query_arrow(con, SPANS_SQL, [trace_id]).to_pylist()
+    return _tree(query_arrow(con, SPANS_SQL, [trace_id]).to_pylist())
+
+
+def trace_trees(con: duckdb.DuckDBPyConnection, trace_ids: list[str]) -> dict[str, list[dict]]:
+    """:func:`trace_tree` of several traces in one scan of the store: {trace_id: rows} (missing ids left out)."""
+    sql = SPANS_SQL.replace("WHERE trace_id = ?", "WHERE trace_id IN (SELECT unnest(?::VARCHAR[]))")
+    by_trace: dict[str, list[dict]] = {}
+    for r in query_arrow(con, sql, [list(dict.fromkeys(trace_ids))]).to_pylist():
+        by_trace.setdefault(r["trace_id"], []).append(r)
+    return {t: _tree(rows) for t, rows in by_trace.items()}
+
+
+def _tree(rows: list[dict]) -> list[dict]:
     if not rows:
         return []
     t0 = min(r["start_time"] for r in rows if r["start_time"] is not None)

@@ -26,7 +26,7 @@ from .common import (
 )
 
 report_app = typer_app(
-    help="Reports: summary, latency, errors, cost, drift, agents, loops, tools, safety, quality. "
+    help="Reports: summary, latency, errors, cost, drift, agents, loops, tools, safety, quality, html. "
     "Each takes --by, --since/--until, --where and --format."
 )
 
@@ -370,6 +370,9 @@ def report_summary(
 
 
 def register(app: typer.Typer) -> None:
+    from . import report_html
+
+    report_html.register(report_app)
     app.add_typer(report_app, name="report")
 
 

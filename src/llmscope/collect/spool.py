@@ -31,7 +31,6 @@ from typing import Any
 
 from ..errors import CollectorError
 
-
 # frame: magic, body length, content type, signal, content encoding, crc32(body)
 FRAME = struct.Struct(">4sIBBHI")
 MAGIC = b"LSP1"
