@@ -81,7 +81,12 @@ def test_the_cli_prints_what_the_library_returns(store):
     ):
         out = CliRunner().invoke(app, ["--db", str(store.path), *args, "--format", "json"], env=env)
         assert out.exit_code == 0, out.output
-        assert json.loads(out.stdout) == json.loads(_json(store, kind, kw))
+        # the same rows; sums of floats may differ in their last bits between two runs of a parallel engine
+        assert _rounded(json.loads(out.stdout)) == _rounded(json.loads(_json(store, kind, kw)))
+
+
+def _rounded(rows: list[dict]) -> list[dict]:
+    return [{k: float(f"{v:.9g}") if isinstance(v, float) else v for k, v in r.items()} for r in rows]
 
 
 def _json(store, kind, kw) -> str:
