@@ -13,11 +13,15 @@ records the hash of the source it was built from (``_compiled.json``): after an 
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from setuptools import Extension, setup
 
 FLAGS = ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+# CI sets LLMSCOPE_REQUIRE_NATIVE=1: a compiled part that fails to build fails the install instead of
+# leaving a slower pure-Python one behind.
+REQUIRED = os.environ.get("LLMSCOPE_REQUIRE_NATIVE", "") not in ("", "0")
 SRC = Path(__file__).resolve().parent / "src" / "llmscope"
 NATIVE = SRC / "_native"
 COMPILED_PY = ("normalize.builder",)  # dotted below llmscope; llmscope._native.COMPILED_PY names the same
@@ -28,7 +32,7 @@ def _source(name: str) -> str:
 
 
 def c_accelerators() -> list[Extension]:
-    return [Extension(f"llmscope._native.{name}", [f"src/llmscope/_native/{name}.c"], optional=True,
+    return [Extension(f"llmscope._native.{name}", [f"src/llmscope/_native/{name}.c"], optional=not REQUIRED,
                       extra_compile_args=FLAGS)
             for name in ("otlp", "resolve", "columns")]
 
@@ -42,10 +46,12 @@ def mypyc_modules() -> list[Extension]:
         exts = mypycify(["--ignore-missing-imports", "--follow-imports=silent",
                          *(_source(name) for name in COMPILED_PY)], opt_level="3")
     except (Exception, SystemExit) as e:  # mypy reports type errors by exiting
+        if REQUIRED:
+            raise
         print(f"llmscope: not compiling {', '.join(COMPILED_PY)} with mypyc ({e}); plain Python is used")
         return []
     for ext in exts:
-        ext.optional = True
+        ext.optional = not REQUIRED
     digests = {name: hashlib.sha256(Path(_source(name)).read_bytes()).hexdigest() for name in COMPILED_PY}
     (NATIVE / "compiled.json").write_text(json.dumps(digests, indent=1) + "\n")
     return exts

@@ -12,6 +12,7 @@ inputs; and end to end, the Arrow batch of every fixture is identical with and w
 from __future__ import annotations
 
 import gzip
+import os
 import random
 from pathlib import Path
 
@@ -29,6 +30,10 @@ CAPTURED = ROOT / "tests" / "fixtures" / "captured"
 SAMPLES = ROOT / "sample_traces"
 
 native = otlp.NATIVE_DECODE
+# CI sets LLMSCOPE_REQUIRE_NATIVE=1: a compile that failed must turn the run red, not skip these tests.
+REQUIRED = os.environ.get("LLMSCOPE_REQUIRE_NATIVE", "") not in ("", "0")
+if native is None and REQUIRED:
+    pytest.fail("LLMSCOPE_REQUIRE_NATIVE=1 but the C accelerators were not built", pytrace=False)
 pytestmark = pytest.mark.skipif(native is None, reason="the C accelerator was not built (no compiler)")
 
 
@@ -698,6 +703,8 @@ def test_compiled_and_plain_ingest_give_identical_batches(tmp_path):
         runs[name] = (d, proc.stdout.strip())
     assert runs["plain"][1] == "False"
     if runs["compiled"][1] != "True":
+        if REQUIRED:
+            pytest.fail("LLMSCOPE_REQUIRE_NATIVE=1 but normalize/builder.py was not compiled with mypyc")
         pytest.skip("normalize.py was not compiled with mypyc in this install")
     names = sorted(p.name for p in runs["plain"][0].iterdir())
     assert names == sorted(p.name for p in runs["compiled"][0].iterdir()) and len(names) > 20
@@ -719,6 +726,8 @@ def test_an_edited_source_runs_instead_of_its_stale_compiled_module(tmp_path):
 
     pkg = Path(llmscope.__file__).parent
     if not (pkg / "_native" / "compiled.json").exists():
+        if REQUIRED:
+            pytest.fail("LLMSCOPE_REQUIRE_NATIVE=1 but nothing was compiled from Python source")
         pytest.skip("nothing compiled from Python source in this install")
     copy = tmp_path / "llmscope"
     shutil.copytree(pkg, copy, ignore=shutil.ignore_patterns("__pycache__"))
