@@ -331,7 +331,10 @@ class Grouping:
         return tuple(a for a, _ in self.keys)
 
 
-def group_exprs(by: str | Sequence[str] | Grouping | None) -> list[tuple[str, str]]:
+GroupingLike = str | Sequence[str] | Grouping | None  # what analyses accept for ``by``
+
+
+def group_exprs(by: GroupingLike) -> list[tuple[str, str]]:
     """``by`` -> [(output column name, SQL expression)]."""
     return list(Grouping.of(by))
 
@@ -354,6 +357,7 @@ def positive_int(value: int, param: str, *, zero: bool = False) -> int:
 
 __all__ = [
     "Grouping",
+    "GroupingLike",
     "SpanFilter",
     "Where",
     "group_by_clause",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -194,8 +195,9 @@ def drift(
             return empty
         base, cur = windows
     else:
-        base = SpanFilter(*_window(baseline, "baseline"), where)
-        cur = SpanFilter(*_window(current, "current"), where)
+        assert current is not None
+        (b0, b1), (c0, c1) = _window(baseline, "baseline"), _window(current, "current")
+        base, cur = SpanFilter(b0, b1, where), SpanFilter(c0, c1, where)
     tbl = drift_mod.drift(con, base, cur, by, span_type, feats)
     return Result(
         tbl,
@@ -206,7 +208,7 @@ def drift(
     )
 
 
-def _window(value: str | tuple, param: str) -> tuple:
+def _window(value: str | tuple, param: str) -> tuple[datetime | None, datetime | None]:
     """``"A..B"``, or a (since, until) pair of the forms ``since``/``until`` take."""
     if isinstance(value, tuple):
         window = SpanFilter.of(value[0], value[1])

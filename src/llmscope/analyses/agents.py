@@ -25,7 +25,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ..query import SpanFilter, group_by_clause, group_exprs, select_list
+from ..query import GroupingLike, SpanFilter, group_by_clause, group_exprs, select_list
 from ..store import query_arrow
 
 # Steps with their agent: walk up to four parent levels (joins on narrow columns; a recursive
@@ -242,7 +242,7 @@ ORDER BY runs DESC
 def agents(
     con: duckdb.DuckDBPyConnection,
     flt: SpanFilter | None = None,
-    by: str | None = "agent_name",
+    by: GroupingLike = "agent_name",
     incomplete_reasons: tuple[str, ...] = INCOMPLETE_REASONS,
 ) -> pa.Table:
     """Per agent (or other group of agent spans): runs, completion rate, steps, tool calls and
@@ -287,7 +287,7 @@ ORDER BY calls DESC
 """
 
 
-def tools(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = "tool_name") -> pa.Table:
+def tools(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: GroupingLike = "tool_name") -> pa.Table:
     """Per tool: calls, error rate, latency, and how often it is called again with the same input
     (right after itself; after an error that is a retry)."""
     where, params = (flt or SpanFilter()).sql()

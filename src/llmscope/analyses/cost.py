@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ..query import SpanFilter, group_by_clause, group_exprs, parse_duration, select_list
+from ..query import GroupingLike, SpanFilter, group_by_clause, group_exprs, parse_duration, select_list
 from ..store import query_arrow
 
 PRICED_TYPES = "('llm', 'embedding')"
@@ -103,7 +103,7 @@ ORDER BY {group_order}bucket
 """
 
 
-def cost(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None) -> pa.Table:
+def cost(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: GroupingLike = None) -> pa.Table:
     """Per group: calls, requests (traces), sessions, tokens, cost and its share of the total, cost
     per call/request/session, P50/P95/P99 tokens per call, the share of spend in the costliest 1%
     of calls, and the number of unpriced calls."""
@@ -140,7 +140,7 @@ def top_requests(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, 
 def cost_anomalies(
     con: duckdb.DuckDBPyConnection,
     flt: SpanFilter | None = None,
-    by: str | None = None,
+    by: GroupingLike = None,
     every: str = "1d",
     window: int = 7,
     min_ratio: float = 1.3,

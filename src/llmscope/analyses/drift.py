@@ -70,7 +70,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ..query import QueryError, SpanFilter, group_exprs
+from ..query import GroupingLike, QueryError, SpanFilter, Where, group_exprs
 
 PSI_MODERATE = 0.1
 PSI_SIGNIFICANT = 0.25
@@ -445,7 +445,7 @@ def _row(key: tuple, kind: str, bn: int, cn: int, jsd_v, psi_v, bsum: str | None
 
 
 def latest_windows(
-    con: duckdb.DuckDBPyConnection, span_type: str = "llm", where: str | None = None, days: int = 7
+    con: duckdb.DuckDBPyConnection, span_type: str = "llm", where: Where | str | None = None, days: int = 7
 ) -> tuple[SpanFilter, SpanFilter] | None:
     """The default comparison: the last ``days`` days of data (ending after the newest matching
     span, not at today's date: an archive of last month still compares) against the ``days``
@@ -466,7 +466,7 @@ def drift(
     con: duckdb.DuckDBPyConnection,
     baseline: SpanFilter,
     current: SpanFilter,
-    by: str | None = None,
+    by: GroupingLike = None,
     span_type: str = "llm",
     features: list[str] | None = None,
 ) -> pa.Table:
@@ -487,7 +487,7 @@ def drift_bins(
     con: duckdb.DuckDBPyConnection,
     baseline: SpanFilter,
     current: SpanFilter,
-    by: str | None = None,
+    by: GroupingLike = None,
     span_type: str = "llm",
     features: list[str] | None = None,
 ) -> tuple[pa.Table, pa.Table]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ..query import SpanFilter, group_by_clause, group_exprs, parse_duration, select_list
+from ..query import GroupingLike, SpanFilter, group_by_clause, group_exprs, parse_duration, select_list
 from ..store import query_arrow
 
 CLASSES = ("rate_limit", "timeout", "server_error", "client_error", "auth_error")
@@ -55,7 +55,7 @@ def _class_columns() -> dict[str, str]:
 
 
 def errors(
-    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None, span_type: str = "llm"
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: GroupingLike = None, span_type: str = "llm"
 ) -> pa.Table:
     """Per group: requests, errors, error rate, and the count of each error class."""
     groups = group_exprs(by)

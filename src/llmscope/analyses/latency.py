@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ..query import SpanFilter, group_by_clause, group_exprs, parse_duration, select_list
+from ..query import GroupingLike, SpanFilter, group_by_clause, group_exprs, parse_duration, select_list
 from ..store import query_arrow
 
 # Where streaming timing allows, time per output token is the decode time (duration - TTFT)
@@ -54,7 +54,7 @@ ORDER BY bucket{group_order}
 
 
 def latency(
-    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None, span_type: str = "llm"
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: GroupingLike = None, span_type: str = "llm"
 ) -> pa.Table:
     """One row per group: count, P50/P95/P99/max duration, TTFT percentiles, time per output
     token, output tokens/s, requests/s over the group's time span, and error rate."""
@@ -68,7 +68,7 @@ def latency_series(
     con: duckdb.DuckDBPyConnection,
     every: str,
     flt: SpanFilter | None = None,
-    by: str | None = None,
+    by: GroupingLike = None,
     span_type: str = "llm",
 ) -> pa.Table:
     """The same figures per time bucket (``every`` like 1h, 1d), for charts and alerting."""
@@ -100,7 +100,7 @@ ORDER BY {order} e.bucket
 def latency_histogram(
     con: duckdb.DuckDBPyConnection,
     flt: SpanFilter | None = None,
-    by: str | None = None,
+    by: GroupingLike = None,
     span_type: str = "llm",
     of: str = "duration_ms",
 ) -> pa.Table:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ..query import SpanFilter, group_exprs, select_list
+from ..query import GroupingLike, SpanFilter, group_exprs, select_list
 from ..store import query_arrow
 
 QUALITY_SQL = """
@@ -32,7 +32,7 @@ ORDER BY {order} e.metric, e.judge
 
 
 def quality(
-    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None, judge: str | None = None
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: GroupingLike = None, judge: str | None = None
 ) -> pa.Table:
     groups = group_exprs(by)
     where, params = (flt or SpanFilter()).sql()

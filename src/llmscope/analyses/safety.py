@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from ..query import SpanFilter, group_exprs, select_list
+from ..query import GroupingLike, SpanFilter, group_exprs, select_list
 from ..store import query_arrow
 
 KINDS = ("injection", "indirect_injection", "pii_leak", "pii_input", "toxicity", "policy", "guardrail")
@@ -47,7 +47,7 @@ LIMIT ?
 """
 
 
-def safety(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: str | None = None) -> pa.Table:
+def safety(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: GroupingLike = None) -> pa.Table:
     """Per group: LLM calls (and how many are not scanned yet), the spans with each kind of
     finding, and injection and PII-leak rates per scanned LLM call."""
     groups = group_exprs(by)

@@ -40,6 +40,7 @@ drift               JSD or PSI of the window against the window before it above 
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import tomllib
@@ -144,7 +145,7 @@ class Alert:
 # --------------------------------------------------------------------------- loading
 
 
-def load_rules(path: str | Path) -> list[Rule]:
+def load_rules(path: str | os.PathLike) -> list[Rule]:
     p = Path(path)
     try:
         text = p.read_text()
