@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SAMPLES, export_line, kv, otlp_span, s, write_lines
+from helpers import SAMPLES, export_line, kv, otlp_span, s, write_lines
 
 from llmscope import store
 from llmscope.analyses import agents as A
@@ -276,7 +276,7 @@ def test_planted_loops_in_sample_traces(tmp_path):
 
 
 def test_model_tool_calls_checked_against_offered_tools(tmp_path):
-    from conftest import CAPTURED
+    from helpers import CAPTURED
 
     defs = json.dumps(
         [

@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import REPO, SAMPLES
+from helpers import REPO, copy_store
 from typer.testing import CliRunner
 
 from llmscope import store
 from llmscope.checks.alerts import RulesError, evaluate, load_rules, watch_once
 from llmscope.cli.app import app
-from llmscope.ingest.pipeline import ingest
 from llmscope.safety.scan import scan
 
 RULES = REPO / "src" / "llmscope" / "example_alerts.toml"  # shipped: `llmscope check --example-rules`
@@ -22,9 +21,8 @@ ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("alerts") / "s.duckdb"
-    ingest([str(SAMPLES)], path)
+def db(tmp_path_factory, sample_master):
+    path = copy_store(sample_master, tmp_path_factory.mktemp("alerts") / "s.duckdb")
     con = store.connect(path)
     scan(con)
     con.close()

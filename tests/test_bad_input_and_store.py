@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import SAMPLES, export_line, kv, otlp_span, query, s, write_lines
+from helpers import SAMPLES, export_line, kv, otlp_span, query, s, write_lines
 
 from llmscope import store
 from llmscope.ingest import readers

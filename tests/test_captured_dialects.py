@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CAPTURED, query
+from helpers import CAPTURED, query
 
 from llmscope.ingest.pipeline import ingest
 

@@ -11,7 +11,7 @@ import sys
 
 import duckdb
 import pytest
-from conftest import SAMPLES
+from helpers import SAMPLES
 from typer.testing import CliRunner
 
 from llmscope.cli.app import app
@@ -176,7 +176,7 @@ def test_missing_store_and_env_var(tmp_path):
 
 
 def test_config_file_maps_custom_keys(tmp_path):
-    from conftest import export_line, kv, otlp_span, s, write_lines
+    from helpers import export_line, kv, otlp_span, s, write_lines
 
     cfg = tmp_path / "llmscope.toml"
     cfg.write_text('[attributes]\nfeature = ["app.route"]\nuser_id = "customer.id"\n')

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO, query
+from helpers import REPO, query
 
 from llmscope.collect import Collector, CollectorConfig
 from llmscope.collect.spool import read_frames

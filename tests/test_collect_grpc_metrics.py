@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from conftest import query
+from helpers import query
 from test_collect import PB, chat_attrs, ids, pb_request
 
 from llmscope.collect import Collector, CollectorConfig

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO, query
+from helpers import REPO, query
 from test_collect import ENV, JS, PB, _spawn, ids, json_request, pb_request
 
 from llmscope.collect import Collector, CollectorConfig

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import duckdb
 import pytest
-from conftest import SAMPLES, export_line, kv, otlp_span, s, write_lines
+from helpers import export_line, kv, otlp_span, s, write_lines
 
 from llmscope.analyses import drift as D
 from llmscope.ingest.pipeline import ingest
@@ -22,11 +22,8 @@ QUIET_B = SpanFilter(datetime(2025, 11, 4), datetime(2025, 11, 8))
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory):
-    db = tmp_path_factory.mktemp("drift") / "sample.duckdb"
-    rep = ingest([str(SAMPLES)], db)
-    assert rep.bad_records == 0
-    c = duckdb.connect(str(db), read_only=True)
+def con(sample_master):
+    c = duckdb.connect(str(sample_master), read_only=True)
     yield c
     c.close()
 
@@ -259,13 +256,12 @@ def test_default_windows_are_the_last_week_of_data_and_the_week_before(con):
     assert D.latest_windows(con, where="service_name = 'no such service'") is None
 
 
-def test_report_drift_without_windows_compares_the_last_two_weeks(con, tmp_path):
+def test_report_drift_without_windows_compares_the_last_two_weeks(con, sample_store):
     from typer.testing import CliRunner
 
     from llmscope.cli.app import app
 
-    db = tmp_path / "s.duckdb"
-    ingest([str(SAMPLES)], db)
+    db = sample_store
     env = {"NO_COLOR": "1", "COLUMNS": "200"}
     res = CliRunner().invoke(app, ["--db", str(db), "report", "drift", "--format", "json"], env=env)
     assert res.exit_code == 0, res.output

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CAPTURED, export_line, kv, otlp_span, query, s, write_lines
+from helpers import CAPTURED, export_line, kv, otlp_span, query, s, write_lines
 
 from llmscope.ingest.otlp import BadRecord, norm_id, to_ns
 from llmscope.ingest.pipeline import ingest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import SAMPLES, query
+from helpers import SAMPLES, query
 from typer.testing import CliRunner
 
 from llmscope.cli.app import app

@@ -6,7 +6,7 @@ import json
 import socket
 
 import pytest
-from conftest import export_line, kv, otlp_span, query, s, write_lines
+from helpers import export_line, kv, otlp_span, query, s, write_lines
 from judge_server import JudgeServer
 
 from llmscope import store

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from helpers import copy_store
 from markupsafe import escape
 from typer.testing import CliRunner
 
@@ -67,10 +67,10 @@ def _need_browser():
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("html") / "sample.duckdb"
+def db(tmp_path_factory, sample_master) -> Path:
+    db = copy_store(sample_master, tmp_path_factory.mktemp("html") / "sample.duckdb")
     runner = CliRunner()
-    for args in (["ingest", str(SAMPLES)], ["scan"], ["eval"]):
+    for args in (["scan"], ["eval"]):
         res = runner.invoke(app, ["--db", str(db), *args], env=ENV)
         assert res.exit_code == 0, (args, res.output)
     return db

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import genai_prices
 import pytest
-from conftest import export_line, kv, otlp_span, query, s, write_lines
+from helpers import export_line, kv, otlp_span, query, s, write_lines
 
 from llmscope import store
 from llmscope.ingest.pipeline import ingest

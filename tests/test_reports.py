@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import genai_prices
 import pytest
-from conftest import CAPTURED, SAMPLES, export_line, kv, otlp_span, s, write_lines
+from helpers import CAPTURED, SAMPLES, export_line, kv, otlp_span, s, write_lines
 from typer.testing import CliRunner
 
 from llmscope import store

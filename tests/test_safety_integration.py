@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import SAMPLES, export_line, kv, otlp_span, query, s, write_lines
+from helpers import SAMPLES, export_line, kv, otlp_span, query, s, write_lines
 from typer.testing import CliRunner
 
 from llmscope import store
@@ -20,9 +20,8 @@ from llmscope.safety.scan import Policy, scan
 ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
 
 
-def test_scan_finds_exactly_the_planted_problems(tmp_path):
-    db = tmp_path / "s.duckdb"
-    ingest([str(SAMPLES)], db)
+def test_scan_finds_exactly_the_planted_problems(sample_store):
+    db = sample_store
     planted = json.loads((SAMPLES / "manifest.json").read_text())["planted"]
     con = store.connect(db)
     try:
