@@ -605,7 +605,7 @@ def event_message(event_name: str, body: Any, attrs: dict) -> list[tuple[str, di
             body = {"content": body}
     if not isinstance(body, dict):
         body = {"content": body}
-    if event_name == "gen_ai.choice" and isinstance(body.get("message"), dict):
+    if event_name == D.CHOICE_EVENT and isinstance(body.get("message"), dict):
         msg = dict(body["message"])
         if body.get("finish_reason"):
             msg["finish_reason"] = body["finish_reason"]
@@ -779,7 +779,7 @@ class Batch:
                         chunk = next((v for v in eattrs.values() if isinstance(v, str)), None)
                     if chunk is not None:
                         chunks.append((etime, chunk))
-                elif ename == "exception":
+                elif ename == D.EXCEPTION_EVENT:
                     exc_type = eattrs.get("exception.type")
                     exc_msg = eattrs.get("exception.message")
                 elif ename in D.FIRST_TOKEN_EVENTS and values[_TTFT_MS] is None and etime and start_ns:
@@ -812,9 +812,9 @@ class Batch:
                 error_type = "error"
             error_message = exc_msg or status_message or None
         if values[_AGENT_NAME] is None and span_type == "agent":
-            values[_AGENT_NAME] = _strip_name(name, ("invoke_agent ", "create_agent "), (".agent",))
+            values[_AGENT_NAME] = _strip_name(name, *D.NAME_CARRIES["agent_name"])
         if values[_TOOL_NAME] is None and span_type == "tool":
-            values[_TOOL_NAME] = _strip_name(name, ("execute_tool ",), (".tool",))
+            values[_TOOL_NAME] = _strip_name(name, *D.NAME_CARRIES["tool_name"])
         if values[_SERVICE_NAME] is None:
             values[_SERVICE_NAME] = resource.get("service.name")
 

@@ -314,6 +314,21 @@ CHUNK_EVENTS: dict[str, str] = {
     "gen_ai.content.completion.chunk": "gen_ai.content.completion.chunk",
 }
 # First-token events: TTFT = event time - span start.
+# Span names that carry the agent or tool when no attribute does ("invoke_agent planner",
+# "search.tool"): column -> (prefixes, suffixes) stripped from the name.
+NAME_CARRIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "agent_name": (("invoke_agent ", "create_agent "), (".agent",)),
+    "tool_name": (("execute_tool ",), (".tool",)),
+}
+CHOICE_EVENT = "gen_ai.choice"  # a message event whose body nests the message under "message"
+EXCEPTION_EVENT = "exception"  # OTel's exception span event (exception.type, exception.message)
+# Guardrail activations an instrumentation records: an attribute with one of these values (the
+# value names the guardrail kind), a span name holding one of these words, or a finish reason /
+# error type among these.
+GUARDRAIL_ATTRIBUTES: dict[str, tuple[str, ...]] = {"openinference.span.kind": ("GUARDRAIL",)}
+GUARDRAIL_NAME_WORDS: tuple[str, ...] = ("guardrail",)
+GUARDRAIL_OUTCOMES: tuple[str, ...] = ("content_filter",)
+
 FIRST_TOKEN_EVENTS = ("First Token Stream Event", "gen_ai.first_token", "llm.first_token")
 
 # --------------------------------------------------------------------------- errors

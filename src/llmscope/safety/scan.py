@@ -33,6 +33,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from ..normalize import dialects as D
 from ..query import SpanFilter
 
 BATCH_ROWS = 20_000
@@ -88,11 +89,25 @@ CANDIDATES_SQL = """
 SELECT s.trace_id, s.span_id, s.start_time, s.span_type, s.name, s.feature, s.finish_reason, s.error_type,
        s.input_text, s.output_text,
        CASE WHEN s.span_type = 'llm' THEN s.input_messages END AS input_messages,
-       json_extract_string(s.attributes, '$."openinference.span.kind"') AS oi_kind
+       {guardrail_mark} AS guardrail_mark
 FROM spans s
 WHERE {where} AND NOT EXISTS (
     SELECT 1 FROM scanned_spans k WHERE k.trace_id = s.trace_id AND k.span_id = s.span_id AND k.detector_version = ?)
 """
+
+
+def _sql_text(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _guardrail_mark_sql() -> str:
+    """The guardrail value an instrumentation recorded in an attribute (D.GUARDRAIL_ATTRIBUTES), or NULL."""
+    cases = []
+    for key, values in D.GUARDRAIL_ATTRIBUTES.items():
+        value = f"upper(json_extract_string(s.attributes, {_sql_text('$.' + chr(34) + key + chr(34))}))"
+        cases.append(f"CASE WHEN {value} IN ({', '.join(_sql_text(v.upper()) for v in values)}) THEN {value} END")
+    return "coalesce(" + ", ".join([*cases, "NULL"]) + ")"
+
 
 FINDING_FIELDS = [
     ("trace_id", pa.string()),
@@ -142,16 +157,16 @@ def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
 
         # guardrails the instrumentation recorded
         if (
-            (r["oi_kind"] or "").upper() == "GUARDRAIL"
-            or "guardrail" in (r["name"] or "").lower()
-            or r["finish_reason"] == "content_filter"
-            or r["error_type"] == "content_filter"
+            r["guardrail_mark"]
+            or any(w in (r["name"] or "").lower() for w in D.GUARDRAIL_NAME_WORDS)
+            or r["finish_reason"] in D.GUARDRAIL_OUTCOMES
+            or r["error_type"] in D.GUARDRAIL_OUTCOMES
         ):
             out.append(
                 (
                     *key,
                     "guardrail",
-                    r["oi_kind"] or r["finish_reason"] or r["error_type"] or "guardrail",
+                    r["guardrail_mark"] or r["finish_reason"] or r["error_type"] or "guardrail",
                     "output",
                     1.0,
                     "recorded",
@@ -278,7 +293,7 @@ def scan(
     report = ScanReport(run_id=uuid.uuid4().hex[:12])
     started = time.perf_counter()
     where, params = (flt or SpanFilter()).sql("s")
-    sql = CANDIDATES_SQL.format(where=where)
+    sql = CANDIDATES_SQL.format(where=where, guardrail_mark=_guardrail_mark_sql())
     if rescan:
         con.execute("BEGIN TRANSACTION")
         try:

@@ -14,6 +14,7 @@ from .. import schema
 from ..normalize import dialects as D
 from ..normalize.builder import LOG_SCHEMA
 from . import pricing
+from .sql import with_table
 
 
 @dataclass
@@ -55,10 +56,9 @@ _LOAD_EXPRESSIONS = {
 }  # cost_usd and price_version come from _derive_and_merge under their own names
 
 
-# _BY_NAME: inside a load, batches reach SQL as Python variables of the calling function, read by
-# name (DuckDB's replacement scan), never with con.register: a registered view dropped inside the
-# load's transaction stays in the catalog until commit and keeps its Arrow batch alive with it
-# (measured: memory grew with every batch, 4.3 GB for a million spans, 7.9 GB for two).
+# Inside a load, batches reach SQL through sql.with_table (a relation named for one statement), never
+# con.register: a registered view dropped inside the load's transaction stays in the catalog until
+# commit and keeps its Arrow batch alive with it (measured: 4.3 GB for a million spans, 7.9 GB for two).
 class Loader:
     """Moves normalized batches into ``spans`` as they arrive, inside one transaction.
 
@@ -118,8 +118,7 @@ class Loader:
                 self._flush()
                 flushed = True
         if logs is not None and logs.num_rows:
-            _logs = logs  # read by name (see _BY_NAME)
-            con.execute("INSERT INTO _stage_logs SELECT * FROM _logs")
+            with_table(con, "staged_logs", logs, "INSERT INTO _stage_logs SELECT * FROM staged_logs")
         return flushed
 
     def _flush(self) -> None:
@@ -128,9 +127,10 @@ class Loader:
         spans = pa.Table.from_batches(self._pending)  # chunked, not combined: DuckDB scans the chunks in place
         self._pending, self._pending_rows = [], 0
         self._rates.cover(spans)
-        _batch = _derive_and_merge(self.con, spans)  # read by name in _INSERT_SQL (see _BY_NAME)
-        if _batch.num_rows:
-            self.result.spans_added += self.con.execute(_INSERT_SQL, [self._started]).fetchall()[0][0]
+        batch = _derive_and_merge(self.con, spans)
+        if batch.num_rows:
+            insert = _INSERT_SQL.replace("$1", _timestamp_literal(self._started))
+            self.result.spans_added += with_table(self.con, "batch", batch, insert).fetchall()[0][0]
 
     def __exit__(self, exc_type, exc, tb) -> None:
         con = self.con
@@ -221,7 +221,7 @@ _NARROW = (
 # Joins over wide rows cost ~30% of the load each (measured), hence this split.
 _DERIVE_SQL = f"""
 WITH b AS (
-    SELECT * FROM _narrow {{dedupe}}
+    SELECT * FROM narrow {{dedupe}}
 ),
 fresh AS (
     SELECT b.* FROM b ANTI JOIN (
@@ -250,19 +250,28 @@ _DERIVE = {
 
 _INSERT_SQL = (
     f"INSERT INTO spans ({', '.join(c.name for c in schema.SPANS)})\n"
-    f"SELECT {', '.join(_LOAD_EXPRESSIONS.get(c.name, c.name) for c in schema.SPANS)}\nFROM _batch"
+    f"SELECT {', '.join(_LOAD_EXPRESSIONS.get(c.name, c.name) for c in schema.SPANS)}\nFROM batch"
 )
+
+
+def _timestamp_literal(ts) -> str:
+    return f"TIMESTAMP '{ts.isoformat(sep=' ')}'"  # a datetime of our own (now() at the load's start)
 
 
 def _derive_and_merge(con: duckdb.DuckDBPyConnection, spans: pa.Table) -> pa.Table:
     """The batch's new rows, with cost, price version and trace context filled in."""
     n = spans.num_rows
-    _narrow = spans.select(list(_NARROW)).append_column("_row", pa.array(range(n), pa.int64()))  # see _BY_NAME
-    lo, hi, dupes = con.execute(
-        "SELECT min(start_ns), max(start_ns), count(*) > count(DISTINCT (trace_id, span_id)) FROM _narrow"
+    narrow = spans.select(list(_NARROW)).append_column("_row", pa.array(range(n), pa.int64()))
+    lo, hi, dupes = with_table(
+        con,
+        "narrow",
+        narrow,
+        "SELECT min(start_ns), max(start_ns), count(*) > count(DISTINCT (trace_id, span_id)) FROM narrow",
     ).fetchall()[0]
-    rel = con.sql(_DERIVE[dupes], params=[lo // 1000, hi // 1000])
-    derived = (getattr(rel, "to_arrow_table", None) or rel.arrow)()  # as query_arrow, in this frame
+    # the time range lets DuckDB skip row groups by zone map; integers of our own, inlined
+    sql = _DERIVE[dupes].replace("$1", str(int(lo) // 1000)).replace("$2", str(int(hi) // 1000))
+    rel = with_table(con, "narrow", narrow, sql)
+    derived = (getattr(rel, "to_arrow_table", None) or rel.arrow)()
     if derived.num_rows == 0:
         return spans.slice(0, 0)
     # all rows new (the usual case) come back in order; otherwise keep only the new ones
@@ -343,21 +352,24 @@ class RateCache:
         con.register("_rates", self.tables[0])
 
     def cover(self, spans: pa.Table) -> None:
-        _keys = spans.select(
-            [
-                "provider",
-                "request_model",
-                "response_model",
-                "start_ns",
-                "span_type",  # see _BY_NAME
-                "input_tokens",
-                "output_tokens",
-            ]
-        )
-        keys = self.con.execute("""
+        columns = [
+            "provider",
+            "request_model",
+            "response_model",
+            "start_ns",
+            "span_type",
+            "input_tokens",
+            "output_tokens",
+        ]
+        keys = with_table(
+            self.con,
+            "priced",
+            spans.select(columns),
+            """
             SELECT DISTINCT provider, request_model, response_model, CAST(make_timestamp(start_ns // 1000) AS DATE)
-            FROM _keys WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
-        """).fetchall()
+            FROM priced WHERE span_type IN ('llm', 'embedding') AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+        """,
+        ).fetchall()
         self.add_keys(keys)
 
     def add_keys(self, keys: list[tuple]) -> None:
