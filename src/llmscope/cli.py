@@ -1435,8 +1435,13 @@ def check(
 # --------------------------------------------------------------------------- safety
 
 
-@app.command()
+scan_app = typer.Typer(help="Run the safety scanners; `scan calibrate` sets the injection threshold.")
+app.add_typer(scan_app, name="scan")
+
+
+@scan_app.callback(invoke_without_command=True)
 def scan(
+    ctx: typer.Context,
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
@@ -1446,12 +1451,16 @@ def scan(
 ) -> None:
     """Run the safety scanners (PII, prompt injection, toxicity, policy, guardrails) over new spans.
 
-    PII is validated (Luhn, IBAN mod-97, SSN
-    rules, phone numbers per region, provider API keys, JWTs, private keys), prompt injection (a
-    versioned rule set, direct and in retrieved documents), toxicity (lexicon), policy rules from
-    `[policy]` in llmscope.toml, and guardrail activations the instrumentation recorded. Findings
-    go to the `findings` table with masked excerpts; see `llmscope report safety`.
+    PII is validated (Luhn, IBAN registry and mod-97, SSN
+    rules, phone numbers per region, provider API keys, JWTs, private keys), prompt injection (structural
+    rules and a small trained classifier, in what users send and in retrieved documents / tool output;
+    thresholds in `[scan.injection]`, set them on your traffic with `llmscope scan calibrate`), toxicity
+    (lexicon), policy rules from `[policy]` in llmscope.toml, and guardrail activations the
+    instrumentation recorded. Findings go to the `findings` table with masked excerpts; see
+    `llmscope report safety`.
     """
+    if ctx.invoked_subcommand:
+        return
     from .scan import Policy
     from .scan import scan as run_scan
     from .store import StoreError, connect
@@ -1499,6 +1508,41 @@ def scan(
         render.console().print(f"scanned {rep.spans_scanned:,} spans in {rep.elapsed_s:.1f}s: {kinds}")
     else:
         render.emit([row], fmt)
+
+
+@scan_app.command("calibrate")
+def scan_calibrate(
+    labels: Annotated[Path, typer.Option("--labels", help='JSONL, one {"text": ..., "label": 0|1} per line.')],
+    location: Annotated[
+        str, typer.Option(help="input (what users send) | document (retrieved documents, tool output)")
+    ] = "input",
+    target_fpr: Annotated[
+        float, typer.Option("--target-fpr", help="Largest false-positive rate allowed on the benign rows.")
+    ] = 0.01,
+    write: Annotated[
+        bool, typer.Option("--write/--no-write", help="Write the chosen threshold to the config file.")
+    ] = True,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Precision, recall and false-positive rate of the injection detector per threshold on your own
+    labelled texts, and the threshold that keeps the FPR at or under --target-fpr, written to
+    `[scan.injection]` in llmscope.toml (`document_threshold` with --location document).
+
+        llmscope scan calibrate --labels my_prompts.jsonl --target-fpr 0.01
+    """
+    from .safety.calibrate import calibrate, load_labels, write_threshold
+
+    check_format(fmt)
+    try:
+        rep = calibrate(load_labels(labels), location, target_fpr)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    rows = [dict(r, chosen=r["threshold"] == rep.chosen["threshold"]) for r in rep.table]
+    render.emit(rows, fmt, title=f"{rep.n_pos} injections, {rep.n_neg} benign ({location})" if fmt == "table" else None)
+    if write:
+        path = write_threshold(state.config or "llmscope.toml", rep)
+        if fmt == "table":
+            render.console(stderr=True).print(f"wrote threshold {rep.threshold} to {path}")
 
 
 @app.command()

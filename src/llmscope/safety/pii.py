@@ -433,22 +433,18 @@ def _ipv6(text: str, out: list, all_ips: bool = False) -> None:
     embedded IPv4 tail (``::ffff:10.0.0.1``), a zone (``%eth0``) and a prefix length (``/64``) belong
     to the address."""
     n = len(text)
-    p = text.find(":")
-    while p != -1:
-        a = p
-        while a > 0 and text[a - 1] in _HEXCOLON:
-            a -= 1
-        b = p
-        while b < n and text[b] in _HEXCOLON_DOT:
-            b += 1
+    for cm in _V6_CAND.finditer(text):  # runs of hex digits, colons and dots holding two colons
+        a, b = cm.span()
         while b > a and text[b - 1] in ".:" and not text[a:b].endswith("::"):
             b -= 1
         v = text[a:b]
+        if v.count(":") < 2:
+            continue
         ok_edges = (a == 0 or not (text[a - 1].isalnum() or text[a - 1] in "_.:")) and (
             b >= n or not (text[b].isalnum() or text[b] in "_")
         )
         digits = sum(c not in ":." for c in v)
-        if ok_edges and v.count(":") >= 2 and (digits >= 4 or (all_ips and v in ("::1", "::"))) and ":::" not in v:
+        if ok_edges and (digits >= 4 or (all_ips and v in ("::1", "::"))) and ":::" not in v:
             try:
                 addr = ipaddress.IPv6Address(v)
             except ValueError:
@@ -465,10 +461,9 @@ def _ipv6(text: str, out: list, all_ips: bool = False) -> None:
                 if c:
                     end = c.end()
                 out.append(PiiMatch("ip_address", a, end, text[a:end], "ipv6"))
-                b = end
-        p = text.find(":", max(b, p + 1))
 
 
+_V6_CAND = re.compile(r"[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
 _ZONE_RE = re.compile(r"%[A-Za-z0-9_.-]{1,16}")
 _CIDR6_RE = re.compile(r"/(?:12[0-8]|1[01]\d|[1-9]?\d)(?![\w])")
 
@@ -617,21 +612,23 @@ def _phones(text: str, s: int, e: int, cluster: str, out: list) -> None:
             if m.raw_string.lstrip("(").startswith(("+", "00")):
                 take(m, "")
         return
-    # 2. national formats: valid in some region, and written like a phone (trunk 0, separators); the
-    #    region whose match covers the most of the cluster wins
+    # 2. national formats: valid in some region, and written like a phone (trunk 0, separators): the
+    #    whole cluster parsed per region (cheaper than a matcher per region), first valid region wins
     if trunk or formatted:
-        best = None
-        ndig = sum(c.isdigit() for c in cluster)
+        cand = cluster.strip(" .-/")
+        a = text.find(cand, s)
         for region in _PHONE_REGIONS_NATIONAL:
-            for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=_PHONE_LENIENCY):
-                d = sum(c.isdigit() for c in m.raw_string)
-                if best is None or d > best[0]:
-                    best = (d, m, region)
-            if best is not None and best[0] >= ndig:
-                break
-        if best is not None:
-            take(best[1], best[2])
-            return
+            try:
+                num = phonenumbers.parse(cand, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(num):
+                b = a + len(cand)
+                if not (_id_cued(text, a) or _ID_CUE_IS.search(text[max(0, a - 40) : a])):
+                    x = _EXTENSION.match(text, b)
+                    b = x.end() if x else b
+                    out.append(PiiMatch("phone", a, b, text[a:b], phonenumbers.region_code_for_number(num) or region))
+                return
     # 3. North American shape with separators (or a phone cue) but not a valid assignment
     #    (generated test data: 555 and unassigned exchanges)
     for m in phonenumbers.PhoneNumberMatcher(window, "US", leniency=phonenumbers.Leniency.POSSIBLE):
@@ -646,6 +643,7 @@ def _phones(text: str, s: int, e: int, cluster: str, out: list) -> None:
 def _digit_kinds(text: str, out: list, all_ips: bool = False) -> None:
     n = len(text)
     iban_done = 0
+    first = len(out)  # candidates this pass adds (e-mails and secrets came before)
     for cm in _CLUSTER_RE.finditer(text):
         s, e = cm.span()
         cluster = cm.group(0)
@@ -693,7 +691,7 @@ def _digit_kinds(text: str, out: list, all_ips: bool = False) -> None:
                 if m.group(2) == "-" and _id_cued(text, m.start()):
                     continue
                 out.append(PiiMatch("us_ssn", m.start(), m.end(), m.group(0)))
-        if nd <= 40 and not _id_cued(text, s):
+        if nd <= 40 and not _id_cued(text, s) and not any(m.start <= s and e <= m.end + 1 for m in out[first:]):
             _phones(text, s, e, cluster, out)
 
 
