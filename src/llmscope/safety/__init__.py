@@ -11,7 +11,7 @@ Pure Python (``re``, ``ipaddress``, ``phonenumbers``), no model weights, no netw
   ``from llmscope.safety.toxicity import toxicity``.
 
 Measured precision/recall on the labelled sets in ``tests/fixtures/safety/`` are asserted by
-``tests/test_safety_detectors.py`` and printed by ``benchmarks/safety_detectors.py``.
+``tests/test_safety_detectors.py`` and printed by ``benchmarks/detectors.py``.
 """
 
 from llmscope.safety.injection import (
