@@ -1576,7 +1576,7 @@ def detect(
 
         head = "document" if location == "document" else "direct"
         model = classifier.load(head)
-        p = model.cached_probability(text)
+        p = model.cached_probability(text) if model.passes_gate(text) else 0.0
         m_scaled = _rescale(p, model.threshold)
         # hidden text is scored on its own (a comment's few words would be diluted in a window)
         if "<" in text:

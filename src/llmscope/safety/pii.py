@@ -429,16 +429,30 @@ _HEXCOLON_DOT = frozenset("0123456789abcdefABCDEF:.")
 
 
 def _ipv6(text: str, out: list, all_ips: bool = False) -> None:
-    """IPv6 candidates grown around each ':' (no full-text regex pass), validated by ipaddress; an
+    """IPv6 candidates grown around each ':' whose neighbours are hex digits (no full-text regex pass:
+    ``str.find`` and two character tests a colon), validated by ipaddress; an
     embedded IPv4 tail (``::ffff:10.0.0.1``), a zone (``%eth0``) and a prefix length (``/64``) belong
     to the address."""
     n = len(text)
-    for cm in _V6_CAND.finditer(text):  # runs of hex digits, colons and dots holding two colons
-        a, b = cm.span()
+    hexc = _HEXCOLON
+    p = text.find(":")
+    while p != -1:
+        # most colons are not in an address (JSON keys, times, "Note:"): both neighbours must be hex or ':'
+        if not ((p > 0 and text[p - 1] in hexc) or (p + 1 < n and text[p + 1] in hexc)):
+            p = text.find(":", p + 1)
+            continue
+        a = p
+        while a > 0 and text[a - 1] in hexc:
+            a -= 1
+        b = p
+        while b < n and text[b] in _HEXCOLON_DOT:
+            b += 1
         while b > a and text[b - 1] in ".:" and not text[a:b].endswith("::"):
             b -= 1
         v = text[a:b]
+        nxt = max(b, p + 1)
         if v.count(":") < 2:
+            p = text.find(":", nxt)
             continue
         ok_edges = (a == 0 or not (text[a - 1].isalnum() or text[a - 1] in "_.:")) and (
             b >= n or not (text[b].isalnum() or text[b] in "_")
@@ -461,9 +475,10 @@ def _ipv6(text: str, out: list, all_ips: bool = False) -> None:
                 if c:
                     end = c.end()
                 out.append(PiiMatch("ip_address", a, end, text[a:end], "ipv6"))
+                nxt = max(nxt, end)
+        p = text.find(":", nxt)
 
 
-_V6_CAND = re.compile(r"[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
 _ZONE_RE = re.compile(r"%[A-Za-z0-9_.-]{1,16}")
 _CIDR6_RE = re.compile(r"/(?:12[0-8]|1[01]\d|[1-9]?\d)(?![\w])")
 
