@@ -401,6 +401,32 @@ class Store:
         with self._write() as con:
             return scan(con, flt, policy, workers, rescan, on_progress=on_progress)
 
+    def calibrate_injection(
+        self,
+        labels: str | os.PathLike,
+        *,
+        location: str = "input",
+        target_fpr: float = 0.01,
+        write: bool = True,
+    ) -> Result:
+        """Precision, recall and FPR of the injection detector per threshold on labelled texts (JSONL
+        ``text``, ``label``), and the threshold that keeps FPR <= ``target_fpr``; ``write`` sets it in
+        ``[scan.injection]`` of the settings file. ``location``: ``input`` or ``document``."""
+        from .safety.calibrate import calibrate, load_labels, write_threshold
+
+        try:
+            rep = calibrate(load_labels(os.fspath(labels)), location, target_fpr)
+        except OSError as e:
+            raise QueryError(f"{os.fspath(labels)}: {e.strerror or e}", param="labels") from None
+        except ValueError as e:
+            raise QueryError(str(e), param="labels") from None
+        rows = [dict(r, chosen=r["threshold"] == rep.chosen["threshold"]) for r in rep.table]
+        res = of_rows(rows, "calibration", title=f"{rep.n_pos} injections, {rep.n_neg} benign ({location})")
+        res.meta.update(threshold=rep.threshold, location=location)
+        if write:
+            res.meta["written_to"] = write_threshold(os.fspath(self._config_path or "llmscope.toml"), rep)
+        return res
+
     def evaluate(
         self,
         judge: str = "builtin",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -10,7 +11,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ..render import tables as render
 from .common import FormatOpt, SinceOpt, UntilOpt, WhereOpt, check_format, open_store, typer_app
 
-scan_app = typer_app(invoke_without_command=True, no_args_is_help=False)
+scan_app = typer_app(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="Run the safety scanners; `scan calibrate` sets the injection threshold on your own labelled texts.",
+)
 
 
 @scan_app.callback()
@@ -70,6 +75,35 @@ def scan(
         render.console().print(f"scanned {rep.spans_scanned:,} spans in {rep.elapsed_s:.1f}s: {kinds}")
     else:
         render.emit([row], fmt)
+
+
+@scan_app.command("calibrate")
+def scan_calibrate(
+    labels: Annotated[Path, typer.Option("--labels", help='JSONL, one {"text": ..., "label": 0 or 1} per line.')],
+    location: Annotated[
+        str, typer.Option(help="input (what users send) or document (retrieved documents, tool output).")
+    ] = "input",
+    target_fpr: Annotated[
+        float, typer.Option("--target-fpr", help="Largest false-positive rate allowed on the benign rows.")
+    ] = 0.01,
+    write: Annotated[
+        bool, typer.Option("--write/--no-write", help="Write the chosen threshold to the settings file.")
+    ] = True,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Precision, recall and false-positive rate of the injection detector per threshold on your own
+    labelled texts, and the threshold that keeps the FPR at or under --target-fpr, written to
+    `[scan.injection]` in llmscope.toml (`document_threshold` with --location document).
+
+        llmscope scan calibrate --labels my_prompts.jsonl --target-fpr 0.01
+
+        llmscope scan calibrate --labels tool_outputs.jsonl --location document --no-write
+    """
+    check_format(fmt)
+    res = open_store().calibrate_injection(labels, location=location, target_fpr=target_fpr, write=write)
+    render.emit(res.table, fmt, title=res.title if fmt == "table" else None)
+    if write and fmt == "table":
+        render.console(stderr=True).print(f"wrote threshold {res.meta['threshold']} to {res.meta['written_to']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,9 @@ Metrics written by :func:`score_span` (names in :data:`BUILTIN_METRICS`):
     This is a lexical proxy: it catches invented facts, names and numbers absent from the context;
     it misses a sentence that inverts the meaning with the context's own words, and it can flag a
     faithful paraphrase made of synonyms ("excluded" for "not eligible"). Use an LLM judge for those.
+    With ``groundedness = "claims"`` in ``[eval.builtin]`` the same metric is computed by the offline
+    claim checker (:mod:`llmscope.evals.claims`): numbers, dates, names, negation, antonyms and novel
+    content words per claim, each unsupported claim explained.
 
 ``format`` (only when a length, pattern or JSON-schema rule is configured)
     1.0 when every configured rule holds, else 0.0; label ``pass``/``fail``; passed = score == 1;
@@ -118,7 +121,8 @@ _MAX_EXPLANATION_CHARS = 600
 
 _INT_KEYS = ("min_chars", "max_chars", "max_words")
 _PATTERN_KEYS = ("required_patterns", "prohibited_patterns")
-_CONFIG_KEYS = (*_INT_KEYS, *_PATTERN_KEYS, "json_schema", "groundedness_threshold")
+_CONFIG_KEYS = (*_INT_KEYS, *_PATTERN_KEYS, "json_schema", "groundedness_threshold", "groundedness")
+GROUNDEDNESS_METHODS = ("lexical", "claims")
 _SECTION = "[eval.builtin]"
 
 
@@ -147,6 +151,7 @@ class OfflineConfig:
     prohibited_patterns: tuple[str, ...] = ()
     json_schema: dict | None = None
     groundedness_threshold: float = 0.5
+    groundedness: str = "lexical"  # or "claims": llmscope.evals.claims (numbers, dates, names, negation...)
     _required_re: tuple[re.Pattern, ...] = field(default=(), init=False, repr=False, compare=False)
     _prohibited_re: tuple[re.Pattern, ...] = field(default=(), init=False, repr=False, compare=False)
 
@@ -157,6 +162,10 @@ class OfflineConfig:
                 raise ValueError(f"{_SECTION} {key} must be a non-negative integer, got {v!r}")
         if self.min_chars is not None and self.max_chars is not None and self.min_chars > self.max_chars:
             raise ValueError(f"{_SECTION} min_chars ({self.min_chars}) must not exceed max_chars ({self.max_chars})")
+        if self.groundedness not in GROUNDEDNESS_METHODS:
+            raise ValueError(
+                f"{_SECTION} groundedness must be one of {', '.join(GROUNDEDNESS_METHODS)}, got {self.groundedness!r}"
+            )
         t = self.groundedness_threshold
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
             raise ValueError(f"{_SECTION} groundedness_threshold must be a number in [0, 1], got {t!r}")
@@ -224,6 +233,8 @@ class OfflineConfig:
                 if not isinstance(v, list) or not all(isinstance(p, str) for p in v):
                     raise ValueError(f"{_SECTION} {key} must be a string or a list of strings, got {v!r}")
                 kw[key] = tuple(v)
+        if "groundedness" in raw:
+            kw["groundedness"] = raw["groundedness"]
         if "groundedness_threshold" in raw:
             v = raw["groundedness_threshold"]
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
@@ -825,10 +836,20 @@ def _as_text(v: Any) -> str | None:
     return str(v)
 
 
-def _groundedness_score(output: str | None, context: str, threshold: float) -> Score:
+def _groundedness_score(output: str | None, context: str, threshold: float, method: str = "lexical") -> Score:
     metric = "groundedness_lexical"
     if output is None or not output.strip():
         return _na(metric, "no answer to check")
+    if method == "claims":
+        from .claims import claim_groundedness
+
+        rep = claim_groundedness(output, context)
+        if rep.score is None:
+            return _na(metric, "no checkable claim")
+        passed = rep.score >= threshold
+        return Score(
+            metric, rep.score, "grounded" if passed else "hallucination", passed, "claims: " + rep.explanation()
+        )
     score, unsupported, checked = _groundedness(output, _context_vocab(context))
     if score is None:
         return _na(metric, "no checkable sentence (refusal, question or no content words)")
@@ -890,7 +911,7 @@ def score_span(row: dict, cfg: OfflineConfig, reference: str | None = None) -> l
     context = _as_text(row.get("context"))
     scores: list[Score] = []
     if context is not None and context.strip():
-        scores.append(_groundedness_score(output, context, cfg.groundedness_threshold))
+        scores.append(_groundedness_score(output, context, cfg.groundedness_threshold, cfg.groundedness))
     if cfg.has_format_rules:
         scores.append(_format_score(output, cfg))
     if reference is not None:

@@ -71,6 +71,10 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = [
+    "DETECTOR_VERSION",
+    "Verdict",
+    "detect",
+    "hidden_segments",
     "RULESET_VERSION",
     "THRESHOLD",
     "CATEGORIES",
@@ -1481,3 +1485,125 @@ def find_injection(text: str) -> list[InjectionHit]:
 def injection_score(text: str) -> float:
     """0..1: ``1 - prod(1 - w)`` over the strongest hit of each rule."""
     return _score(_find(text, 0))
+
+
+# --------------------------------------------------------------------------- rules + classifier
+#
+# ``detect`` is what ``llmscope scan`` uses: the structural rules above combined with the trained
+# classifier (:mod:`llmscope.safety.classifier`) into one score with one reason. The rules stay
+# where structure beats statistics (role markers and fake system blocks, invisible characters,
+# markdown-image exfiltration, encoded payloads); hidden HTML/CSS text is unwrapped and scored by
+# the classifier below; everything else -- paraphrased overrides, task hijacks buried in a retrieved
+# e-mail, instructions in other languages -- is the classifier's.
+
+DETECTOR_VERSION = "2026.12.1"  # rules RULESET_VERSION + the shipped model + this combination
+
+_HIDDEN_RES = (
+    re.compile(r"<!--(.*?)-->", re.S),
+    re.compile(
+        r"<(\w+)[^>]*?style\s*=\s*[\"'][^\"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\b"
+        r"|opacity\s*:\s*0(?:\.0+)?\b|color\s*:\s*(?:#fff(?:fff)?\b|white\b|rgba?\(\s*255\s*,\s*255\s*,\s*255)"
+        r"|height\s*:\s*0|width\s*:\s*0)[^\"']*[\"'][^>]*>(.*?)</\1>",
+        re.S | re.I,
+    ),
+    re.compile(r"<(\w+)[^>]*?\s(?:hidden|aria-hidden\s*=\s*[\"']true[\"'])[^>]*>(.*?)</\1>", re.S | re.I),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One text's prompt-injection verdict: a single score with its reason.
+
+    ``score`` (0..1) combines rules and classifier: ``1 - (1 - rules) * (1 - model)``, where
+    ``rules`` is :func:`injection_score` and ``model`` is the classifier probability rescaled so that
+    the head's threshold (set at the stated false-positive rate) maps to 0.5. ``flagged`` is
+    ``score >= threshold`` (0.5 unless configured). ``category`` is a rule category or
+    ``classifier``; ``start``/``end`` locate the evidence (the rule hit or the best window)."""
+
+    score: float
+    flagged: bool
+    category: str
+    reason: str
+    rules: tuple[str, ...]
+    model_score: float
+    start: int
+    end: int
+
+
+def _rescale(p: float, t: float) -> float:
+    """Map the classifier probability so that the head threshold ``t`` becomes 0.5 (monotone)."""
+    if t <= 0.0 or t >= 1.0:
+        return p
+    return 0.5 * p / t if p < t else 0.5 + 0.5 * (p - t) / (1.0 - t)
+
+
+def hidden_segments(text: str) -> list[tuple[int, int, str]]:
+    """Text a human reader does not see: HTML comments, elements hidden by CSS (display:none,
+    visibility:hidden, zero size, opacity 0, white text) or by the ``hidden`` attribute."""
+    if "<" not in text:
+        return []
+    out = []
+    for rx in _HIDDEN_RES:
+        for m in rx.finditer(text):
+            body = m.group(m.lastindex or 1)
+            if len(body.split()) >= 3:
+                out.append((m.start(), m.end(), body))
+    return out
+
+
+def detect(
+    text: str | None,
+    *,
+    location: str = "input",
+    threshold: float | None = None,
+    use_model: bool = True,
+) -> Verdict:
+    """Rules and classifier over ``text``: ``location`` ``input`` (what a user sent: the direct head)
+    or ``document`` (retrieved documents, tool output: the document head). ``use_model=False`` gives
+    the rules alone (same score scale)."""
+    thr = THRESHOLD if threshold is None else threshold
+    if not text:
+        return Verdict(0.0, False, "", "", (), 0.0, 0, 0)
+    hits = _find(text, 0)
+    rule_score = _score(hits)
+    top = max(hits, key=lambda h: h.weight) if hits else None
+    p = 0.0
+    m_scaled = 0.0
+    head = "document" if location == "document" else "direct"
+    hidden_hit = None
+    if use_model:
+        from . import classifier
+
+        head = "document" if location == "document" else "direct"
+        model = classifier.load(head)
+        p = model.cached_probability(text) if model.passes_gate(text) else 0.0
+        m_scaled = _rescale(p, model.threshold)
+        # hidden text is scored on its own (a comment's few words would be diluted in a window)
+        if "<" in text:
+            doc_model = classifier.load("document")
+            for a, b, body in hidden_segments(text):
+                hp = doc_model.probability(body)
+                hs = max(_rescale(hp, doc_model.threshold), _score(_find(body, 1)))
+                # hiding it from the reader is evidence too: a lower bar than for visible text
+                if hs >= 0.3 and (hidden_hit is None or hs + 0.25 > hidden_hit[0]):
+                    hidden_hit = (min(0.95, 0.25 + hs), a, b)
+    if hidden_hit is not None:
+        rule_score = 1.0 - (1.0 - rule_score) * (1.0 - hidden_hit[0])
+    score = round(1.0 - (1.0 - rule_score) * (1.0 - m_scaled), 6)
+    rules = tuple(sorted({h.rule for h in hits} | ({"hidden.instructions"} if hidden_hit else set())))
+    if hidden_hit is not None and hidden_hit[0] >= max(top.weight if top else 0.0, m_scaled):
+        cat, reason, s, e = "hidden_text", "instructions in text hidden from the reader", hidden_hit[1], hidden_hit[2]
+    elif top is not None and top.weight >= m_scaled:
+        cat, s, e = top.category, top.start, top.end
+        reason = f"rule {top.rule}: {_RULE_BY_ID[top.rule].description}"
+    else:
+        cat = "classifier"
+        s, e = 0, 0
+        reason = f"classifier ({'document' if location == 'document' else 'direct'} head) p={p:.3f}"
+        if score >= thr:  # flagged: explain it (the best window and its heaviest n-grams)
+            from . import classifier
+
+            _, (s, e), grams = classifier.explain(text, head=head, model=model)
+            if grams:
+                reason += ": " + ", ".join(repr(g) for g in grams)
+    return Verdict(score, score >= thr, cat if score > 0 else "", reason if score > 0 else "", rules, round(p, 6), s, e)

@@ -1,4 +1,4 @@
-"""Scoring the detectors against a labelled set (used by the tests and benchmarks/safety_detectors.py)."""
+"""Scoring the detectors against a labelled set (used by the tests and benchmarks/detectors.py)."""
 
 from __future__ import annotations
 

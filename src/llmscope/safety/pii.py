@@ -97,6 +97,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
+from stdnum import iban as _std_iban
+from stdnum import luhn as _std_luhn
+from stdnum import numdb as _std_numdb
 
 __all__ = [
     "KINDS",
@@ -129,130 +132,97 @@ class PiiMatch:
 
 
 def luhn_valid(digits: str) -> bool:
-    """Luhn (mod 10) checksum over a string of digits."""
-    if not digits or not digits.isdigit():
+    """Luhn (mod 10) checksum over a string of digits (python-stdnum's ``luhn``)."""
+    if not digits or not digits.isdigit() or not digits.isascii():
         return False
-    total = 0
-    alt = False
-    for ch in reversed(digits):
-        d = ord(ch) - 48
-        if alt:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-        alt = not alt
-    return total % 10 == 0
+    return _std_luhn.is_valid(digits)
+
+
+# Issuer identification number (IIN) ranges and lengths of the card networks (ISO/IEC 7812 as the
+# networks publish them): (low, high, lengths, brand), matched on the leading digits; first match wins.
+_IIN_TABLE: tuple[tuple[str, str, tuple[int, ...], str], ...] = (
+    ("4", "4", (13, 16, 19), "visa"),
+    ("51", "55", (16,), "mastercard"),
+    ("2221", "2720", (16,), "mastercard"),
+    ("34", "34", (15,), "amex"),
+    ("37", "37", (15,), "amex"),
+    ("6011", "6011", (16, 17, 18, 19), "discover"),
+    ("644", "649", (16, 17, 18, 19), "discover"),
+    ("622126", "622925", (16, 17, 18, 19), "discover"),  # co-branded with UnionPay
+    ("65", "65", (16, 17, 18, 19), "discover"),
+    ("3528", "3589", (16, 17, 18, 19), "jcb"),
+    ("2131", "2131", (15,), "jcb"),
+    ("1800", "1800", (15,), "jcb"),
+    ("300", "305", (14, 15, 16, 17, 18, 19), "diners"),
+    ("3095", "3095", (14, 15, 16, 17, 18, 19), "diners"),
+    ("36", "36", (14, 15, 16, 17, 18, 19), "diners"),
+    ("38", "39", (14, 15, 16, 17, 18, 19), "diners"),
+    ("62", "62", (16, 17, 18, 19), "unionpay"),
+    ("81", "81", (16, 17, 18, 19), "unionpay"),
+    ("2200", "2204", (16, 17, 18, 19), "mir"),
+    ("5019", "5019", (16,), "dankort"),
+    ("4571", "4571", (16,), "dankort"),
+    ("60", "60", (16,), "rupay"),
+    ("508", "508", (16,), "rupay"),
+    ("6521", "6522", (16,), "rupay"),
+    ("506099", "506198", (16, 18, 19), "verve"),
+    ("650002", "650027", (16, 18, 19), "verve"),
+    ("9792", "9792", (16,), "troy"),
+    ("636", "636", (16, 17, 18, 19), "interpayment"),
+    ("637", "639", (16,), "instapayment"),
+    ("50", "50", tuple(range(12, 20)), "maestro"),
+    ("56", "58", tuple(range(12, 20)), "maestro"),
+    ("6304", "6304", tuple(range(12, 20)), "maestro"),
+    ("6759", "6759", tuple(range(12, 20)), "maestro"),
+    ("6761", "6763", tuple(range(12, 20)), "maestro"),
+    ("1", "1", (15,), "uatp"),
+)
 
 
 def card_brand(digits: str) -> str | None:
-    """The card brand for an IIN prefix and length, or None if no brand issues that shape."""
+    """The card network for an IIN prefix and length (``_IIN_TABLE``), or None if none issues that shape."""
     n = len(digits)
-    if not 12 <= n <= 19:
+    if not 12 <= n <= 19 or not digits.isdigit():
         return None
-    d1, d2, d3, d4, d6 = digits[0], int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
-    if d1 == "4":
-        return "visa" if n in (13, 16, 19) else None
-    if 51 <= d2 <= 55 or 2221 <= d4 <= 2720:
-        return "mastercard" if n == 16 else None
-    if d2 in (34, 37):
-        return "amex" if n == 15 else None
-    if d4 == 6011 or 644 <= d3 <= 649 or d2 == 65 or 622126 <= d6 <= 622925:
-        return "discover" if 16 <= n <= 19 else None
-    if 3528 <= d4 <= 3589:
-        return "jcb" if 16 <= n <= 19 else None
-    if 300 <= d3 <= 305 or d2 in (36, 38, 39):
-        return "diners" if 14 <= n <= 19 else None
-    if d2 == 62:
-        return "unionpay" if 16 <= n <= 19 else None
-    if d2 == 50 or 56 <= d2 <= 58 or d4 in (6304, 6759, 6761, 6762, 6763):
-        return "maestro" if 12 <= n <= 19 else None
+    for low, high, lengths, brand in _IIN_TABLE:
+        head = digits[: len(low)]
+        if low <= head <= high:
+            if n in lengths:
+                return brand
+            if brand not in ("visa", "uatp"):  # a longer prefix elsewhere may still match (e.g. 4571 Dankort)
+                continue
     return None
 
 
-IBAN_LENGTHS = {
-    "AD": 24,
-    "AT": 20,
-    "BE": 16,
-    "BG": 22,
-    "CH": 21,
-    "CY": 28,
-    "CZ": 24,
-    "DE": 22,
-    "DK": 18,
-    "EE": 20,
-    "ES": 24,
-    "FI": 18,
-    "FR": 27,
-    "GB": 22,
-    "GI": 23,
-    "GR": 27,
-    "HR": 21,
-    "HU": 28,
-    "IE": 22,
-    "IS": 26,
-    "IT": 27,
-    "LI": 21,
-    "LT": 20,
-    "LU": 20,
-    "LV": 21,
-    "MC": 27,
-    "MT": 31,
-    "NL": 18,
-    "NO": 15,
-    "PL": 28,
-    "PT": 25,
-    "RO": 24,
-    "SE": 24,
-    "SI": 19,
-    "SK": 24,
-    "SM": 27,
-    "VA": 22,
-    "AE": 23,
-    "BR": 29,
-    "IL": 23,
-    "SA": 24,
-    "TR": 26,
-    "FO": 18,
-    "GL": 18,
-    "ME": 22,
-    "RS": 22,
-    "MK": 19,
-    "AL": 28,
-    "BA": 20,
-    "XK": 20,
-    "MD": 24,
-    "UA": 29,
-    "GE": 22,
-    "KW": 30,
-    "QA": 29,
-    "JO": 30,
-    "LB": 28,
-    "PK": 24,
-    "MU": 30,
-    "TN": 24,
-}
+def _iban_lengths() -> dict[str, int]:
+    """Country -> IBAN length, from the IBAN registry as python-stdnum ships it (``iban.dat``)."""
+    out = {}
+    for _length, low, _high, props, _children in _std_numdb.get("iban").prefixes:
+        if "bban" in props:
+            out[low] = 4 + sum(int(a) for a, _ in re.findall(r"(\d+)!([nac])", props["bban"]))
+    return dict(sorted(out.items()))
+
+
+IBAN_LENGTHS: dict[str, int] = _iban_lengths()  # every country of the IBAN registry
 
 
 def iban_valid(iban: str) -> bool:
-    """Country length table + ISO 7064 mod-97 == 1 (spaces ignored, upper-case only)."""
+    """python-stdnum's IBAN check (registry country and length, the country's BBAN structure, ISO 7064
+    mod 97-10; not the national bank lists, which lag behind new banks); spaces ignored, upper case only."""
     s = iban.replace(" ", "")
-    if len(s) < 15 or not s.isalnum() or not s.isascii():
+    if len(s) < 15 or not s.isalnum() or not s.isascii() or s != s.upper():
         return False
-    cc = s[:2]
-    if IBAN_LENGTHS.get(cc) != len(s) or not cc.isalpha() or not cc.isupper() or not s[2:4].isdigit():
+    if IBAN_LENGTHS.get(s[:2]) != len(s) or not s[2:4].isdigit():
         return False
-    if s != s.upper():
-        return False
-    rearranged = s[4:] + s[:4]
-    num = "".join(str(int(c, 36)) for c in rearranged)
-    return int(num) % 97 == 1
+    return _std_iban.is_valid(s, check_country=False)
 
 
 def ssn_valid(ssn: str) -> bool:
-    """SSA structural rules: area not 000/666/9xx, group not 00, serial not 0000."""
+    """SSA structural rules: area not 000/666/9xx, group not 00, serial not 0000. (python-stdnum's
+    ``us.ssn`` also refuses a few numbers that were published -- 078-05-1120 and kin --; a text quoting
+    one still shows an SSN-shaped value, so they are reported here.)"""
     d = re.sub(r"[\s-]", "", ssn)
-    if len(d) != 9 or not d.isdigit():
+    if len(d) != 9 or not d.isdigit() or not d.isascii():
         return False
     area, group, serial = int(d[:3]), int(d[3:5]), int(d[5:])
     return area != 0 and area != 666 and area < 900 and group != 0 and serial != 0
@@ -307,10 +277,16 @@ _NON_DIGIT = re.compile(r"\D")
 # for in the few characters before each cluster)
 _CLUSTER_RE = re.compile(r"[0-9][0-9./() -]{2,}[0-9]")
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}")
+_IBAN_GATE = re.compile(r"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}")
+_IBAN_CAND = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?= ?[A-Z0-9]{4})")
 _IPV4_RE = re.compile(
-    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"
+    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    r"(?:/(?:3[0-2]|[12]?\d)(?!\d))?(?![\w]|\.\d)"
 )
-_CARD_RE = re.compile(r"(?<![\w-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -]?)\d{6}\2\d{4,5})(?![\w]|[ -]?\d)")
+_CARD_RE = re.compile(
+    r"(?<![\w-])(?:\d{12,19}(?!\w)|(?:\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5}"
+    r"|\d{4}([ -])\d{4}\3\d{4}\3\d{4}\3\d{1,3})(?!\w|[ -]\d))"
+)
 _SSN_RE = re.compile(r"(?<![\w-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w]|-\d)")
 _SSN_CUE = re.compile(r"\b(?:ssn|ss#|ss no|social security|social sec|sozialversicherung|tax id|tin)\b", re.I)
 
@@ -325,10 +301,16 @@ _ID_CUE = re.compile(
     r"\s*(?:no\.?|num\.?|number|nr\.?|#|id|code|ref)?\s*[:#=]?\s*|#\s*)$",
     re.I,
 )
+# "... meeting ID is 871 2345 6789": an identifier named before the verb (phones only)
+_ID_CUE_IS = re.compile(
+    r"\b(?:id|reference|ref|code|pin|confirmation|order|tracking|account|invoice|ticket|case|serial)"
+    r"(?:\s+(?:number|no\.?|#|id|code))?\s+(?:is|was)\s*$",
+    re.I,
+)
 _VERSION_CUE = re.compile(r"(?:\bv|\bversion\s*|\bver\.?\s*|\bbuild\s*|\brelease\s*|\bfirmware\s*)$", re.I)
 _DATEISH_RE = re.compile(
-    r"\b(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:[ T]\d{1,2}(?:[:.]\d{2}){1,2})?\b"
-    r"|\b\d{1,2}:\d{2}(?::\d{2})?\b|\b(?!\d{3}\.\d{3}\.\d{4}\b)\d+(?:\.\d+){2,}\b|\b\d{5}-\d{4}\b"
+    r"\b(?<!\d[-/.])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?![-/.]\d)(?:[ T]\d{1,2}(?:[:.]\d{2}){1,2})?\b"
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?\b|\b(?<!\d\.)(?!\d{3}\.\d{3}\.\d{4}\b)(?!0\d(?:\.\d\d){4}\b)\d+(?:\.\d+){2,}\b|\b\d{5}-\d{4}\b"
 )
 _PHONE_REGIONS_TRUNK = ("GB", "DE", "FR", "IN")
 _PHONE_LENIENCY = phonenumbers.Leniency.VALID
@@ -344,6 +326,14 @@ def _id_cued(text: str, start: int) -> bool:
 
 
 def _blank(m: re.Match) -> str:
+    return " " * (m.end() - m.start())
+
+
+def _blank_unless_intl(m: re.Match) -> str:
+    """Blank a date/time/version, except dotted groups right after a country code (+61.441.482.714)."""
+    before = m.string[max(0, m.start() - 5) : m.start()]
+    if before.endswith("+") or re.search(r"\+\d{1,3}[-. ]$", before):
+        return m.group(0)  # "+61-2-1234-5678", "+61.441.482.714": digit groups after a country code
     return " " * (m.end() - m.start())
 
 
@@ -411,7 +401,11 @@ def _secrets(text: str, out: list) -> None:
 
 
 def _ip_excluded(addr: ipaddress._BaseAddress) -> bool:
-    if addr.is_loopback or addr.is_unspecified or addr.is_multicast or addr.is_reserved:
+    """Not personal data (the default policy): loopback, unspecified, multicast, reserved, netmasks,
+    documentation ranges."""
+    if addr.is_loopback or addr.is_unspecified or addr.is_multicast:
+        return True
+    if addr.version == 4 and addr.is_reserved:  # 240.0.0.0/4 (for IPv6, "reserved" is most of the space)
         return True
     if addr.version == 4:
         s = str(addr)
@@ -434,13 +428,21 @@ _HEXCOLON = frozenset("0123456789abcdefABCDEF:")
 _HEXCOLON_DOT = frozenset("0123456789abcdefABCDEF:.")
 
 
-def _ipv6(text: str, out: list) -> None:
-    """IPv6 candidates grown around each ':' (no full-text regex pass), validated by ipaddress."""
+def _ipv6(text: str, out: list, all_ips: bool = False) -> None:
+    """IPv6 candidates grown around each ':' whose neighbours are hex digits (no full-text regex pass:
+    ``str.find`` and two character tests a colon), validated by ipaddress; an
+    embedded IPv4 tail (``::ffff:10.0.0.1``), a zone (``%eth0``) and a prefix length (``/64``) belong
+    to the address."""
     n = len(text)
+    hexc = _HEXCOLON
     p = text.find(":")
     while p != -1:
+        # most colons are not in an address (JSON keys, times, "Note:"): both neighbours must be hex or ':'
+        if not ((p > 0 and text[p - 1] in hexc) or (p + 1 < n and text[p + 1] in hexc)):
+            p = text.find(":", p + 1)
+            continue
         a = p
-        while a > 0 and text[a - 1] in _HEXCOLON:
+        while a > 0 and text[a - 1] in hexc:
             a -= 1
         b = p
         while b < n and text[b] in _HEXCOLON_DOT:
@@ -448,17 +450,37 @@ def _ipv6(text: str, out: list) -> None:
         while b > a and text[b - 1] in ".:" and not text[a:b].endswith("::"):
             b -= 1
         v = text[a:b]
-        ok_edges = (a == 0 or not (text[a - 1].isalnum() or text[a - 1] in "_.")) and (
-            b >= n or not (text[b].isalnum() or text[b] == "_")
+        nxt = max(b, p + 1)
+        if v.count(":") < 2:
+            p = text.find(":", nxt)
+            continue
+        ok_edges = (a == 0 or not (text[a - 1].isalnum() or text[a - 1] in "_.:")) and (
+            b >= n or not (text[b].isalnum() or text[b] in "_")
         )
-        if ok_edges and v.count(":") >= 2 and sum(c not in ":." for c in v) >= 4:
+        digits = sum(c not in ":." for c in v)
+        if ok_edges and (digits >= 4 or (all_ips and v in ("::1", "::"))) and ":::" not in v:
             try:
                 addr = ipaddress.IPv6Address(v)
             except ValueError:
                 addr = None
-            if addr is not None and not _ip_excluded(addr):
-                out.append(PiiMatch("ip_address", a, b, v, "ipv6"))
-        p = text.find(":", max(b, p + 1))
+            if addr is not None and not all_ips and _ip_excluded(addr):
+                # not reported, but its embedded IPv4 tail must not be reported alone either
+                out.append(PiiMatch("ip_address", a, b, v, "excluded"))
+            elif addr is not None:
+                end = b
+                z = _ZONE_RE.match(text, end)
+                if z:
+                    end = z.end()
+                c = _CIDR6_RE.match(text, end)
+                if c:
+                    end = c.end()
+                out.append(PiiMatch("ip_address", a, end, text[a:end], "ipv6"))
+                nxt = max(nxt, end)
+        p = text.find(":", nxt)
+
+
+_ZONE_RE = re.compile(r"%[A-Za-z0-9_.-]{1,16}")
+_CIDR6_RE = re.compile(r"/(?:12[0-8]|1[01]\d|[1-9]?\d)(?![\w])")
 
 
 def _iban_at(text: str, i: int, out: list) -> None:
@@ -490,38 +512,153 @@ def _iban_at(text: str, i: int, out: list) -> None:
         out.append(PiiMatch("iban", i, j, value))
 
 
+# regions tried for numbers written in national format (a trunk 0, or parentheses/separators that
+# make the digits read as a phone number); the first region where the number is valid wins
+_PHONE_REGIONS_NATIONAL = (
+    "GB",
+    "DE",
+    "FR",
+    "IN",
+    "BR",
+    "ES",
+    "IT",
+    "NL",
+    "MX",
+    "AU",
+    "JP",
+    "CN",
+    "RU",
+    "KR",
+    "PL",
+    "SE",
+    "CH",
+    "AT",
+    "BE",
+    "PT",
+    "IE",
+    "DK",
+    "NO",
+    "FI",
+    "CZ",
+    "TR",
+    "ZA",
+    "AR",
+    "CO",
+    "CL",
+    "PH",
+    "ID",
+    "SG",
+    "NZ",
+    "IL",
+    "AE",
+    "HU",
+    "RO",
+    "GR",
+    "UA",
+    "HR",
+    "SK",
+    "BG",
+    "RS",
+    "SI",
+    "LT",
+    "LV",
+    "EE",
+    "VN",
+    "TH",
+    "MY",
+    "PK",
+    "NG",
+    "EG",
+)
+_PHONE_CUE = re.compile(
+    r"(?:\b(?:phone|tel|tél|telephone|téléphone|telefon|teléfono|telefone|telefono|mobile|mobil|cell|fax|whatsapp|"
+    r"call|contact|reach|sms|text|hotline)\b|電話|电话|手机)[^\n\d]{0,24}$",
+    re.I,
+)
+_NANP_SHAPE = re.compile(
+    r"^(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?$", re.I
+)
+_SSN_SHAPE = re.compile(r"^\d{3}[- ]\d{2}[- ]\d{4}$")
+_FORMATTED = re.compile(r"\d[ .()/-]+\d")
+_EXTENSION = re.compile(r"\s?(?:x|ext\.?|extension|#)\s?\d{1,6}", re.I)
+
+
 def _phones(text: str, s: int, e: int, cluster: str, out: list) -> None:
-    # blank dates/times/versions inside the window so the matcher cannot use them
+    """Phone numbers around one digit cluster: libphonenumber (``phonenumbers``) across regions, with
+    plausibility rules so that digit runs that are not phones stay out (see the module docstring)."""
     ws = max(0, s - 3)
-    we = min(len(text), e + 3)
-    window = text[ws:we]
-    window = _DATEISH_RE.sub(_blank, window)
+    we = min(len(text), e + 12)
+    window = _DATEISH_RE.sub(_blank_unless_intl, text[ws:we])
     if sum(c.isdigit() for c in window) < 7:
         return
-    seen: list[tuple[int, int]] = []
     stripped = cluster.lstrip("(")
-    trunk = stripped.startswith("0")
-    regions = ("US",) + (_PHONE_REGIONS_TRUNK if trunk else ())
-    for region in regions:
-        for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=_PHONE_LENIENCY):
-            a, b = ws + m.start, ws + m.end
-            if any(a < y and x < b for x, y in seen):
+    glued = s > 0 and (text[s - 1].isalpha() or (text[s - 1] in "-_/" and s > 1 and text[s - 2].isalnum()))
+    if _SSN_SHAPE.match(stripped) or glued:
+        return  # AAA-GG-SSSS is an SSN's shape; digits glued to letters are a code (DE12 3456...)
+    intl = stripped.startswith(("+", "00"))
+    trunk = stripped.startswith("0") and not intl
+    formatted = bool(_FORMATTED.search(cluster)) or cluster.startswith("(")
+    cued = _PHONE_CUE.search(text[max(0, s - 40) : s]) is not None
+    seen: list[tuple[int, int]] = []
+
+    def take(m, region: str) -> None:
+        a, b = ws + m.start, ws + m.end
+        if any(a < y and x < b for x, y in seen):
+            return
+        raw = m.raw_string
+        if ":" in raw or _id_cued(text, a) or _VERSION_CUE.search(text[max(0, a - 12) : a]):
+            return
+        if _ID_CUE_IS.search(text[max(0, a - 40) : a]):
+            return
+        x = _EXTENSION.match(text, b)  # the matcher leaves an extension such as 'x769' out at times
+        if x:
+            b = x.end()
+            raw = text[a:b]
+        seen.append((a, b))
+        out.append(PiiMatch("phone", a, b, raw, phonenumbers.region_code_for_number(m.number) or region))
+
+    # 1. valid North American numbers, and any number written internationally (+44 ..., 0049 ...)
+    for m in phonenumbers.PhoneNumberMatcher(window, "US", leniency=_PHONE_LENIENCY):
+        take(m, "US")
+    if seen:
+        return
+    if intl:  # "+" or the 00 international prefix (DE's rules read 00 as one)
+        for m in phonenumbers.PhoneNumberMatcher(window, "DE", leniency=phonenumbers.Leniency.POSSIBLE):
+            if m.raw_string.lstrip("(").startswith(("+", "00")):
+                take(m, "")
+        return
+    # 2. national formats: valid in some region, and written like a phone (trunk 0, separators): the
+    #    whole cluster parsed per region (cheaper than a matcher per region), first valid region wins
+    if trunk or formatted:
+        cand = cluster.strip(" .-/")
+        a = text.find(cand, s)
+        for region in _PHONE_REGIONS_NATIONAL:
+            try:
+                num = phonenumbers.parse(cand, region)
+            except phonenumbers.NumberParseException:
                 continue
-            raw = m.raw_string
-            if ":" in raw:
-                continue
-            if _id_cued(text, a) or _VERSION_CUE.search(text[max(0, a - 12) : a]):
-                continue
-            seen.append((a, b))
-            out.append(PiiMatch("phone", a, b, raw, phonenumbers.region_code_for_number(m.number) or region))
-        if seen and region == "US":
-            # anything the US pass found is final; trunk regions only fill gaps
-            pass
+            if phonenumbers.is_valid_number(num):
+                b = a + len(cand)
+                if not (_id_cued(text, a) or _ID_CUE_IS.search(text[max(0, a - 40) : a])):
+                    x = _EXTENSION.match(text, b)
+                    b = x.end() if x else b
+                    out.append(PiiMatch("phone", a, b, text[a:b], phonenumbers.region_code_for_number(num) or region))
+                return
+    # 3. North American shape with separators (or a phone cue) but not a valid assignment
+    #    (generated test data: 555 and unassigned exchanges)
+    for m in phonenumbers.PhoneNumberMatcher(window, "US", leniency=phonenumbers.Leniency.POSSIBLE):
+        full = m.raw_string
+        x = _EXTENSION.match(window, m.end)
+        if x:
+            full += window[m.end : x.end()]
+        if _NANP_SHAPE.match(full) or (cued and len(phonenumbers.national_significant_number(m.number)) == 10):
+            take(m, "US")
 
 
-def _digit_kinds(text: str, out: list) -> None:
+def _digit_kinds(text: str, out: list, all_ips: bool = False) -> None:
     n = len(text)
     iban_done = 0
+    first = len(out)  # candidates this pass adds (e-mails and secrets came before)
     for cm in _CLUSTER_RE.finditer(text):
         s, e = cm.span()
         cluster = cm.group(0)
@@ -545,11 +682,12 @@ def _digit_kinds(text: str, out: list) -> None:
                 a = m.start()
                 if _VERSION_CUE.search(text[max(0, a - 12) : a]):
                     continue
-                if len(m.group(0)) == 7:  # all four octets single digits: 1.2.3.4, 8.8.8.8
-                    continue
-                addr = ipaddress.IPv4Address(m.group(0))
-                if _ip_excluded(addr):
-                    continue
+                quad = m.group(0).split("/", 1)[0]
+                if not all_ips:
+                    if len(quad) == 7:  # all four octets single digits: 1.2.3.4, 8.8.8.8
+                        continue
+                    if _ip_excluded(ipaddress.IPv4Address(quad)):
+                        continue
                 out.append(PiiMatch("ip_address", a, m.end(), m.group(0), "ipv4"))
         if nd < 7:
             continue
@@ -568,12 +706,16 @@ def _digit_kinds(text: str, out: list) -> None:
                 if m.group(2) == "-" and _id_cued(text, m.start()):
                     continue
                 out.append(PiiMatch("us_ssn", m.start(), m.end(), m.group(0)))
-        if nd <= 40 and not _id_cued(text, s):
+        if nd <= 40 and not _id_cued(text, s) and not any(m.start <= s and e <= m.end + 1 for m in out[first:]):
             _phones(text, s, e, cluster, out)
 
 
-def find_pii(text: str) -> list[PiiMatch]:
-    """All PII/secret matches in ``text``: validated, non-overlapping, sorted by start."""
+def find_pii(text: str, *, all_ips: bool = False) -> list[PiiMatch]:
+    """All PII/secret matches in ``text``: validated, non-overlapping, sorted by start.
+
+    ``all_ips=True`` reports every IP address, including the ones the default policy leaves out as
+    not personal (loopback such as ``::1``, unspecified, multicast, netmasks, documentation ranges such
+    as ``2001:db8::/32``, single-digit quads)."""
     if not text:
         return []
     cands: list[PiiMatch] = []
@@ -583,11 +725,21 @@ def find_pii(text: str) -> list[PiiMatch]:
     if _RUN20 in b.translate(_TOKEN_TABLE) or "-----BEGIN" in text:
         _secrets(text, cands)
     if len(b) - len(b.translate(None, _DIGITS)) >= 4:
-        _digit_kinds(text, cands)
+        _digit_kinds(text, cands, all_ips)
     if ":" in text:
-        _ipv6(text, cands)
+        _ipv6(text, cands, all_ips)
+    if _IBAN_GATE.search(text):  # IBANs whose BBAN is mostly letters have no digit cluster to start from
+        done = {m.start for m in cands if m.kind == "iban"}
+        for im in _IBAN_CAND.finditer(text):
+            if im.start() not in done:
+                _iban_at(text, im.start(), cands)
     if not cands:
         return []
+    if any(m.detail == "excluded" for m in cands):
+        ex = [(m.start, m.end) for m in cands if m.detail == "excluded"]
+        cands = [m for m in cands if m.detail != "excluded" and not any(a <= m.start and m.end <= b for a, b in ex)]
+        if not cands:
+            return []
     if len(cands) == 1:
         return cands
     cands.sort(key=lambda m: (_PRIORITY[m.kind], m.start, -(m.end - m.start)))

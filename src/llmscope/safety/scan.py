@@ -5,7 +5,10 @@ What becomes a finding (kinds, in the ``findings`` table; excerpts are masked, n
 * ``pii_leak``    PII in an LLM call's output that does not appear in that call's input;
 * ``pii_input``   PII in an input, or in retrieved documents / tool output (``location = document``);
 * ``injection``   a prompt-injection attempt in what the user sent (the user messages of an LLM call);
-* ``indirect_injection``  an injection inside retrieved documents or tool results;
+* ``indirect_injection``  an injection inside retrieved documents or tool results (retriever/tool spans,
+                  and tool-result messages in an LLM call's input); subkind ``answer_followed``
+                  (location ``output``) when that call's answer repeats what the injected text asked
+                  for (its link, address or quoted phrase);
 * ``toxicity``    lexicon hits in inputs or outputs;
 * ``policy``      rules from ``[policy]`` in llmscope.toml: prohibited phrases and competitor names in
                   outputs, required disclaimers missing from a feature's outputs;
@@ -42,32 +45,54 @@ PARALLEL_MIN_ROWS = 40_000
 
 @dataclass
 class Policy:
-    """``[policy]`` in llmscope.toml."""
+    """``[policy]`` in llmscope.toml, and the injection thresholds of ``[scan.injection]``::
+
+    [scan.injection]
+    threshold = 0.5            # user input (direct); `llmscope scan calibrate` writes these
+    document_threshold = 0.5   # retrieved documents and tool output (indirect)
+    classifier = true          # false: the rules alone
+    """
 
     prohibited: list[str] = field(default_factory=list)
     competitors: list[str] = field(default_factory=list)
     disclaimers: dict[str, str] = field(default_factory=dict)  # feature -> text its outputs must contain
+    injection_threshold: float = 0.5
+    document_threshold: float = 0.5
+    injection_model: bool = True
 
     @classmethod
     def from_config(cls, raw: dict) -> Policy:
         p = raw.get("policy") or {}
+        inj = (raw.get("scan") or {}).get("injection") or {}
+        for key in ("threshold", "document_threshold"):
+            v = inj.get(key, 0.5)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v <= 1.0:
+                from .config import ConfigError
+
+                raise ConfigError(f"[scan.injection] {key} must be a number in (0, 1], got {v!r}")
         return cls(
             prohibited=[str(x) for x in p.get("prohibited", [])],
             competitors=[str(x) for x in p.get("competitors", [])],
             disclaimers={str(k): str(v) for k, v in (p.get("disclaimers") or {}).items()},
+            injection_threshold=float(inj.get("threshold", 0.5)),
+            document_threshold=float(inj.get("document_threshold", 0.5)),
+            injection_model=bool(inj.get("classifier", True)),
         )
 
     def version(self) -> str:
         import hashlib
 
-        return hashlib.sha1(orjson.dumps([self.prohibited, self.competitors, self.disclaimers])).hexdigest()[:8]
+        parts = [self.prohibited, self.competitors, self.disclaimers]
+        if (self.injection_threshold, self.document_threshold, self.injection_model) != (0.5, 0.5, True):
+            parts.append([self.injection_threshold, self.document_threshold, self.injection_model])
+        return hashlib.sha1(orjson.dumps(parts)).hexdigest()[:8]
 
 
 def detector_version(policy: Policy) -> str:
     from . import injection, pii, toxicity
 
     return (
-        f"pii:{getattr(pii, 'VERSION', '1')} injection:{injection.RULESET_VERSION} "
+        f"pii:{getattr(pii, 'VERSION', '1')} injection:{injection.RULESET_VERSION}+{injection.DETECTOR_VERSION} "
         f"toxicity:{toxicity.LEXICON_VERSION} policy:{policy.version()}"
     )
 
@@ -131,6 +156,23 @@ def _norm(kind: str, value: str) -> str:
     return value.lower().replace(" ", "")
 
 
+def _tool_text(input_messages: str | None) -> str | None:
+    """Tool results inside an LLM call's input (role ``tool``/``function``): text the model reads that
+    no user typed -- checked as indirect injection."""
+    if not input_messages or '"tool"' not in input_messages and '"function"' not in input_messages:
+        return None
+    try:
+        msgs = orjson.loads(input_messages)
+    except orjson.JSONDecodeError:
+        return None
+    texts = [
+        m.get("content")
+        for m in msgs
+        if isinstance(m, dict) and m.get("role") in ("tool", "function") and isinstance(m.get("content"), str)
+    ]
+    return "\n".join(t for t in texts if t) or None
+
+
 def _user_text(input_messages: str | None, fallback: str | None) -> str | None:
     """What the user typed: the user-role messages of an LLM call (the system prompt and tool results
     are not the user's)."""
@@ -191,15 +233,19 @@ def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
                     )
 
         # prompt injection: what the user sent; and documents / tool results (indirect)
+        user = _user_text(r["input_messages"], inp) if span_type == "llm" else None
         if span_type == "llm":
-            user = _user_text(r["input_messages"], inp)
-            _injections(out, key, user, "injection", "input", injection)
+            _injections(out, key, user, "injection", "input", injection, policy)
+            tools = _tool_text(r["input_messages"])
+            v = _injections(out, key, tools, "indirect_injection", "document", injection, policy)
+            if v is not None and outp:
+                _followed(out, key, tools, v, outp, user)
         elif documents and outp:
-            _injections(out, key, outp, "indirect_injection", "document", injection)
+            _injections(out, key, outp, "indirect_injection", "document", injection, policy)
 
         # toxicity (lexicon baseline) on what the user sent and what the model answered
         if span_type == "llm":
-            for text, where in ((_user_text(r["input_messages"], inp), "input"), (outp, "output")):
+            for text, where in ((user, "input"), (outp, "output")):
                 if text:
                     score, terms = toxicity.toxicity(text)
                     if terms:
@@ -230,20 +276,50 @@ def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
     return out
 
 
-def _injections(out: list, key: tuple, text: str | None, kind: str, location: str, injection) -> None:
+def _injections(out: list, key: tuple, text: str | None, kind: str, location: str, injection, policy: Policy):
+    """Rules + classifier (:func:`llmscope.safety.injection.detect`); a finding when flagged. Returns the
+    verdict when flagged, else None."""
     if not text:
-        return
-    hits = injection.find_injection(text)
-    if not hits:
-        return
-    score = injection.injection_score(text)
-    if score < injection.THRESHOLD:
-        return
-    top = max(hits, key=lambda h: h.weight)
-    excerpt = text[max(0, top.start - 40) : top.end + 40].replace("\n", " ")
-    out.append(
-        (*key, kind, top.category, location, score, ",".join(sorted({h.rule for h in hits}))[:200], _mask_all(excerpt))
-    )
+        return None
+    thr = policy.document_threshold if location == "document" else policy.injection_threshold
+    v = injection.detect(text, location=location, threshold=thr, use_model=policy.injection_model)
+    if not v.flagged:
+        return None
+    a, b = v.start, v.end
+    if b - a > 240:  # a classifier window: show its start
+        b = a + 240
+    excerpt = text[max(0, a - 40) : b + 40].replace("\n", " ")
+    out.append((*key, kind, v.category, location, v.score, v.reason[:200], _mask_all(excerpt)))
+    return v
+
+
+_URL_RE = re.compile(r"https?://[^\s\)\]\"'<>]+|\b[\w.+-]+@[\w-]+\.[\w.]+\b")
+_QUOTED_RE = re.compile(r"[\"“'‘]([^\"“”'‘’\n]{8,80})[\"”'’]")
+
+
+def _followed(out: list, key: tuple, injected: str, v, answer: str, user: str | None) -> None:
+    """The answer repeats what the injected text asked for: a link or address from the flagged part, or a
+    phrase it quoted, that the user did not type."""
+    part = injected[max(0, v.start - 200) : v.end + 200]
+    low_answer = answer.lower()
+    low_user = (user or "").lower()
+    for m in list(_URL_RE.finditer(part)) + list(_QUOTED_RE.finditer(part)):
+        needle = (m.group(1) if m.lastindex else m.group(0)).rstrip(".,;:").lower()
+        if len(needle) >= 8 and needle in low_answer and needle not in low_user:
+            i = low_answer.find(needle)
+            excerpt = answer[max(0, i - 40) : i + len(needle) + 40].replace("\n", " ")
+            out.append(
+                (
+                    *key,
+                    "indirect_injection",
+                    "answer_followed",
+                    "output",
+                    v.score,
+                    f"answer repeats {needle[:60]!r}",
+                    _mask_all(excerpt),
+                )
+            )
+            return
 
 
 def _around(text: str, needle: str, context: int = 40) -> str:
