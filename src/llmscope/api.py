@@ -74,8 +74,14 @@ class DuckDBEngine:
             con.close()
 
 
+def _clickhouse(url: str) -> Any:
+    from .store.clickhouse.engine import engine
+
+    return engine(url)
+
+
 # A store address is a path, or SCHEME:REST for another engine: one row per engine.
-ENGINES: dict[str, Callable[[str], Any]] = {}
+ENGINES: dict[str, Callable[[str], Any]] = {"chdb": _clickhouse, "clickhouse": _clickhouse, "clickhouses": _clickhouse}
 
 
 def engine_for(db: str | os.PathLike | None) -> Any:
@@ -148,8 +154,13 @@ class Store:
             self._config = load_config(self._config_path)
         return self._config
 
+    def _configure_engine(self) -> None:
+        if hasattr(self.engine, "context_keys"):  # an engine that maps context keys at query time
+            self.engine.context_keys = dict(self.config.context_keys)
+
     @contextlib.contextmanager
     def _read(self) -> Iterator[Any]:
+        self._configure_engine()
         with self.engine.reader() as con:
             try:
                 yield con
@@ -158,6 +169,7 @@ class Store:
 
     @contextlib.contextmanager
     def _write(self, wait_s: float | None = None) -> Iterator[Any]:
+        self._configure_engine()
         with self.engine.writer(wait_s) as con:
             try:
                 yield con
@@ -635,6 +647,23 @@ class Store:
 
         with self.engine.reader(sandbox=False) as con:  # COPY writes the files
             return export_parquet(con, out_dir)
+
+    def export_clickhouse(self, url: str) -> dict[str, int]:
+        """Write the spans and log-borne messages into an exporter-shaped ``otel_traces`` / ``otel_logs`` at
+        ``url`` (``clickhouse://…`` or ``chdb:DIR``), so ``llmscope.open(url)`` gives the same reports.
+        Tables are created where missing; spans already there are not written twice -> counts written."""
+        from .store.clickhouse.engine import ClickHouseEngine
+        from .store.clickhouse.export import export
+
+        target = engine_for(url)
+        if not isinstance(target, ClickHouseEngine):
+            raise QueryError(
+                f"{url}: give a ClickHouse address (clickhouse://…, clickhouses://… or chdb:DIR)", param="url"
+            )
+        if self.path is None:
+            raise StoreError(f"{self.engine.describe()}: export clickhouse reads a DuckDB store file")
+        with self.engine.reader(sandbox=False) as con:
+            return export(con, target)
 
     def collector(self, **options: Any) -> Any:
         """An OTLP receiver writing into this store (``host``, ``port``, ``token``, ``flush_seconds``,

@@ -35,7 +35,7 @@ SELECT coalesce(error_type, 'error') AS error_type,
        count(*) AS count,
        min(start_time) AS first_seen,
        max(start_time) AS last_seen,
-       string_agg(DISTINCT coalesce(request_model, name), ', ') AS models,
+       string_agg(DISTINCT coalesce(request_model, name), ', ' ORDER BY coalesce(request_model, name)) AS models,
        arg_max(trace_id, start_time) AS example_trace_id
 FROM spans
 WHERE status = 'error' AND span_type = ? AND {where}

@@ -35,14 +35,14 @@ SELECT provider, coalesce(request_model, response_model) AS model, span_type,
        sum(output_tokens) AS output_tokens,
        sum(cost_usd) AS cost_usd,
        count(*) FILTER (WHERE cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)) AS unpriced,
-       string_agg(DISTINCT price_version, ', ') AS price_table
+       string_agg(DISTINCT price_version, ', ' ORDER BY price_version) AS price_table
 FROM spans WHERE span_type IN ('llm', 'embedding')
 GROUP BY ALL ORDER BY calls DESC
 """
 
 DIALECTS_SQL = """
 SELECT dialect, span_type, count(*) AS spans, count(DISTINCT trace_id) AS traces,
-       string_agg(DISTINCT scope_name, ', ') AS scopes
+       string_agg(DISTINCT scope_name, ', ' ORDER BY scope_name) AS scopes
 FROM spans GROUP BY ALL ORDER BY dialect, spans DESC
 """
 

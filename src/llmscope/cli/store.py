@@ -83,6 +83,23 @@ def export_parquet(
     render.console().print(f"wrote {counts['spans']:,} spans and {counts['evals']:,} evals under {out_dir}/")
 
 
+def export_clickhouse(
+    url: Annotated[str, typer.Argument(help="clickhouse://USER:PASSWORD@HOST:8123/DATABASE or chdb:DIR.")],
+) -> None:
+    """Write the store's spans (and log-borne messages) into an OpenTelemetry Collector exporter-shaped
+    `otel_traces` / `otel_logs` (created where missing; `?table=` / `?logs=` name others), so that
+    `--db URL` gives the same reports. Spans already there are not written twice.
+
+        llmscope export clickhouse clickhouse://default@localhost:8123/otel
+
+        llmscope --db clickhouse://default@localhost:8123/otel report latency --by model
+    """
+    counts = open_store().export_clickhouse(url)
+    render.console().print(
+        f"wrote {counts['spans']:,} spans and {counts['logs']:,} log messages to {url.split('@')[-1]}"
+    )
+
+
 def prune(
     older_than: Annotated[str, typer.Option(help="Cut-off: a duration ago (30d, 12h) or a date (2025-11-01).")],
     content_only: Annotated[
@@ -150,6 +167,7 @@ def register(app: typer.Typer) -> None:
     app.command()(stats)
     app.command()(sql)
     export_app.command("parquet")(export_parquet)
+    export_app.command("clickhouse")(export_clickhouse)
     app.add_typer(export_app, name="export")
     app.command()(prune)
     app.command()(reprice)

@@ -1,0 +1,519 @@
+"""The canonical ``spans`` relation over the Collector exporter's ``otel_traces``, as ClickHouse SQL
+generated from the dialect table (:mod:`llmscope.normalize.dialects`): the same sources in the same
+precedence, the same span types, dialects, error classes and content rules that
+:mod:`llmscope.normalize.builder` applies at ingest, applied here at query time to the exporter's
+rows (attributes in ``Map(String, String)``: every value a string, cast as the column needs).
+
+Only the columns a query names are generated (a report on latency never pays for content or the
+trace-level context join). Costs come from a small rate table priced by :mod:`llmscope.store.pricing`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ... import schema
+from ...normalize import dialects as D
+
+
+def lit(s: str) -> str:
+    """A ClickHouse string literal."""
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _arr(items: Iterable[str]) -> str:
+    return "[" + ", ".join(lit(i) for i in items) + "]"
+
+
+SA, RA = "SpanAttributes", "ResourceAttributes"
+START_NS = "toUnixTimestamp64Nano(Timestamp)"
+
+
+def _get(key: str, on_resource: bool = False) -> str:
+    """A present, non-empty attribute value (the exporter writes a missing key as '')."""
+    return f"nullIf({RA if on_resource else SA}[{lit(key)}], '')"
+
+
+def _json_text(doc: str, field: str) -> str:
+    """A field of a JSON object as text: strings unquoted, other values as JSON; NULL when absent."""
+    f = lit(field)
+    return (
+        f"if(JSONType({doc}, {f}) = 'String', nullIf(JSONExtractString({doc}, {f}), ''), "
+        f"nullIf(nullIf(JSONExtractRaw({doc}, {f}), ''), 'null'))"
+    )
+
+
+def _transform(v: str, t: str) -> str:
+    """The builder's transforms (builder._transform) over a string value."""
+    if t in ("", "str"):
+        return v
+    if t == "lower":
+        return f"lower({v})"
+    if t == "int":  # int(float(v)) for text; NaN/Infinity and values beyond int64 give NULL
+        return (
+            f"coalesce(toInt64OrNull({v}), if(isFinite(toFloat64OrNull({v})) AND abs(toFloat64OrNull({v})) < 9.2e18, "
+            f"toInt64(toFloat64OrNull({v})), NULL))"
+        )
+    if t == "float":
+        return f"toFloat64OrNull({v})"
+    if t == "s_to_ms":
+        return f"toFloat64OrNull({v}) * 1000.0"
+    if t == "bool":
+        return f"if({v} IS NULL, NULL, lower({v}) IN ('true', '1'))"
+    if t == "first":  # the first element of a JSON list, else the value
+        return (
+            f"if(startsWith({v}, '[') AND isValidJSON({v}), "
+            f"if(JSONLength({v}) = 0, NULL, if(JSONType({v}, 1) = 'String', JSONExtractString({v}, 1), JSONExtractRaw({v}, 1))), {v})"
+        )
+    raise ValueError(f"unknown transform {t!r}")
+
+
+def _source(key: str, transform: str = "", when: tuple[str, str] | None = None) -> str:
+    on_res = key.startswith("resource:")
+    key = key.removeprefix("resource:")
+    key, _, sub = key.partition("#")
+    v = _get(key, on_res)
+    if sub:
+        v = _json_text(v, sub)
+    e = _transform(v, transform)
+    if when is not None:
+        e = f"if({SA}[{lit(when[0])}] = {lit(when[1])}, {e}, NULL)"
+    return e
+
+
+def _first_of(exprs: list[str]) -> str:
+    return exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"
+
+
+def column_expr(column: str) -> str:
+    return _first_of([_source(s.key, s.transform, s.when) for s in D.COLUMN_SOURCES[column]])
+
+
+# --------------------------------------------------------------------------- derived columns
+
+
+def span_type_expr() -> str:
+    parts = []
+    for key, table in D.SPAN_TYPE_RULES:
+        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in table.items())
+        parts.append(f"CASE lower({SA}[{lit(key)}]) {cases} END")
+    return f"coalesce({', '.join(parts)}, 'other')"
+
+
+def dialect_expr(scope: str) -> str:
+    conds = []
+    for dialect, test, key, value in D.DIALECT_RULES:
+        if test == "attr":
+            conds.append(f"mapContains({SA}, {lit(key)})")
+        elif test == "resource":
+            conds.append(f"{RA}[{lit(key)}] = {lit(value)}")
+        else:
+            conds.append(f"startsWith({scope}, {lit(key)})")
+        conds.append(lit(dialect))
+    return f"multiIf({', '.join(conds)}, {lit(D.DEFAULT_DIALECT)})"
+
+
+def classify_expr(raw: str, http: str) -> str:
+    """builder.classify_error: name patterns in table order, then the HTTP status, then the raw name."""
+    pats = [p for p, _ in D.ERROR_CLASS_PATTERNS]
+    classes = [c for _, c in D.ERROR_CLASS_PATTERNS]
+    low = f"lower(replaceAll(ifNull({raw}, ''), ' ', ''))"
+    by_name = (
+        f"arrayElement({_arr(classes)}, arrayFirstIndex(p -> p > 0, multiSearchAllPositions({low}, {_arr(pats)})))"
+    )
+    codes = ", ".join(str(c) for c in D.HTTP_STATUS_CLASSES)
+    by_http = (
+        f"multiIf({http} IN ({codes}), arrayElement({_arr(D.HTTP_STATUS_CLASSES.values())}, indexOf([{codes}], {http})), "
+        f"{http} >= 500 AND {http} < 600, 'server_error', {http} >= 400 AND {http} < 500, 'client_error', NULL)"
+    )
+    s = f"trimBoth(ifNull({raw}, ''))"
+    s = f"if(startsWith({s}, '<class \\'') AND endsWith({s}, '\\'>'), substring({s}, 9, length({s}) - 10), {s})"
+    by_raw = (
+        f"if(match({s}, '^[0-9]+$'), multiIf(toUInt64OrZero({s}) >= 500, 'server_error', toUInt64OrZero({s}) >= 400, "
+        f"'client_error', {s}), arrayElement(splitByChar('.', {s}), -1))"
+    )
+    return (
+        f"multiIf({raw} IS NOT NULL AND nullIf({by_name}, '') IS NOT NULL, {by_name}, "
+        f"coalesce({http}, 0) != 0 AND {by_http} IS NOT NULL, {by_http}, {raw} IS NOT NULL, {by_raw}, NULL)"
+    )
+
+
+def _strip_name_expr(name: str, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> str:
+    conds = []
+    for p in prefixes:
+        conds += [f"startsWith({name}, {lit(p)})", f"nullIf(substring({name}, {len(p) + 1}), '')"]
+    for s in suffixes:
+        conds += [f"endsWith({name}, {lit(s)})", f"nullIf(substring({name}, 1, length({name}) - {len(s)}), '')"]
+    return f"multiIf({', '.join(conds)}, nullIf({name}, ''))"
+
+
+# --------------------------------------------------------------------------- content
+
+
+def _event_attr_of_last(name: str, key: str) -> str:
+    return f"nullIf(arrayFilter((a, n) -> n = {lit(name)}, Events.Attributes, Events.Name)[-1][{lit(key)}], '')"
+
+
+def _indexed_text(prefix: str) -> str:
+    """Flattened ``prefix.N.content`` / ``prefix.N.message.content`` / tool calls ``prefix.N.tool_calls.M.name``
+    back into messages_text: per message in index order, its content, then its calls as ``name(arguments)``."""
+    probes = " OR ".join(f"mapContains({SA}, {lit(prefix + s)})" for s in _PROBES)
+    items = (
+        f"arrayConcat("
+        f"arrayMap(k -> (toUInt32(extract(k, {lit(_re(prefix, 'content'))})), -1, {SA}[k]), "
+        f"arrayFilter(k -> match(k, {lit(_re(prefix, 'content'))}) AND {SA}[k] != '', mapKeys({SA}))), "
+        f"arrayMap(k -> (toUInt32(extract(k, {lit(_re(prefix, 'call'))})), toInt64(extract(k, {lit(_re(prefix, 'call_index'))})), "
+        f"concat({SA}[k], '(', {SA}[replaceRegexpOne(k, 'name$', 'arguments')], ')')), "
+        f"arrayFilter(k -> match(k, {lit(_re(prefix, 'call_name'))}), mapKeys({SA}))))"
+    )
+    return f"if({probes}, nullIf(arrayStringConcat(arrayMap(t -> t.3, arraySort({items})), '\\n'), ''), NULL)"
+
+
+_PROBES = (".0.role", ".0.content", ".0.message.role", ".0.message.content", ".0.tool_calls.0.name")
+
+
+def _re(prefix: str, what: str) -> str:
+    p = prefix.replace(".", "\\.")
+    if what == "content":
+        return f"^{p}\\.([0-9]+)\\.(?:message\\.|embedding\\.|document\\.)?(?:content|text)$"
+    if what == "call":
+        return f"^{p}\\.([0-9]+)\\.(?:message\\.)?tool_calls\\."
+    if what == "call_index":
+        return f"^{p}\\.[0-9]+\\.(?:message\\.)?tool_calls\\.([0-9]+)\\."
+    return f"^{p}\\.[0-9]+\\.(?:message\\.)?tool_calls\\.[0-9]+\\.(?:tool_call\\.)?(?:function\\.)?name$"
+
+
+def _json_field_text(doc: str, *path: str) -> str:
+    """JSON value at path as text (strings unquoted; other values as JSON); '' when absent."""
+    args = ", ".join(lit(p) for p in path)
+    return (
+        f"if(JSONType({doc}, {args}) = 'String', JSONExtractString({doc}, {args}), "
+        f"if(JSONType({doc}, {args}) IN ('Null', ''), '', JSONExtractRaw({doc}, {args})))"
+    )
+
+
+def _message_text(m: str) -> str:
+    """builder._parts_message then messages_text for one semconv / ChatML message (raw JSON)."""
+    parts = f"JSONExtractArrayRaw({m}, 'parts')"
+    part_text = (
+        f"multiIf(JSONExtractString(p, 'type') = 'tool_call', "
+        f"concat(JSONExtractString(p, 'name'), '(', {_json_field_text('p', 'arguments')}, ')'), "
+        f"JSONExtractString(p, 'type') = 'tool_call_response', "
+        f"if(JSONHas(p, 'result'), {_json_field_text('p', 'result')}, {_json_field_text('p', 'response')}), "
+        f"JSONHas(p, 'content'), {_json_field_text('p', 'content')}, '')"
+    )
+    # content parts first, then calls (the builder lists a message's calls after its text)
+    from_parts = (
+        f"arrayStringConcat(arrayFilter(x -> x != '', arrayConcat("
+        f"arrayMap(p -> if(JSONExtractString(p, 'type') = 'tool_call', '', {part_text}), {parts}), "
+        f"arrayMap(p -> if(JSONExtractString(p, 'type') = 'tool_call', {part_text}, ''), {parts}))), '\\n')"
+    )
+    content = (
+        f"if(JSONType({m}, 'content') = 'Array', arrayStringConcat(arrayFilter(x -> x != '', "
+        f"arrayMap(x -> if(JSONType(x) = 'Object', {_json_field_text('x', 'text')}, if(JSONType(x) = 'String', "
+        f"JSONExtractString(x), JSONExtractRaw(x))), JSONExtractArrayRaw({m}, 'content'))), '\\n'), "
+        f"{_json_field_text(m, 'content')})"
+    )
+    calls = (
+        f"arrayStringConcat(arrayMap(tc -> if(JSONType(tc, 'function') = 'Object', "
+        f"concat(JSONExtractString(tc, 'function', 'name'), '(', {_json_field_text('tc', 'function', 'arguments')}, ')'), "
+        f"concat(JSONExtractString(tc, 'name'), '(', {_json_field_text('tc', 'arguments')}, ')')), "
+        f"JSONExtractArrayRaw({m}, 'tool_calls')), '\\n')"
+    )
+    chatml = f"arrayStringConcat(arrayFilter(x -> x != '', [{content}, {calls}]), '\\n')"
+    return f"if(JSONType({m}, 'parts') = 'Array', {from_parts}, {chatml})"
+
+
+def _semconv_text(v: str) -> str:
+    nn = f"ifNull({v}, '')"  # array functions take no Nullable
+    msgs = f"if(JSONType({nn}) = 'Array', JSONExtractArrayRaw({nn}), [{nn}])"
+    joined = (
+        f"nullIf(arrayStringConcat(arrayFilter(x -> x != '', arrayMap(m -> {_message_text('m')}, {msgs})), '\\n'), '')"
+    )
+    return f"if({v} IS NULL, NULL, if(isValidJSON({v}), {joined}, {v}))"
+
+
+def _documents_text(prefix: str) -> str:
+    r = f"^{prefix.replace('.', chr(92) + '.')}\\.([0-9]+)\\.document\\.content$"
+    items = f"arrayMap(k -> (toUInt32(extract(k, {lit(r)})), {SA}[k]), arrayFilter(k -> match(k, {lit(r)}) AND {SA}[k] != '', mapKeys({SA})))"
+    return f"nullIf(arrayStringConcat(arrayMap(t -> t.2, arraySort({items})), '\\n\\n'), '')"
+
+
+def _attr_content(sources: list[tuple[str, str]]) -> str:
+    exprs = []
+    for key, fmt in sources:
+        if fmt == "text":
+            exprs.append(_get(key))
+        elif fmt == "semconv_messages":
+            exprs.append(_semconv_text(_get(key)))
+        elif fmt == "indexed":
+            exprs.append(_indexed_text(key))
+        elif fmt == "documents":
+            exprs.append(_documents_text(key))
+    return _first_of(exprs)
+
+
+def _event_content(direction: str) -> str:
+    """Content of message events (gen_ai.user.message, gen_ai.choice, …) and gen_ai.content.* events."""
+    names = [n for n, (d, _) in D.MESSAGE_EVENTS.items() if d == direction]
+    content_events = [n for n, d in D.CONTENT_EVENTS.items() if d == direction]
+    text_of = (
+        "if(mapContains(a, 'content'), a['content'], if(mapContains(a, 'message'), "
+        "if(isValidJSON(a['message']), " + _json_field_text("a['message']", "content") + ", a['message']), ''))"
+    )
+    msg = f"arrayMap((a, n) -> if(n IN {_arr(content_events)}, if(mapContains(a, replaceOne(n, 'content.', '')), a[replaceOne(n, 'content.', '')], mapValues(a)[1]), {text_of}), Events.Attributes, Events.Name)"
+    keep = f"arrayMap(n -> n IN {_arr(names + content_events)}, Events.Name)"
+    return f"nullIf(arrayStringConcat(arrayFilter((t, k) -> k AND t != '', {msg}, {keep}), '\\n'), '')"
+
+
+def _chunk_content() -> str:
+    names = list(D.CHUNK_EVENTS)
+    chunks = (
+        f"arraySort((t, ts) -> ts, arrayMap((a, n) -> if(mapContains(a, n), a[n], mapValues(a)[1]), "
+        f"arrayFilter((a, n) -> n IN {_arr(names)}, Events.Attributes, Events.Name), "
+        f"arrayFilter(n -> n IN {_arr(names)}, Events.Name)), "
+        f"arrayFilter((ts, n) -> n IN {_arr(names)}, Events.Timestamp, Events.Name))"
+    )
+    return f"nullIf(arrayStringConcat({chunks}, ''), '')"
+
+
+# --------------------------------------------------------------------------- the relation
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Where the exporter's data is, and what its traces table looks like."""
+
+    traces: str = "otel_traces"
+    logs: str | None = "otel_logs"
+    has_scope_column: bool = True  # exporters before 0.10x put the scope in SpanAttributes only
+    has_event_name: bool = True  # otel_logs.EventName (newer exporters; else LogAttributes['event.name'])
+    rates: str | None = None  # a relation with the rate table's columns (pricing.RATE_FIELDS)
+
+
+CONTENT = ("input_text", "output_text", "input_messages", "output_messages", "tool_definitions")
+CONTEXT = D.TRACE_INHERITED
+
+
+class SpansSQL:
+    """Generates ``SELECT … FROM otel_traces`` with the canonical span columns a query needs."""
+
+    def __init__(self, tables: Tables, context_keys: dict[str, list[str]] | None = None):
+        self.t = tables
+        ctx = {c: list(D.CONTEXT_DEFAULTS[c]) for c in D.CONTEXT_DEFAULTS}
+        for col, keys in (context_keys or {}).items():
+            ctx[col] = list(keys) + [k for k in ctx[col] if k not in keys]
+        self.context_keys = ctx
+
+    # base: one row of otel_traces -> the columns that need no other row
+    def _base_columns(self) -> dict[str, str]:
+        scope = "nullIf(ScopeName, '')" if self.t.has_scope_column else "NULL"
+        scope = f"coalesce({scope}, nullIf({SA}['otel.scope.name'], ''))"
+        cols: dict[str, str] = {
+            "trace_id": "TraceId",
+            "span_id": "SpanId",
+            "parent_span_id": "nullIf(ParentSpanId, '')",
+            "name": "toString(SpanName)",
+            "kind": "if(SpanKind = '', 'unspecified', lower(replaceOne(toString(SpanKind), 'SPAN_KIND_', '')))",
+            "start_ns": START_NS,
+            "start_time": f"fromUnixTimestamp64Micro(intDiv({START_NS}, 1000), 'UTC')",
+            "end_time": f"fromUnixTimestamp64Micro(intDiv({START_NS} + toInt64(Duration), 1000), 'UTC')",
+            "duration_ms": "toInt64(Duration) / 1e6",
+            "status": "multiIf(lower(replaceOne(toString(StatusCode), 'STATUS_CODE_', '')) IN ('ok', 'error'), "
+            "lower(replaceOne(toString(StatusCode), 'STATUS_CODE_', '')), 'unset')",
+            "status_message": "nullIf(StatusMessage, '')",
+            "scope_name": scope,
+            "span_type": span_type_expr(),
+        }
+        cols["dialect"] = dialect_expr(scope)
+        for c in D.COLUMN_SOURCES:
+            cols[c] = column_expr(c)
+        first_token = f"arrayFirstIndex(n -> n IN {_arr(D.FIRST_TOKEN_EVENTS)}, Events.Name)"
+        cols["ttft_ms"] = (
+            f"coalesce({cols['ttft_ms']}, if({first_token} > 0 AND toUnixTimestamp64Nano(Events.Timestamp[{first_token}]) != 0, "
+            f"(toUnixTimestamp64Nano(Events.Timestamp[{first_token}]) - {START_NS}) / 1e6, NULL))"
+        )
+        cols["total_tokens"] = (
+            f"coalesce({cols['total_tokens']}, if(({cols['input_tokens']}) IS NOT NULL OR ({cols['output_tokens']}) IS NOT NULL, "
+            f"coalesce({cols['input_tokens']}, 0) + coalesce({cols['output_tokens']}, 0), NULL))"
+        )
+        cols["service_name"] = f"coalesce({cols['service_name']}, nullIf(toString(ServiceName), ''))"
+        for c, keys in self.context_keys.items():
+            cols[c] = _first_of([_source(k) for k in keys])
+        # errors
+        cols["_raw_err"] = f"coalesce({_get('error.type')}, {_event_attr_of_last('exception', 'exception.type')})"
+        is_err = "(status = 'error' OR _raw_err IS NOT NULL)"
+        cls_in = "coalesce(_raw_err, nullIf(StatusMessage, ''))"
+        cols["error_type"] = f"if({is_err}, coalesce({classify_expr(cls_in, 'http_status_code')}, 'error'), NULL)"
+        cols["error_message"] = (
+            f"if({is_err}, coalesce({_event_attr_of_last('exception', 'exception.message')}, nullIf(StatusMessage, '')), NULL)"
+        )
+        cols["agent_name"] = (
+            f"coalesce({cols['agent_name']}, if(span_type = 'agent', {_strip_name_expr('toString(SpanName)', ('invoke_agent ', 'create_agent '), ('.agent',))}, NULL))"
+        )
+        cols["tool_name"] = (
+            f"coalesce({cols['tool_name']}, if(span_type = 'tool', {_strip_name_expr('toString(SpanName)', ('execute_tool ',), ('.tool',))}, NULL))"
+        )
+        # content
+        # content: helper columns (aliases) so no expression is written twice
+        cols["_sys"] = _first_of([f"if({_get(k)} IS NULL, NULL, {_system_text(_get(k))})" for k in D.SYSTEM_SOURCES])
+        cols["_in"] = f"coalesce({_attr_content(D.INPUT_SOURCES)}, {_event_content('input')})"
+        cols["input_text"] = (
+            "multiIf(_sys IS NULL, _in, _in IS NULL, _sys, "
+            f"position(coalesce({_get(D.INPUT_SOURCES[0][0])}, ''), '\"system\"') > 0, _in, concat(_sys, '\\n', _in))"
+        )
+        cols["_out_ev"] = f"coalesce({_event_content('output')}, {_chunk_content()})"
+        cols["output_text"] = (
+            f"if(span_type IN {_arr(D.NO_OUTPUT_TEXT)}, _out_ev, coalesce({_attr_content(D.OUTPUT_SOURCES)}, _out_ev))"
+        )
+        cols["input_messages"] = "CAST(NULL AS Nullable(String))"
+        cols["output_messages"] = "CAST(NULL AS Nullable(String))"
+        cols["tool_definitions"] = (
+            f"if(span_type = 'llm', {_get('gen_ai.tool.definitions')}, NULL)"  # the semconv list, as recorded
+        )
+        cols["attributes"] = f"toJSONString({SA})"
+        cols["resource_attributes"] = f"toJSONString({RA})"
+        cols["events"] = (
+            "if(empty(Events.Name), NULL, toJSONString(arrayMap((n, t, a) -> map('name', toString(n), 'time_unix_nano', "
+            "toString(toUnixTimestamp64Nano(t)), 'attributes', toJSONString(a)), Events.Name, Events.Timestamp, Events.Attributes)))"
+        )
+        cols["reported_cost_usd"] = column_expr("reported_cost_usd")
+        cols["source"] = lit(self.t.traces)
+        cols["source_line"] = "CAST(NULL AS Nullable(Int64))"
+        cols["ingested_at"] = "CAST(NULL AS Nullable(DateTime64(6, 'UTC')))"
+        return cols
+
+    def sql(self, needed: Iterable[str] | None = None) -> str:
+        """The relation with the ``needed`` span columns (all when None)."""
+        names = [c.name for c in schema.SPANS]
+        want = set(names if needed is None else needed) & set(names)
+        if not want:
+            want = {"trace_id"}
+        base = self._base_columns()
+        # what each derived column reads from others in the same row
+        deps = {
+            "error_type": {"status", "http_status_code", "_raw_err"},
+            "error_message": {"status", "_raw_err"},
+            "input_text": {"_sys", "_in"},
+            "agent_name": {"span_type"},
+            "tool_name": {"span_type"},
+            "output_text": {"span_type", "_out_ev"},
+            "tool_definitions": {"span_type"},
+            "cost_usd": {"provider", "request_model", "response_model", "start_time", "input_tokens", "output_tokens",
+                         "cache_read_tokens", "cache_write_tokens", "span_type"},
+            "price_version": {"provider", "request_model", "response_model", "start_time", "input_tokens",
+                              "output_tokens", "span_type"},
+        }  # fmt: skip
+        ctx_needed = want & set(CONTEXT)
+        inner = set(want)
+        for c in list(want):
+            inner |= deps.get(c, set())
+        if ctx_needed:
+            inner |= {"trace_id", "parent_span_id", "start_ns"}
+        if self.t.logs and inner & {"input_text", "output_text", "finish_reason"}:
+            inner |= {"trace_id", "span_id"}
+        inner -= {"cost_usd", "price_version"}
+        # base columns in dependency order: first those others read
+        first = [
+            c for c in ("status", "span_type", "http_status_code", "_raw_err", "_sys", "_in", "_out_ev") if c in inner
+        ]
+        rest = [c for c in names + ["start_ns"] if c in inner and c not in first and c in base]
+        select = ",\n    ".join(f"{base[c]} AS {c}" for c in first + rest)
+        public = ", ".join(c for c in first + rest if not c.startswith("_"))
+        sql = f"SELECT {public} FROM (SELECT\n    {select}\nFROM {self.t.traces})"
+        inner = {c for c in inner if not c.startswith("_")}
+        if self.t.logs and inner & {"input_text", "output_text", "finish_reason"}:
+            sql = self._with_logs(sql, inner)
+        if ctx_needed:
+            sql = self._with_context(sql, inner, ctx_needed)
+        if want & {"cost_usd", "price_version"}:
+            sql = self._with_cost(sql, want)
+        return sql
+
+    def _with_logs(self, sql: str, inner: set[str]) -> str:
+        """Content of spans that carry none themselves, from their log records (store.loader.attach_log_content)."""
+        from .tables import logs_relation
+
+        def agg(direction: str) -> str:
+            return (
+                f"nullIf(arrayStringConcat(arrayMap(x -> x.2, arraySort(groupArrayIf((time_ns, seq, content), "
+                f"direction = '{direction}' AND content IS NOT NULL))), '\\n'), '')"
+            ).replace("x -> x.2", "x -> x.3")
+
+        finish = (
+            "argMinIf(nullIf(JSONExtractString(message, 'finish_reason'), ''), (time_ns, seq), direction = 'output' "
+            "AND JSONExtractString(message, 'finish_reason') != '')"
+        )
+        logs = (
+            f"SELECT trace_id, span_id, {agg('input')} AS l_in, {agg('output')} AS l_out, {finish} AS l_finish "
+            f"FROM ({logs_relation(self.t.logs, self.t.has_event_name)}) GROUP BY trace_id, span_id"
+        )
+        cols = []
+        for c in sorted(inner):
+            if c == "input_text":
+                cols.append("coalesce(s.input_text, l.l_in) AS input_text")
+            elif c == "output_text":
+                cols.append("coalesce(s.output_text, l.l_out) AS output_text")
+            elif c == "finish_reason":
+                cols.append("coalesce(s.finish_reason, l.l_finish) AS finish_reason")
+            else:
+                cols.append(f"s.{c} AS {c}")
+        need = {"trace_id", "span_id"} - inner
+        base = sql if not need else sql  # trace_id/span_id are always selected for the join below
+        return (
+            f"SELECT {', '.join(cols)} FROM ({base}) AS s LEFT JOIN ({logs}) AS l "
+            "ON l.trace_id = s.trace_id AND l.span_id = s.span_id"
+        )
+
+    def _with_context(self, sql: str, inner: set[str], ctx: set[str]) -> str:
+        """Each span gets its trace's context (the root span's value, else the earliest span's):
+        user and session always (D.TRACE_LEVEL), feature and prompt version where it has none."""
+        agg = ", ".join(
+            f"argMinIf({c}, (parent_span_id IS NOT NULL, start_ns), {c} IS NOT NULL) AS t_{c}" for c in sorted(ctx)
+        )
+        has_any = " OR ".join(f"{c} IS NOT NULL" for c in sorted(ctx))
+        cols = []
+        for c in sorted(inner):
+            if c in ctx:
+                v = f"coalesce(t.t_{c}, s.{c})" if c in D.TRACE_LEVEL else f"coalesce(s.{c}, t.t_{c})"
+                cols.append(f"{v} AS {c}")
+            else:
+                cols.append(f"s.{c} AS {c}")
+        return (
+            f"SELECT {', '.join(cols)} FROM ({sql}) AS s\n"
+            f"LEFT JOIN (SELECT trace_id, {agg} FROM ({sql}) WHERE {has_any} GROUP BY trace_id) AS t "
+            f"ON t.trace_id = s.trace_id SETTINGS join_use_nulls = 1"
+        ).replace(" SETTINGS join_use_nulls = 1", "")
+
+    def _with_cost(self, sql: str, want: set[str]) -> str:
+        """Cost from the rate table (pricing.COST_EXPR's formula), NULL when unpriced; tiers by input tokens."""
+        if self.t.rates is None:
+            cost = "CAST(NULL AS Nullable(Float64)) AS cost_usd, CAST(NULL AS Nullable(String)) AS price_version"
+            return f"SELECT s.*, {cost} FROM ({sql}) AS s"
+        key = "(coalesce({p}provider, '\\0'), coalesce({p}request_model, '\\0'), coalesce({p}response_model, '\\0'), {day})"
+        rates = (
+            f"SELECT {key.format(p='', day='day')} AS k, groupArray((min_input_tokens, max_input_tokens, input_rate, "
+            f"output_rate, cache_read_rate, cache_write_rate, price_version)) AS tiers FROM {self.t.rates} GROUP BY k"
+        )
+        tier = "arrayFirst(x -> coalesce(s.input_tokens, 0) >= x.1 AND coalesce(s.input_tokens, 0) < x.2, r.tiers)"
+        priced = f"(notEmpty(r.tiers) AND {tier}.2 > 0 AND s.span_type IN ('llm', 'embedding') AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL))"
+        cost = (
+            f"if({priced}, greatest(coalesce(s.input_tokens, 0) - coalesce(s.cache_read_tokens, 0) - coalesce(s.cache_write_tokens, 0), 0) * {tier}.3 "
+            f"+ coalesce(s.cache_read_tokens, 0) * {tier}.5 + coalesce(s.cache_write_tokens, 0) * {tier}.6 "
+            f"+ coalesce(s.output_tokens, 0) * {tier}.4, NULL)"
+        )
+        version = f"if(notEmpty(r.tiers) AND {tier}.2 > 0 AND s.span_type IN ('llm', 'embedding') AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL), {tier}.7, NULL)"
+        outer = [f"s.{c}" for c in ()] + ["s.*"]
+        return (
+            f"SELECT {', '.join(outer)}, {cost} AS cost_usd, {version} AS price_version FROM ({sql}) AS s "
+            f"LEFT JOIN ({rates}) AS r ON r.k = {key.format(p='s.', day='toDate(s.start_time)')}"
+        )
+
+
+def _system_text(v: str) -> str:
+    """builder._system_messages + messages_text: the system instructions as one text."""
+    nn = f"ifNull({v}, '')"  # array functions take no Nullable
+    items = f"if(JSONType({nn}) = 'Array', JSONExtractArrayRaw({nn}), [{nn}])"
+    texts = f"arrayMap(p -> if(JSONType(p) = 'Object', {_json_field_text('p', 'content')}, if(JSONType(p) = 'String', JSONExtractString(p), JSONExtractRaw(p))), {items})"
+    return f"if(isValidJSON({v}), nullIf(arrayStringConcat(arrayFilter(x -> x != '', {texts}), '\\n'), ''), {v})"
