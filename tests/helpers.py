@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -87,3 +88,36 @@ def copy_store(master: Path, dest: Path) -> Path:
     """A private copy of a store built once (tests that write to it must not share it)."""
     shutil.copyfile(master, dest)
     return dest
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (children, their children...), read from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def still_running(pids: set[int], within_s: float) -> set[int]:
+    """Those of ``pids`` still alive (and not zombies) after waiting up to ``within_s`` for them to exit."""
+    deadline = time.monotonic() + within_s
+    while True:
+        alive = set()
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.add(pid)
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import REPO, query
+from helpers import REPO, descendants, query, still_running
 
 from llmscope.collect import Collector, CollectorConfig
 from llmscope.collect.spool import read_frames
@@ -358,7 +358,7 @@ def _spawn(db: Path, flush_seconds: float) -> tuple[subprocess.Popen, int]:
     line = p.stdout.readline()
     if not line.strip().isdigit():
         p.kill()
-        raise AssertionError(f"collector did not start: {line!r} {p.stderr.read()[-2000:]}")
+        raise AssertionError(f"collector did not start: {line!r} {p.stderr.read()[-6000:]}")
     return p, int(line)
 
 
@@ -376,9 +376,11 @@ def test_acknowledged_spans_survive_kill_9(tmp_path):
                 assert r.status_code == 200
                 sent += batch
     finally:
+        children = descendants(p.pid)
         p.send_signal(signal.SIGKILL)
         p.wait(10)
     assert p.returncode == -signal.SIGKILL
+    assert not still_running(children, within_s=5)  # its workers exit with it
     assert query(db, "SELECT count(*) FROM spans")[0][0] == 0  # nothing was flushed before the kill
     segs = sorted(spool.glob("seg-*.spool"))
     assert sum(len(read_frames(s)[0]) for s in segs) == 25

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import REPO, query
+from helpers import REPO, descendants, query, still_running
 from test_collect import ENV, JS, PB, _spawn, ids, json_request, pb_request
 
 from llmscope.collect import Collector, CollectorConfig
@@ -362,14 +362,18 @@ def test_every_acknowledged_span_is_stored_once_after_kill_9_mid_load(tmp_path):
     threads = [threading.Thread(target=exporter, args=(k,)) for k in range(3)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 90  # a loaded machine flushes late
     while time.monotonic() < deadline and not (len(acked) > 300 and _stored(db) > 0):
         time.sleep(0.2)
+    children = descendants(p.pid)
+    assert children  # the normalizing workers and the store's writer
     p.send_signal(signal.SIGKILL)  # mid-load: flushes done and requests in flight
     p.wait(10)
     stop.set()
     for t in threads:
         t.join()
+    # no orphans: a worker left behind would keep the store locked and the restart out
+    assert not still_running(children, within_s=5)
     stored_before = query(db, "SELECT count(*) FROM spans")[0][0]
     assert 0 < stored_before < len(acked)  # the kill did come mid-way
     p, port = _spawn(db, flush_seconds=3600)

@@ -73,8 +73,11 @@ def _init(mapping: Mapping, watch_parent: bool = True) -> None:
 
 
 def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent died (kill -9) exits within a tenth of a second: it must not keep the store's
+    lock or the spool (PR_SET_PDEATHSIG would follow the parent *thread* that spawned it, which may be a request
+    thread that ends long before the collector)."""
     while True:
-        time.sleep(1.0)
+        time.sleep(0.1)
         if os.getppid() != parent:
             os._exit(0)
 

@@ -30,13 +30,23 @@ _KNOWN_HEADS = (
     (b"[", "a JSON file"),
 )
 
-# Reads run sandboxed: the store's tables and nothing else (no files, no extensions, settings locked).
+# Reads run sandboxed: the store's tables and nothing else (no files, no extensions); the settings are
+# locked once the session is set up (quiet(), below).
 SANDBOX = {
     "enable_external_access": "false",
     "autoinstall_known_extensions": "false",
     "autoload_known_extensions": "false",
-    "lock_configuration": "true",
 }
+
+
+def quiet(con: duckdb.DuckDBPyConnection, lock: bool = False) -> duckdb.DuckDBPyConnection:
+    """DuckDB draws a progress bar on stdout for queries over 2 s: it would land inside `--format json`
+    output and in the collector's stdout (seen: a spool replay's bar as its first line). A session
+    setting, so it is set on each connection; ``lock`` then freezes every setting."""
+    con.execute("SET enable_progress_bar = false")
+    if lock:
+        con.execute("SET lock_configuration = true")
+    return con
 
 
 def check_file(path: Path) -> None:
@@ -86,7 +96,7 @@ def connect(
     deadline = time.monotonic() + (wait_s if wait_s is not None else (LOCK_WAIT_S if read_only else 0.0))
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            con = quiet(duckdb.connect(str(path), read_only=read_only, config=config), lock=bool(config))
             break
         except duckdb.IOException as e:
             msg = str(e).splitlines()[0]

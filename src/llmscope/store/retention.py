@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from .connection import connect, resolve_db_path
+from .connection import connect, quiet, resolve_db_path
 
 _PLAN_SQL = """
 SELECT count(*) AS spans, count(DISTINCT trace_id) AS traces, min(start_time) AS first, max(start_time) AS last,
@@ -92,7 +92,7 @@ def compact(path: Path) -> None:
     tmp = path.with_name(path.name + ".compact")
     for p in (tmp, Path(str(tmp) + ".wal")):
         p.unlink(missing_ok=True)
-    con = duckdb.connect(str(path))
+    con = quiet(duckdb.connect(str(path)))
     try:
         con.execute("CHECKPOINT")
         con.execute(f"ATTACH '{tmp.as_posix()}' AS fresh")
