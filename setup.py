@@ -2,8 +2,9 @@
 
 * three C accelerators (OTLP decoding, column resolution, Arrow buffers), each beside the Python
   code it stands in for;
-* ``normalize.py`` compiled with mypyc: the same source, no second implementation (measured: span
-  normalization ~30% faster, ingest of attribute-heavy spans ~18%).
+* ``normalize/builder.py`` compiled with mypyc, only when asked (``LLMSCOPE_MYPYC=1 pip install -e .``): the
+  same source, no second implementation. It costs ~115 s more CPU at install (166 s vs 50 s,
+  measured; O1 and O3 alike) for ~1 % of ingest CPU (the README's table), so the default install leaves it out.
 
 All optional: without a C compiler (or without mypy) the install still succeeds and ingest runs the
 plain Python (same results, slower; ``llmscope --version`` says what is in use). A compiled module
@@ -22,6 +23,7 @@ FLAGS = ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
 # CI sets LLMSCOPE_REQUIRE_NATIVE=1: a compiled part that fails to build fails the install instead of
 # leaving a slower pure-Python one behind.
 REQUIRED = os.environ.get("LLMSCOPE_REQUIRE_NATIVE", "") not in ("", "0")
+MYPYC = os.environ.get("LLMSCOPE_MYPYC", "") not in ("", "0")  # build_backend.py adds mypy to the build then
 SRC = Path(__file__).resolve().parent / "src" / "llmscope"
 NATIVE = SRC / "_native"
 COMPILED_PY = ("normalize.builder",)  # dotted below llmscope; llmscope._native.COMPILED_PY names the same
@@ -38,6 +40,14 @@ def c_accelerators() -> list[Extension]:
 
 
 def mypyc_modules() -> list[Extension]:
+    (NATIVE / "compiled.json").unlink(missing_ok=True)  # a record of an earlier build would name stale code
+    if not MYPYC:
+        # an editable install keeps extensions in src/: one left from an earlier mypyc build would shadow the .py
+        for name in COMPILED_PY:
+            folder, stem = (SRC / name.replace(".", "/")).parent, name.rpartition(".")[2]
+            for stale in [*folder.glob(f"{stem}.*.so"), *folder.glob(f"{stem}__mypyc.*.so")]:
+                stale.unlink()
+        return []
     try:
         from mypyc.build import mypycify
     except ImportError:

@@ -449,6 +449,50 @@ def _compiled_parts() -> str:
     return native.report() + " (LLMSCOPE_PURE_PYTHON=1 to compare)"
 
 
+def _timed_ingest(data: Path, store: Path, env: dict) -> tuple[float, float, int]:
+    """One `llmscope ingest` into a fresh store -> (wall s, CPU s of it and its workers, spans added)."""
+    for p in (store, Path(str(store) + ".wal")):
+        p.unlink(missing_ok=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmscope", "--db", str(store), "ingest", str(data), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(f"ingest failed: {proc.stderr[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, json.loads(proc.stdout)["spans_added"]
+
+
+def compare_parts(data: Path, work: Path, rounds: int) -> None:
+    """What each compiled part is worth: ingest with every part, with each one switched off in turn
+    (LLMSCOPE_PURE_PYTHON=<part>), and with none, alternated over ``rounds`` so load drifts hit all alike.
+    CPU seconds (the ingest and its workers) are steadier than wall time on a shared machine."""
+    from llmscope import _native as native
+
+    parts = [*native.ACCELERATORS, *native.COMPILED_PY]
+    variants = {"all compiled parts": "0", **{f"without {p}": p for p in parts}, "none (pure Python)": "1"}
+    cpu: dict[str, list[float]] = {v: [] for v in variants}
+    wall: dict[str, list[float]] = {v: [] for v in variants}
+    spans = 0
+    for r in range(rounds):
+        for name, value in (variants if r % 2 == 0 else dict(reversed(variants.items()))).items():
+            w, c, spans = _timed_ingest(data, work / "parts.duckdb", {**os.environ, "LLMSCOPE_PURE_PYTHON": value})
+            wall[name].append(w)
+            cpu[name].append(c)
+    base = min(cpu["all compiled parts"])
+    print(f"\nwhat each compiled part is worth ({spans:,} spans, {rounds} alternated rounds, best of each):")
+    print(f"  {'variant':34s} {'CPU s':>7s} {'CPU x':>6s} {'wall s':>7s}")
+    for name in variants:
+        print(f"  {name:34s} {min(cpu[name]):7.2f} {min(cpu[name]) / base:6.2f} {min(wall[name]):7.2f}")
+    print(f"  ({native.report()})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spans", type=int, default=200_000)
@@ -461,6 +505,13 @@ def main() -> None:
         default="rag",
         help="rag: 5-span RAG traces with realistic prompt text (default); captured: the six captured "
         "real libraries' spans replayed (short content, their real attribute sets)",
+    )
+    ap.add_argument(
+        "--parts",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="also ingest with each compiled part switched off in turn, ROUNDS alternated rounds",
     )
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="llmscope-bench-"))
@@ -502,6 +553,8 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}; {_compiled_parts()}")
     if args.profile:
         profile_stages(data, headline_floor_us=floor_s / n * 1e6)
+    if args.parts:
+        compare_parts(data, work, args.parts)
 
 
 if __name__ == "__main__":

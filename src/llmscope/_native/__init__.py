@@ -2,8 +2,9 @@
 exactly what the Python code it stands in for does (tests compare both), and modules compiled from
 their own source by mypyc. All are optional, so a missing one only makes ingest slower.
 
-They are built by ``setup.py`` when a C compiler is present; ``LLMSCOPE_PURE_PYTHON=1`` switches all
-of them off (to compare, or to rule them out).
+They are built by ``setup.py`` when a C compiler is present (the mypyc part only when asked:
+``LLMSCOPE_MYPYC=1``); ``LLMSCOPE_PURE_PYTHON=1`` switches all of them off, ``LLMSCOPE_PURE_PYTHON=otlp,columns``
+only the named ones (to compare, or to rule them out).
 """
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ from pathlib import Path
 from typing import Any
 
 
-def _pure() -> bool:
-    return os.environ.get("LLMSCOPE_PURE_PYTHON", "") not in ("", "0")
+def _pure(part: str | None = None) -> bool:
+    """Whether compiled parts are switched off: ``LLMSCOPE_PURE_PYTHON=1`` turns off all of them; a
+    comma-separated list of part names (``otlp,normalize.builder``) only those (to measure each one's worth).
+    Without ``part``: whether all are off."""
+    value = os.environ.get("LLMSCOPE_PURE_PYTHON", "").strip()
+    if value in ("", "0"):
+        return False
+    if value == "1":
+        return True
+    return part is not None and part in {name.strip() for name in value.split(",")}
 
 
 PACKAGE = __package__.rpartition(".")[0]  # llmscope
@@ -40,7 +49,7 @@ def use_fresh_sources() -> None:
         src = ROOT.joinpath(*name.split(".")).with_suffix(".py")
         if full in sys.modules or not src.exists():
             continue
-        if not _pure() and hashlib.sha256(src.read_bytes()).hexdigest() == digest:
+        if not _pure(name) and hashlib.sha256(src.read_bytes()).hexdigest() == digest:
             continue
         spec = importlib.util.spec_from_file_location(full, src)
         module = importlib.util.module_from_spec(spec)
@@ -59,7 +68,7 @@ def compiled(module: str) -> bool:
 
 def accelerator(module: str, name: str) -> Any:
     """``llmscope._native.<module>.<name>`` if that extension was built and not switched off; else None."""
-    if _pure():
+    if _pure(module):
         return None
     try:
         return getattr(importlib.import_module(f"{__package__}.{module}"), name)
@@ -81,7 +90,7 @@ def report() -> str:
     """One line: which compiled parts are in use (or why none)."""
     if _pure():
         return "C accelerators: off (LLMSCOPE_PURE_PYTHON)"
-    built = [what for module, what in ACCELERATORS.items() if _importable(module)]
+    built = [what for module, what in ACCELERATORS.items() if not _pure(module) and _importable(module)]
     for name, what in COMPILED_PY.items():
         importlib.import_module(f"{PACKAGE}.{name}")
         if compiled(name):
