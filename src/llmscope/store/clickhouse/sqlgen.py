@@ -131,6 +131,7 @@ def _rewrite(tree: exp.Expression, tables: Callable[[exp.Table], exp.Expression 
         if isinstance(node, exp.Filter):  # agg(x) FILTER (WHERE c)  ->  aggIf(x, c)
             node.replace(_filtered(node.this, node.expression.this))
     for sel in list(tree.find_all(exp.Select)):
+        _name_qualified_columns(sel)
         _order_by_alias(sel)
     for node in list(tree.walk()):
         repl = _function(node)
@@ -155,6 +156,14 @@ def _order_by_alias(sel: exp.Select) -> None:
         col = o.this
         if isinstance(col, exp.Column) and not col.table and col.name in aliases:
             o.set("this", exp.Literal.number(aliases[col.name]))
+
+
+def _name_qualified_columns(sel: exp.Select) -> None:
+    """``SELECT b.trace_id`` is named ``trace_id`` in DuckDB; ClickHouse keeps ``b.trace_id`` when the
+    joined tables share the name: alias it as DuckDB names it."""
+    for p in list(sel.expressions):
+        if isinstance(p, exp.Column) and p.table and not isinstance(p.this, exp.Star):
+            p.replace(exp.alias_(p.copy(), p.name, quoted=False))
 
 
 def _anon(name: str, *args: exp.Expression) -> exp.Anonymous:
@@ -310,10 +319,15 @@ def _function(node: exp.Expression) -> exp.Expression | None:
     """DuckDB functions (outside FILTER) that need another ClickHouse spelling or meaning."""
     if isinstance(node, exp.DateBin):
         return _time_bucket(node)
-    if isinstance(node, exp.Lag | exp.Lead) and node.args.get("default") is not None:
-        # ClickHouse wants the value and its default of one type: DuckDB's are both nullable
+    if isinstance(node, exp.Lag | exp.Lead) and not isinstance(node.this, exp.Anonymous):
+        # DuckDB's lag is NULL before the first row (ClickHouse's: the type's default, '' or 0, unless
+        # the value is Nullable); with a default, ClickHouse wants both of one type
         node.set("this", _anon("toNullable", node.this))
         return None
+    if isinstance(node, exp.ArrayContains):  # list_contains(list, NULL) is NULL in DuckDB; has() says false
+        value = node.expression
+        return exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null(),
+                      false=_anon("has", node.this, value))  # fmt: skip
     if isinstance(node, exp.Anonymous) and node.name.lower() == "llmscope_timestamp":  # a bound datetime
         return _anon("toDateTime64", *node.expressions, exp.Literal.number(6), exp.Literal.string("UTC"))
     if isinstance(node, exp.Anonymous) and node.name.lower() in _RENAMED:
