@@ -436,6 +436,8 @@ def _columns_per_reference(tree: exp.Expression) -> dict[int, set[str] | None]:
                 out[id(source)] = None
                 continue
             names = {c.name for c in scope.columns if c.table in ("", alias)}
+            for join in sel.args.get("joins") or []:  # JOIN … USING (a, b) names its columns as identifiers
+                names |= {i.name for i in join.args.get("using") or []}
             names |= {c.name for c in tree.find_all(exp.Column) if c.table == alias}
             out[id(source)] = names
     return out

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from .spans import SpansSQL, lit
 
 TABLE = "llmscope_spans"
-VIEW = "llmscope_spans_mv"
 LOGS_TABLE = "llmscope_logs"
 _MARK = "llmscope normalized"
 STALE_FILL_S = 3600  # a fill older than this was interrupted: start again
@@ -64,7 +63,13 @@ def spans_target(spans: SpansSQL) -> Normalized:
         f"SELECT day, {', '.join(public)} FROM (SELECT toDate(Timestamp, serverTimezone()) AS day,\n    {select}\n"
         f"FROM {spans.t.traces})"
     )
-    return Normalized(TABLE, spans.t.traces, (sql,), public, "(span_type, start_time)", "(trace_id, span_id)",
+    # a configuration with other context keys (llmscope.toml [attributes]) gets a table of its own,
+    # so two configurations on one database do not rebuild each other's
+    default = SpansSQL(spans.t).context_keys
+    table = TABLE
+    if spans.context_keys != default:
+        table += "_" + hashlib.sha256(repr(sorted(spans.context_keys.items())).encode()).hexdigest()[:8]
+    return Normalized(table, spans.t.traces, (sql,), public, "(span_type, start_time)", "(trace_id, span_id)",
                       "toDate(Timestamp)")  # fmt: skip
 
 

@@ -315,8 +315,50 @@ _RENAMED = {
 }
 
 
+def _is_json(t: exp.DataType) -> bool:
+    return t.this == exp.DataType.Type.JSON or (
+        t.this == exp.DataType.Type.ARRAY and bool(t.expressions) and t.expressions[0].this == exp.DataType.Type.JSON
+    )
+
+
+def _json_wildcards(doc: exp.Expression, path: exp.JSONPath) -> exp.Expression:
+    """json_extract(doc, '$[*].key[*]'): the raw JSON values the path reaches, as an array of strings."""
+    acc: exp.Expression = _anon("array", _anon("ifNull", doc, exp.Literal.string("")))  # the documents reached
+    keys: list[exp.Expression] = []
+    for part in path.expressions:
+        if isinstance(part, exp.JSONPathKey):
+            keys.append(exp.Literal.string(part.name))
+        elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, exp.JSONPathWildcard):
+            lam = exp.Lambda(
+                this=_anon("JSONExtractArrayRaw", exp.column("_j"), *keys), expressions=[exp.to_identifier("_j")]
+            )
+            acc, keys = _anon("arrayFlatten", _anon("arrayMap", lam, acc)), []
+    if keys:
+        lam = exp.Lambda(this=_anon("JSONExtractRaw", exp.column("_j"), *keys), expressions=[exp.to_identifier("_j")])
+        acc = _anon("arrayMap", lam, acc)
+    return acc
+
+
 def _function(node: exp.Expression) -> exp.Expression | None:
     """DuckDB functions (outside FILTER) that need another ClickHouse spelling or meaning."""
+    # JSON is text here: casts to JSON / JSON[] keep the value; to VARCHAR[] parse a JSON list
+    if isinstance(node, exp.Cast) and _is_json(node.to):
+        return node.this
+    if (
+        isinstance(node, exp.Cast)
+        and node.to.this == exp.DataType.Type.ARRAY
+        and isinstance(node.this, exp.JSONExtract)
+    ):
+        doc = _function(node.this) or node.this  # arrays cannot be Nullable in ClickHouse: NULL reads as ''
+        return _anon("JSONExtract", _anon("ifNull", doc, exp.Literal.string("")), exp.Literal.string("Array(String)"))
+    if (
+        isinstance(node, exp.JSONExtract)
+        and isinstance(node.expression, exp.JSONPath)
+        and any(isinstance(p, exp.JSONPathSubscript) for p in node.expression.expressions)
+    ):
+        return _json_wildcards(node.this, node.expression)
+    if isinstance(node, exp.JSONType):  # DuckDB names the types in capitals (OBJECT, ARRAY, …)
+        return _anon("upper", _anon("toString", _anon("JSONType", node.this)))
     if isinstance(node, exp.DateBin):
         return _time_bucket(node)
     if isinstance(node, exp.Lag | exp.Lead) and not isinstance(node.this, exp.Anonymous):
@@ -351,8 +393,8 @@ def _function(node: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.UnixToTime) and node.args.get("scale") is not None:  # epoch_ms(timestamp): ms, rounded
         us = _anon("toUnixTimestamp64Micro", _anon("toDateTime64", node.this, exp.Literal.number(6)))
         return _anon("intDiv", exp.Add(this=us, expression=exp.Literal.number(500)), exp.Literal.number(1000))
-    if isinstance(node, exp.JSONKeys):
-        return _anon("JSONExtractKeys", node.this)
+    if isinstance(node, exp.JSONKeys):  # arrays cannot be Nullable in ClickHouse: NULL reads as ''
+        return _anon("JSONExtractKeys", _anon("ifNull", node.this, exp.Literal.string("")))
     if isinstance(node, exp.JSONExtractScalar):
         return _json_scalar(node.this, node.expression)
     if isinstance(node, exp.PercentileCont | exp.Quantile) and not isinstance(node.parent, exp.Filter):
