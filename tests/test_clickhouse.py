@@ -221,7 +221,7 @@ def test_alert_rules_equal_duckdb(stores):
     at = datetime(2025, 11, 12, 10)
     a, b = duck.check(rules, at=at), ch.check(rules, at=at)
     assert a.alerts, "nothing compared"
-    assert [x.__dict__ for x in a.alerts] == [x.__dict__ for x in b.alerts]
+    assert_same_rows([x.__dict__ for x in a.alerts], [x.__dict__ for x in b.alerts], "alerts")  # sums: to 1e-9
 
 
 def test_traces_and_one_trace_equal_duckdb(stores):
