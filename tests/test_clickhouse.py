@@ -37,17 +37,24 @@ FILES = [
     SAMPLES / "support-bot.traces.jsonl.gz",
     CAPTURED,
 ]
+LATER = [SAMPLES / "research-agent.traces.jsonl.gz"]  # the agent app (planted loops, a runaway)
 
 
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory) -> tuple[llmscope.Store, llmscope.Store, Path]:
     d = tmp_path_factory.mktemp("clickhouse")
     duck = llmscope.open(d / "store.duckdb")
-    duck.ingest([str(f) for f in FILES])
+    duck.ingest([str(f) for f in FILES + LATER])
     client = _ChdbClient(parse_url(f"chdb:{d / 'ch'}"))
     n_spans, n_logs = otel_exporter.load(client.session, FILES)
     assert n_spans > 3_000 and n_logs > 50
-    return duck, llmscope.open(f"chdb:{d / 'ch'}"), d
+    ch = llmscope.open(f"chdb:{d / 'ch'}")
+    # the first open copies those spans into llmscope_spans; spans the exporter inserts after that
+    # reach it through llmscope's materialized view on otel_traces: the comparisons cover both paths
+    assert ch.sql("SELECT count(*) AS n FROM spans").to_dicts() == [{"n": n_spans}]
+    n_later, _ = otel_exporter.load(client.session, LATER)
+    assert n_later > 2_000
+    return duck, ch, d
 
 
 def _one_unit_apart(a: float, b: float) -> bool:
@@ -178,7 +185,14 @@ REPORTS = [
     ("safety", {}),
     ("quality", {}),
     ("stats", {}),
+    ("agents", {}),
+    ("agents", {"by": "agent_name,request_model"}),
+    ("loops", {}),
+    ("tools", {}),
 ]
+# The model's requested tool calls are read from output_messages, which the ClickHouse relation does
+# not build yet (NULL there): that one table of the tools report is not compared.
+NOT_ON_CLICKHOUSE = {"requested_by_model"}
 
 
 @pytest.mark.parametrize(("kind", "options"), REPORTS, ids=[f"{k}-{'-'.join(o)}" for k, o in REPORTS])
@@ -188,8 +202,10 @@ def test_report_figures_equal_duckdb(stores, kind, options):
     # the ClickHouse store is filled by the Collector, not by `llmscope ingest`: it has no ingest runs
     ignore = ("ingests",) if kind == "stats" else ()
     assert_same_rows(a.to_dicts(), b.to_dicts(), kind, ignore)
+    assert a.num_rows > 0 or kind in ("safety", "quality"), f"{kind}: nothing compared"
     for name in a.others:
-        assert_same_rows(a[name].to_dicts(), b[name].to_dicts(), f"{kind}[{name}]")
+        if name not in NOT_ON_CLICKHOUSE:
+            assert_same_rows(a[name].to_dicts(), b[name].to_dicts(), f"{kind}[{name}]")
 
 
 def test_drift_figures_equal_duckdb(stores):
@@ -197,6 +213,15 @@ def test_drift_figures_equal_duckdb(stores):
     a, b = duck.report("drift"), ch.report("drift")
     assert a.num_rows > 0
     assert_same_rows(a.to_dicts(), b.to_dicts(), "drift")
+
+
+def test_alert_rules_equal_duckdb(stores):
+    duck, ch, _ = stores
+    rules = Path(llmscope.__file__).parent / "example_alerts.toml"
+    at = datetime(2025, 11, 12, 10)
+    a, b = duck.check(rules, at=at), ch.check(rules, at=at)
+    assert a.alerts, "nothing compared"
+    assert_same_rows([x.__dict__ for x in a.alerts], [x.__dict__ for x in b.alerts], "alerts")  # sums: to 1e-9
 
 
 def test_traces_and_one_trace_equal_duckdb(stores):

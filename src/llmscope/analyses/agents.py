@@ -29,102 +29,122 @@ from ..query import GroupingLike, SpanFilter, group_by_clause, group_exprs, sele
 from ..store import query_arrow
 
 # Steps with their agent: walk up to four parent levels (joins on narrow columns; a recursive
-# CTE re-builds its hash table per level and measured slower here).
+# CTE re-builds its hash table per level and measured slower here). The walk reads only the
+# narrow node columns; the wide ones (arguments, tokens, cost) are read once, for LLM and tool
+# spans. Written for both engines (ClickHouse runs a CTE once per reference, and no correlated
+# subqueries): equality joins, window functions with constant offsets, FILTER aggregates.
+# agent_key: the agent span, or '' for steps with no agent (the trace is their agent).
 STEPS_CTE = """
-base AS (
-    SELECT trace_id, span_id, parent_span_id, span_type, name, agent_name, start_time, end_time, duration_ms,
-           status, tool_name, input_tokens, output_tokens, cost_usd, finish_reason,
-           CASE WHEN span_type = 'tool' THEN regexp_replace(lower(coalesce(input_text, '')), '\\s+', '', 'g') END AS args,
-           CASE WHEN span_type = 'tool' THEN input_text END AS raw_args
-    FROM spans WHERE trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE {where})
+scope AS (SELECT DISTINCT trace_id FROM spans WHERE {where}),
+nodes AS (
+    SELECT trace_id, span_id, parent_span_id, span_type, coalesce(agent_name, name) AS agent
+    FROM spans WHERE trace_id IN (SELECT trace_id FROM scope)
 ),
-nodes AS (SELECT trace_id, span_id, parent_span_id, span_type, coalesce(agent_name, name) AS agent FROM base),
-steps AS (
-    SELECT b.*,
+walk AS (
+    SELECT b.trace_id, b.span_id,
         CASE WHEN p1.span_type = 'agent' THEN p1.span_id WHEN p2.span_type = 'agent' THEN p2.span_id
              WHEN p3.span_type = 'agent' THEN p3.span_id WHEN p4.span_type = 'agent' THEN p4.span_id END AS agent_span_id,
         CASE WHEN p1.span_type = 'agent' THEN p1.agent WHEN p2.span_type = 'agent' THEN p2.agent
              WHEN p3.span_type = 'agent' THEN p3.agent WHEN p4.span_type = 'agent' THEN p4.agent END AS agent
-    FROM base b
+    FROM nodes b
     LEFT JOIN nodes p1 ON p1.trace_id = b.trace_id AND p1.span_id = b.parent_span_id
     LEFT JOIN nodes p2 ON p2.trace_id = b.trace_id AND p2.span_id = p1.parent_span_id
     LEFT JOIN nodes p3 ON p3.trace_id = b.trace_id AND p3.span_id = p2.parent_span_id
     LEFT JOIN nodes p4 ON p4.trace_id = b.trace_id AND p4.span_id = p3.parent_span_id
     WHERE b.span_type IN ('llm', 'tool')
 ),
-tools AS (
-    SELECT *, tool_name || '(' || coalesce(args, '') || ')' AS call,
-           row_number() OVER (PARTITION BY trace_id, agent_span_id ORDER BY start_time, span_id) AS seq
-    FROM steps WHERE span_type = 'tool'
-)
+steps AS (
+    SELECT s.trace_id, s.span_id, s.parent_span_id, s.span_type, s.name, s.agent_name, s.start_time, s.end_time, s.duration_ms, s.status, s.tool_name,
+           s.input_tokens, s.output_tokens, s.cost_usd, s.finish_reason,
+           CASE WHEN s.span_type = 'tool' THEN regexp_replace(lower(coalesce(s.input_text, '')), '\\s+', '', 'g') END AS args,
+           CASE WHEN s.span_type = 'tool' THEN s.input_text END AS raw_args,
+           w.agent_span_id, coalesce(w.agent_span_id, '') AS agent_key, w.agent
+    FROM spans s JOIN walk w ON w.trace_id = s.trace_id AND w.span_id = s.span_id
+    WHERE s.span_type IN ('llm', 'tool') AND s.trace_id IN (SELECT trace_id FROM scope)
+),
+sequenced AS (
+    -- tool calls numbered in their agent's order; LLM steps carry no number
+    SELECT *, CASE WHEN span_type = 'tool' THEN tool_name || '(' || coalesce(args, '') || ')' END AS call,
+           CASE WHEN span_type = 'tool' THEN row_number() OVER (PARTITION BY trace_id, agent_key, span_type
+                                                                ORDER BY start_time, span_id) END AS seq
+    FROM steps
+),
+tools AS (SELECT * FROM sequenced WHERE span_type = 'tool')
 """
 
 # For each period p, calls equal to the call p places earlier form runs (gaps-and-islands); a run
-# of length L means the p-call pattern before it came back L/p more times.
+# of length L means the p-call pattern before it came back L/p more times. A run's times come from
+# its own rows (the pattern's first call is p places before the run's first); its pattern and
+# waste from one equality join of the runs with their agent's steps, with conditional aggregates.
 LOOPS_SQL = """
 WITH {steps},
-periods AS (SELECT unnest(range(1, 5)) AS p),
+lagged AS (
+    SELECT *,
+           call = lag(call, 1) OVER w AS same_1, lag(start_time, 1) OVER w AS back_1,
+           call = lag(call, 2) OVER w AS same_2, lag(start_time, 2) OVER w AS back_2,
+           call = lag(call, 3) OVER w AS same_3, lag(start_time, 3) OVER w AS back_3,
+           call = lag(call, 4) OVER w AS same_4, lag(start_time, 4) OVER w AS back_4
+    FROM tools WINDOW w AS (PARTITION BY trace_id, agent_key ORDER BY seq)
+),
+periods AS (SELECT 1 AS p UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4),
 flagged AS (
-    SELECT t.*, p.p,
-           t.call = lag(t.call, p.p::BIGINT) OVER (PARTITION BY t.trace_id, t.agent_span_id, p.p ORDER BY t.seq) AS same
-    FROM tools t, periods p
+    SELECT l.trace_id, l.agent_key, l.agent_span_id, l.agent, l.seq, l.start_time, l.end_time, p.p,
+           CASE p.p WHEN 1 THEN l.same_1 WHEN 2 THEN l.same_2 WHEN 3 THEN l.same_3 ELSE l.same_4 END AS same,
+           CASE p.p WHEN 1 THEN l.back_1 WHEN 2 THEN l.back_2 WHEN 3 THEN l.back_3 ELSE l.back_4 END AS pattern_start
+    FROM lagged l CROSS JOIN periods p
 ),
 islands AS (
-    SELECT *, seq - row_number() OVER (PARTITION BY trace_id, agent_span_id, p, same ORDER BY seq) AS island
+    SELECT *, seq - row_number() OVER (PARTITION BY trace_id, agent_key, p ORDER BY seq) AS island
     FROM flagged WHERE same
 ),
 runs AS (
-    SELECT trace_id, agent_span_id, any_value(agent) AS agent, p AS period,
-           min(seq) - p AS first_seq, max(seq) AS last_seq, count(*) AS run_len
-    FROM islands GROUP BY trace_id, agent_span_id, p, island
+    SELECT trace_id, agent_key, any_value(agent_span_id) AS agent_span_id, any_value(agent) AS agent, p AS period,
+           min(seq) - p AS first_seq, max(seq) AS last_seq, count(*) AS run_len,
+           arg_min(pattern_start, seq) AS started, arg_min(start_time, seq) AS second_round,
+           arg_max(end_time, seq) AS ended
+    FROM islands GROUP BY trace_id, agent_key, p, island
 ),
 candidates AS (
-    SELECT *, (run_len + period) // period AS repeats,
-           row_number() OVER (PARTITION BY trace_id, agent_span_id, first_seq ORDER BY period) AS smallest
-    FROM runs WHERE (run_len + period) // period >= ?
+    SELECT * FROM (
+        SELECT *, (run_len + period) // period AS repeats,
+               row_number() OVER (PARTITION BY trace_id, agent_key, first_seq ORDER BY period) AS smallest
+        FROM runs WHERE (run_len + period) // period >= ?
+    ) WHERE smallest = 1
 ),
 loops AS (
-    -- keep the smallest period for a run, and a cycle only if its pattern is not one repeated call
-    SELECT c.* FROM candidates c
-    WHERE smallest = 1
-      AND (period = 1 OR (SELECT count(DISTINCT t.call) FROM tools t WHERE t.trace_id = c.trace_id
-              AND t.agent_span_id IS NOT DISTINCT FROM c.agent_span_id AND t.seq BETWEEN c.first_seq AND c.first_seq + c.period - 1) > 1)
+    -- a cycle only if its pattern is not one repeated call
+    SELECT c.trace_id, c.agent_key, any_value(c.agent_span_id) AS agent_span_id, any_value(c.agent) AS agent,
+        c.first_seq, c.period, any_value(c.repeats) AS repeats, any_value(c.started) AS started,
+        any_value(c.ended) AS ended,
+        string_agg(s.tool_name || '(' || left(coalesce(s.raw_args, ''), 80) || ')', ' → ' ORDER BY s.seq)
+            FILTER (WHERE s.seq >= c.first_seq AND s.seq < c.first_seq + c.period) AS pattern,
+        count(DISTINCT s.call) FILTER (WHERE s.seq >= c.first_seq AND s.seq < c.first_seq + c.period) AS pattern_calls,
+        sum(coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0))
+            FILTER (WHERE s.span_type = 'llm' AND s.start_time >= c.second_round AND s.start_time <= c.ended)
+            AS wasted_tokens,
+        sum(s.cost_usd) FILTER (WHERE s.span_type = 'llm' AND s.start_time >= c.second_round AND s.start_time <= c.ended)
+            AS wasted_cost_usd
+    FROM candidates c JOIN sequenced s ON s.trace_id = c.trace_id AND s.agent_key = c.agent_key
+    GROUP BY c.trace_id, c.agent_key, c.first_seq, c.period
+    HAVING c.period = 1 OR count(DISTINCT s.call) FILTER (WHERE s.seq >= c.first_seq AND s.seq < c.first_seq + c.period) > 1
 ),
-evidence AS (
-    SELECT l.*,
-        (SELECT string_agg(t.tool_name || '(' || left(coalesce(t.raw_args, ''), 80) || ')', ' → ' ORDER BY t.seq)
-           FROM tools t WHERE t.trace_id = l.trace_id AND t.agent_span_id IS NOT DISTINCT FROM l.agent_span_id
-            AND t.seq BETWEEN l.first_seq AND l.first_seq + l.period - 1) AS pattern,
-        (SELECT min(t.start_time) FROM tools t WHERE t.trace_id = l.trace_id AND t.agent_span_id IS NOT DISTINCT FROM l.agent_span_id
-            AND t.seq = l.first_seq) AS started,
-        (SELECT min(t.start_time) FROM tools t WHERE t.trace_id = l.trace_id AND t.agent_span_id IS NOT DISTINCT FROM l.agent_span_id
-            AND t.seq = l.first_seq + l.period) AS second_round,
-        (SELECT max(t.end_time) FROM tools t WHERE t.trace_id = l.trace_id AND t.agent_span_id IS NOT DISTINCT FROM l.agent_span_id
-            AND t.seq = l.last_seq) AS ended
-    FROM loops l
+windowed AS (
+    SELECT trace_id, agent_key, agent_span_id, agent, call, tool_name, raw_args, start_time, end_time,
+           count(*) OVER (PARTITION BY trace_id, agent_key, call ORDER BY seq
+                          RANGE BETWEEN ? PRECEDING AND CURRENT ROW) AS in_window
+    FROM tools
 )
-SELECT e.trace_id, e.agent, e.agent_span_id,
-       CASE WHEN e.period = 1 THEN 'exact_repeat' ELSE 'cycle' END AS kind,
-       e.period, e.repeats, e.pattern, e.started, e.ended,
-       (SELECT sum(coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)) FROM steps s
-         WHERE s.trace_id = e.trace_id AND s.agent_span_id IS NOT DISTINCT FROM e.agent_span_id AND s.span_type = 'llm'
-           AND s.start_time >= e.second_round AND s.start_time <= e.ended)::BIGINT AS wasted_tokens,
-       (SELECT sum(s.cost_usd) FROM steps s
-         WHERE s.trace_id = e.trace_id AND s.agent_span_id IS NOT DISTINCT FROM e.agent_span_id AND s.span_type = 'llm'
-           AND s.start_time >= e.second_round AND s.start_time <= e.ended) AS wasted_cost_usd
-FROM evidence e
+SELECT trace_id, agent, agent_span_id, CASE WHEN period = 1 THEN 'exact_repeat' ELSE 'cycle' END AS kind,
+       period, repeats, pattern, started, ended, wasted_tokens::BIGINT AS wasted_tokens, wasted_cost_usd
+FROM loops
 UNION ALL
-SELECT w.trace_id, any_value(w.agent), w.agent_span_id, 'repeated_in_window', NULL::BIGINT, max(w.in_window),
-       any_value(w.tool_name || '(' || left(coalesce(w.raw_args, ''), 80) || ')'), min(w.start_time), max(w.end_time),
+SELECT trace_id, any_value(agent), any_value(agent_span_id), 'repeated_in_window', NULL::BIGINT, max(in_window),
+       any_value(tool_name || '(' || left(coalesce(raw_args, ''), 80) || ')'), min(start_time), max(end_time),
        NULL::BIGINT, NULL::DOUBLE
-FROM (
-    SELECT t.*, count(*) OVER (PARTITION BY t.trace_id, t.agent_span_id, t.call ORDER BY t.seq
-                               RANGE BETWEEN ? PRECEDING AND CURRENT ROW) AS in_window
-    FROM tools t
-) w
-WHERE NOT EXISTS (SELECT 1 FROM loops l WHERE l.trace_id = w.trace_id AND l.agent_span_id IS NOT DISTINCT FROM w.agent_span_id)
-GROUP BY w.trace_id, w.agent_span_id, w.call
-HAVING max(w.in_window) >= ?
+FROM windowed
+WHERE trace_id || '/' || agent_key NOT IN (SELECT trace_id || '/' || agent_key FROM loops)
+GROUP BY trace_id, agent_key, call
+HAVING max(in_window) >= ?
 ORDER BY 6 DESC, 8
 """
 
@@ -169,8 +189,11 @@ def runaways(
 #   completed  otherwise
 COMPLETION_SQL = """
 WITH {steps},
-roots AS (SELECT trace_id, any_value(status) AS root_status FROM base WHERE parent_span_id IS NULL GROUP BY trace_id),
-agentic AS (SELECT DISTINCT trace_id FROM base WHERE span_type IN ('agent', 'tool')),
+roots AS (
+    SELECT trace_id, any_value(status) AS root_status FROM spans
+    WHERE parent_span_id IS NULL AND trace_id IN (SELECT trace_id FROM scope) GROUP BY trace_id
+),
+agentic AS (SELECT DISTINCT trace_id FROM nodes WHERE span_type IN ('agent', 'tool')),
 last_step AS (
     SELECT trace_id, arg_max(span_type, start_time) AS last_type, arg_max(status, start_time) AS last_status,
            arg_max(finish_reason, start_time) FILTER (WHERE span_type = 'llm') AS final_finish,
@@ -179,13 +202,14 @@ last_step AS (
     FROM steps GROUP BY trace_id
 ),
 runs AS (
-    SELECT a.trace_id, r.root_status, l.*,
+    SELECT a.trace_id, r.root_status, l.last_type, l.last_status, l.final_finish, l.steps, l.tool_calls,
+        l.tool_errors,
         CASE WHEN r.root_status = 'error' OR l.last_status = 'error' THEN 'failed'
              WHEN l.last_type = 'tool' OR list_contains(?::VARCHAR[], l.final_finish) THEN 'abandoned'
              ELSE 'completed' END AS outcome
-    FROM agentic a JOIN roots r USING (trace_id) JOIN last_step l USING (trace_id)
+    FROM agentic a JOIN roots r ON r.trace_id = a.trace_id JOIN last_step l ON l.trace_id = a.trace_id
 )
-SELECT * EXCLUDE (trace_id_1) FROM runs
+SELECT * FROM runs
 """
 
 INCOMPLETE_REASONS = ("length", "tool_calls", "tool_call", "content_filter", "max_tokens")
@@ -199,10 +223,7 @@ def completion(
     """One row per agentic run (trace): outcome completed / failed / abandoned and why."""
     where, params = (flt or SpanFilter()).sql()
     sql = COMPLETION_SQL.format(steps=STEPS_CTE.format(where=where))
-    try:
-        return query_arrow(con, sql, params + [list(incomplete_reasons)])
-    except duckdb.BinderException:
-        return query_arrow(con, sql.replace(" EXCLUDE (trace_id_1)", ""), params + [list(incomplete_reasons)])
+    return query_arrow(con, sql, params + [list(incomplete_reasons)])
 
 
 # Steps are counted per agent span once (a join), not in five correlated subqueries per agent span
@@ -223,7 +244,7 @@ agent_spans AS (
            coalesce(p.steps, 0) AS steps, coalesce(p.tool_calls, 0) AS tool_calls,
            coalesce(p.tool_errors, 0) AS tool_errors, p.last_type, p.final_finish
     FROM spans a LEFT JOIN per_agent p ON p.trace_id = a.trace_id AND p.agent_span_id = a.span_id
-    WHERE a.span_type = 'agent' AND a.trace_id IN (SELECT trace_id FROM base)
+    WHERE a.span_type = 'agent' AND a.trace_id IN (SELECT trace_id FROM scope)
 )
 SELECT {group_cols}
     count(*) AS runs,

@@ -11,9 +11,12 @@ types (counts int64, times naive UTC microseconds, text as strings).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +27,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from ...errors import ConfigError, QueryError, StoreError
-from . import sqlgen, tables
+from . import materialize, sqlgen, tables
 from .spans import SpansSQL, Tables, lit
 
 PASSWORD_ENV = "LLMSCOPE_CLICKHOUSE_PASSWORD"
@@ -64,6 +67,7 @@ class Target:
     secure: bool = False
     table: str = "otel_traces"
     logs: str = "otel_logs"
+    spans: str = "table"  # "table": llmscope_spans (materialize.py); "view": the relation over otel_traces
     url: str = ""
 
     def describe(self) -> str:
@@ -116,9 +120,13 @@ def parse_url(url: str) -> Target:
     else:
         raise ConfigError(f"{url}: not a ClickHouse address (clickhouse://, clickhouses:// or chdb:)")
     q = parse_qs(query, keep_blank_values=True)
-    unknown = set(q) - {"table", "logs"}
+    unknown = set(q) - {"table", "logs", "spans"}
     if unknown:
-        raise ConfigError(f"{url}: unknown parameter {sorted(unknown)[0]!r}; use table= and logs=")
+        raise ConfigError(f"{url}: unknown parameter {sorted(unknown)[0]!r}; use table=, logs= and spans=")
+    if "spans" in q:
+        if q["spans"][-1] not in ("table", "view"):
+            raise ConfigError(f"{url}: spans= is 'table' (llmscope_spans, the default) or 'view' (read otel_traces)")
+        t.spans = q["spans"][-1]
     if "table" in q:
         t.table = _ident(q["table"][-1], "table", url)
     if "logs" in q:
@@ -336,6 +344,7 @@ class Connection:
 
     def _prepare(self, tree: exp.Expression) -> None:
         self._needed = _referenced_columns(tree)
+        self._needed_by_ref = _columns_per_reference(tree)
 
     def _table_for(self, t: exp.Table) -> exp.Expression | None:
         if isinstance(t.this, exp.Anonymous) and t.this.name.lower() == "duckdb_tables":
@@ -349,7 +358,7 @@ class Connection:
             return None
         alias = t.alias or name
         if name == "spans":
-            sub = self.spans.sql(self._needed)
+            sub = self.spans.sql(self._needed_by_ref.get(id(t), self._needed))
         elif name in self._registered:
             sub = _inline(self._registered[name])
         elif name == "_rates":  # pricing's name for the rate table
@@ -360,7 +369,7 @@ class Connection:
                 return exp.Table(this=exp.to_identifier(own), alias=t.args.get("alias"))
             sub = tables.empty_relation(own)  # nothing written yet: an empty table of the right columns
         elif name == "logs":
-            sub = tables.logs_relation(self.info.has_logs and self.target.logs or None, self.info.has_event_name)
+            sub = self.spans.logs_sql() if self.info.has_logs else tables.logs_relation(None)
         else:
             return None
         return self._placeholder(sub, alias)
@@ -373,7 +382,18 @@ class Connection:
         return exp.Table(this=exp.to_identifier(key))
 
     def _run(self, sql: str, params=None) -> pa.Table:
+        t0 = time.perf_counter()
         text = self.translate(sql, params)
+        if os.environ.get("LLMSCOPE_TIME_SQL"):  # where a report's time goes: translation vs the engine
+            t1 = time.perf_counter()
+            try:
+                return self._send(text)
+            finally:
+                print(f"[sql] translate {t1 - t0:.2f} s, run {time.perf_counter() - t1:.2f} s, {len(text):,} chars: "
+                      f"{' '.join(sql.split())[:100]}", file=sys.stderr)  # fmt: skip
+        return self._send(text)
+
+    def _send(self, text: str) -> pa.Table:
         try:
             if text.lstrip()[:6].upper() in ("INSERT", "CREATE", "DELETE", "ALTER ", "DROP T", "UPDATE", "TRUNCA"):
                 self.client.command(text)
@@ -391,6 +411,36 @@ class _Statement:
     def __init__(self, tree: exp.Expression):
         kind = "SELECT" if isinstance(tree, exp.Query | exp.Describe) else type(tree).__name__.upper()
         self.type = type("T", (), {"name": kind})()
+
+
+def _columns_per_reference(tree: exp.Expression) -> dict[int, set[str] | None]:
+    """For each ``spans`` in the query, the columns read from that reference (None: all, for a star):
+    those its SELECT names with its alias or unqualified, and any named with its alias elsewhere
+    (a correlated subquery). A query that reads spans five times then generates five narrow
+    relations, not five with every column (content and cost joins included) the whole query names."""
+    from sqlglot.optimizer.scope import traverse_scope
+
+    out: dict[int, set[str] | None] = {}
+    try:
+        scopes = traverse_scope(tree)
+    except Exception:  # a construct the scope walker does not know: the whole query's columns
+        return out
+    for scope in scopes:
+        for alias, source in scope.sources.items():
+            if not isinstance(source, exp.Table) or source.name != "spans":
+                continue
+            sel = scope.expression
+            stars = [s for s in sel.find_all(exp.Star) if s.find_ancestor(exp.Select) is sel]
+            if any(isinstance(s.parent, exp.Select) or (isinstance(s.parent, exp.Column) and s.parent.table in ("", alias))
+                   for s in stars):  # fmt: skip
+                out[id(source)] = None
+                continue
+            names = {c.name for c in scope.columns if c.table in ("", alias)}
+            for join in sel.args.get("joins") or []:  # JOIN … USING (a, b) names its columns as identifiers
+                names |= {i.name for i in join.args.get("using") or []}
+            names |= {c.name for c in tree.find_all(exp.Column) if c.table == alias}
+            out[id(source)] = names
+    return out
 
 
 def _referenced_columns(tree: exp.Expression) -> set[str] | None:
@@ -481,9 +531,12 @@ class ClickHouseEngine:
         info = tables.inspect(client, self.target)
         tbl = Tables(self.target.table, self.target.logs if info.has_logs else None, info.has_scope_column,
                      info.has_event_name)  # fmt: skip
+        if info.has_traces and self.target.spans == "table":
+            spans_table, logs_table = materialize.ensure(client, SpansSQL(tbl, self.context_keys), self.target.url)
+            tbl = dataclasses.replace(tbl, normalized=spans_table, normalized_logs=logs_table)
         rates = tables.rates(client, self.target, SpansSQL(tbl, self.context_keys)) if info.has_traces else None
         if rates is not None:
-            tbl = Tables(tbl.traces, tbl.logs, tbl.has_scope_column, tbl.has_event_name, f"({_inline(rates)})")
+            tbl = dataclasses.replace(tbl, rates=f"({_inline(rates)})")
         return Connection(client, self.target, SpansSQL(tbl, self.context_keys), rates, info)
 
     @contextlib.contextmanager

@@ -290,6 +290,8 @@ class Tables:
     has_scope_column: bool = True  # exporters before 0.10x put the scope in SpanAttributes only
     has_event_name: bool = True  # otel_logs.EventName (newer exporters; else LogAttributes['event.name'])
     rates: str | None = None  # a relation with the rate table's columns (pricing.RATE_FIELDS)
+    normalized: str | None = None  # llmscope's table of the per-row columns (materialize.py), when ready
+    normalized_logs: str | None = None  # llmscope's table of the logs relation (materialize.py), when ready
 
 
 CONTENT = ("input_text", "output_text", "input_messages", "output_messages", "tool_definitions")
@@ -419,9 +421,12 @@ class SpansSQL:
             c for c in ("status", "span_type", "http_status_code", "_raw_err", "_sys", "_in", "_out_ev") if c in inner
         ]
         rest = [c for c in names + ["start_ns"] if c in inner and c not in first and c in base]
-        select = ",\n    ".join(f"{base[c]} AS {c}" for c in first + rest)
         public = ", ".join(c for c in first + rest if not c.startswith("_"))
-        sql = f"SELECT {public} FROM (SELECT\n    {select}\nFROM {self.t.traces})"
+        if self.t.normalized:  # the per-row columns were computed once, as spans arrived: read them
+            sql = f"SELECT {public} FROM {self.t.normalized}"
+        else:
+            select = ",\n    ".join(f"{base[c]} AS {c}" for c in first + rest)
+            sql = f"SELECT {public} FROM (SELECT\n    {select}\nFROM {self.t.traces})"
         inner = {c for c in inner if not c.startswith("_")}
         if self.t.logs and inner & {"input_text", "output_text", "finish_reason"}:
             sql = self._with_logs(sql, inner)
@@ -431,9 +436,24 @@ class SpansSQL:
             sql = self._with_cost(sql, want)
         return sql
 
+    def row_columns(self) -> dict[str, str]:
+        """Every column computed from one row of the traces table alone (no other span, no log, no
+        price): what :mod:`.materialize` stores, in dependency order (helpers first, then the rest)."""
+        base = self._base_columns()
+        names = [c.name for c in schema.SPANS if c.name not in ("cost_usd", "price_version")] + ["start_ns"]
+        first = ["status", "span_type", "http_status_code", "_raw_err", "_sys", "_in", "_out_ev"]
+        return {c: base[c] for c in first + [c for c in names if c not in first and c in base]}
+
+    def logs_sql(self) -> str:
+        """The logs relation: llmscope's table of it when ready, else generated over otel_logs."""
+        from .tables import LOG_COLUMNS, logs_relation
+
+        if self.t.normalized_logs:
+            return f"SELECT {', '.join(LOG_COLUMNS)} FROM {self.t.normalized_logs}"
+        return logs_relation(self.t.logs, self.t.has_event_name)
+
     def _with_logs(self, sql: str, inner: set[str]) -> str:
         """Content of spans that carry none themselves, from their log records (store.loader.attach_log_content)."""
-        from .tables import logs_relation
 
         def agg(direction: str) -> str:
             return (
@@ -447,7 +467,7 @@ class SpansSQL:
         )
         logs = (
             f"SELECT trace_id, span_id, {agg('input')} AS l_in, {agg('output')} AS l_out, {finish} AS l_finish "
-            f"FROM ({logs_relation(self.t.logs, self.t.has_event_name)}) GROUP BY trace_id, span_id"
+            f"FROM ({self.logs_sql()}) GROUP BY trace_id, span_id"
         )
         cols = []
         for c in sorted(inner):

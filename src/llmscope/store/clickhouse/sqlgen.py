@@ -131,6 +131,7 @@ def _rewrite(tree: exp.Expression, tables: Callable[[exp.Table], exp.Expression 
         if isinstance(node, exp.Filter):  # agg(x) FILTER (WHERE c)  ->  aggIf(x, c)
             node.replace(_filtered(node.this, node.expression.this))
     for sel in list(tree.find_all(exp.Select)):
+        _name_qualified_columns(sel)
         _order_by_alias(sel)
     for node in list(tree.walk()):
         repl = _function(node)
@@ -155,6 +156,14 @@ def _order_by_alias(sel: exp.Select) -> None:
         col = o.this
         if isinstance(col, exp.Column) and not col.table and col.name in aliases:
             o.set("this", exp.Literal.number(aliases[col.name]))
+
+
+def _name_qualified_columns(sel: exp.Select) -> None:
+    """``SELECT b.trace_id`` is named ``trace_id`` in DuckDB; ClickHouse keeps ``b.trace_id`` when the
+    joined tables share the name: alias it as DuckDB names it."""
+    for p in list(sel.expressions):
+        if isinstance(p, exp.Column) and p.table and not isinstance(p.this, exp.Star):
+            p.replace(exp.alias_(p.copy(), p.name, quoted=False))
 
 
 def _anon(name: str, *args: exp.Expression) -> exp.Anonymous:
@@ -306,14 +315,61 @@ _RENAMED = {
 }
 
 
+def _is_json(t: exp.DataType) -> bool:
+    return t.this == exp.DataType.Type.JSON or (
+        t.this == exp.DataType.Type.ARRAY and bool(t.expressions) and t.expressions[0].this == exp.DataType.Type.JSON
+    )
+
+
+def _json_wildcards(doc: exp.Expression, path: exp.JSONPath) -> exp.Expression:
+    """json_extract(doc, '$[*].key[*]'): the raw JSON values the path reaches, as an array of strings."""
+    acc: exp.Expression = _anon("array", _anon("ifNull", doc, exp.Literal.string("")))  # the documents reached
+    keys: list[exp.Expression] = []
+    for part in path.expressions:
+        if isinstance(part, exp.JSONPathKey):
+            keys.append(exp.Literal.string(part.name))
+        elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, exp.JSONPathWildcard):
+            lam = exp.Lambda(
+                this=_anon("JSONExtractArrayRaw", exp.column("_j"), *keys), expressions=[exp.to_identifier("_j")]
+            )
+            acc, keys = _anon("arrayFlatten", _anon("arrayMap", lam, acc)), []
+    if keys:
+        lam = exp.Lambda(this=_anon("JSONExtractRaw", exp.column("_j"), *keys), expressions=[exp.to_identifier("_j")])
+        acc = _anon("arrayMap", lam, acc)
+    return acc
+
+
 def _function(node: exp.Expression) -> exp.Expression | None:
     """DuckDB functions (outside FILTER) that need another ClickHouse spelling or meaning."""
+    # JSON is text here: casts to JSON / JSON[] keep the value; to VARCHAR[] parse a JSON list
+    if isinstance(node, exp.Cast) and _is_json(node.to):
+        return node.this
+    if (
+        isinstance(node, exp.Cast)
+        and node.to.this == exp.DataType.Type.ARRAY
+        and isinstance(node.this, exp.JSONExtract)
+    ):
+        doc = _function(node.this) or node.this  # arrays cannot be Nullable in ClickHouse: NULL reads as ''
+        return _anon("JSONExtract", _anon("ifNull", doc, exp.Literal.string("")), exp.Literal.string("Array(String)"))
+    if (
+        isinstance(node, exp.JSONExtract)
+        and isinstance(node.expression, exp.JSONPath)
+        and any(isinstance(p, exp.JSONPathSubscript) for p in node.expression.expressions)
+    ):
+        return _json_wildcards(node.this, node.expression)
+    if isinstance(node, exp.JSONType):  # DuckDB names the types in capitals (OBJECT, ARRAY, …)
+        return _anon("upper", _anon("toString", _anon("JSONType", node.this)))
     if isinstance(node, exp.DateBin):
         return _time_bucket(node)
-    if isinstance(node, exp.Lag | exp.Lead) and node.args.get("default") is not None:
-        # ClickHouse wants the value and its default of one type: DuckDB's are both nullable
+    if isinstance(node, exp.Lag | exp.Lead) and not isinstance(node.this, exp.Anonymous):
+        # DuckDB's lag is NULL before the first row (ClickHouse's: the type's default, '' or 0, unless
+        # the value is Nullable); with a default, ClickHouse wants both of one type
         node.set("this", _anon("toNullable", node.this))
         return None
+    if isinstance(node, exp.ArrayContains):  # list_contains(list, NULL) is NULL in DuckDB; has() says false
+        value = node.expression
+        return exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null(),
+                      false=_anon("has", node.this, value))  # fmt: skip
     if isinstance(node, exp.Anonymous) and node.name.lower() == "llmscope_timestamp":  # a bound datetime
         return _anon("toDateTime64", *node.expressions, exp.Literal.number(6), exp.Literal.string("UTC"))
     if isinstance(node, exp.Anonymous) and node.name.lower() in _RENAMED:
@@ -337,8 +393,8 @@ def _function(node: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.UnixToTime) and node.args.get("scale") is not None:  # epoch_ms(timestamp): ms, rounded
         us = _anon("toUnixTimestamp64Micro", _anon("toDateTime64", node.this, exp.Literal.number(6)))
         return _anon("intDiv", exp.Add(this=us, expression=exp.Literal.number(500)), exp.Literal.number(1000))
-    if isinstance(node, exp.JSONKeys):
-        return _anon("JSONExtractKeys", node.this)
+    if isinstance(node, exp.JSONKeys):  # arrays cannot be Nullable in ClickHouse: NULL reads as ''
+        return _anon("JSONExtractKeys", _anon("ifNull", node.this, exp.Literal.string("")))
     if isinstance(node, exp.JSONExtractScalar):
         return _json_scalar(node.this, node.expression)
     if isinstance(node, exp.PercentileCont | exp.Quantile) and not isinstance(node.parent, exp.Filter):

@@ -167,10 +167,19 @@ def empty_relation(table: str) -> str:
 # --------------------------------------------------------------------------- logs
 
 
+LOG_COLUMNS = ("trace_id", "span_id", "time_ns", "seq", "event_name", "direction", "role", "content", "message",
+               "attributes", "body", "source", "source_line", "ingested_at")  # fmt: skip
+
+
 def logs_relation(table: str | None, has_event_name: bool = True) -> str:
     """The DuckDB store's ``logs`` (one row per message) over the exporter's ``otel_logs``: message
     events (``gen_ai.user.message``, ``gen_ai.choice``, …) and the semconv details event, whose
     attributes hold the input and output messages (builder.event_message)."""
+    return " UNION ALL ".join(logs_branches(table, has_event_name))
+
+
+def logs_branches(table: str | None, has_event_name: bool = True) -> list[str]:
+    """:func:`logs_relation` as its SELECTs, one per kind of record (a materialized view each)."""
     from .spans import _message_text, _semconv_text, _system_text
 
     if table is None:
@@ -178,7 +187,7 @@ def logs_relation(table: str | None, has_event_name: bool = True) -> str:
             "SELECT '' AS trace_id, '' AS span_id, toInt64(0) AS time_ns, toInt64(0) AS seq, '' AS event_name, "
             "'' AS direction, '' AS role, '' AS content, '' AS message, '' AS attributes, '' AS body, '' AS source, "
             "toInt64(0) AS source_line, now64(6) AS ingested_at WHERE 0"
-        )
+        ).split(" UNION ALL ")
     event = (
         "coalesce(nullIf(EventName, ''), nullIf(LogAttributes['event.name'], ''))"
         if has_event_name
@@ -218,7 +227,7 @@ def logs_relation(table: str | None, has_event_name: bool = True) -> str:
         f"toJSONString(map('finish_reason', JSONExtractString(ifNull({out_msgs}, ''), 1, 'finish_reason'))) AS message, "
         f"{tail} FROM {src} WHERE ev = {lit(D.DETAILS_EVENT)} AND {out_msgs} IS NOT NULL"
     )
-    return f"{events} UNION ALL {details_in} UNION ALL {details_out}"
+    return [events, details_in, details_out]
 
 
 # --------------------------------------------------------------------------- prices
