@@ -289,14 +289,19 @@ def test_ids_follow_one_rule_on_every_path(raw, nbytes, want):
 
 # What span data tried to make the terminal do: clear the screen, title, an OSC-8 link, a bell, a
 # right-to-left override; and what rich would have made of it: an emoji, markup.
-EVIL = "\x1b[2J\x1b]0;pwned\x07\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\ \u202eRTL \x9b31m :x: [bold]b[/bold]"
+EVIL = (
+    "\x1b[2J\x1b]0;pwned\x07\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\ \u202eRTL \x9b31m :x: [bold]b[/bold]"
+)
 
 
 def _evil_store(tmp_path: Path) -> Path:
     from helpers import export_line, kv, otlp_span, s, write_lines
 
     attrs = [kv("gen_ai.operation.name", s("chat")), kv("gen_ai.request.model", s("m" + EVIL))]
-    attrs += [kv("error.type", s("E" + EVIL)), kv("gen_ai.input.messages", s(json.dumps([{"role": "user", "content": EVIL}])))]
+    attrs += [
+        kv("error.type", s("E" + EVIL)),
+        kv("gen_ai.input.messages", s(json.dumps([{"role": "user", "content": EVIL}]))),
+    ]
     span = otlp_span(
         "4bf92f3577b34da6a3ce929d0e0e4736",
         "00f067aa0ba902b7",
@@ -318,7 +323,7 @@ def _evil_store(tmp_path: Path) -> Path:
         ["trace", "show", "4bf92f3577b3", "--graph"],
         ["sql", "SELECT name, status_message, error_type, input_text FROM spans"],
         ["sql", "SELECT name FROM spans", "--format", "markdown"],
-        ["report", "errors", "--messages"],
+        ["report", "errors", "--by", "error_type"],
         ["report", "latency", "--by", "request_model"],
         ["sql", "SELECT error(name) FROM spans"],  # an error line that quotes span data
     ],

@@ -19,7 +19,6 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..ingest import decode as decoding
@@ -100,6 +99,8 @@ def normalize(
     # a record holding a value no column can store is dropped here as a bad record of its own
     spans = batch.span_record_batch() if len(batch) else None
     logs = batch.log_record_batch() if batch.n_logs() else None
+    spans = spans if spans is not None and spans.num_rows else None
+    logs = logs if logs is not None and logs.num_rows else None
     reasons = [r for _, r in batch.errors[:3]]
     error_spans = tokens = 0
     if spans is not None:

@@ -849,35 +849,37 @@ class Batch:
             self._last_resource, self._last_resource_trace = resource, trace_id
             self._last_resource_json = _json(sc.attributes(trace_id, resource) if sc is not None else resource)
         row = (
-                trace_id,
-                span_id,
-                parent_span_id,
-                name,
-                KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified",
-                start_ns,
-                end_ns,
-                status,
-                status_message or None,
-                error_type,
-                error_message,
-                span_type,
-                dialect,
-                scope_name or None,
-                *values,
-                in_text,
-                out_text,
-                _json(in_msgs) if in_msgs else None,
-                _json(out_msgs) if out_msgs else None,
-                _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,
-                _json(attrs),
-                self._last_resource_json,
-                _json([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]) if events else None,
-                self.source,
-                self.line,
+            trace_id,
+            span_id,
+            parent_span_id,
+            name,
+            KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified",
+            start_ns,
+            end_ns,
+            status,
+            status_message or None,
+            error_type,
+            error_message,
+            span_type,
+            dialect,
+            scope_name or None,
+            *values,
+            in_text,
+            out_text,
+            _json(in_msgs) if in_msgs else None,
+            _json(out_msgs) if out_msgs else None,
+            _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,
+            _json(attrs),
+            self._last_resource_json,
+            _json([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]) if events else None,
+            self.source,
+            self.line,
         )
         if sc is not None:  # the plain text columns (names, status, models, context) by their policy
-            row = tuple(sc.column(n, trace_id, v) if i in _SCRUBBED_SPAN_POSITIONS else v for i, (n, v) in
-                        enumerate(zip(SPAN_COLUMNS, row)))
+            row = tuple(
+                sc.column(n, trace_id, v) if i in _SCRUBBED_SPAN_POSITIONS else v
+                for i, (n, v) in enumerate(zip(SPAN_COLUMNS, row))
+            )
         self.rows.append(row)
 
     def add_log(self, trace_id, span_id, time_ns, event_name, body, attrs, resource) -> None:
