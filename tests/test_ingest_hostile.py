@@ -388,7 +388,7 @@ def test_ingest_on_a_full_disk_is_one_line_exit_2_and_the_store_stays_as_it_was(
                 )
         r = cli("--db", str(db), "ingest", str(big))
         err = r.stderr.decode()
-        assert r.returncode == 2, (r.returncode, err)
+        assert r.returncode == 2, (r.returncode, err[-6000:])
         assert "Traceback" not in err and "cannot rollback" not in err
         lines = [x for x in err.splitlines() if x.strip()]
         assert len(lines) == 1, err

@@ -145,13 +145,17 @@ class Loader:
                 return
             try:
                 self._finish()
-                con.execute("COMMIT")
             except WRITE_ERRORS as e:
                 rollback(con)
                 raise write_error(con, e) from None
             except BaseException:
                 rollback(con)
                 raise
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as e:  # a commit only writes: whatever stops it is the disk's doing
+                rollback(con)
+                raise write_error(con, e) from None
         finally:
             with contextlib.suppress(duckdb.Error):  # a temp table; after a fatal error there is none to drop
                 con.execute("DROP TABLE IF EXISTS _stage_logs")
@@ -221,6 +225,8 @@ def write_error(con: duckdb.DuckDBPyConnection, e: duckdb.Error) -> StoreError:
             0
         ][0]
     cause = str(e).splitlines()[0] if str(e) else type(e).__name__
+    for wrapper in ("TransactionContext Error: ", "Failed to commit: "):  # DuckDB's, around the OS's reason
+        cause = cause.removeprefix(wrapper)
     return StoreError(f"cannot write {path}: {cause}; nothing of this load was stored")
 
 
