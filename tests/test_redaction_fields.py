@@ -335,3 +335,17 @@ def test_prune_content_only_clears_explanations_and_exception_text(tmp_path):
     assert con.execute("SELECT count(*) FROM spans WHERE error_message IS NOT NULL").fetchall()[0][0] == 0
     assert con.execute("SELECT count(*) FROM spans WHERE error_type IS NOT NULL").fetchall()[0][0] == 1  # kept
     con.close()
+
+
+def test_every_text_column_has_a_policy_and_the_kept_ones_exist():
+    """A new text column is scrubbed by default (as metadata); only the listed ones are kept as they are."""
+    from llmscope import schema
+    from llmscope.normalize.builder import _SCRUBBED_SPAN_POSITIONS, SPAN_FIELDS
+    from llmscope.normalize.privacy import ID_COLUMNS, KEPT_COLUMNS
+
+    names = {c.name for c in schema.SPANS} | {c.name for c in schema.LOGS}
+    assert KEPT_COLUMNS <= names and ID_COLUMNS <= names
+    structured = {"input_text", "output_text"}  # scrubbed as content before the row is built
+    for i, (name, t) in enumerate(SPAN_FIELDS):
+        if str(t) == "string" and name not in structured:
+            assert i in _SCRUBBED_SPAN_POSITIONS, name

@@ -848,7 +848,7 @@ class Batch:
             # spans of one resourceSpans share it: dump once (scrubbed: once per trace, placeholders are)
             self._last_resource, self._last_resource_trace = resource, trace_id
             self._last_resource_json = _json(sc.attributes(trace_id, resource) if sc is not None else resource)
-        row = (
+        row: tuple = (
             trace_id,
             span_id,
             parent_span_id,

@@ -104,9 +104,14 @@ class Scrubber:
 
     PLACEHOLDER_HEX = 6  # 24 bits: two different values of one trace collide with odds of 1 in 16 million
 
+    # Names, keys and model ids repeat span after span: short texts found free of PII are remembered
+    # (most metadata is), so each is searched once per batch.
+    CLEAN_CACHE_MAX_LEN, CLEAN_CACHE_SIZE = 256, 50_000
+
     def __init__(self, privacy: Privacy):
         self.privacy = privacy
         self._placeholders: dict[tuple[str, str, str], str] = {}
+        self._clean: set[str] = set()
 
     def placeholder(self, trace_id: str, kind: str, value: str) -> str:
         key = (trace_id, kind, value)
@@ -126,8 +131,14 @@ class Scrubber:
     def redact(self, trace_id: str, text: str) -> str:
         from ..safety.pii import find_pii
 
+        if text in self._clean:
+            return text
         matches = find_pii(text)
         if not matches:
+            if len(text) <= self.CLEAN_CACHE_MAX_LEN:
+                if len(self._clean) >= self.CLEAN_CACHE_SIZE:
+                    self._clean.clear()
+                self._clean.add(text)
             return text
         out, last = [], 0
         for m in matches:
