@@ -19,7 +19,6 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..ingest import decode as decoding
@@ -100,12 +99,12 @@ def normalize(
         return ("refused", "too_large", str(e))
     except decoding.BadBody as e:
         return ("refused", "invalid", str(e))
+    # a record holding a value no column can store is dropped here as a bad record of its own
+    spans = batch.span_record_batch() if len(batch) else None
+    logs = batch.log_record_batch() if batch.n_logs() else None
+    spans = spans if spans is not None and spans.num_rows else None
+    logs = logs if logs is not None and logs.num_rows else None
     reasons = [r for _, r in batch.errors[:3]]
-    try:
-        spans = batch.span_record_batch() if len(batch) else None
-        logs = batch.log_record_batch() if batch.n_logs() else None
-    except (pa.ArrowException, ValueError, TypeError, OverflowError) as e:  # a value no column can hold
-        return ("refused", "invalid", f"cannot store a record of this request: {decoding.short(e)}")
     error_spans = tokens = 0
     if spans is not None:
         error_spans = pc.sum(pc.equal(spans.column("status"), "error")).as_py() or 0

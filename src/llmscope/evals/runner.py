@@ -20,12 +20,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-import multiprocessing
 import os
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +32,7 @@ import orjson
 import pyarrow as pa
 
 from ..errors import EvalError
+from ..pools import process_pool
 from ..query import SpanFilter
 from ..store import query_arrow
 from . import prompts
@@ -510,7 +509,7 @@ def _run_builtin(
             on_progress(progress)
 
     if n_workers > 1 and len(items) >= PARALLEL_MIN_ITEMS:
-        with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with process_pool(n_workers) as pool:
             for chunk, chunk_rows in zip(
                 chunks, pool.map(_score_chunk, chunks, itertools.repeat(metric_names), itertools.repeat(cfg))
             ):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -173,7 +174,18 @@ class BadRecord(ValueError):
 
 # What handing one span or log record to a sink may raise for that record alone: every emitter
 # reports it with ``sink.bad`` and goes on with the next record.
-RECORD_ERRORS = (BadRecord, ValueError, TypeError)
+# Beyond BadRecord, these are what a value of the wrong type or size raises deep in normalize (a list
+# where a text belongs: TypeError/AttributeError; 1e400: OverflowError; nesting: RecursionError).
+RECORD_ERRORS = (BadRecord, ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, RecursionError)
+
+
+def record_error(e: BaseException) -> str:
+    """One line saying why a record was refused: a BadRecord's own text; for anything else raised
+    while normalizing it, what it was (its first line: a value's repr can be long)."""
+    text = str(e).splitlines()[0][:200] if str(e) else ""
+    if type(e) in (BadRecord, ValueError, TypeError) and text:
+        return text
+    return f"not a usable record ({type(e).__name__}{': ' + text if text else ''})"
 
 
 # --------------------------------------------------------------------------- value decoding
@@ -230,7 +242,7 @@ def any_value_dict(v: Any) -> Any:
     else:
         return None
     if key == "intValue":
-        return int(x)
+        return _int_value(x)
     if key == "doubleValue":
         return float(x)
     if key == "arrayValue":
@@ -238,6 +250,13 @@ def any_value_dict(v: Any) -> Any:
     if key == "kvlistValue":
         return attrs_from_json((x or {}).get("values", []))
     return x
+
+
+def _int_value(x: Any) -> int:
+    """An ``intValue``: an integer, or its decimal text (OTLP/JSON); a float only if it is a whole number."""
+    if type(x) is float and not math.isfinite(x):
+        raise BadRecord(f"intValue {x!r} is not an integer")
+    return int(x)
 
 
 _SNAKE = {k: "".join("_" + c.lower() if c.isupper() else c for c in k) for k in _ANY_KEYS}
@@ -271,9 +290,7 @@ def norm_id(raw: Any, nbytes: int) -> str | None:
             s = s[2:]
         if len(s) == 2 * nbytes:
             h = s.lower()
-            try:
-                int(h, 16)
-            except ValueError:
+            if not is_hex(h):  # not int(h, 16): that takes "+", "_" and non-ASCII digits
                 raise BadRecord(f"id {s!r} is not hex") from None
         else:
             try:
@@ -289,11 +306,18 @@ def norm_id(raw: Any, nbytes: int) -> str | None:
 
 
 _ZERO_IDS = frozenset(("0" * 32, "0" * 16))
+HEX_DIGITS = "0123456789abcdef"
+
+
+def is_hex(s: str) -> bool:
+    """Only lower-case hex digits (the rule of every id path: this one, norm_id, and ``_native/otlp.c``)."""
+    return not s.strip(HEX_DIGITS)  # strip stops at the first other character from either end
 
 
 def hex_id(raw: str, nbytes: int) -> str | None:
-    """Fast path for ids that are almost always already lower-case hex of the right length."""
-    if len(raw) == 2 * nbytes and raw.isalnum() and raw.islower() and raw not in _ZERO_IDS:
+    """Fast path for ids that are almost always already lower-case hex of the right length; any
+    other spelling (upper case, ``0x``, base64) or a wrong value goes to :func:`norm_id`."""
+    if len(raw) == 2 * nbytes and not raw.strip(HEX_DIGITS) and raw not in _ZERO_IDS:
         return raw
     return norm_id(raw, nbytes)
 
@@ -309,6 +333,8 @@ def to_ns(raw: Any) -> int:
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise BadRecord(f"time {raw!r} is not Unix nanoseconds")
         return int(raw)
     s = str(raw).strip()
     if s.isdigit():
@@ -404,7 +430,7 @@ def emit_typed(req: ExportRequest, sink: Sink) -> None:
                         scope_name,
                     )
                 except RECORD_ERRORS as e:
-                    sink.bad(str(e))
+                    sink.bad(record_error(e))
     for rl in req.resourceLogs or ():
         resource = attrs_dict(rl.resource.attributes) if rl.resource else {}
         for sl in rl.scopeLogs:
@@ -421,7 +447,7 @@ def emit_typed(req: ExportRequest, sink: Sink) -> None:
                         resource,
                     )
                 except RECORD_ERRORS as e:
-                    sink.bad(str(e))
+                    sink.bad(record_error(e))
 
 
 def emit_native(decoded: tuple[list[tuple], list[tuple]], sink: Sink) -> None:
@@ -431,12 +457,12 @@ def emit_native(decoded: tuple[list[tuple], list[tuple]], sink: Sink) -> None:
         try:
             sink.add_span(*span)
         except RECORD_ERRORS as e:
-            sink.bad(str(e))
+            sink.bad(record_error(e))
     for log in logs:
         try:
             sink.add_log(*log)
         except RECORD_ERRORS as e:
-            sink.bad(str(e))
+            sink.bad(record_error(e))
 
 
 # --------------------------------------------------------------------------- lenient dict walk
@@ -486,8 +512,8 @@ def emit_request_dict(obj: dict, sink: Sink) -> None:
                         attrs,
                         resource,
                     )
-                except (BadRecord, ValueError, TypeError, AttributeError) as e:
-                    sink.bad(f"log record: {e}")
+                except RECORD_ERRORS as e:
+                    sink.bad(f"log record: {record_error(e)}")
 
 
 def emit_otlp_span_dict(sp: Any, resource: dict, scope_name: str, sink: Sink) -> None:
@@ -528,8 +554,8 @@ def emit_otlp_span_dict(sp: Any, resource: dict, scope_name: str, sink: Sink) ->
             resource,
             scope_name,
         )
-    except (BadRecord, ValueError, TypeError, AttributeError) as e:
-        sink.bad(str(e))
+    except RECORD_ERRORS as e:
+        sink.bad(record_error(e))
 
 
 def emit_flat_span(sp: dict, sink: Sink) -> None:
@@ -590,8 +616,8 @@ def emit_flat_span(sp: dict, sink: Sink) -> None:
             resource,
             scope.get("name", "") if isinstance(scope, dict) else str(scope),
         )
-    except (BadRecord, ValueError, TypeError, AttributeError) as e:
-        sink.bad(str(e))
+    except RECORD_ERRORS as e:
+        sink.bad(record_error(e))
 
 
 def emit_json_object(obj: Any, sink: Sink) -> None:
@@ -688,7 +714,7 @@ def _emit_proto_traces(req: Any, sink: Sink) -> None:
                         ss.scope.name,
                     )
                 except RECORD_ERRORS as e:  # the other spans of the message still land
-                    sink.bad(str(e))
+                    sink.bad(record_error(e))
 
 
 def _emit_proto_logs(req: Any, sink: Sink) -> None:
@@ -708,4 +734,4 @@ def _emit_proto_logs(req: Any, sink: Sink) -> None:
                         resource,
                     )
                 except RECORD_ERRORS as e:
-                    sink.bad(str(e))
+                    sink.bad(record_error(e))

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
 
 import pyarrow as pa
@@ -27,6 +26,7 @@ import pyarrow.compute as pc
 from .. import store as store_mod
 from ..errors import StrictAbort
 from ..normalize.builder import Batch, Mapping
+from ..pools import process_pool
 from ..store.pricing import UserPrice
 from . import handoff, positions
 from .readers import InputError, Skipped, Unit, decode_unit, discover, plan
@@ -116,11 +116,26 @@ def _work(units: list[Unit], mapping: Mapping, slots: tuple[str, str] | None = N
             )
         spans = b.span_record_batch() if len(b) else None
         logs = b.log_record_batch() if b.n_logs() else None
+        if b.dropped:  # records no column could hold: bad records of the units they came from
+            counts = _count_dropped(units, counts, b.dropped)
     finally:
         if gc_was_enabled:
             gc.enable()
     spans_slot, logs_slot = slots or (None, None)
     return handoff.write(spans, spans_slot), handoff.write(logs, logs_slot), counts
+
+
+def _count_dropped(units: list[Unit], counts: list[tuple], dropped: list[tuple[str, int, str]]) -> list[tuple]:
+    """Add the records dropped while building the Arrow batch to the counts of their units (a task's
+    units are distinct files, or one piece of one file)."""
+    out = [list(c) for c in counts]
+    index = {u.source: i for i, u in enumerate(units)}
+    for source, line, reason in dropped:
+        c = out[index.get(source, len(units) - 1)]
+        if len(c[0]) < MAX_EXAMPLES:
+            c[0] = [*c[0], (line, reason)]
+        c[1] += 1
+    return [tuple(c) for c in out]
 
 
 def ingest(
@@ -158,9 +173,7 @@ def ingest(
         progress.bytes_total = sum(sizes.values()) - tracker.bytes_not_read
         parallel = n_workers > 1 and (progress.bytes_total > PARALLEL_THRESHOLD_BYTES or "-" in sizes)
         if parallel:
-            pool = ProcessPoolExecutor(
-                max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
-            )
+            pool = process_pool(n_workers, initializer=_worker_init)  # workers die with this process
             slots = handoff.Slots()  # batches come back through files in shared memory
             stack.callback(slots.close)
             # The workers keep every core busy; a second DuckDB thread only contends with them

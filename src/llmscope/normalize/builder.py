@@ -39,6 +39,10 @@ _TTFT_MS, _HTTP_STATUS_CODE, _AGENT_NAME, _TOOL_NAME, _SERVICE_NAME = (
     (_TABLE_COLUMNS + _CONTEXT_COLUMNS).index(c)
     for c in ("ttft_ms", "http_status_code", "agent_name", "tool_name", "service_name")
 )
+# Token counts the store adds and subtracts in SQL (total tokens, cost): beyond this (or negative) a
+# count is no count, and would overflow there; the raw value stays in attributes.
+_TOKEN_COLUMNS = tuple(i for i, c in enumerate(_TABLE_COLUMNS + _CONTEXT_COLUMNS) if c.endswith("_tokens"))
+MAX_TOKENS = 1 << 53
 # add_span builds rows positionally: the resolved columns must sit in SPAN_FIELDS in table order.
 assert SPAN_COLUMNS[14 : 14 + len(_TABLE_COLUMNS) + len(_CONTEXT_COLUMNS)] == _TABLE_COLUMNS + _CONTEXT_COLUMNS
 
@@ -680,6 +684,7 @@ class Batch:
         self._rule_scope: str | None = None
         self._rule_ctx: tuple[int, str] = (0, D.DEFAULT_DIALECT)
         self._last_resource_json = "{}"
+        self._last_resource_trace: str | None = None
         self.logs: dict[str, list] = {n: [] for n, _ in LOG_FIELDS}
         self.errors: list[tuple[int, str]] = []  # (line, reason); the first few only are shipped back
         self.n_bad = 0
@@ -692,6 +697,7 @@ class Batch:
 
             self.scrubber = Scrubber(mapping.privacy)
         self.skipped_note: str | None = None
+        self.dropped: list[tuple[str, int, str]] = []  # (source, line, reason) of records no column could hold
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -699,7 +705,14 @@ class Batch:
     # Sink protocol --------------------------------------------------------
     def bad(self, reason: str) -> None:
         self.n_bad += 1
-        self.errors.append((self.line, reason))
+        self.errors.append((self.line, self._scrubbed_reason(reason)))
+
+    def _scrubbed_reason(self, reason: str) -> str:
+        """A bad record's reason may quote the record (its name, a value): it says no more than the
+        store would hold. Never an unencodable text either: it is printed and shipped between processes."""
+        if self.scrubber is not None:
+            reason = self.scrubber.metadata("", reason)
+        return _printable_text(reason)
 
     def add_span(
         self,
@@ -717,15 +730,21 @@ class Batch:
         resource,
         scope_name,
     ) -> None:
-        if not (_INT64_MIN <= start_ns <= _INT64_MAX and _INT64_MIN <= end_ns <= _INT64_MAX):
-            t = str(max(start_ns, end_ns, key=abs))
+        if not (0 <= start_ns <= _INT64_MAX and 0 <= end_ns <= _INT64_MAX):
+            # the store derives times and durations from these in SQL: beyond int64 (or before 1970,
+            # where end - start can overflow) a span would end the whole load there, not here
+            t = str(min(start_ns, end_ns) if min(start_ns, end_ns) < 0 else max(start_ns, end_ns))
+            where = "before 1970" if t.startswith("-") else "beyond int64 nanoseconds (the year 2262)"
             raise ValueError(
-                f"span {name!r}: time {t if len(t) <= 24 else t[:20] + '…'} is beyond int64 nanoseconds "
-                "(the year 2262): not Unix nanoseconds"
+                f"span {name!r}: time {t if len(t) <= 24 else t[:20] + '…'} is {where}: not Unix nanoseconds"
             )
         m = self.mapping
         shape = m.shape(attrs, resource)
         values = m.resolve(attrs, resource, shape)
+        for i in _TOKEN_COLUMNS:
+            v = values[i]
+            if v is not None and not 0 <= v < MAX_TOKENS:
+                values[i] = None
 
         span_type = "other"
         for key, table in shape.type_rules:
@@ -818,64 +837,70 @@ class Batch:
         if values[_SERVICE_NAME] is None:
             values[_SERVICE_NAME] = resource.get("service.name")
 
-        if self.scrubber is not None:  # content was read from the raw values; store only the scrubbed ones
-            sc = self.scrubber
-            in_text, out_text = sc.text(trace_id, in_text), sc.text(trace_id, out_text)
+        sc = self.scrubber
+        if sc is not None:  # every value was read from the raw data; store only the scrubbed ones
+            in_text, out_text = sc.content(trace_id, in_text), sc.content(trace_id, out_text)
             in_msgs, out_msgs = sc.messages(trace_id, in_msgs), sc.messages(trace_id, out_msgs)
             attrs = sc.attributes(trace_id, attrs)
             events = sc.events(trace_id, events) if events else events
-            if error_message:
-                error_message = sc.text(trace_id, error_message) if sc.privacy.redact_pii else error_message
 
-        if resource is not self._last_resource:  # spans of one resourceSpans share it: dump once
-            self._last_resource = resource
-            self._last_resource_json = _json(resource)
-        self.rows.append(
-            (
-                trace_id,
-                span_id,
-                parent_span_id,
-                name,
-                KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified",
-                start_ns,
-                end_ns,
-                status,
-                status_message or None,
-                error_type,
-                error_message,
-                span_type,
-                dialect,
-                scope_name or None,
-                *values,
-                in_text,
-                out_text,
-                _json(in_msgs) if in_msgs else None,
-                _json(out_msgs) if out_msgs else None,
-                _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,
-                _json(attrs),
-                self._last_resource_json,
-                _json([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]) if events else None,
-                self.source,
-                self.line,
-            )
+        if resource is not self._last_resource or (sc is not None and trace_id != self._last_resource_trace):
+            # spans of one resourceSpans share it: dump once (scrubbed: once per trace, placeholders are)
+            self._last_resource, self._last_resource_trace = resource, trace_id
+            self._last_resource_json = _json(sc.attributes(trace_id, resource) if sc is not None else resource)
+        row: tuple = (
+            trace_id,
+            span_id,
+            parent_span_id,
+            name,
+            KIND_NAMES[kind] if 0 <= kind <= 5 else "unspecified",
+            start_ns,
+            end_ns,
+            status,
+            status_message or None,
+            error_type,
+            error_message,
+            span_type,
+            dialect,
+            scope_name or None,
+            *values,
+            in_text,
+            out_text,
+            _json(in_msgs) if in_msgs else None,
+            _json(out_msgs) if out_msgs else None,
+            _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,
+            _json(attrs),
+            self._last_resource_json,
+            _json([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]) if events else None,
+            self.source,
+            self.line,
         )
+        if sc is not None:  # the plain text columns (names, status, models, context) by their policy
+            row = tuple(
+                sc.column(n, trace_id, v) if i in _SCRUBBED_SPAN_POSITIONS else v
+                for i, (n, v) in enumerate(zip(SPAN_COLUMNS, row))
+            )
+        self.rows.append(row)
 
     def add_log(self, trace_id, span_id, time_ns, event_name, body, attrs, resource) -> None:
         if event_name not in D.MESSAGE_EVENTS and event_name != D.DETAILS_EVENT:
             return  # only message-bearing log events are attached to spans
-        if not _INT64_MIN <= time_ns <= _INT64_MAX:
-            raise ValueError(f"log record: time {time_ns} is beyond int64 nanoseconds: not Unix nanoseconds")
+        if not 0 <= time_ns <= _INT64_MAX:
+            raise ValueError(f"log record: time {str(time_ns)[:24]} is not Unix nanoseconds (1970 to 2262)")
         if trace_id is None or span_id is None:
             # seen in real exports (openlit's streaming calls): not malformed, just unattachable
             self.unattached_logs += 1
             return
-        if self.scrubber is not None:
-            body = self.scrubber._walk(trace_id, body) if self.scrubber.privacy.redact_pii else body
-            attrs = self.scrubber.attributes(trace_id, attrs)
-        for direction, msg in event_message(event_name, body, attrs):
-            if self.scrubber is not None:
-                msg = (self.scrubber.messages(trace_id, [msg]) or [msg])[0]  # a list in, a list out
-                body = None if self.scrubber.privacy.hash_key is not None else body
+        sc = self.scrubber
+        messages = event_message(event_name, body, attrs)  # read from the raw values; stored scrubbed
+        if sc is not None:
+            # the body is content; with a hash key its messages' hashes stand for it
+            body = None if sc.privacy.hash_key is not None else sc.content(trace_id, body)
+            attrs = sc.attributes(trace_id, attrs)
+            event_name = sc.column("event_name", trace_id, event_name)
+        for direction, msg in messages:
+            if sc is not None:
+                msg = (sc.messages(trace_id, [msg]) or [msg])[0]  # a list in, a list out
             seq = self._log_seq  # order of messages in the input, for records without times
             self._log_seq += 1
             lg = self.logs
@@ -895,6 +920,32 @@ class Batch:
 
     # output ------------------------------------------------------------------
     def span_record_batch(self) -> pa.RecordBatch:
+        """The spans as one Arrow batch. A span holding a value its column cannot store (a lone
+        surrogate in a text, a list where a number belongs: anything normalize let through) is
+        dropped as a bad record of its own line (``dropped``), never the end of the batch."""
+        try:
+            return self._span_batch()
+        except UNSTORABLE:
+            self.rows = self._storable_rows()
+            return self._span_batch()
+
+    def _storable_rows(self) -> list[tuple]:
+        kept = []
+        for row in self.rows:
+            why = _unstorable(row, SPAN_FIELDS)
+            if why is None:
+                kept.append(row)
+            else:
+                self._drop(row[_SOURCE], row[_SOURCE_LINE], f"span {row[1]}: {why}")
+        return kept
+
+    def _drop(self, source: str, line: int, reason: str) -> None:
+        reason = self._scrubbed_reason(reason)
+        self.n_bad += 1
+        self.errors.append((line, reason))
+        self.dropped.append((source, line, reason))
+
+    def _span_batch(self) -> pa.RecordBatch:
         if _build_columns is not None and self.rows:  # in C: the same arrays, built without pyarrow's converter
             built = _build_columns(self.rows, _SPAN_KINDS)
             if built is not None:  # None: a value pyarrow must convert (or reject) itself
@@ -908,10 +959,80 @@ class Batch:
         )
 
     def log_record_batch(self) -> pa.RecordBatch:
+        """The log-borne messages as one Arrow batch; unstorable ones are dropped as in :meth:`span_record_batch`."""
+        try:
+            return self._log_batch()
+        except UNSTORABLE:
+            names = [n for n, _ in LOG_FIELDS]
+            rows = list(zip(*(self.logs[n] for n in names)))
+            kept = []
+            for row in rows:
+                why = _unstorable(row, LOG_FIELDS)
+                if why is None:
+                    kept.append(row)
+                else:
+                    lg = dict(zip(names, row))
+                    self._drop(lg["source"], lg["source_line"], f"log record of span {lg['span_id']}: {why}")
+            columns = list(zip(*kept)) if kept else [() for _ in names]
+            self.logs = {n: list(c) for n, c in zip(names, columns)}
+            return self._log_batch()
+
+    def _log_batch(self) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays([pa.array(self.logs[n], type=t) for n, t in LOG_FIELDS], schema=LOG_SCHEMA)
 
     def n_logs(self) -> int:
         return len(self.logs["trace_id"])
+
+
+# Plain text columns of a span row that the scrubber sees one by one (content texts and JSON columns
+# are scrubbed as structures before they are written).
+_SCRUBBED_SPAN_POSITIONS = frozenset(
+    i for i, (n, t) in enumerate(SPAN_FIELDS) if t == pa.string() and n not in ("input_text", "output_text")
+)
+
+# What building an Arrow array raises for a value its column cannot hold.
+UNSTORABLE = (pa.ArrowException, UnicodeError, TypeError, ValueError, OverflowError)
+_SOURCE, _SOURCE_LINE = SPAN_COLUMNS.index("source"), SPAN_COLUMNS.index("source_line")
+assert (_SOURCE, _SOURCE_LINE) == (len(SPAN_COLUMNS) - 2, len(SPAN_COLUMNS) - 1)
+
+
+def _unstorable(row: tuple, fields: list[tuple[str, pa.DataType]]) -> str | None:
+    """Why one row cannot go into its Arrow columns (the first column that cannot hold its value), or None."""
+    for v, (name, t) in zip(row, fields):
+        if v is None:
+            continue
+        storage = t.storage_type if isinstance(t, pa.BaseExtensionType) else t
+        if storage == pa.string():
+            if type(v) is not str:
+                return f"{name} is a {type(v).__name__}, not text"
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{name} is not valid Unicode text (a lone surrogate)"
+        elif storage == pa.int64():
+            if type(v) is not int:
+                return f"{name} is a {type(v).__name__}, not an integer"
+            if not _INT64_MIN <= v <= _INT64_MAX:
+                return f"{name} is beyond a 64-bit integer"
+        elif storage == pa.float64():
+            if type(v) is not float and type(v) is not int:
+                return f"{name} is a {type(v).__name__}, not a number"
+            try:
+                float(v)
+            except OverflowError:
+                return f"{name} is beyond a 64-bit float"
+        elif storage == pa.bool_() and type(v) is not bool:
+            return f"{name} is a {type(v).__name__}, not true/false"
+    return None
+
+
+def _printable_text(s: str) -> str:
+    """``s`` with lone surrogates made visible (\\ud800) rather than left to break encoders."""
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _ATTR_DIALECT_RULES = [(i, key, d) for i, (d, test, key, _) in enumerate(D.DIALECT_RULES) if test == "attr"]

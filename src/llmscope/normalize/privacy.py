@@ -80,33 +80,65 @@ def is_content_key(key: str) -> bool:
     )
 
 
+# Which stored text fields keep their value as is, on purpose (README, "Privacy"): ids llmscope checks
+# are hex, names of its own enumerations, and the input file's path, which is the user's own. Every
+# other text field is scrubbed: content (prompts, responses, messages, content attributes, log
+# bodies) by :meth:`Scrubber.content`, everything else (names, keys, status and error text, model and
+# context columns, resource attributes) by :meth:`Scrubber.metadata`.
+KEPT_COLUMNS = frozenset(
+    ("trace_id", "span_id", "parent_span_id", "kind", "status", "span_type", "dialect", "direction", "source")
+)
+# Context columns that identify someone: with a hash key they are kept as keyed hashes (so a user's
+# traces still group together, across runs too) rather than per-trace placeholders.
+ID_COLUMNS = frozenset(("user_id", "session_id"))
+
+
 class Scrubber:
-    """Applies a :class:`Privacy` setting to one batch of spans."""
+    """Applies a :class:`Privacy` setting to one batch of spans: the one place stored text is scrubbed.
+
+    * content (:meth:`content`): PII redacted with ``redact = "pii"``, then hashed with a hash key;
+    * metadata (:meth:`metadata`): PII redacted whenever privacy is on at all, so ``--hash-content``
+      alone stores no e-mail address in clear in a span name, an attribute key or a status message;
+    * ids (:data:`ID_COLUMNS`) hashed with a hash key, else as metadata.
+    """
 
     PLACEHOLDER_HEX = 6  # 24 bits: two different values of one trace collide with odds of 1 in 16 million
+
+    # Names, keys and model ids repeat span after span: short texts found free of PII are remembered
+    # (most metadata is), so each is searched once per batch.
+    CLEAN_CACHE_MAX_LEN, CLEAN_CACHE_SIZE = 256, 50_000
 
     def __init__(self, privacy: Privacy):
         self.privacy = privacy
         self._placeholders: dict[tuple[str, str, str], str] = {}
+        self._clean: set[str] = set()
 
     def placeholder(self, trace_id: str, kind: str, value: str) -> str:
         key = (trace_id, kind, value)
         token = self._placeholders.get(key)
         if token is None:
-            digest = hmac.new(self.privacy.placeholder_key, "\0".join(key).encode(), hashlib.sha256).hexdigest()
+            raw = "\0".join(key).encode("utf-8", "surrogatepass")
+            digest = hmac.new(self.privacy.placeholder_key, raw, hashlib.sha256).hexdigest()
             token = self._placeholders[key] = f"<{kind.upper()}_{digest[: self.PLACEHOLDER_HEX]}>"
         return token
 
     # --- hashing
     def hash(self, value: str) -> str:
-        return "hmac:" + hmac.new(self.privacy.hash_key, value.encode(), hashlib.sha256).hexdigest()[:32]
+        raw = value.encode("utf-8", "surrogatepass")
+        return "hmac:" + hmac.new(self.privacy.hash_key, raw, hashlib.sha256).hexdigest()[:32]
 
     # --- redaction
     def redact(self, trace_id: str, text: str) -> str:
         from ..safety.pii import find_pii
 
+        if text in self._clean:
+            return text
         matches = find_pii(text)
         if not matches:
+            if len(text) <= self.CLEAN_CACHE_MAX_LEN:
+                if len(self._clean) >= self.CLEAN_CACHE_SIZE:
+                    self._clean.clear()
+                self._clean.add(text)
             return text
         out, last = [], 0
         for m in matches:
@@ -117,48 +149,75 @@ class Scrubber:
         return "".join(out)
 
     def _walk(self, trace_id: str, v: Any) -> Any:
+        """PII redacted in every text of a decoded value, dict keys included."""
         if isinstance(v, str):
             return self.redact(trace_id, v)
         if isinstance(v, list):
             return [self._walk(trace_id, x) for x in v]
         if isinstance(v, dict):
-            return {k: self._walk(trace_id, x) for k, x in v.items()}
+            return {self._walk(trace_id, k): self._walk(trace_id, x) for k, x in v.items()}
+        return v
+
+    # --- the two policies
+    def metadata(self, trace_id: str, v: Any) -> Any:
+        """A name, key, status text, model or context value (or a structure of them): PII redacted."""
+        return self._walk(trace_id, v) if v is not None else None
+
+    def content(self, trace_id: str, v: Any) -> Any:
+        """Content, as text or a decoded structure: PII redacted (redact mode), then hashed (hash mode)."""
+        if v is None:
+            return None
+        if self.privacy.redact_pii:
+            v = self._walk(trace_id, v)
+        if self.privacy.hash_key is not None:
+            v = self.hash(v if isinstance(v, str) else repr(v))
         return v
 
     def text(self, trace_id: str, text: str | None) -> str | None:
-        if text is None:
-            return None
-        if self.privacy.redact_pii:
-            text = self.redact(trace_id, text)
-        if self.privacy.hash_key is not None:
-            text = self.hash(text)
-        return text
+        return self.content(trace_id, text)
+
+    def identifier(self, trace_id: str, v: Any) -> Any:
+        """A user or session id: a keyed hash with a hash key (still groups), else as metadata."""
+        if v is not None and self.privacy.hash_key is not None:
+            return self.hash(v if isinstance(v, str) else repr(v))
+        return self.metadata(trace_id, v)
+
+    def column(self, name: str, trace_id: str, v: Any) -> Any:
+        """A plain text column of a span or log row, by the policy its name has."""
+        if v is None or name in KEPT_COLUMNS:
+            return v
+        if name in ID_COLUMNS:
+            return self.identifier(trace_id, v)
+        return self.metadata(trace_id, v)
 
     def messages(self, trace_id: str, msgs: list[dict] | None) -> list[dict] | None:
         if not msgs:
             return msgs
         out = []
         for m in msgs:
-            m = dict(m)
+            m = {k: (x if k in ("content", "tool_calls") else self.metadata(trace_id, x)) for k, x in m.items()}
             if m.get("content"):
-                m["content"] = self.text(trace_id, m["content"])
-            if m.get("tool_calls"):
-                m["tool_calls"] = [
-                    dict(c, arguments=self.text(trace_id, c.get("arguments")) if c.get("arguments") else None)
-                    for c in m["tool_calls"]
-                ]
+                m["content"] = self.content(trace_id, m["content"])
+            if isinstance(m.get("tool_calls"), list):
+                m["tool_calls"] = [self._tool_call(trace_id, c) for c in m["tool_calls"]]
             out.append(m)
         return out
 
+    def _tool_call(self, trace_id: str, c: Any) -> Any:
+        if not isinstance(c, dict):
+            return self.content(trace_id, c)
+        c = {k: self.metadata(trace_id, x) for k, x in c.items() if k != "arguments"} | {
+            "arguments": self.content(trace_id, c.get("arguments")) if c.get("arguments") else None
+        }
+        return c
+
     def attributes(self, trace_id: str, attrs: dict) -> dict:
+        """Keys as metadata; values of content keys as content, the others as metadata."""
         out = {}
         for k, v in attrs.items():
-            if self.privacy.redact_pii:
-                v = self._walk(trace_id, v)
-            if self.privacy.hash_key is not None and v is not None and is_content_key(k):
-                v = self.hash(v if isinstance(v, str) else repr(v))
-            out[k] = v
+            content = is_content_key(k) if isinstance(k, str) else False
+            out[self.metadata(trace_id, k)] = self.content(trace_id, v) if content else self.metadata(trace_id, v)
         return out
 
     def events(self, trace_id: str, events: list) -> list:
-        return [(n, t, self.attributes(trace_id, a)) for n, t, a in events]
+        return [(self.metadata(trace_id, n), t, self.attributes(trace_id, a)) for n, t, a in events]

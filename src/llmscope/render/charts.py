@@ -4,12 +4,11 @@ histograms and the agent graph."""
 from __future__ import annotations
 
 from rich.console import Group
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from ..analyses.latency import HISTOGRAM_EDGES_MS
-from .tables import fmt_value
+from .tables import escape, fmt_value, shown, shown_row
 
 TYPE_STYLE = {
     "llm": "magenta",
@@ -38,6 +37,7 @@ def _bar(offset: float, dur: float, total: float, width: int, style: str) -> Tex
 def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, console_width: int = 160) -> Group:
     """A tree of spans in time order with one waterfall bar each; the bar shrinks on narrow terminals."""
     width = max(8, min(width, console_width - 90))
+    rows = [shown_row(r) for r in rows]  # names, errors, content: from span data, never obeyed by the terminal
     if not rows:
         return Group(Text("no spans"))
     t0_total = max((r["offset_ms"] + (r["duration_ms"] or 0)) for r in rows)
@@ -140,7 +140,7 @@ def series_chart(
         rates = [at[b][rate] if b in at else None for b in buckets]
         vmax = max((v for v in vals if v is not None), default=0.0)
         rmax = max((v for v in rates if v is not None), default=0.0)
-        title = " · ".join(f"{c}={k}" for c, k in zip(group_cols, key)) or "all"
+        title = shown(" · ".join(f"{c}={k}" for c, k in zip(group_cols, key))) or "all"
         parts.append(Text.assemble((title, "bold"), f"   {label}, max {fmt_value(vmax, value)}"))
         for i, line in enumerate(_bars(vals, height, "magenta", vmax)):
             axis = fmt_value(vmax, value) if i == 0 else ("0" if i == height - 1 else "")
@@ -159,7 +159,7 @@ def series_chart(
 def graph_view(graph: dict) -> Group:
     """The folded execution graph as an indented tree; repeated blocks marked ×N."""
     lines = []
-    nodes = graph["nodes"]
+    nodes = [shown_row(n) for n in graph["nodes"]]  # labels and models come from span data
     i = 0
     while i < len(nodes):
         n = nodes[i]
@@ -212,7 +212,7 @@ def histogram_view(
     parts = []
     for key, grows in by_group.items():
         s = stats.get(key, {})
-        title = " · ".join(f"{c}={k}" for c, k in zip(group_cols, key)) or "all"
+        title = shown(" · ".join(f"{c}={k}" for c, k in zip(group_cols, key))) or "all"
         marks = {q: s.get(f"{q}_ms") for q in ("p50", "p95", "p99")}
         parts.append(
             Text.assemble(

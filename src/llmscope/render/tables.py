@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -20,7 +21,7 @@ import orjson
 import pyarrow as pa
 from rich.cells import cell_len
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 from rich.table import Table
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -28,8 +29,36 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 def console(stderr: bool = False) -> Console:
     # soft_wrap: a message stays one line however narrow the terminal (errors must be greppable);
-    # tables are still laid out to the width.
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    # tables are still laid out to the width. emoji=False: a span named ":x:" prints as ":x:".
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
+
+
+# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts clear-screen,
+# cursor moves, OSC-8 links, title changes), DEL, and the bidirectional overrides and isolates that
+# reorder what is shown ("Trojan Source"). Newlines and tabs are layout, and stay.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(m: re.Match) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def shown(text: str) -> str:
+    """``text`` (from span data, a file, a store) as it is safe to hand to a terminal: every control
+    character written as its escape (``\\x1b``), so data can never drive the terminal. The one
+    place values from traces pass on their way to rich; :func:`escape` also escapes rich markup."""
+    return _CONTROL.sub(_visible, text) if _CONTROL.search(text) else text
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside a rich markup string: controls shown (:func:`shown`), ``[tags]`` escaped."""
+    return _escape_markup(shown(text))
+
+
+def shown_row(row: dict) -> dict:
+    """A row whose text values are :func:`shown` (for renderables that take text as it is, not markup)."""
+    return {k: shown(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 def rows_of(data: pa.Table | Sequence[dict]) -> tuple[list[str], list[dict]]:
@@ -151,7 +180,9 @@ def emit(
         w.writerow(cols)
         for r in rows:
             w.writerow(["" if r.get(c) is None else _plain(r.get(c)) for c in cols])
-        sys.stdout.write(buf.getvalue())
+        out = buf.getvalue()
+        # CSV keeps the data byte for byte, except on a terminal, where it would be obeyed
+        sys.stdout.write(shown(out) if sys.stdout.isatty() else out)
     elif fmt == "markdown":
         sys.stdout.write(markdown(cols, rows, title) + "\n")
     else:
@@ -219,7 +250,7 @@ def _header(col: str) -> str:
 
 def markdown(cols: list[str], rows: Iterable[dict], title: str | None = None) -> str:
     def cell(v, c):
-        return fmt_value(v, c).replace("|", "\\|").replace("\n", " ")
+        return shown(fmt_value(v, c).replace("|", "\\|").replace("\n", " ").replace("\t", " "))
 
     lines = [f"### {title}", ""] if title else []
     lines.append("| " + " | ".join(cols) + " |")
@@ -256,7 +287,7 @@ def rich_table(
         cells = []
         for c in cols:
             v = r.get(c)
-            s = escape(fmt_value(v, c))
+            s = escape(fmt_value(v, c))  # the one place a cell's value becomes rich markup
             if c == "status" and v == "error":
                 s = f"[red]{s}[/red]"
             cells.append(s)

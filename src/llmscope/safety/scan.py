@@ -21,14 +21,12 @@ Detectors live in :mod:`llmscope.safety`; spans are read in Arrow batches and sc
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import re
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +35,7 @@ import orjson
 import pyarrow as pa
 
 from ..normalize import dialects as D
+from ..pools import process_pool
 from ..query import SpanFilter
 
 BATCH_ROWS = 20_000
@@ -395,7 +394,7 @@ def scan(
         spill = tempfile.TemporaryDirectory(
             prefix="llmscope-scan-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
         )
-        with spill, ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with spill, process_pool(n_workers) as pool:
             pending = []
             for batch in reader:
                 path = os.path.join(spill.name, f"{uuid.uuid4().hex}.arrow")

@@ -3,6 +3,7 @@ keyed by ``trace_id, span_id``), priced, each span given its trace's context."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from .. import schema
+from ..errors import StoreError
 from ..normalize import dialects as D
 from ..normalize.builder import LOG_SCHEMA
 from . import pricing
@@ -51,7 +53,7 @@ _LOAD_EXPRESSIONS = {
     "end_time": "make_timestamp(end_ns // 1000)",
     "duration_ms": "(end_ns - start_ns) / 1e6",
     "total_tokens": "coalesce(total_tokens, CASE WHEN input_tokens IS NOT NULL OR output_tokens IS NOT NULL "
-    "THEN coalesce(input_tokens, 0) + coalesce(output_tokens, 0) END)",
+    "THEN TRY(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) END)",  # TRY: counts near 2^63 overflow
     "ingested_at": "$1",
 }  # cost_usd and price_version come from _derive_and_merge under their own names
 
@@ -134,20 +136,32 @@ class Loader:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         con = self.con
-        if exc_type is not None:
-            self._pending = []
-            con.execute("ROLLBACK")
-            return
         try:
-            self._finish()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            if exc_type is not None:
+                self._pending = []
+                rollback(con)
+                if isinstance(exc, WRITE_ERRORS):
+                    raise write_error(con, exc) from None
+                return
+            try:
+                self._finish()
+            except WRITE_ERRORS as e:
+                rollback(con)
+                raise write_error(con, e) from None
+            except BaseException:
+                rollback(con)
+                raise
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as e:  # a commit only writes: whatever stops it is the disk's doing
+                rollback(con)
+                raise write_error(con, e) from None
         finally:
-            con.execute("DROP TABLE IF EXISTS _stage_logs")
+            with contextlib.suppress(duckdb.Error):  # a temp table; after a fatal error there is none to drop
+                con.execute("DROP TABLE IF EXISTS _stage_logs")
             if self._rates is not None:
-                self._rates.close()
+                with contextlib.suppress(duckdb.Error):
+                    self._rates.close()
 
     def _finish(self) -> None:
         con, r = self.con, self.result
@@ -189,6 +203,31 @@ class Loader:
                 r.log_messages_added,
             ],
         )
+
+
+# What the disk (full, read-only, failing) or memory makes a write raise: the load is rolled back and
+# the cause said in one line, as a StoreError.
+WRITE_ERRORS = (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException)
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the load's transaction. A failed write (a full disk) may have ended it already: then
+    DuckDB's "cannot rollback - no transaction is active" would only hide the real error."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def write_error(con: duckdb.DuckDBPyConnection, e: duckdb.Error) -> StoreError:
+    """One line: which store could not be written, and DuckDB's cause (which names the file it failed on)."""
+    path = "the store"
+    with contextlib.suppress(duckdb.Error, IndexError):
+        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[
+            0
+        ][0]
+    cause = str(e).splitlines()[0] if str(e) else type(e).__name__
+    for wrapper in ("TransactionContext Error: ", "Failed to commit: "):  # DuckDB's, around the OS's reason
+        cause = cause.removeprefix(wrapper)
+    return StoreError(f"cannot write {path}: {cause}; nothing of this load was stored")
 
 
 _CTX = D.TRACE_INHERITED

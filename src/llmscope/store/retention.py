@@ -39,8 +39,9 @@ def prune(db: str | os.PathLike | None, older_than, content_only: bool = False) 
     """Delete spans older than ``older_than`` (a datetime), or only their content, then rewrite the
     file so the data is really gone from disk (DuckDB reuses freed blocks but does not wipe them).
 
-    ``content_only`` keeps every metric (times, tokens, cost, status, models) and removes prompts,
-    responses, messages, content attributes, span events, log records and finding excerpts.
+    ``content_only`` keeps every metric (times, tokens, cost, status, error class, models) and removes
+    prompts, responses, messages, content attributes, span events, error and status messages (they
+    carry exception text), log records, finding excerpts and judges' explanations (they quote answers).
     """
     from ..normalize.privacy import CONTENT_KEYS, CONTENT_PREFIXES
 
@@ -55,7 +56,7 @@ def prune(db: str | os.PathLike | None, older_than, content_only: bool = False) 
             con.execute(
                 f"""
             UPDATE spans SET input_text = NULL, output_text = NULL, input_messages = NULL, output_messages = NULL,
-                events = NULL,
+                events = NULL, error_message = NULL, status_message = NULL,
                 attributes = (SELECT coalesce(json_group_object(k, json_extract(spans.attributes, '$."' || replace(k, '"', '\\"') || '"')), '{{}}')
                               FROM (SELECT unnest(json_keys(spans.attributes)) AS k)
                               WHERE NOT (k IN ({keys}) OR {prefixes}))
@@ -68,6 +69,14 @@ def prune(db: str | os.PathLike | None, older_than, content_only: bool = False) 
                 [older_than],
             )
             con.execute("UPDATE findings SET excerpt = NULL WHERE start_time < ?", [older_than])
+            # A judge's explanation quotes the answer it judged; the cache holds the same text.
+            old_traces = "SELECT DISTINCT trace_id FROM spans WHERE start_time < ?"
+            con.execute(
+                f"""UPDATE eval_cache SET explanation = NULL WHERE explanation IN
+                    (SELECT explanation FROM evals WHERE trace_id IN ({old_traces}))""",
+                [older_than],
+            )
+            con.execute(f"UPDATE evals SET explanation = NULL WHERE trace_id IN ({old_traces})", [older_than])
         else:
             for table in ("logs", "findings", "scanned_spans", "evals"):
                 con.execute(
