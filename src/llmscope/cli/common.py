@@ -77,7 +77,7 @@ class Group(TyperGroup):
             render.console(stderr=True).print(e.format_message(), markup=False, highlight=False)
             rv = EXIT_USAGE
         except click.exceptions.UsageError as e:
-            hint = f" (see `{e.ctx.command_path} --help`)" if e.ctx is not None else ""
+            hint = f" (see `{e.ctx.command_path if e.ctx is not None else prog_name or 'llmscope'} --help`)"
             render.console(stderr=True).print(f"[bold red]error:[/bold red] {render.escape(e.format_message())}{hint}")
             rv = EXIT_USAGE
         except click.exceptions.ClickException as e:
