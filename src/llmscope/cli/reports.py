@@ -358,9 +358,10 @@ def report_summary(
     of data. Families without data yet (no evals, no scan) say so. `--format json` prints the
     signals; `--table problems` the problems.
 
-    \b
         llmscope report summary
+
         llmscope report summary --since 2025-11-12 --until 2025-11-13
+
         llmscope report summary --table problems --format json
     """
     check_format(fmt)
