@@ -519,3 +519,93 @@ def test_export_parquet_help_keeps_its_glob_and_eval_help_lists_metrics():
     out = run("eval", "--help", env={"COLUMNS": "120"}).stdout
     for metric in ("groundedness", "answer_relevancy", "exact_match", "rouge_l"):
         assert metric in out, (metric, out)
+
+
+# --------------------------------------------------------------------------- 5. an empty answer says why
+
+
+EMPTY_WINDOWS = (
+    ["report", "latency", "--since", "1h"],
+    ["report", "latency", "--by", "model", "--since", "1h"],
+    ["report", "latency", "--every", "1h", "--since", "1h"],
+    ["report", "latency", "--histogram", "--since", "1h"],
+    ["report", "errors", "--since", "1h"],
+    ["report", "cost", "--since", "1h"],
+    ["report", "cost", "--anomalies", "--since", "1h"],
+    ["report", "agents", "--since", "1h"],
+    ["report", "loops", "--since", "1h"],
+    ["report", "tools", "--since", "1h"],
+    ["report", "summary", "--since", "1h"],
+    ["trace", "list", "--since", "2d"],
+    ["check", "--rules", str(Path(__file__).resolve().parent.parent / "src/llmscope/example_alerts.toml")],
+)
+
+
+def test_an_empty_window_says_why_with_the_stores_range(ro_store):
+    for args in EMPTY_WINDOWS:
+        res = run("--db", ro_store, *args)
+        said = res.stderr + res.stdout
+        assert "2025-11-01 00:08" in said and "2025-11-14 23:53" in said, (args, said)
+        assert "try --" in said, (args, said)
+        assert "│        0 │" not in res.stdout and "┏" not in res.stdout.split("Signals")[0], (args, res.stdout)
+    for args in EMPTY_WINDOWS[:-3]:
+        res = run("--db", ro_store, *args, "--format", "json")
+        if args[1] != "summary":
+            assert json.loads(res.stdout) == [], (args, res.stdout)
+
+
+# --------------------------------------------------------------------------- 15. the summary leads with what is wrong
+
+
+def test_the_summary_leads_with_the_problems_each_with_a_command(sample_store):
+    db = str(sample_store)
+    problems = json.loads(run("--db", db, "report", "summary", "--table", "problems", "--format", "json").stdout)
+    named = {(p["problem"], p["where"]) for p in problems}
+    assert ("provider errors", "provider anthropic") in named  # the planted 429s and timeouts, 2025-11-12 09:00
+    assert ("slow llm calls", "service_name code-assist") in named
+    assert any(p["problem"] == "cost per call" for p in problems)  # the prompt-version change
+    assert any(p["problem"] == "agent loops" and "bb49e0e7e4ac" in p["value"] for p in problems)
+    assert any(p["problem"] == "weekly drift" and "support-bot" in p["where"] for p in problems)
+    assert problems[0]["severity"] == "critical" and problems[-1]["problem"] == "safety not checked"
+    errors = next(p for p in problems if p["problem"] == "provider errors")
+    assert "2025-11-12 09:00" in errors["value"] and "--since 2025-11-12T09:00" in errors["command"]
+    # every command runs and shows data
+    for p in problems:
+        args = p["command"].split()[1:]
+        out = run("--db", db, *args).stdout
+        assert out.strip(), p["command"]
+    # after a scan, injection and the PII leak are problems; "not checked" is gone
+    run("--db", db, "scan")
+    problems = json.loads(run("--db", db, "report", "summary", "--table", "problems", "--format", "json").stdout)
+    kinds = {p["problem"] for p in problems}
+    assert {"prompt injection", "pii leaks"} <= kinds and "safety not checked" not in kinds
+    # JSON: an array of signal rows, in words with a unit, the previous period and the change
+    signals = json.loads(run("--db", db, "report", "summary", "--format", "json").stdout)
+    assert isinstance(signals, list) and all(isinstance(r, dict) for r in signals)
+    calls = next(r for r in signals if r["key"] == "llm_calls")
+    assert calls["signal"] == "LLM calls" and calls["unit"] == "calls"
+    assert calls["value"] > 0 and calls["previous"] > 0 and calls["change"] is not None and len(calls["trend"]) == 7
+    assert not any("_" in r["signal"] for r in signals)  # words, not snake_case
+    findings = next(r for r in signals if r["key"] == "findings")
+    assert findings["value"] > 0
+
+
+def test_the_summary_at_80_columns_keeps_what_matters(sample_store):
+    from rich.cells import cell_len
+
+    env = dict(os.environ, COLUMNS="80", NO_COLOR="1", FORCE_COLOR="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmscope", "--db", str(sample_store), "report", "summary"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
+    lines = plain.splitlines()
+    assert lines[0].startswith("llmscope summary: 2025-11-08 … 2025-11-15")
+    assert plain.index("Problems") < plain.index("Signals")
+    for line in lines:
+        assert cell_len(line) <= 80, line
+    assert "→ llmscope report errors --by provider" in plain
+    header = next(line for line in lines if "signal" in line and "value" in line)
+    assert all(c in header for c in ("change", "trend", "note")), header
+    assert any(ch in plain for ch in "▁▂▃▄▅▆▇█") and ("↑" in plain or "↓" in plain)

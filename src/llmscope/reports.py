@@ -76,6 +76,10 @@ def explain_empty(con: Any, flt: SpanFilter, what: str, span_type: str | None = 
 
 
 def _with_empty_note(result: Result, con: Any, flt: SpanFilter, what: str, span_type: str | None = None) -> Result:
+    # an ungrouped aggregate over nothing is one row of zeros: that is an empty answer too
+    for count in ("requests", "calls"):
+        if result.num_rows and count in result.columns and not any(result.table.column(count).to_pylist()):
+            result.table = result.table.slice(0, 0)
     if result.num_rows == 0:
         result.notes.append(explain_empty(con, flt, what, span_type))
     return result

@@ -397,16 +397,17 @@ def _finding_problems(con: Any, p: Period, rules: list) -> list[dict]:
 # and runs with more LLM + tool steps than the rule allows. `report loops` has the evidence.
 LOOP_SQL = """
 WITH repeats AS (
-    SELECT trace_id FROM spans WHERE span_type = 'tool' AND {where}
+    SELECT trace_id, count(*) AS n FROM spans WHERE span_type = 'tool' AND {where}
     GROUP BY trace_id, tool_name, input_text HAVING count(*) >= ?
 ),
 runs AS (
-    SELECT trace_id FROM spans WHERE {where}
+    SELECT trace_id, count(*) FILTER (WHERE span_type IN ('llm', 'tool')) AS n FROM spans WHERE {where}
     GROUP BY trace_id HAVING bool_or(span_type IN ('agent', 'tool'))
        AND count(*) FILTER (WHERE span_type IN ('llm', 'tool')) > ?
 )
 SELECT (SELECT count(DISTINCT trace_id) FROM repeats), (SELECT count(*) FROM runs),
-       (SELECT min(trace_id) FROM (SELECT trace_id FROM repeats UNION ALL SELECT trace_id FROM runs))
+       coalesce((SELECT trace_id FROM repeats ORDER BY n DESC, trace_id LIMIT 1),
+                (SELECT trace_id FROM runs ORDER BY n DESC, trace_id LIMIT 1))
 """
 
 

@@ -172,7 +172,7 @@ def show(result: Result, fmt: str, table: str | None = None, *, shorten_ids: boo
     else:
         parts = [result[table]] if table else [result[name] for name in result.tables]
         for part in parts:
-            if part is not result and part.num_rows == 0:
+            if part.num_rows == 0 and (part is not result or result.notes):  # the note says why, not an empty box
                 continue
             rows: Any = part.table
             if fmt == "table" and shorten_ids:
