@@ -294,8 +294,8 @@ def test_figures_in_the_page_equal_the_analyses(opened, con):
     assert len(figures["loops"]) == 2 and len(figures["findings"]) >= 4  # the planted problems are there
     # the summary's values as the terminal prints them, and the masked PII stays masked
     assert {tuple(json.loads(r[c][0]) for c in ("family", "signal")) for r in figures["summary"]} >= {
-        ("safety", "findings"),
-        ("quality", "groundedness_lexical_mean"),
+        ("safety", "safety findings"),
+        ("quality", "mean groundedness lexical score"),
     }
 
 

@@ -572,10 +572,10 @@ class Store:
     ) -> CheckResult:
         """Evaluate every ``every`` (``runs`` times, or until ``stop``); POST fired and resolved alerts
         to ``notify``. Returns the last round's result."""
-        rule_list = self._rules(rules)
         interval = parse_duration(every, param="every").total_seconds()
         if runs is not None:
             positive_int(runs, "runs")
+        rule_list = self._rules(rules)
         stop = stop or threading.Event()
         firing: dict = {}
         n = 0
@@ -685,4 +685,4 @@ def open(db: str | os.PathLike | None = None, *, config: str | os.PathLike | Non
     return Store(engine_for(db), config)
 
 
-__all__ = ["CheckResult", "DuckDBEngine", "ENGINES", "Store", "open"]
+__all__ = ["CheckResult", "DuckDBEngine", "ENGINES", "Store", "open", "parse_duration"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from .errors import QueryError
-from .schema import SPAN_COLUMN_NAMES
+from .schema import SPAN_COLUMN_NAMES, SPANS
 
 # --------------------------------------------------------------------------- times
 
@@ -105,6 +105,23 @@ _OUTSIDE = re.compile(r"^(read_\w+|glob|sniff_csv|parquet_\w+|iceberg_\w+|delta_
                       r"current_setting|duckdb_\w+|pragma_\w+|which_secret|load_extension)$", re.I)  # fmt: skip
 
 
+_BOOLEAN_COLUMNS = frozenset(c.name for c in SPANS if c.type == "BOOLEAN")
+
+
+def _boolean(node) -> bool:
+    """Whether an expression can be a filter: a comparison, a connective, a function (DuckDB checks
+    its type) or a BOOLEAN column, not a bare value (``1``, ``status``, ``input_tokens + 1``)."""
+    from sqlglot import exp
+
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Column):
+        return node.name in _BOOLEAN_COLUMNS
+    if isinstance(node, exp.Boolean | exp.Predicate | exp.Connector | exp.Not | exp.Func):
+        return True
+    return False
+
+
 @dataclass(frozen=True)
 class Where:
     """One boolean expression over span columns; ``sql`` is generated from its parse tree."""
@@ -123,10 +140,18 @@ class Where:
             return None
         import sqlglot
         from sqlglot import exp
+        from sqlglot.dialects.dialect import Dialect
+        from sqlglot.tokens import TokenType
 
         try:
+            tokens = Dialect.get_or_raise("duckdb").tokenize(text)
+            # a comment hides the rest of the text from the filter; a ';' starts another statement
+            if any(t.comments for t in tokens):
+                raise QueryError(f"{text!r}: a filter cannot hold comments (-- or /* */)", param=param)
+            if any(t.token_type == TokenType.SEMICOLON for t in tokens):
+                raise QueryError(f"{text!r}: give one condition (no ';')", param=param)
             trees = sqlglot.parse(text, read="duckdb")
-        except sqlglot.errors.ParseError as e:
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
             first = str(e).splitlines()[0]
             raise QueryError(
                 f"{text!r} is not one SQL condition ({first}); unbalanced parentheses or quotes?", param=param
@@ -137,6 +162,11 @@ class Where:
         tree = trees[0]
         if not isinstance(tree, exp.Condition) or isinstance(tree, exp.Query):
             raise QueryError(f"{text!r} is a statement, not a condition on span columns", param=param)
+        if not _boolean(tree):
+            raise QueryError(
+                f"{text!r} is a value, not a condition (compare it: status = 'error', input_tokens > 1000)",
+                param=param,
+            )
         for node in tree.walk():
             if isinstance(node, exp.Query | exp.Subquery | exp.Table):
                 raise QueryError(f"{text!r}: a filter cannot hold a subquery", param=param)

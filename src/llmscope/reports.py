@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -76,6 +76,10 @@ def explain_empty(con: Any, flt: SpanFilter, what: str, span_type: str | None = 
 
 
 def _with_empty_note(result: Result, con: Any, flt: SpanFilter, what: str, span_type: str | None = None) -> Result:
+    # an ungrouped aggregate over nothing is one row of zeros: that is an empty answer too
+    for count in ("requests", "calls"):
+        if result.num_rows and count in result.columns and not any(result.table.column(count).to_pylist()):
+            result.table = result.table.slice(0, 0)
     if result.num_rows == 0:
         result.notes.append(explain_empty(con, flt, what, span_type))
     return result
@@ -328,15 +332,38 @@ def quality(con: Any, flt: SpanFilter, by: Grouping, *, judge: str | None = None
 
 
 def summary(con: Any, flt: SpanFilter, by: Grouping) -> Result:
-    """The five signal families on one screen: performance, quality, cost, safety, agentic."""
+    """What is wrong first, then every signal: ``["problems"]`` is what the default alert rules, cost
+    anomalies, loops, findings and drift flag over the period (each with a command to drill in); the
+    main table has one row per signal with its unit, value, the previous period's value, the change
+    and a ``trend`` (one value per day) for a sparkline. The period is ``since``/``until``, else the
+    last 7 days of data; the previous period has the same length and ends where it starts."""
     if by:
         raise QueryError("the summary is not grouped; use a report (latency, cost, …) with by", param="by")
-    rows = summary_mod.summary(con, flt)
-    res = of_rows(rows, "summary", title="llmscope summary", keep=("family", "signal", "value", "note"))
-    calls = next((r["value"] for r in rows if r["signal"] == "llm_calls"), None)
+    p = summary_mod.period(con, flt)
+    rows = summary_mod.signals(con, flt, p)
+    title = f"llmscope summary: {p.label}, against the {_length(p)} before" if p else "llmscope summary"
+    res = of_rows(
+        rows, "summary", title=title, keep=("signal", "value", "change", "trend", "note"),
+        meta={"period": (p.current.since, p.current.until) if p else None,
+              "previous": (p.previous.since, p.previous.until) if p else None},
+    )  # fmt: skip
+    found = summary_mod.problems(con, flt, p)
+    res.others["problems"] = of_rows(
+        found, "problems", title=f"Problems ({len(found)})" if found else "Problems",
+        keep=("severity", "problem", "where", "command"),
+    )  # fmt: skip
+    calls = next((r["value"] for r in rows if r["key"] == "llm_calls"), None)
     if not calls:
-        res.notes.append(explain_empty(con, flt, "LLM calls", "llm"))
+        res.notes.append(explain_empty(con, p.current if p else flt, "LLM calls", "llm"))
     return res
+
+
+def _length(p: summary_mod.Period) -> str:
+    days = p.length / timedelta(days=1)
+    if days == int(days):
+        return f"{int(days)} day{'s' if days != 1 else ''}"
+    hours = p.length / timedelta(hours=1)
+    return f"{hours:g} hours" if hours >= 1 else f"{p.length.total_seconds() / 60:g} minutes"
 
 
 def stats(con: Any, flt: SpanFilter, by: Grouping, *, coverage_limit: int = 30) -> Result:

@@ -66,6 +66,7 @@ class Group(TyperGroup):
     or a boxed panel."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra) -> Any:  # type: ignore[override]
+        _types_in_words(self)
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.Exit as e:
@@ -77,7 +78,7 @@ class Group(TyperGroup):
             render.console(stderr=True).print(e.format_message(), markup=False, highlight=False)
             rv = EXIT_USAGE
         except click.exceptions.UsageError as e:
-            hint = f" (see `{e.ctx.command_path} --help`)" if e.ctx is not None else ""
+            hint = f" (see `{e.ctx.command_path if e.ctx is not None else prog_name or 'llmscope'} --help`)"
             render.console(stderr=True).print(f"[bold red]error:[/bold red] {render.escape(e.format_message())}{hint}")
             rv = EXIT_USAGE
         except click.exceptions.ClickException as e:
@@ -92,6 +93,25 @@ class Group(TyperGroup):
             return super().invoke(ctx)
         except LlmscopeError as e:
             fail(one_line(e))
+
+
+_TYPE_WORDS = {"int": "N", "float": "NUMBER", "str": "TEXT", "Path": "PATH", "bool": ""}
+
+
+def _word(bare: str) -> str:
+    if bare.startswith("list[") and bare.endswith("]"):
+        return f"{_word(bare[5:-1])}, repeatable"
+    return _TYPE_WORDS.get(bare, bare.upper())
+
+
+def _types_in_words(group: Any) -> None:
+    """Option types as words in --help (N, NUMBER, TEXT, PATH; "TEXT, repeatable"), not <list[str]>."""
+    for cmd in getattr(group, "commands", {}).values():
+        for param in cmd.params:
+            if param.param_type_name != "option" or param.metavar is not None or not hasattr(param, "bare_type"):
+                continue
+            param.metavar = "" if getattr(param, "is_flag", False) else _word(param.bare_type())
+        _types_in_words(cmd)
 
 
 def typer_app(**kw: Any) -> typer.Typer:
@@ -152,7 +172,7 @@ def show(result: Result, fmt: str, table: str | None = None, *, shorten_ids: boo
     else:
         parts = [result[table]] if table else [result[name] for name in result.tables]
         for part in parts:
-            if part is not result and part.num_rows == 0:
+            if part.num_rows == 0 and (part is not result or result.notes):  # the note says why, not an empty box
                 continue
             rows: Any = part.table
             if fmt == "table" and shorten_ids:

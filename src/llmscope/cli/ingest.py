@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .. import api
 from ..errors import StrictAbort
 from ..render import tables as render
 from .common import FormatOpt, check_format, fail, note, open_store
@@ -97,6 +98,8 @@ def ingest(
     )
     if follow and "-" in paths:
         fail("--follow watches files and directories, not standard input")
+    if follow:
+        api.parse_duration(follow, param="follow")  # checked before the first round, not after it
     err = render.console(stderr=True)
     bar = Progress(
         TextColumn("[bold]ingest"),

@@ -346,27 +346,67 @@ def report_summary(
     until: UntilOpt = None,
     where: WhereOpt = None,
     fmt: FormatOpt = "table",
+    table: TableOpt = None,
 ) -> None:
-    """One screen with the five signal families: performance, quality, cost, safety, agentic.
-    Families without data yet (no evals, no scan) say so.
+    """What is wrong first, then every signal against the previous period of the same length.
+
+    The problems are what the default alert rules (`llmscope check --example-rules`) would flag over
+    the period: provider error rate, slow calls, cost per call, prompt injection, PII leaks, agent
+    loops and drift, each with the command that drills in. Then each signal of the five families
+    (performance, quality, cost, safety, agentic) with its value, the change (↑/↓ %) and a
+    sparkline per day where a trend matters. The period is --since/--until, else the last 7 days
+    of data. Families without data yet (no evals, no scan) say so. `--format json` prints the
+    signals; `--table problems` the problems.
 
         llmscope report summary
 
-        llmscope report summary --since 2025-11-08 --format markdown
+        llmscope report summary --since 2025-11-12 --until 2025-11-13
+
+        llmscope report summary --table problems --format json
     """
     check_format(fmt)
     res = open_store().report("summary", since=since, until=until, where=where)
-    if fmt in ("table", "markdown"):  # for people, values read best in their own unit: $ for cost, % for rates
-        from ..result import of_rows
+    if fmt not in ("table", "markdown"):
+        show(res, fmt, table)
+        return
+    from ..render.charts import change_text, problems_view, sparkline
+    from ..result import of_rows
 
-        res = of_rows(
-            [dict(r, value=render.fmt_value(r["value"], r["signal"])) for r in res.to_dicts()],
-            res.name,
-            title=res.title if fmt == "table" else None,
-            keep=res.keep,
-            notes=res.notes,
-        )
-    show(res, fmt)
+    problems = res["problems"]
+    if table in (None, "problems"):
+        if fmt == "table":
+            out = render.console()
+            out.print(problems_view(problems.to_dicts(), f"{res.title}\n\n{problems.title}", out.width))
+        else:
+            show(of_rows(problems.to_dicts(), "problems", title=problems.title), fmt)
+    if table == "problems":
+        return
+    rows = [
+        {
+            "family": r["family"],
+            "signal": r["signal"],
+            "value": _signal_value(r["value"], r["key"], r["unit"]),
+            "previous": _signal_value(r["previous"], r["key"], r["unit"]),
+            "change": change_text(r["value"], r["previous"]),
+            "trend": sparkline(r["trend"]),
+            "note": r["note"],
+        }
+        for r in res.to_dicts()
+    ]
+    show(of_rows(rows, res.name, title="Signals", keep=res.keep, notes=res.notes), fmt)
+
+
+_COUNTS = ("calls", "runs", "tokens", "findings", "LLM + tool steps")
+
+
+def _signal_value(v, key: str, unit: str) -> str:
+    if v is None:
+        return "—"
+    if unit in _COUNTS:
+        return f"{int(v):,}"
+    if unit == "ms":
+        return f"{v:,.0f} ms"
+    return render.fmt_value(float(v), key)
 
 
 def register(app: typer.Typer) -> None:

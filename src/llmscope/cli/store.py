@@ -69,12 +69,12 @@ def sql(
 def export_parquet(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write spans/ and evals/ under.")],
 ) -> None:
-    """Write `spans` and `evals` as Parquet, Hive-partitioned by day (`spans/date=2025-11-01/…`),
+    r"""Write `spans` and `evals` as Parquet, Hive-partitioned by day (`spans/date=2025-11-01/…`),
     readable by DuckDB, polars, Spark, ClickHouse, pandas:
 
         llmscope export parquet lake/
 
-        duckdb -c "select count(*) from read_parquet('lake/spans/*/*.parquet', hive_partitioning=true)"
+        duckdb -c "select count(\*) from read_parquet('lake/spans/\*/\*.parquet', hive_partitioning=true)"
     """
     try:
         counts = open_store().export_parquet(out_dir)

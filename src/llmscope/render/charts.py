@@ -241,3 +241,63 @@ def histogram_view(
             parts.append(line)
         parts.append(Text(""))
     return Group(*parts)
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per value, scaled from the lowest to the highest; a gap for no value."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    lo, hi = min(known), max(known)
+    span = hi - lo
+    return "".join(
+        " " if v is None else _SPARKS[int(round((v - lo) / span * (len(_SPARKS) - 1))) if span else 0] for v in values
+    )
+
+
+def change_text(value: float | None, previous: float | None) -> str:
+    """↑ 52% / ↓ 3% / → 0% against the previous period; "new" when it had none; "" without a value."""
+    if not isinstance(value, int | float):
+        return ""
+    if not isinstance(previous, int | float):
+        return "—"
+    if value == previous:
+        return "→ 0%"
+    if previous == 0:
+        return "new"
+    pct = (value - previous) / abs(previous) * 100
+    if abs(pct) < 0.05:
+        return "→ 0%"
+    size = f"{abs(pct):,.0f}%" if abs(pct) >= 10 else f"{abs(pct):.1f}%"
+    return ("↑ " if pct > 0 else "↓ ") + size
+
+
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def problems_view(rows: list[dict], title: str, width: int = 80) -> Group:
+    """Each problem as short lines (what and where, the figure and when, the command), wrapped
+    under their indent, so it reads whole at 80 columns."""
+    import textwrap
+
+    indent = " " * 9
+    parts: list[Text] = [Text(title, style="bold")]
+    if not rows:
+        parts.append(Text("none flagged by the default alert rules (llmscope check --example-rules)"))
+    for r in rows:
+        head = Text(f"{r['severity']:<9}", style=SEVERITY_STYLE.get(r["severity"], ""))
+        head.append(r["problem"], style="bold")
+        if r["where"] and r["where"] != "all":
+            head.append(f" · {r['where']}")
+        parts.append(head)
+        body = r["value"] + (f"; {r['when']}" if r["when"] else "")
+        for line in textwrap.wrap(body, max(20, width - 1), initial_indent=indent, subsequent_indent=indent):
+            parts.append(Text(line))
+        command = textwrap.wrap(r["command"], max(20, width - 1), initial_indent=indent + "→ ",
+                                subsequent_indent=indent + "    ", break_on_hyphens=False)  # fmt: skip
+        parts.extend(Text(line, style="dim") for line in command)
+    parts.append(Text(""))
+    return Group(*parts)

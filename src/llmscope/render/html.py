@@ -599,7 +599,7 @@ class _Builder:
         cards = []
         for fam in ("performance", "quality", "cost", "safety", "agentic"):
             items = families.get(fam, [])
-            missing = next((r["note"] for r in items if r["value"] is None and r["note"].startswith("not yet")), "")
+            missing = next((r["note"] for r in items if r["value"] is None and " yet: run " in r["note"]), "")
             status = {"quality": "not evaluated", "safety": "not scanned"}.get(fam, "no data") if missing else ""
             cards.append(
                 {
@@ -607,9 +607,9 @@ class _Builder:
                     "status": status,
                     "note": missing,
                     "items": [
-                        (r["signal"], fmt_value(r["value"], r["signal"]), r["note"])
+                        (r["signal"], fmt_value(r["value"], r["key"]), r["note"])
                         for r in items
-                        if not (r["value"] is None and r["note"].startswith("not yet"))
+                        if not (r["value"] is None and " yet: run " in r["note"])
                     ],
                 }
             )
@@ -622,7 +622,7 @@ class _Builder:
                 ["family", "signal", "value", "note"],
                 rows,
                 "summary.summary()",
-                text={"value": lambda r: fmt_value(r["value"], r["signal"])},
+                text={"value": lambda r: fmt_value(r["value"], r["key"])},
             )
         )
         return sec

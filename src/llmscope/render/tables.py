@@ -199,9 +199,14 @@ def emit(
         widths = fit_columns(cols, rows, con.width, keep)
         hidden = [c for c in cols if c not in widths]
         if hidden:
-            note = (
-                f"{len(hidden)} more column(s) at this width: {', '.join(hidden)} "
-                "(a wider terminal, or --format csv|json|markdown, shows them)"
+            import textwrap
+
+            note = "\n".join(
+                textwrap.wrap(
+                    f"{len(hidden)} more column(s) at this width: {', '.join(hidden)} "
+                    "(a wider terminal, or --format csv|json|markdown, shows them)",
+                    max(20, con.width - 1),
+                )
             )
             caption = f"{caption}\n{note}" if caption else note
         con.print(rich_table(list(widths), rows, title, caption, widths))

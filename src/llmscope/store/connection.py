@@ -49,6 +49,27 @@ def quiet(con: duckdb.DuckDBPyConnection, lock: bool = False) -> duckdb.DuckDBPy
     return con
 
 
+def _kind_of(head: bytes) -> str:
+    """What a file that is not a DuckDB database is, in words, from its first bytes."""
+    kind = next((what for magic, what in _KNOWN_HEADS if head.lstrip().startswith(magic)), None)
+    if kind is not None:
+        return kind
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:  # a multi-byte character cut at the end of the head is still text
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return "binary data"
+    if any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+        return "binary data"
+    first = text.splitlines()[0] if text.splitlines() else ""
+    for sep, what in ((",", "a CSV file"), ("\t", "a tab-separated file"), (";", "a CSV file")):
+        if first.count(sep) >= 1 and len(text.splitlines()) > 1:
+            return what
+    return "a text file"
+
+
 def check_file(path: Path) -> None:
     """Raise :class:`StoreError` if ``path`` exists and is not a DuckDB database (nothing is written)."""
     if path.is_dir():
@@ -57,17 +78,16 @@ def check_file(path: Path) -> None:
         return
     try:
         with open(path, "rb") as f:
-            head = f.read(64)
+            head = f.read(4096)
     except OSError as e:
         raise StoreError(f"cannot read {path}: {e.strerror}") from None
     if not head:
         raise StoreError(f"{path} is an empty file, not a DuckDB database: remove it or give another --db")
     if head[8:12] == b"DUCK":
         return
-    kind = next((what for magic, what in _KNOWN_HEADS if head.lstrip().startswith(magic)), None)
-    if kind is None:
-        kind = "a text file" if all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "not a DuckDB database"
-    raise StoreError(f"{path} is {kind}, not a DuckDB store: give the store file with --db (it was left untouched)")
+    raise StoreError(
+        f"{path} is {_kind_of(head)}, not a DuckDB store: give the store file with --db (it was left untouched)"
+    )
 
 
 def _holder(msg: str) -> str:
