@@ -11,6 +11,9 @@ with ``to_polars()``, ``to_arrow()``, ``to_pandas()``, ``to_dicts()``) or a repo
 done. Errors are :class:`LlmscopeError` subclasses.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._native import use_fresh_sources
 
 use_fresh_sources()  # a compiled module whose source was edited since the build: run the source
@@ -27,12 +30,32 @@ from .errors import (  # noqa: E402
     StoreError,
     StrictAbort,
 )
-from .evals.runner import EvalReport  # noqa: E402
-from .ingest.pipeline import IngestReport  # noqa: E402
 from .query import Grouping, SpanFilter, Where  # noqa: E402
-from .reports import REPORTS  # noqa: E402
 from .result import Result  # noqa: E402
-from .safety.scan import ScanReport  # noqa: E402
+
+if TYPE_CHECKING:
+    from .evals.runner import EvalReport
+    from .ingest.pipeline import IngestReport
+    from .reports import REPORTS
+    from .safety.scan import ScanReport
+
+# Imported on first use: each pulls in its whole pipeline (the scan its detectors, the eval its HTTP
+# client), which a command such as `llmscope report latency` never needs (start-up measured in the README).
+_LAZY = {
+    "EvalReport": ".evals.runner",
+    "IngestReport": ".ingest.pipeline",
+    "REPORTS": ".reports",
+    "ScanReport": ".safety.scan",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'llmscope' has no attribute {name!r}")
+
 
 __all__ = [
     "REPORTS",

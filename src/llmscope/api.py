@@ -27,7 +27,6 @@ from typing import Any
 
 import duckdb
 
-from . import reports
 from .config import Config, load_config
 from .errors import LlmscopeError, QueryError, StoreError
 from .query import Grouping, SpanFilter, Where, now_utc, parse_duration, parse_time, positive_int
@@ -294,6 +293,8 @@ class Store:
 
         >>> store.report("cost", by=["feature", "prompt_version"], top=10)["top_requests"].to_polars()
         """
+        from . import reports  # the registry imports every analysis: on first use
+
         if kind not in reports.REPORTS:
             raise QueryError(f"{kind!r} is not a report; use one of {', '.join(reports.REPORTS)}", param="kind")
         flt = SpanFilter.of(since, until, where)
@@ -330,6 +331,8 @@ class Store:
         with self._read() as con:
             res = Result(query_arrow(con, sql, params), "spans", title="Spans")
             if res.num_rows == 0:
+                from . import reports  # the registry imports every analysis: on first use
+
                 res.notes.append(reports.explain_empty(con, flt, "spans"))
             return res
 
@@ -349,6 +352,8 @@ class Store:
                 keep=("trace_id", "duration_ms", "root_name", "llm_calls", "cost_usd", "status"),
             )
             if res.num_rows == 0:
+                from . import reports  # the registry imports every analysis: on first use
+
                 res.notes.append(reports.explain_empty(con, flt, "traces"))
             return res
 
