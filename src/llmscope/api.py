@@ -39,6 +39,13 @@ TimeArg = str | datetime | date | None
 ByArg = str | Sequence[str] | Grouping | None
 
 
+def _split_names(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [i.strip() for i in items if i and i.strip()]
+
+
 # --------------------------------------------------------------------------- engines
 
 
@@ -352,6 +359,88 @@ class Store:
                 res.notes.append(reports.explain_empty(con, flt, "traces"))
             return res
 
+    def compare(
+        self,
+        *,
+        baseline: str | tuple | None = None,
+        current: str | tuple | None = None,
+        by: str | None = None,
+        a: str | None = None,
+        b: str | None = None,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        where: str | Where | None = None,
+        level: float = 0.95,
+        resamples: int = 1000,
+        seed: int = 0,
+    ) -> Result:
+        """Baseline against current, metric by metric, with a bootstrap interval over traces and a verdict
+        (``better`` / ``worse`` / ``no detectable change`` at ``level``). The sides are two windows
+        (``baseline="2025-11-01..2025-11-07", current="2025-11-08..2025-11-14"``) or two values of a column
+        (``by="prompt_version", a="v2", b="v3"``; ``since``/``until``/``where`` narrow both).
+        ``result.meta["worse"]`` counts the metrics that got worse.
+
+        >>> store.compare(by="prompt_version", a="v2", b="v3").to_polars()
+        """
+        from .analyses.compare import compare
+
+        if not 0.5 <= level < 1:
+            raise QueryError(f"{level!r}: a confidence level in [0.5, 1), e.g. 0.95", param="level")
+        positive_int(resamples, "resamples")
+        if resamples < 100:
+            raise QueryError(f"{resamples}: give at least 100 resamples for an interval", param="resamples")
+        positive_int(seed, "seed", zero=True)
+        base_side, cur_side = self._compare_sides(baseline, current, by, a, b, since, until, where)
+        with self._read() as con:
+            tbl, meta = compare(con, base_side, cur_side, level=level, resamples=resamples, seed=seed)
+            res = Result(
+                tbl,
+                "compare",
+                title=f"{cur_side.label} against {base_side.label} ({level:.0%} intervals, bootstrap over traces)",
+                meta=meta,
+                keep=("metric", "change", "verdict"),
+            )
+            for side, n in ((base_side, meta["baseline_traces"]), (cur_side, meta["current_traces"])):
+                if not n:
+                    res.notes.append(f"{side.label}: " + reports.explain_empty(con, side.flt, "traces"))
+        return res
+
+    @staticmethod
+    def _compare_sides(baseline, current, by, a, b, since, until, where):
+        from .analyses.compare import Side
+
+        windows = baseline is not None or current is not None
+        values = by is not None or a is not None or b is not None
+        if windows and values:
+            raise QueryError("compare two windows (baseline, current) or two values (by, a, b), not both", param="by")
+        if windows:
+            if baseline is None or current is None:
+                raise QueryError("give both baseline and current windows (START..END)", param="baseline")
+            if since is not None or until is not None:
+                raise QueryError("the windows set the time; use where to narrow both sides", param="since")
+            shared = Where.parse(where)
+            sides = []
+            for value, param in ((baseline, "baseline"), (current, "current")):
+                lo, hi = reports._window(value, param)
+                flt = SpanFilter(lo, hi, shared)
+                sides.append(Side(reports._span_text(flt), flt))
+            return sides[0], sides[1]
+        if by is None or a is None or b is None:
+            raise QueryError(
+                "give two windows (baseline and current) or a column and two values (by, a, b)", param="baseline"
+            )
+        grouping = Grouping.of(by)
+        if len(grouping) != 1:
+            raise QueryError(f"{by!r}: compare by one column", param="by")
+        ((name, expr),) = grouping.keys
+        shared = SpanFilter.of(since, until, where)
+        sides = []
+        for value in (a, b):
+            cond = f"{expr} = '{str(value).replace(chr(39), chr(39) * 2)}'"
+            combined = f"({shared.where_sql}) AND {cond}" if shared.where_sql else cond
+            sides.append(Side(f"{name}={value}", SpanFilter(shared.since, shared.until, combined)))
+        return sides[0], sides[1]
+
     def trace(self, trace_id: str, *, content: bool = False) -> Result:
         """One trace's spans in tree order, each with ``depth`` and ``offset_ms``; a unique prefix is enough.
         Prompts and responses only with ``content=True``. ``result.meta["graph"]`` is the agent graph."""
@@ -554,6 +643,46 @@ class Store:
             limit=limit,
         )
         return j, opts
+
+    def export_dataset(
+        self,
+        path: str | os.PathLike,
+        *,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        where: str | Where | None = None,
+        reasons: str | Sequence[str] | None = None,
+        score_below: float = 0.6,
+        redact: bool = True,
+        limit: int | None = None,
+        append: bool = False,
+    ) -> Any:
+        """Write the failing or borderline LLM calls as a regression dataset (the JSONL ``eval --dataset``
+        reads) -> DatasetReport. ``reasons``: some of ``low_score`` (failed, or scored below
+        ``score_below``), ``hallucination``, ``finding``, ``error``, ``loop`` (default all). Items are
+        de-duplicated by content and PII-redacted unless ``redact=False``; the first line records how the
+        file was made. ``append=True`` adds only items the file does not hold yet (``dataset add``).
+
+        >>> store.export_dataset("regression.jsonl", since="7d", reasons=["hallucination", "finding"]).written
+        """
+        from .evals import dataset
+
+        chosen = tuple(_split_names(reasons) or dataset.REASONS)
+        dataset.check_reasons(chosen)
+        if not 0 <= score_below <= 1:
+            raise QueryError(f"{score_below!r}: scores are 0..1", param="score_below")
+        if limit is not None:
+            positive_int(limit, "limit")
+        opts = dataset.DatasetOptions(SpanFilter.of(since, until, where), chosen, score_below, redact, limit)
+        with self._read() as con:
+            run = dataset.add if append else dataset.export
+            try:
+                rep = run(con, path, opts, self.engine.describe())
+            except OSError as e:
+                raise QueryError(f"{os.fspath(path)}: {e.strerror or e}", param="path") from None
+            if not rep.candidates:
+                rep.header["empty_because"] = reports.explain_empty(con, opts.flt, "failing or borderline calls")
+        return rep
 
     def check(self, rules: str | os.PathLike | None = None, *, at: TimeArg = None) -> CheckResult:
         """Evaluate alert rules (``rules`` file, else the ``[[alerts]]`` of llmscope.toml) as of ``at``."""

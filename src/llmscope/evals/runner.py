@@ -144,10 +144,16 @@ def read_jsonl(path: str, what: str):
 
 
 def load_dataset(path: str) -> list[dict]:
-    """JSONL with ``input``, ``output``, ``context``, ``reference`` (and optional ``id``)."""
+    """JSONL with ``input``, ``output``, ``context``, ``reference`` (and optional ``id``). A first line
+    ``{"llmscope_dataset": …}`` is the header ``dataset export`` writes; a line with an input and no
+    output (a call that failed) is kept, and the metrics that need an output are not applicable to it."""
     items = []
     for p, n, obj in read_jsonl(path, "dataset"):
-        if not obj.get("output"):
+        if "llmscope_dataset" in obj:
+            if items:
+                raise EvalError(f"{p}:{n}: a dataset header belongs on the first line")
+            continue
+        if not obj.get("output") and not obj.get("input"):
             raise EvalError(f"{p}:{n}: each line needs at least an 'output' (and input, context, reference)")
         items.append(
             {
