@@ -54,11 +54,10 @@ def _run(append: bool, out, since, until, where, reasons, score_below, redact, l
     else:
         rows = [{"reason": k, "items": v} for k, v in rep.reasons.items()]
         verb = "added to" if append else "written to"
-        render.emit(
-            rows,
-            fmt,
-            title=f"{rep.written} item(s) {verb} {rep.path} ({rep.total} in the file)" if fmt != "csv" else None,
-        )
+        if fmt != "csv":
+            render.console().print(render.escape(f"{rep.written} item(s) {verb} {rep.path} ({rep.total} in the file)"))
+        if rows or fmt == "csv":
+            render.emit(rows, fmt, title="Why they were chosen" if fmt != "csv" else None)
         extra = []
         if rep.duplicates:
             extra.append(f"{rep.duplicates} duplicate call(s) merged")

@@ -3,7 +3,8 @@
     >>> rep = export(con, "regression.jsonl", DatasetOptions(flt=SpanFilter.of(since="7d")))
     >>> rep.written, rep.reasons
 
-A line is one LLM call chosen for a reason (``why``), with what an eval needs::
+A line is one LLM call chosen for a reason (``why``), with what an eval needs (``input`` is the last
+user message where the messages are recorded, else the prompt text)::
 
     {"id": "3f9a…", "input": "…", "output": "…", "context": "…", "reference": null,
      "trace_id": "…", "span_id": "…", "why": ["hallucination: groundedness 0.40 [small-model]"], …}
@@ -46,11 +47,20 @@ REASONS = ("low_score", "hallucination", "finding", "error", "loop")
 # per chosen call with its reasons aggregated. Trace-level reasons (a finding on a retriever span, a
 # loop) go to the trace's last LLM call.
 SELECT_SQL = """
-WITH llm AS (
+WITH calls AS (
     SELECT trace_id, span_id, start_time, status, error_type, input_text, output_text, request_model,
            feature, prompt_version,
+           json_extract_string(input_messages, '$[*].role') AS roles,
+           json_extract_string(input_messages, '$[*].content') AS contents,
            row_number() OVER (PARTITION BY trace_id ORDER BY start_time DESC, span_id DESC) = 1 AS last_call
     FROM spans WHERE span_type = 'llm' AND {where}
+),
+llm AS (  -- the question is the last user message where the messages are known, else the prompt text
+    SELECT * EXCLUDE (roles, contents),
+           coalesce(CASE WHEN list_position(list_reverse(roles), 'user') > 0
+                         THEN contents[len(contents) - list_position(list_reverse(roles), 'user') + 1] END,
+                    input_text) AS question
+    FROM calls
 ),
 ctx AS (
     SELECT trace_id, string_agg(output_text, chr(10) || chr(10) ORDER BY start_time) AS context
@@ -88,7 +98,7 @@ chosen AS (
     FROM reasons WHERE list_contains(?::VARCHAR[], reason)
     GROUP BY ALL
 )
-SELECT l.trace_id, l.span_id, l.start_time, l.input_text AS input, l.output_text AS output, ctx.context,
+SELECT l.trace_id, l.span_id, l.start_time, l.question AS input, l.output_text AS output, ctx.context,
        l.request_model AS model, l.feature, l.prompt_version, c.reasons, c.why
 FROM chosen c JOIN llm l USING (trace_id, span_id) LEFT JOIN ctx USING (trace_id)
 ORDER BY l.start_time, l.trace_id, l.span_id
