@@ -150,6 +150,8 @@ def eval_main(
         "skipped_budget": rep.skipped_budget,
         "calls": rep.calls,
         "retries": rep.retries,
+        "repairs": rep.repairs,
+        "structured_output": rep.structured_output,
         "cost_usd": rep.cost_usd,
         "seconds": round(rep.elapsed_s, 2),
         "metrics": rows,
@@ -171,6 +173,10 @@ def eval_main(
             note("nothing to score: no LLM calls match (or every one is scored already; --rescore scores again)")
         if rep.skipped_budget:
             note(f"budget reached: {rep.skipped_budget} items not scored")
+        if rep.repairs:
+            note(f"{rep.repairs} repair request(s) for replies that did not parse")
+        if rep.format_refused:
+            note(f"{rep.judge} refused response_format ({rep.format_refused[:80]}): asked without it, and remembered")
         for e in rep.error_examples[:3]:
             note(f"eval error: {e}")
     failed = rep.failed_gates

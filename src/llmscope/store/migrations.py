@@ -245,3 +245,18 @@ def m004_ingested_files(con: duckdb.DuckDBPyConnection) -> None:
         device BIGINT, inode BIGINT,   -- a rotated (renamed) file is found again under its new name
         updated_at TIMESTAMP
     )""")
+
+
+@migration
+def m005_judge_capabilities(con: duckdb.DuckDBPyConnection) -> None:
+    # What a judge server refused (response_format with a JSON schema), per profile, endpoint and model,
+    # so later runs do not spend a refused request first.
+    con.execute("""
+    CREATE TABLE judge_capabilities (
+        judge VARCHAR NOT NULL,
+        base_url VARCHAR,
+        model VARCHAR,
+        structured_output BOOLEAN,
+        reason VARCHAR,
+        noted_at TIMESTAMP
+    )""")
