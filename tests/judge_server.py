@@ -13,6 +13,10 @@ the answer being judged:
     [[shape:N]]        the verdict written in one of the ten shapes small models reply in (SHAPES; a
                        repair request gets the same shape again, except shape 10, prose, which complies)
 
+``persona``: "exact" (the rules above), "lenient" (every claim supported, every answer relevant: a
+judge that says pass to everything) or "flaky" (the exact verdict on a prompt's odd-numbered requests,
+every claim's verdict flipped on the even ones: a judge whose answers flip on repeats).
+
 ``response_format``: "ignore" (the default: the field is read past, as many servers do), "refuse"
 (HTTP 400 to any request carrying it, as a server without structured output does) or "honour" (a
 request carrying the metric's schema gets the clean JSON object, as constrained decoding gives).
@@ -75,9 +79,10 @@ SHAPES = {
 
 
 class JudgeServer:
-    def __init__(self, delay: float = 0.0, response_format: str = "ignore"):
-        assert response_format in ("ignore", "refuse", "honour")
+    def __init__(self, delay: float = 0.0, response_format: str = "ignore", persona: str = "exact"):
+        assert response_format in ("ignore", "refuse", "honour") and persona in ("exact", "lenient", "flaky")
         self.delay = delay
+        self.persona = persona
         self.response_format = response_format
         self.format_requests = 0  # requests that carried response_format
         self.requests = 0
@@ -151,7 +156,7 @@ class JudgeServer:
             verdict = self.verdict(prompt, blocks, answer)
             content = json.dumps(verdict) if (shape == 10 and repair) else SHAPES[shape][1](verdict)
         else:
-            content = json.dumps(self.verdict(prompt, blocks, answer))
+            content = json.dumps(self.persona_verdict(self.verdict(prompt, blocks, answer), n))
         payload = json.dumps(
             {
                 "id": "judge-1",
@@ -164,6 +169,18 @@ class JudgeServer:
             }
         ).encode()
         self._send(h, 200, payload, truncate=("[[truncated]]" in answer and n == 1))
+
+    def persona_verdict(self, verdict: dict, n: int) -> dict:
+        flip = self.persona == "flaky" and n % 2 == 0
+        if self.persona == "exact" or not (flip or self.persona == "lenient") or verdict.get("not_applicable"):
+            return verdict
+        if "claims" in verdict:
+            claims = [dict(c, supported=(not c["supported"]) if flip else True) for c in verdict["claims"]]
+            supported = sum(c["supported"] for c in claims)
+            return dict(verdict, claims=claims, score=supported / len(claims) if claims else None)
+        if isinstance(verdict.get("score"), int):
+            return dict(verdict, score=(6 - verdict["score"]) if flip else 5)
+        return verdict
 
     @staticmethod
     def verdict(prompt: str, blocks: list[str], answer: str) -> dict:

@@ -599,6 +599,33 @@ class Store:
             rows, _ = calibrate(con, j, os.fspath(labels), opts, self.config.raw, on_progress)
         return of_rows(rows, "calibration", title=f"{j.name} vs human labels")
 
+    def benchmark_judges(self, judges: str | Sequence[str], labels: str | os.PathLike, *, repeat: int = 2) -> Result:
+        """Score human-labelled items (JSONL: input, output, context, metric, label) with each judge:
+        accuracy, balanced accuracy, Cohen's kappa, flip rate over ``repeat`` uncached requests, errors,
+        cost and latency per item; ``["confusion"]`` (expected x predicted) and ``["per_class"]`` (recall,
+        precision). Nothing is written to the store.
+
+        >>> store.benchmark_judges("small-model,openai:gpt-4o-mini", "labels.jsonl").to_polars()
+        """
+        from .evals import judges as judges_mod
+        from .evals.benchmark import benchmark
+
+        names = _split_names(judges)
+        if not names:
+            raise QueryError("give at least one judge", param="judge")
+        positive_int(repeat, "repeat")
+        resolved = [judges_mod.resolve(n, self.config.raw) for n in names]
+        rows, confusion, per_class = benchmark(resolved, os.fspath(labels), repeat, self.config.raw)
+        res = of_rows(
+            rows,
+            "judge_benchmark",
+            title=f"{len(resolved)} judge(s) on {os.fspath(labels)} ({repeat} request(s) per item)",
+            keep=("judge", "metric", "balanced_accuracy", "cohen_kappa", "cost_per_item_usd"),
+        )
+        res.others["confusion"] = of_rows(confusion, "confusion", title="Confusion (first request)")
+        res.others["per_class"] = of_rows(per_class, "per_class", title="Per class")
+        return res
+
     def _eval_options(
         self,
         judge: str,

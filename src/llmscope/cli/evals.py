@@ -14,12 +14,14 @@ from .common import (
     EXIT_CHECK_FAILED,
     FormatOpt,
     SinceOpt,
+    TableOpt,
     UntilOpt,
     WhereOpt,
     check_format,
     fail,
     note,
     open_store,
+    show,
     typer_app,
 )
 
@@ -228,6 +230,27 @@ def eval_calibrate(
     store = open_store()
     res = _with_progress(lambda on_progress: store.calibrate(labels, judge, on_progress=on_progress))
     render.emit(res.table, fmt, title=res.title if fmt == "table" else None)
+
+
+@eval_app.command("benchmark")
+def eval_benchmark(
+    judge: Annotated[str, typer.Option("--judge", help="Judges to benchmark, comma-separated: J[,J2…].")],
+    labels: Annotated[
+        str, typer.Option(help="JSONL of labelled items: input, output, context, metric, label (pass/fail or 1-5).")
+    ],
+    repeat: Annotated[int, typer.Option(help="Requests per item (uncached), for the flip rate.")] = 2,
+    table: TableOpt = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Score labelled items with each judge: accuracy, balanced accuracy, Cohen's kappa, confusion by class,
+    flip rate on repeats, errors, cost and latency per item -- choose the smallest judge that agrees.
+
+        llmscope eval benchmark --judge small-model,openai:gpt-4o-mini --labels labels.jsonl
+
+        llmscope eval benchmark --judge small-model --labels labels.jsonl --repeat 3 --table confusion --format csv
+    """
+    check_format(fmt)
+    show(open_store().benchmark_judges(judge, labels, repeat=repeat), fmt, table)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -32,6 +33,7 @@ class Reply:
     input_tokens: int
     output_tokens: int
     attempts: int
+    seconds: float = 0.0  # waiting for the server (all attempts), not for a free slot
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
@@ -88,11 +90,14 @@ class JudgeClient:
             }
         async with self.semaphore:
             last_error = ""
+            waited = 0.0
             for attempt in range(1, RETRIES + 2):
                 self.calls += 1
                 wait = None
+                sent = time.perf_counter()
                 try:
                     resp = await self.http.post("/chat/completions", json=body)
+                    waited += time.perf_counter() - sent
                 except httpx.ConnectError as e:
                     if attempt == 1 and self.calls == 1:
                         raise JudgeUnreachable(self.judge.help_unreachable()) from e
@@ -113,6 +118,7 @@ class JudgeClient:
                                 int(usage.get("prompt_tokens") or 0),
                                 int(usage.get("completion_tokens") or 0),
                                 attempt,
+                                waited,
                             )
                     elif "response_format" in body and resp.status_code in REFUSED_FORMAT:
                         # asked without it from now on; this attempt is not a retry of a failure

@@ -270,8 +270,8 @@ def resolve_metrics(names: list[str] | None, judge: Judge, config: dict | None =
 # --------------------------------------------------------------------------- judging
 
 
-async def _judge_one(client: JudgeClient, metric, item: dict, report: EvalReport) -> tuple[tuple, int, int]:
-    """(score, label, passed, explanation, error), input tokens, output tokens."""
+async def _judge_one(client: JudgeClient, metric, item: dict, report: EvalReport) -> tuple[tuple, int, int, float]:
+    """(score, label, passed, explanation, error), input tokens, output tokens, seconds at the server."""
     messages = prompts.render(metric, item)
     schema = prompts.schema(metric)
     tolerant = client.judge.tolerant_parsing
@@ -279,7 +279,7 @@ async def _judge_one(client: JudgeClient, metric, item: dict, report: EvalReport
     tin, tout = reply.input_tokens, reply.output_tokens
     try:
         result = prompts.parse(metric, reply.content, tolerant)
-        return (*result, None), tin, tout
+        return (*result, None), tin, tout, reply.seconds
     except prompts.ParseError:
         repair = messages + [
             {"role": "assistant", "content": reply.content[:4000]},
@@ -288,13 +288,15 @@ async def _judge_one(client: JudgeClient, metric, item: dict, report: EvalReport
         report.repairs += 1
         reply2 = await client.chat(repair, schema=schema, name=metric.name)
         tin, tout = tin + reply2.input_tokens, tout + reply2.output_tokens
+        seconds = reply.seconds + reply2.seconds
         try:
-            return (*prompts.parse(metric, reply2.content, tolerant), None), tin, tout
+            return (*prompts.parse(metric, reply2.content, tolerant), None), tin, tout, seconds
         except prompts.ParseError as e:
             return (
                 (None, "error", None, reply2.content[:300], f"unparseable judge reply after one repair: {e}"),
                 tin,
                 tout,
+                seconds,
             )
 
 
@@ -388,7 +390,7 @@ async def _run_judge(
             return
         spent["reserved"] += est  # no await between the check and this: concurrent calls cannot overspend
         try:
-            (score, label, passed, expl, error), tin, tout = await _judge_one(client, metric, item, report)
+            (score, label, passed, expl, error), tin, tout, _ = await _judge_one(client, metric, item, report)
         except JudgeCallError as e:
             score, label, passed, expl, error, tin, tout = None, "error", None, None, str(e), 0, 0
         finally:
