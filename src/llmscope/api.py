@@ -39,6 +39,13 @@ TimeArg = str | datetime | date | None
 ByArg = str | Sequence[str] | Grouping | None
 
 
+def default_annotator() -> str:
+    """Who labels: ``$LLMSCOPE_ANNOTATOR``, else the login name."""
+    import getpass
+
+    return os.environ.get("LLMSCOPE_ANNOTATOR") or getpass.getuser()
+
+
 def _split_names(value: str | Sequence[str] | None) -> list[str]:
     if value is None:
         return []
@@ -589,15 +596,82 @@ class Store:
         return of_rows(rows, "judge_agreement", title=f"{ja.name} vs {jb.name}")
 
     def calibrate(
-        self, labels: str | os.PathLike, judge: str = "small-model", *, on_progress: Callable[[Any], None] | None = None
+        self,
+        labels: str | os.PathLike | None = None,
+        judge: str = "small-model",
+        *,
+        against: str | None = None,
+        metric: str | None = None,
+        on_progress: Callable[[Any], None] | None = None,
     ) -> Result:
-        """Judge human-labelled items and report the judge's agreement with the labels."""
+        """Judge human-labelled items and report the judge's agreement with the labels: accuracy, Cohen's
+        kappa, Spearman, and ``["per_class"]`` (recall and precision of pass and fail). The labels are a
+        JSONL file, or ``against="human"``: the ``annotations`` table ``llmscope annotate`` fills.
+
+        >>> store.calibrate(against="human", judge="small-model").to_polars()
+        """
+        from .evals.annotations import as_labels
         from .evals.compare import calibrate
 
+        if (labels is None) == (against is None):
+            raise QueryError("give a labels file or against='human', one of them", param="labels")
+        if against is not None and against != "human":
+            raise QueryError(f"{against!r}: calibrate against human (the annotations table)", param="against")
         j, opts = self._eval_options(judge)
         with self._write() as con:
-            rows, _ = calibrate(con, j, os.fspath(labels), opts, self.config.raw, on_progress)
-        return of_rows(rows, "calibration", title=f"{j.name} vs human labels")
+            source = os.fspath(labels) if labels is not None else as_labels(con, metric)
+            rows, _ = calibrate(con, j, source, opts, self.config.raw, on_progress)
+        per_class = [dict(metric=r["metric"], judge=j.name, **c) for r in rows for c in r.pop("per_class")]
+        res = of_rows(rows, "calibration", title=f"{j.name} vs human labels")
+        res.others["per_class"] = of_rows(per_class, "per_class", title="Per class (the human's verdict)")
+        return res
+
+    def annotation_queue(
+        self,
+        n: int = 20,
+        *,
+        metric: str = "groundedness",
+        annotator: str | None = None,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        where: str | Where | None = None,
+    ) -> Result:
+        """The ``n`` LLM calls to label, the same on every run (a hash of the trace id orders them): question,
+        answer, retrieved context, the judges' verdicts for ``metric``, and this annotator's label so far
+        (``my_label``, ``my_rating``, ``my_note``)."""
+        from .evals.annotations import sample
+
+        positive_int(n, "sample")
+        with self._write() as con:  # labels follow: the annotations table must exist
+            flt = SpanFilter.of(since, until, where)
+            res = of_rows(
+                sample(con, flt, n, metric, annotator or default_annotator()), "annotation_queue", title="To label"
+            )
+            if res.num_rows == 0:
+                res.notes.append(reports.explain_empty(con, flt, "LLM calls with an answer"))
+        return res
+
+    def annotate(
+        self,
+        trace_id: str,
+        span_id: str,
+        *,
+        metric: str = "groundedness",
+        annotator: str | None = None,
+        label: str | None = None,
+        rating: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Record a human label in ``annotations``: ``label`` pass/fail, a 1-5 ``rating``, a ``note``; merged
+        with this annotator's earlier label of the item (who and when are recorded)."""
+        from .evals.annotations import record
+
+        if label not in (None, "pass", "fail"):
+            raise QueryError(f"{label!r}: the label is pass or fail", param="label")
+        if rating is not None and (isinstance(rating, bool) or rating not in (1, 2, 3, 4, 5)):
+            raise QueryError(f"{rating!r}: a rating is 1 to 5", param="rating")
+        with self._write() as con:
+            record(con, trace_id, span_id, metric, annotator or default_annotator(), label, rating, note)
 
     def benchmark_judges(self, judges: str | Sequence[str], labels: str | os.PathLike, *, repeat: int = 2) -> Result:
         """Score human-labelled items (JSONL: input, output, context, metric, label) with each judge:

@@ -218,18 +218,30 @@ def eval_compare(
 
 @eval_app.command("calibrate")
 def eval_calibrate(
-    labels: Annotated[str, typer.Option(help="JSONL of human labels: trace_id, span_id, metric, passed|label|score.")],
+    labels: Annotated[
+        Optional[str], typer.Option(help="JSONL of human labels: trace_id, span_id, metric, passed|label|score.")
+    ] = None,
+    against: Annotated[
+        Optional[str], typer.Option(help="human: the labels made with `llmscope annotate` (instead of --labels).")
+    ] = None,
+    metric: Annotated[Optional[str], typer.Option(help="With --against human: only this metric's labels.")] = None,
     judge: JudgeOpt = "small-model",
+    table: TableOpt = None,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Judge the labelled items and report agreement with the human labels.
+    """Judge the labelled items and report agreement with the human labels: accuracy, Cohen's kappa,
+    Spearman, and per class (recall and precision of pass and fail).
 
-    llmscope eval calibrate --labels labels.jsonl --judge small-model
+        llmscope eval calibrate --labels labels.jsonl --judge small-model
+
+        llmscope eval calibrate --against human --judge small-model
     """
     check_format(fmt)
     store = open_store()
-    res = _with_progress(lambda on_progress: store.calibrate(labels, judge, on_progress=on_progress))
-    render.emit(res.table, fmt, title=res.title if fmt == "table" else None)
+    res = _with_progress(
+        lambda on_progress: store.calibrate(labels, judge, against=against, metric=metric, on_progress=on_progress)
+    )
+    show(res, fmt, table)
 
 
 @eval_app.command("benchmark")

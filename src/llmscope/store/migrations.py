@@ -260,3 +260,21 @@ def m005_judge_capabilities(con: duckdb.DuckDBPyConnection) -> None:
         reason VARCHAR,
         noted_at TIMESTAMP
     )""")
+
+
+@migration
+def m006_annotations(con: duckdb.DuckDBPyConnection) -> None:
+    # Human labels from `llmscope annotate`: one row per item, metric and annotator (a new label of the same
+    # item by the same person replaces the old one). rating: the 1-5 key; label: pass / fail.
+    con.execute(f"""
+    CREATE TABLE annotations (
+        trace_id VARCHAR NOT NULL,
+        span_id VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        label VARCHAR,
+        passed BOOLEAN,
+        rating INTEGER,
+        note VARCHAR {Z},
+        annotator VARCHAR NOT NULL,
+        created_at TIMESTAMP
+    )""")
