@@ -185,7 +185,7 @@ SELECT provider, model,
        count(*) FILTER (WHERE disagrees) AS disagreeing,
        round(count(*) FILTER (WHERE disagrees) / nullif(count(computed), 0), 4) AS disagreement_rate,
        count(*) FILTER (WHERE disagrees AND cached) AS disagreeing_with_cache_tokens,
-       round(median(reported / nullif(computed, 0)) FILTER (WHERE disagrees), 4) AS median_ratio_when_disagreeing,
+       round(quantile_cont(reported / nullif(computed, 0), 0.5) FILTER (WHERE disagrees), 4) AS median_ratio_when_disagreeing,
        sum(reported) AS reported_cost_usd,
        sum(computed) FILTER (WHERE reported IS NOT NULL) AS computed_cost_usd
 FROM c
