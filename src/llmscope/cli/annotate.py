@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -13,9 +14,28 @@ from rich.text import Text
 from .common import SinceOpt, UntilOpt, WhereOpt, click, fail, open_store
 
 try:  # typer vendors click: its terminal functions live in termui
-    from typer._click.termui import getchar, prompt  # type: ignore[import-not-found]
+    from typer._click.termui import getchar as click_getchar  # type: ignore[import-not-found]
+    from typer._click.termui import prompt  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover
-    getchar, prompt = click.getchar, click.prompt
+    click_getchar, prompt = click.getchar, click.prompt
+
+
+def getchar() -> str:
+    """One key, without flushing what was typed ahead (click's raw mode drops keys pressed while an
+    item was being drawn)."""
+    try:
+        import termios
+        import tty
+    except ImportError:  # pragma: no cover - not a POSIX terminal
+        return click_getchar()
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd, termios.TCSANOW)
+        return os.read(fd, 8).decode(errors="replace")
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
 
 KEYS = "[p] pass  [f] fail  [1-5] score  [n] note  [s] skip  [b] back  [q] quit"
 CONTEXT_CHARS = 1500
