@@ -38,6 +38,20 @@ TimeArg = str | datetime | date | None
 ByArg = str | Sequence[str] | Grouping | None
 
 
+def default_annotator() -> str:
+    """Who labels: ``$LLMSCOPE_ANNOTATOR``, else the login name."""
+    import getpass
+
+    return os.environ.get("LLMSCOPE_ANNOTATOR") or getpass.getuser()
+
+
+def _split_names(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [i.strip() for i in items if i and i.strip()]
+
+
 # --------------------------------------------------------------------------- engines
 
 
@@ -357,6 +371,88 @@ class Store:
                 res.notes.append(reports.explain_empty(con, flt, "traces"))
             return res
 
+    def compare(
+        self,
+        *,
+        baseline: str | tuple | None = None,
+        current: str | tuple | None = None,
+        by: str | None = None,
+        a: str | None = None,
+        b: str | None = None,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        where: str | Where | None = None,
+        level: float = 0.95,
+        resamples: int = 1000,
+        seed: int = 0,
+    ) -> Result:
+        """Baseline against current, metric by metric, with a bootstrap interval over traces and a verdict
+        (``better`` / ``worse`` / ``no detectable change`` at ``level``). The sides are two windows
+        (``baseline="2025-11-01..2025-11-07", current="2025-11-08..2025-11-14"``) or two values of a column
+        (``by="prompt_version", a="v2", b="v3"``; ``since``/``until``/``where`` narrow both).
+        ``result.meta["worse"]`` counts the metrics that got worse.
+
+        >>> store.compare(by="prompt_version", a="v2", b="v3").to_polars()
+        """
+        from .analyses.compare import compare
+
+        if not 0.5 <= level < 1:
+            raise QueryError(f"{level!r}: a confidence level in [0.5, 1), e.g. 0.95", param="level")
+        positive_int(resamples, "resamples")
+        if resamples < 100:
+            raise QueryError(f"{resamples}: give at least 100 resamples for an interval", param="resamples")
+        positive_int(seed, "seed", zero=True)
+        base_side, cur_side = self._compare_sides(baseline, current, by, a, b, since, until, where)
+        with self._read() as con:
+            tbl, meta = compare(con, base_side, cur_side, level=level, resamples=resamples, seed=seed)
+            res = Result(
+                tbl,
+                "compare",
+                title=f"{cur_side.label} against {base_side.label} ({level:.0%} intervals, bootstrap over traces)",
+                meta=meta,
+                keep=("metric", "change", "verdict"),
+            )
+            for side, n in ((base_side, meta["baseline_traces"]), (cur_side, meta["current_traces"])):
+                if not n:
+                    res.notes.append(f"{side.label}: " + reports.explain_empty(con, side.flt, "traces"))
+        return res
+
+    @staticmethod
+    def _compare_sides(baseline, current, by, a, b, since, until, where):
+        from .analyses.compare import Side
+
+        windows = baseline is not None or current is not None
+        values = by is not None or a is not None or b is not None
+        if windows and values:
+            raise QueryError("compare two windows (baseline, current) or two values (by, a, b), not both", param="by")
+        if windows:
+            if baseline is None or current is None:
+                raise QueryError("give both baseline and current windows (START..END)", param="baseline")
+            if since is not None or until is not None:
+                raise QueryError("the windows set the time; use where to narrow both sides", param="since")
+            shared = Where.parse(where)
+            sides = []
+            for value, param in ((baseline, "baseline"), (current, "current")):
+                lo, hi = reports._window(value, param)
+                flt = SpanFilter(lo, hi, shared)
+                sides.append(Side(reports._span_text(flt), flt))
+            return sides[0], sides[1]
+        if by is None or a is None or b is None:
+            raise QueryError(
+                "give two windows (baseline and current) or a column and two values (by, a, b)", param="baseline"
+            )
+        grouping = Grouping.of(by)
+        if len(grouping) != 1:
+            raise QueryError(f"{by!r}: compare by one column", param="by")
+        ((name, expr),) = grouping.keys
+        shared = SpanFilter.of(since, until, where)
+        sides = []
+        for value in (a, b):
+            cond = f"{expr} = '{str(value).replace(chr(39), chr(39) * 2)}'"
+            combined = f"({shared.where_sql}) AND {cond}" if shared.where_sql else cond
+            sides.append(Side(f"{name}={value}", SpanFilter(shared.since, shared.until, combined)))
+        return sides[0], sides[1]
+
     def trace(self, trace_id: str, *, content: bool = False) -> Result:
         """One trace's spans in tree order, each with ``depth`` and ``offset_ms``; a unique prefix is enough.
         Prompts and responses only with ``content=True``. ``result.meta["graph"]`` is the agent graph."""
@@ -505,15 +601,109 @@ class Store:
         return of_rows(rows, "judge_agreement", title=f"{ja.name} vs {jb.name}")
 
     def calibrate(
-        self, labels: str | os.PathLike, judge: str = "small-model", *, on_progress: Callable[[Any], None] | None = None
+        self,
+        labels: str | os.PathLike | None = None,
+        judge: str = "small-model",
+        *,
+        against: str | None = None,
+        metric: str | None = None,
+        on_progress: Callable[[Any], None] | None = None,
     ) -> Result:
-        """Judge human-labelled items and report the judge's agreement with the labels."""
+        """Judge human-labelled items and report the judge's agreement with the labels: accuracy, Cohen's
+        kappa, Spearman, and ``["per_class"]`` (recall and precision of pass and fail). The labels are a
+        JSONL file, or ``against="human"``: the ``annotations`` table ``llmscope annotate`` fills.
+
+        >>> store.calibrate(against="human", judge="small-model").to_polars()
+        """
+        from .evals.annotations import as_labels
         from .evals.compare import calibrate
 
+        if (labels is None) == (against is None):
+            raise QueryError("give a labels file or against='human', one of them", param="labels")
+        if against is not None and against != "human":
+            raise QueryError(f"{against!r}: calibrate against human (the annotations table)", param="against")
         j, opts = self._eval_options(judge)
         with self._write() as con:
-            rows, _ = calibrate(con, j, os.fspath(labels), opts, self.config.raw, on_progress)
-        return of_rows(rows, "calibration", title=f"{j.name} vs human labels")
+            source = os.fspath(labels) if labels is not None else as_labels(con, metric)
+            rows, _ = calibrate(con, j, source, opts, self.config.raw, on_progress)
+        per_class = [dict(metric=r["metric"], judge=j.name, **c) for r in rows for c in r.pop("per_class")]
+        res = of_rows(rows, "calibration", title=f"{j.name} vs human labels")
+        res.others["per_class"] = of_rows(per_class, "per_class", title="Per class (the human's verdict)")
+        return res
+
+    def annotation_queue(
+        self,
+        n: int = 20,
+        *,
+        metric: str = "groundedness",
+        annotator: str | None = None,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        where: str | Where | None = None,
+    ) -> Result:
+        """The ``n`` LLM calls to label, the same on every run (a hash of the trace id orders them): question,
+        answer, retrieved context, the judges' verdicts for ``metric``, and this annotator's label so far
+        (``my_label``, ``my_rating``, ``my_note``)."""
+        from .evals.annotations import sample
+
+        positive_int(n, "sample")
+        with self._write() as con:  # labels follow: the annotations table must exist
+            flt = SpanFilter.of(since, until, where)
+            res = of_rows(
+                sample(con, flt, n, metric, annotator or default_annotator()), "annotation_queue", title="To label"
+            )
+            if res.num_rows == 0:
+                res.notes.append(reports.explain_empty(con, flt, "LLM calls with an answer"))
+        return res
+
+    def annotate(
+        self,
+        trace_id: str,
+        span_id: str,
+        *,
+        metric: str = "groundedness",
+        annotator: str | None = None,
+        label: str | None = None,
+        rating: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Record a human label in ``annotations``: ``label`` pass/fail, a 1-5 ``rating``, a ``note``; merged
+        with this annotator's earlier label of the item (who and when are recorded)."""
+        from .evals.annotations import record
+
+        if label not in (None, "pass", "fail"):
+            raise QueryError(f"{label!r}: the label is pass or fail", param="label")
+        if rating is not None and (isinstance(rating, bool) or rating not in (1, 2, 3, 4, 5)):
+            raise QueryError(f"{rating!r}: a rating is 1 to 5", param="rating")
+        with self._write() as con:
+            record(con, trace_id, span_id, metric, annotator or default_annotator(), label, rating, note)
+
+    def benchmark_judges(self, judges: str | Sequence[str], labels: str | os.PathLike, *, repeat: int = 2) -> Result:
+        """Score human-labelled items (JSONL: input, output, context, metric, label) with each judge:
+        accuracy, balanced accuracy, Cohen's kappa, flip rate over ``repeat`` uncached requests, errors,
+        cost and latency per item; ``["confusion"]`` (expected x predicted) and ``["per_class"]`` (recall,
+        precision). Nothing is written to the store.
+
+        >>> store.benchmark_judges("small-model,openai:gpt-4o-mini", "labels.jsonl").to_polars()
+        """
+        from .evals import judges as judges_mod
+        from .evals.benchmark import benchmark
+
+        names = _split_names(judges)
+        if not names:
+            raise QueryError("give at least one judge", param="judge")
+        positive_int(repeat, "repeat")
+        resolved = [judges_mod.resolve(n, self.config.raw) for n in names]
+        rows, confusion, per_class = benchmark(resolved, os.fspath(labels), repeat, self.config.raw)
+        res = of_rows(
+            rows,
+            "judge_benchmark",
+            title=f"{len(resolved)} judge(s) on {os.fspath(labels)} ({repeat} request(s) per item)",
+            keep=("judge", "metric", "balanced_accuracy", "cohen_kappa", "cost_per_item_usd"),
+        )
+        res.others["confusion"] = of_rows(confusion, "confusion", title="Confusion (first request)")
+        res.others["per_class"] = of_rows(per_class, "per_class", title="Per class")
+        return res
 
     def _eval_options(
         self,
@@ -559,6 +749,46 @@ class Store:
             limit=limit,
         )
         return j, opts
+
+    def export_dataset(
+        self,
+        path: str | os.PathLike,
+        *,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        where: str | Where | None = None,
+        reasons: str | Sequence[str] | None = None,
+        score_below: float = 0.6,
+        redact: bool = True,
+        limit: int | None = None,
+        append: bool = False,
+    ) -> Any:
+        """Write the failing or borderline LLM calls as a regression dataset (the JSONL ``eval --dataset``
+        reads) -> DatasetReport. ``reasons``: some of ``low_score`` (failed, or scored below
+        ``score_below``), ``hallucination``, ``finding``, ``error``, ``loop`` (default all). Items are
+        de-duplicated by content and PII-redacted unless ``redact=False``; the first line records how the
+        file was made. ``append=True`` adds only items the file does not hold yet (``dataset add``).
+
+        >>> store.export_dataset("regression.jsonl", since="7d", reasons=["hallucination", "finding"]).written
+        """
+        from .evals import dataset
+
+        chosen = tuple(_split_names(reasons) or dataset.REASONS)
+        dataset.check_reasons(chosen)
+        if not 0 <= score_below <= 1:
+            raise QueryError(f"{score_below!r}: scores are 0..1", param="score_below")
+        if limit is not None:
+            positive_int(limit, "limit")
+        opts = dataset.DatasetOptions(SpanFilter.of(since, until, where), chosen, score_below, redact, limit)
+        with self._read() as con:
+            run = dataset.add if append else dataset.export
+            try:
+                rep = run(con, path, opts, self.engine.describe())
+            except OSError as e:
+                raise QueryError(f"{os.fspath(path)}: {e.strerror or e}", param="path") from None
+            if not rep.candidates:
+                rep.header["empty_because"] = reports.explain_empty(con, opts.flt, "failing or borderline calls")
+        return rep
 
     def check(self, rules: str | os.PathLike | None = None, *, at: TimeArg = None) -> CheckResult:
         """Evaluate alert rules (``rules`` file, else the ``[[alerts]]`` of llmscope.toml) as of ``at``."""

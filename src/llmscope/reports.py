@@ -169,7 +169,20 @@ def cost(
         res.others["top_requests"] = Result(
             cost_mod.top_requests(con, flt, top), "top_requests", title=f"Top {top} requests by cost"
         )
+    _add_reported_cost(res, con, flt)
     return _with_empty_note(res, con, flt, "LLM or embedding calls")
+
+
+def _add_reported_cost(res: Result, con: Any, flt: SpanFilter) -> None:
+    """Where instrumentations record their own cost: ``["reported_cost"]``, how often it disagrees (> 5%)."""
+    reported = cost_mod.reported_vs_computed(con, flt)
+    if reported.num_rows:
+        res.others["reported_cost"] = Result(
+            reported,
+            "reported_cost",
+            title="Cost the instrumentation reported vs computed from the price table (disagreeing: > 5%)",
+            keep=("model", "reported_calls", "disagreeing", "disagreement_rate"),
+        )
 
 
 def drift(
@@ -377,6 +390,7 @@ def stats(con: Any, flt: SpanFilter, by: Grouping, *, coverage_limit: int = 30) 
         "models",
         title="Models (unpriced = calls with usage but no price: add them with --prices)",
     )
+    _add_reported_cost(res, con, flt)
     res.others["dialects"] = Result(stats_mod.dialect_mix(con), "dialects", title="Dialects seen")
     res.others["unmapped_keys"] = Result(
         stats_mod.unmapped_keys(con, coverage_limit),

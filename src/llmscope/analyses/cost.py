@@ -166,3 +166,39 @@ def cost_anomalies(
         group_order="".join(f'"{a}", ' for a, _ in groups),
     )
     return query_arrow(con, sql, [f"{seconds} seconds"] + params + [window, min_baseline, min_ratio, min_z])
+
+
+# Where an instrumentation records its own cost: how often, and by how much, it disagrees with ours
+# (more than `tolerance`, relative to the computed cost). Disputes are mostly cache-token accounting
+# (input tokens inclusive of cached ones, or additive), so disagreeing calls with cache tokens are counted.
+REPORTED_SQL = """
+WITH c AS (
+    SELECT provider, coalesce(request_model, response_model) AS model, reported_cost_usd AS reported, cost_usd AS computed,
+           coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0) > 0 AS cached,
+           CASE WHEN reported_cost_usd IS NOT NULL AND cost_usd IS NOT NULL
+                THEN abs(reported_cost_usd - cost_usd) > ? * greatest(abs(cost_usd), 1e-12) END AS disagrees
+    FROM spans WHERE span_type IN {priced} AND reported_cost_usd IS NOT NULL AND {where}
+)
+SELECT provider, model,
+       count(*) AS reported_calls,
+       count(computed) AS both_known,
+       count(*) FILTER (WHERE disagrees) AS disagreeing,
+       round(count(*) FILTER (WHERE disagrees) / nullif(count(computed), 0), 4) AS disagreement_rate,
+       count(*) FILTER (WHERE disagrees AND cached) AS disagreeing_with_cache_tokens,
+       round(quantile_cont(reported / nullif(computed, 0), 0.5) FILTER (WHERE disagrees), 4) AS median_ratio_when_disagreeing,
+       sum(reported) AS reported_cost_usd,
+       sum(computed) FILTER (WHERE reported IS NOT NULL) AS computed_cost_usd
+FROM c
+GROUP BY ALL
+ORDER BY disagreeing DESC, reported_calls DESC, model
+"""
+
+
+def reported_vs_computed(
+    con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, tolerance: float = 0.05
+) -> pa.Table:
+    """Per provider and model, the calls whose instrumentation recorded a cost: how many could be compared
+    with the price table, how many disagree by more than ``tolerance`` (5%), how many of those carry
+    cache tokens, the median reported/computed ratio among them, and both sums."""
+    where, params = (flt or SpanFilter()).sql()
+    return query_arrow(con, REPORTED_SQL.format(priced=PRICED_TYPES, where=where), [tolerance] + params)

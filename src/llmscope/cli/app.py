@@ -55,9 +55,9 @@ def main_options(
 
 
 # Each module registers its commands on the app (or on a sub-app it adds).
-from . import checks, collect, evals, ingest, reports, scan, store, traces  # noqa: E402
+from . import annotate, checks, collect, compare, dataset, evals, ingest, reports, scan, store, traces  # noqa: E402
 
-for module in (ingest, reports, traces, evals, scan, checks, collect, store):
+for module in (ingest, reports, traces, compare, evals, dataset, annotate, scan, checks, collect, store):
     module.register(app)
 
 

@@ -14,12 +14,14 @@ from .common import (
     EXIT_CHECK_FAILED,
     FormatOpt,
     SinceOpt,
+    TableOpt,
     UntilOpt,
     WhereOpt,
     check_format,
     fail,
     note,
     open_store,
+    show,
     typer_app,
 )
 
@@ -150,6 +152,8 @@ def eval_main(
         "skipped_budget": rep.skipped_budget,
         "calls": rep.calls,
         "retries": rep.retries,
+        "repairs": rep.repairs,
+        "structured_output": rep.structured_output,
         "cost_usd": rep.cost_usd,
         "seconds": round(rep.elapsed_s, 2),
         "metrics": rows,
@@ -171,6 +175,10 @@ def eval_main(
             note("nothing to score: no LLM calls match (or every one is scored already; --rescore scores again)")
         if rep.skipped_budget:
             note(f"budget reached: {rep.skipped_budget} items not scored")
+        if rep.repairs:
+            note(f"{rep.repairs} repair request(s) for replies that did not parse")
+        if rep.format_refused:
+            note(f"{rep.judge} refused response_format ({rep.format_refused[:80]}): asked without it, and remembered")
         for e in rep.error_examples[:3]:
             note(f"eval error: {e}")
     failed = rep.failed_gates
@@ -210,18 +218,51 @@ def eval_compare(
 
 @eval_app.command("calibrate")
 def eval_calibrate(
-    labels: Annotated[str, typer.Option(help="JSONL of human labels: trace_id, span_id, metric, passed|label|score.")],
+    labels: Annotated[
+        Optional[str], typer.Option(help="JSONL of human labels: trace_id, span_id, metric, passed|label|score.")
+    ] = None,
+    against: Annotated[
+        Optional[str], typer.Option(help="human: the labels made with `llmscope annotate` (instead of --labels).")
+    ] = None,
+    metric: Annotated[Optional[str], typer.Option(help="With --against human: only this metric's labels.")] = None,
     judge: JudgeOpt = "small-model",
+    table: TableOpt = None,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Judge the labelled items and report agreement with the human labels.
+    """Judge the labelled items and report agreement with the human labels: accuracy, Cohen's kappa,
+    Spearman, and per class (recall and precision of pass and fail).
 
-    llmscope eval calibrate --labels labels.jsonl --judge small-model
+        llmscope eval calibrate --labels labels.jsonl --judge small-model
+
+        llmscope eval calibrate --against human --judge small-model
     """
     check_format(fmt)
     store = open_store()
-    res = _with_progress(lambda on_progress: store.calibrate(labels, judge, on_progress=on_progress))
-    render.emit(res.table, fmt, title=res.title if fmt == "table" else None)
+    res = _with_progress(
+        lambda on_progress: store.calibrate(labels, judge, against=against, metric=metric, on_progress=on_progress)
+    )
+    show(res, fmt, table)
+
+
+@eval_app.command("benchmark")
+def eval_benchmark(
+    judge: Annotated[str, typer.Option("--judge", help="Judges to benchmark, comma-separated: J[,J2…].")],
+    labels: Annotated[
+        str, typer.Option(help="JSONL of labelled items: input, output, context, metric, label (pass/fail or 1-5).")
+    ],
+    repeat: Annotated[int, typer.Option(help="Requests per item (uncached), for the flip rate.")] = 2,
+    table: TableOpt = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Score labelled items with each judge: accuracy, balanced accuracy, Cohen's kappa, confusion by class,
+    flip rate on repeats, errors, cost and latency per item -- choose the smallest judge that agrees.
+
+        llmscope eval benchmark --judge small-model,openai:gpt-4o-mini --labels labels.jsonl
+
+        llmscope eval benchmark --judge small-model --labels labels.jsonl --repeat 3 --table confusion --format csv
+    """
+    check_format(fmt)
+    show(open_store().benchmark_judges(judge, labels, repeat=repeat), fmt, table)
 
 
 def register(app: typer.Typer) -> None:

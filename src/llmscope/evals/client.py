@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -32,6 +33,7 @@ class Reply:
     input_tokens: int
     output_tokens: int
     attempts: int
+    seconds: float = 0.0  # waiting for the server (all attempts), not for a free slot
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
@@ -44,11 +46,23 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return None
 
 
-class JudgeClient:
-    """One per eval run. ``await client.chat(messages)`` -> :class:`Reply`."""
+# What a server that does not take response_format answers: 400/422 (vLLM, llama.cpp, LiteLLM), or
+# 404/501 from a proxy that does not know the field. Any of these to a request that carried it
+# is asked once more without it.
+REFUSED_FORMAT = (400, 404, 415, 422, 501)
 
-    def __init__(self, judge: Judge, concurrency: int | None = None):
+
+class JudgeClient:
+    """One per eval run. ``await client.chat(messages, schema=…)`` -> :class:`Reply`.
+
+    With a ``schema`` (and the profile's ``response_format`` on) the request asks for structured
+    output; a server that refuses it is asked again without, and ``structured`` stays False for the
+    rest of the run (``refused_format`` holds the server's reason, for the store to remember)."""
+
+    def __init__(self, judge: Judge, concurrency: int | None = None, structured: bool | None = None):
         self.judge = judge
+        self.structured = judge.response_format if structured is None else structured
+        self.refused_format: str | None = None
         self.semaphore = asyncio.Semaphore(concurrency or judge.max_concurrency)
         headers = {"Content-Type": "application/json"}
         if judge.api_key:
@@ -65,15 +79,25 @@ class JudgeClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def chat(self, messages: list[dict], max_tokens: int = 1024) -> Reply:
-        body = {"model": self.judge.model, "messages": messages, "temperature": 0, "max_tokens": max_tokens}
+    async def chat(
+        self, messages: list[dict], max_tokens: int = 1024, schema: dict | None = None, name: str = "verdict"
+    ) -> Reply:
+        body: dict = {"model": self.judge.model, "messages": messages, "temperature": 0, "max_tokens": max_tokens}
+        if schema is not None and self.structured:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": True},
+            }
         async with self.semaphore:
             last_error = ""
+            waited = 0.0
             for attempt in range(1, RETRIES + 2):
                 self.calls += 1
                 wait = None
+                sent = time.perf_counter()
                 try:
                     resp = await self.http.post("/chat/completions", json=body)
+                    waited += time.perf_counter() - sent
                 except httpx.ConnectError as e:
                     if attempt == 1 and self.calls == 1:
                         raise JudgeUnreachable(self.judge.help_unreachable()) from e
@@ -94,7 +118,14 @@ class JudgeClient:
                                 int(usage.get("prompt_tokens") or 0),
                                 int(usage.get("completion_tokens") or 0),
                                 attempt,
+                                waited,
                             )
+                    elif "response_format" in body and resp.status_code in REFUSED_FORMAT:
+                        # asked without it from now on; this attempt is not a retry of a failure
+                        self.structured = False
+                        self.refused_format = self.refused_format or f"HTTP {resp.status_code}: {resp.text[:200]}"
+                        body.pop("response_format")
+                        continue
                     elif resp.status_code == 429 or resp.status_code >= 500:
                         last_error = f"HTTP {resp.status_code}"
                         wait = _retry_after(resp)

@@ -101,13 +101,16 @@ def load_labels(path: str) -> list[dict]:
 def calibrate(
     con: duckdb.DuckDBPyConnection,
     judge: Judge,
-    labels_path: str,
+    labels_path: str | list[dict],
     opts: EvalOptions,
     config: dict | None = None,
     on_progress=None,
 ) -> tuple[list[dict], EvalReport]:
-    """Judge the labelled items, then measure agreement with the human labels."""
-    labels = load_labels(labels_path)
+    """Judge the labelled items (a labels file, or labels already read such as the ``annotations``), then
+    measure agreement with the human labels: per metric, and per class (``["per_class"]`` rows)."""
+    labels = load_labels(labels_path) if isinstance(labels_path, str) else labels_path
+    if not labels:
+        raise EvalError("no human labels to calibrate against (label some with `llmscope annotate`)")
     metrics = sorted({lab["metric"] for lab in labels})
     keys = pa.table({"trace_id": [lab["trace_id"] for lab in labels], "span_id": [lab["span_id"] for lab in labels]})
     con.register("_labelled", keys)
@@ -138,4 +141,24 @@ def calibrate(
     for r in rows:
         r.pop("cost_a_usd"), r.pop("cost_ratio")
         r["labelled"] = sum(1 for lab in labels if lab["metric"] == r["metric"])
+        r["per_class"] = _per_class([(p[3], p[4]) for p in pairs if p[0] == r["metric"]])
     return rows, report
+
+
+def _per_class(pairs: list[tuple]) -> list[dict]:
+    """For each human class (pass / fail): how many, and how often the judge said the same (its recall)
+    and how often the judge's verdict of that class was the human's (its precision)."""
+    both = [("pass" if h else "fail", "pass" if j else "fail") for h, j in pairs if h is not None and j is not None]
+    out = []
+    for c in ("pass", "fail"):
+        actual = [j for h, j in both if h == c]
+        said = [h for h, j in both if j == c]
+        out.append(
+            {
+                "class": c,
+                "labelled": len(actual),
+                "recall": sum(j == c for j in actual) / len(actual) if actual else None,
+                "precision": sum(h == c for h in said) / len(said) if said else None,
+            }
+        )
+    return out

@@ -10,6 +10,10 @@
     timeout_s = 60
     price_in = 0.0                    # USD per million input tokens (optional)
     price_out = 0.0
+    response_format = true            # ask for the metric's JSON schema (structured output); a server
+                                      # that refuses it is remembered per profile and asked without
+    tolerant_parsing = true           # read single quotes, trailing commas, "Score: 4", <think>… before
+                                      # spending a repair call
 
 Shortcuts: ``builtin`` (offline scorers, no network), ``openai:MODEL`` (api.openai.com, key in
 ``OPENAI_API_KEY``, priced from genai-prices), ``ollama:MODEL`` (``http://127.0.0.1:11434/v1``), and
@@ -42,6 +46,8 @@ class Judge:
     timeout_s: float = 60.0
     price_in: float | None = None  # USD per million tokens
     price_out: float | None = None
+    response_format: bool = True  # send the metric's JSON schema as response_format
+    tolerant_parsing: bool = True
 
     @property
     def builtin(self) -> bool:
@@ -91,6 +97,13 @@ def _openai_prices(model: str) -> tuple[float | None, float | None]:
         return None, None
 
 
+def _flag(profile: dict, key: str, default: bool) -> bool:
+    value = profile.get(key, default)
+    if not isinstance(value, bool):
+        raise TypeError(f"{key} is true or false, not {value!r}")
+    return value
+
+
 def resolve(name: str, config: dict | None = None) -> Judge:
     """A judge by profile name or shortcut; config profiles override the predefined ones."""
     profiles = (config or {}).get("judges") or {}
@@ -110,6 +123,8 @@ def resolve(name: str, config: dict | None = None) -> Judge:
                 timeout_s=float(p.get("timeout_s", base.timeout_s)),
                 price_in=float(p["price_in"]) if "price_in" in p else base.price_in,
                 price_out=float(p["price_out"]) if "price_out" in p else base.price_out,
+                response_format=_flag(p, "response_format", base.response_format),
+                tolerant_parsing=_flag(p, "tolerant_parsing", base.tolerant_parsing),
             )
         except (TypeError, ValueError) as e:
             raise JudgeConfigError(f"[judges.{name}]: {e}") from None

@@ -199,10 +199,58 @@ class ParseError(ValueError):
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.S)
+_FENCED = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.S)
+_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
+# "Score: 4", "**Score:** 4/5", "score = 0.8", "Final score is 4 out of 5"
+_SCORE_TEXT = re.compile(
+    r"\bscore\b\W{0,4}(?:is|of|=|:)?\W{0,4}(-?\d+(?:\.\d+)?)(?:\s*(?:/|out of)\s*(\d+(?:\.\d+)?))?", re.I
+)
+_TRUE = {"true", "yes", "supported", "1"}
+_FALSE = {"false", "no", "unsupported", "not supported", "0"}
 
 
-def parse(metric: Metric, text: str) -> tuple[float | None, str, bool | None, str]:
-    """Judge reply -> (score 0..1 or None, label, passed, explanation). Raises ParseError."""
+def schema(metric: Metric) -> dict:
+    """The JSON schema of the reply ``metric`` asks for, for ``response_format`` (strict-mode compatible:
+    every property required, nothing else allowed, a null score for not applicable)."""
+    props: dict = {
+        "reason": {"type": "string"},
+        "not_applicable": {"type": "boolean"},
+        "score": {"type": ["number", "null"]},
+    }
+    if metric.kind == "claims":
+        claim = {
+            "type": "object",
+            "properties": {"claim": {"type": "string"}, "supported": {"type": "boolean"}, "reason": {"type": "string"}},
+            "required": ["claim", "supported", "reason"],
+            "additionalProperties": False,
+        }
+        props = {"claims": {"type": "array", "items": claim}, **props}
+    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+
+
+def parse(metric: Metric, text: str, tolerant: bool = True) -> tuple[float | None, str, bool | None, str]:
+    """Judge reply -> (score 0..1 or None, label, passed, explanation). Raises ParseError.
+
+    ``tolerant`` (the default) reads what small models commonly write before a repair call is spent:
+    a ``<think>…</think>`` preamble, prose or code fences around the object, single-quoted keys and
+    strings, trailing commas, Python's True/False/None (through json-repair), a score given as a string
+    (``"4"``, ``"4/5"``), verdicts as ``"yes"``/``"no"``, and for score metrics a plain ``Score: 4``."""
+    if not tolerant:
+        return _interpret(metric, _decode_strict(text))
+    body = _THINK.sub("", text)
+    if "</think>" in body:  # an opening tag lost to a prefix: the answer follows the last closing one
+        body = body.rsplit("</think>", 1)[1]
+    obj = _decode_tolerant(body)
+    if obj is None and metric.kind == "score":
+        m = _SCORE_TEXT.search(body)
+        if m:
+            obj = {"score": m.group(1) + (f"/{m.group(2)}" if m.group(2) else ""), "reason": body.strip()[:500]}
+    if obj is None:
+        raise ParseError("no JSON object in the reply")
+    return _interpret(metric, _normalise(obj, metric))
+
+
+def _decode_strict(text: str) -> dict:
     raw = _FENCE.sub("", text.strip())
     start, end = raw.find("{"), raw.rfind("}")
     if start < 0 or end <= start:
@@ -213,6 +261,56 @@ def parse(metric: Metric, text: str) -> tuple[float | None, str, bool | None, st
         raise ParseError(f"invalid JSON: {e}") from None
     if not isinstance(obj, dict):
         raise ParseError("the reply is not a JSON object")
+    return obj
+
+
+def _decode_tolerant(text: str) -> dict | None:
+    fenced = _FENCED.search(text)
+    raw = fenced.group(1) if fenced else text
+    start, end = raw.find("{"), raw.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    candidate = raw[start : end + 1]
+    try:
+        obj = orjson.loads(candidate)
+    except orjson.JSONDecodeError:
+        import json_repair
+
+        try:
+            obj = json_repair.loads(candidate)
+        except Exception:  # json-repair gives up on some inputs by raising; the reply is then unreadable
+            return None
+    return obj if isinstance(obj, dict) and obj else None
+
+
+def _number(v):
+    """A score written as a string: "4", "0.8", "4/5" (the numerator), "4 out of 5"."""
+    if isinstance(v, str):
+        m = re.match(r"\s*(-?\d+(?:\.\d+)?)", v)
+        if not m:
+            return v
+        return float(m.group(1))
+    return v
+
+
+def _normalise(obj: dict, metric: Metric) -> dict:
+    obj = {str(k).strip().lower(): v for k, v in obj.items()}
+    if "score" in obj:
+        obj["score"] = _number(obj["score"])
+    if isinstance(obj.get("not_applicable"), str):
+        obj["not_applicable"] = obj["not_applicable"].strip().lower() in _TRUE
+    if metric.kind == "claims" and isinstance(obj.get("claims"), list):
+        claims = []
+        for c in obj["claims"]:
+            if isinstance(c, dict) and isinstance(c.get("supported"), str):
+                word = c["supported"].strip().lower()
+                c = dict(c, supported=True if word in _TRUE else False if word in _FALSE else c["supported"])
+            claims.append(c)
+        obj["claims"] = claims
+    return obj
+
+
+def _interpret(metric: Metric, obj: dict) -> tuple[float | None, str, bool | None, str]:
     reason = str(obj.get("reason") or "")[:500]
     if obj.get("not_applicable"):
         return None, "not_applicable", None, reason

@@ -92,6 +92,9 @@ class EvalReport:
     flip_rates: dict[str, float] = field(default_factory=dict)
     error_examples: list[str] = field(default_factory=list)
     failed_gates: list[str] = field(default_factory=list)  # set by Store.evaluate(fail_under=…)
+    repairs: int = 0  # repair requests sent after a reply that did not parse
+    structured_output: bool | None = None  # whether the judge was asked for its JSON schema at the end
+    format_refused: str | None = None  # the server refused response_format in this run: its answer
 
 
 @dataclass
@@ -143,10 +146,16 @@ def read_jsonl(path: str, what: str):
 
 
 def load_dataset(path: str) -> list[dict]:
-    """JSONL with ``input``, ``output``, ``context``, ``reference`` (and optional ``id``)."""
+    """JSONL with ``input``, ``output``, ``context``, ``reference`` (and optional ``id``). A first line
+    ``{"llmscope_dataset": …}`` is the header ``dataset export`` writes; a line with an input and no
+    output (a call that failed) is kept, and the metrics that need an output are not applicable to it."""
     items = []
     for p, n, obj in read_jsonl(path, "dataset"):
-        if not obj.get("output"):
+        if "llmscope_dataset" in obj:
+            if items:
+                raise EvalError(f"{p}:{n}: a dataset header belongs on the first line")
+            continue
+        if not obj.get("output") and not obj.get("input"):
             raise EvalError(f"{p}:{n}: each line needs at least an 'output' (and input, context, reference)")
         items.append(
             {
@@ -260,28 +269,33 @@ def resolve_metrics(names: list[str] | None, judge: Judge, config: dict | None =
 # --------------------------------------------------------------------------- judging
 
 
-async def _judge_one(client: JudgeClient, metric, item: dict) -> tuple[tuple, int, int]:
-    """(score, label, passed, explanation, error), input tokens, output tokens."""
+async def _judge_one(client: JudgeClient, metric, item: dict, report: EvalReport) -> tuple[tuple, int, int, float]:
+    """(score, label, passed, explanation, error), input tokens, output tokens, seconds at the server."""
     messages = prompts.render(metric, item)
-    reply = await client.chat(messages)
+    schema = prompts.schema(metric)
+    tolerant = client.judge.tolerant_parsing
+    reply = await client.chat(messages, schema=schema, name=metric.name)
     tin, tout = reply.input_tokens, reply.output_tokens
     try:
-        result = prompts.parse(metric, reply.content)
-        return (*result, None), tin, tout
+        result = prompts.parse(metric, reply.content, tolerant)
+        return (*result, None), tin, tout, reply.seconds
     except prompts.ParseError:
         repair = messages + [
             {"role": "assistant", "content": reply.content[:4000]},
             {"role": "user", "content": prompts.REPAIR},
         ]
-        reply2 = await client.chat(repair)
+        report.repairs += 1
+        reply2 = await client.chat(repair, schema=schema, name=metric.name)
         tin, tout = tin + reply2.input_tokens, tout + reply2.output_tokens
+        seconds = reply.seconds + reply2.seconds
         try:
-            return (*prompts.parse(metric, reply2.content), None), tin, tout
+            return (*prompts.parse(metric, reply2.content, tolerant), None), tin, tout, seconds
         except prompts.ParseError as e:
             return (
                 (None, "error", None, reply2.content[:300], f"unparseable judge reply after one repair: {e}"),
                 tin,
                 tout,
+                seconds,
             )
 
 
@@ -297,7 +311,11 @@ async def _run_judge(
 ) -> tuple[list[tuple], list[tuple]]:
     rows: list[tuple] = []
     cache_rows: list[tuple] = []
-    client = JudgeClient(judge, opts.concurrency)
+    refused = con.execute(
+        "SELECT reason FROM judge_capabilities WHERE judge = ? AND base_url = ? AND model = ? AND NOT structured_output",
+        [judge.name, judge.base_url, judge.model],
+    ).fetchall()
+    client = JudgeClient(judge, opts.concurrency, structured=judge.response_format and not refused)
     spent = {"usd": 0.0, "n": 0, "reserved": 0.0}  # reserved: estimates of calls in flight
     cache = {
         r[0]: r[1:]
@@ -371,7 +389,7 @@ async def _run_judge(
             return
         spent["reserved"] += est  # no await between the check and this: concurrent calls cannot overspend
         try:
-            (score, label, passed, expl, error), tin, tout = await _judge_one(client, metric, item)
+            (score, label, passed, expl, error), tin, tout, _ = await _judge_one(client, metric, item, report)
         except JudgeCallError as e:
             score, label, passed, expl, error, tin, tout = None, "error", None, None, str(e), 0, 0
         finally:
@@ -446,6 +464,8 @@ async def _run_judge(
     finally:
         report.calls, report.retries = client.calls, client.retries
         report.cost_usd = spent["usd"]
+        report.structured_output = client.structured
+        report.format_refused = client.refused_format
         await client.aclose()
     return rows, cache_rows
 
@@ -557,15 +577,23 @@ def run_eval(
             rows, cache_rows = asyncio.run(_run_judge(items, metrics, judge, opts, con, report, progress, on_progress))
         except JudgeUnreachable as e:
             raise EvalError(str(e)) from None
-    _store(con, rows, cache_rows, report.run_id, opts)
+    _store(con, rows, cache_rows, report.run_id, opts, (judge, report.format_refused))
     _summarise(rows, report, opts.repeat)
     report.elapsed_s = time.perf_counter() - started
     return report
 
 
-def _store(con, rows: list[tuple], cache_rows: list[tuple], run_id: str, opts: EvalOptions) -> None:
+def _store(
+    con, rows: list[tuple], cache_rows: list[tuple], run_id: str, opts: EvalOptions, refusal: tuple = (None, None)
+) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
+        judge, refused = refusal
+        if refused:  # remembered per profile: the next run asks this server without response_format
+            con.execute(
+                "INSERT INTO judge_capabilities VALUES (?, ?, ?, false, ?, now()::TIMESTAMP)",
+                [judge.name, judge.base_url, judge.model, refused],
+            )
         if rows:
             if opts.rescore:  # the new scores replace the old ones of these items
                 keys = pa.table(

@@ -73,6 +73,7 @@ COLUMN_SOURCES: dict[str, list[Source]] = {
         S("gen_ai.usage.cache_read_input_tokens", "int"),
         S("llm.token_count.prompt_details.cache_read", "int"),
         S("gen_ai.usage.cached_tokens", "int"),
+        S("gen_ai.usage.input_tokens.cached", "int"),  # Sentry's spelling
     ],
     "cache_write_tokens": [
         S("gen_ai.usage.cache_write.input_tokens", "int"),
@@ -84,6 +85,7 @@ COLUMN_SOURCES: dict[str, list[Source]] = {
         S("gen_ai.usage.reasoning.output_tokens", "int"),
         S("gen_ai.usage.reasoning_tokens", "int"),
         S("llm.token_count.completion_details.reasoning", "int"),
+        S("gen_ai.usage.output_tokens.reasoning", "int"),  # Sentry's spelling
     ],
     "reported_cost_usd": [
         S("gen_ai.usage.cost", "float"),
@@ -222,6 +224,8 @@ SPAN_TYPE_RULES: list[tuple[str, dict[str, str]]] = [
         },
     ),
     ("traceloop.span.kind", {"workflow": "workflow", "task": "workflow", "agent": "agent", "tool": "tool"}),
+    # MCP (semantic conventions for the Model Context Protocol): a tools/call request is a tool execution
+    ("mcp.method.name", {"tools/call": "tool"}),
     ("llm.request.type", {"chat": "llm", "completion": "llm", "embedding": "embedding", "rerank": "retriever"}),
 ]
 
@@ -318,7 +322,7 @@ CHUNK_EVENTS: dict[str, str] = {
 # "search.tool"): column -> (prefixes, suffixes) stripped from the name.
 NAME_CARRIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "agent_name": (("invoke_agent ", "create_agent "), (".agent",)),
-    "tool_name": (("execute_tool ",), (".tool",)),
+    "tool_name": (("execute_tool ", "tools/call "), (".tool",)),
 }
 CHOICE_EVENT = "gen_ai.choice"  # a message event whose body nests the message under "message"
 EXCEPTION_EVENT = "exception"  # OTel's exception span event (exception.type, exception.message)

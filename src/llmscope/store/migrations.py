@@ -245,3 +245,36 @@ def m004_ingested_files(con: duckdb.DuckDBPyConnection) -> None:
         device BIGINT, inode BIGINT,   -- a rotated (renamed) file is found again under its new name
         updated_at TIMESTAMP
     )""")
+
+
+@migration
+def m005_judge_capabilities(con: duckdb.DuckDBPyConnection) -> None:
+    # What a judge server refused (response_format with a JSON schema), per profile, endpoint and model,
+    # so later runs do not spend a refused request first.
+    con.execute("""
+    CREATE TABLE judge_capabilities (
+        judge VARCHAR NOT NULL,
+        base_url VARCHAR,
+        model VARCHAR,
+        structured_output BOOLEAN,
+        reason VARCHAR,
+        noted_at TIMESTAMP
+    )""")
+
+
+@migration
+def m006_annotations(con: duckdb.DuckDBPyConnection) -> None:
+    # Human labels from `llmscope annotate`: one row per item, metric and annotator (a new label of the same
+    # item by the same person replaces the old one). rating: the 1-5 key; label: pass / fail.
+    con.execute(f"""
+    CREATE TABLE annotations (
+        trace_id VARCHAR NOT NULL,
+        span_id VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        label VARCHAR,
+        passed BOOLEAN,
+        rating INTEGER,
+        note VARCHAR {Z},
+        annotator VARCHAR NOT NULL,
+        created_at TIMESTAMP
+    )""")

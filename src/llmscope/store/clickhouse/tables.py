@@ -26,6 +26,7 @@ OWN_TABLES = {
     "eval_cache": "llmscope_eval_cache",
     "user_prices": "llmscope_user_prices",
     "annotations": "llmscope_annotations",
+    "judge_capabilities": "llmscope_judge_capabilities",
     "ingest_runs": "llmscope_ingest_runs",  # never written here (the Collector ingests); empty
 }
 MIGRATIONS_TABLE = "llmscope_migrations"
