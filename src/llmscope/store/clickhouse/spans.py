@@ -645,7 +645,7 @@ def _attr_messages(sources: list[tuple[str, str]]) -> str:
             v = _semconv_json(_get(key))
             conds += [f"({v}) IS NOT NULL", v]
         elif fmt == "indexed":
-            conds += [_indexed_probe(key), "CAST(NULL AS Nullable(String))"]  # not built here yet
+            conds += [_indexed_probe(key), _indexed_json(key)]
         elif fmt == "documents":
             conds += [f"({_documents_text(key)}) IS NOT NULL", "CAST(NULL AS Nullable(String))"]
         else:
@@ -672,3 +672,60 @@ def input_messages_expr() -> str:
 
 def output_messages_expr() -> str:
     return f"if(span_type IN {_arr(D.NO_OUTPUT_TEXT)}, NULL, {_attr_messages(D.OUTPUT_SOURCES)})"
+
+
+def _indexed_json(prefix: str) -> str:
+    """builder._indexed_messages: flattened ``prefix.N.field`` keys back into a JSON list of messages."""
+    p = prefix.replace(".", "\\.")
+    wrap = "(?:(?:message|embedding|document)\\.)?"
+    re_field = lit(f"^{p}\\.([0-9]+)\\.{wrap}(role|content|text|finish_reason|tool_call_id|name)$")
+    re_part = lit(f"^{p}\\.([0-9]+)\\.{wrap}contents\\..*message_content\\.text$")
+    re_call = lit(
+        f"^{p}\\.([0-9]+)\\.{wrap}tool_calls\\.([0-9]+)\\.(?:tool_call\\.)?(?:function\\.)?(name|arguments|id)$"
+    )
+    keys = f"mapKeys({SA})"
+    fields = f"arrayMap(k -> (toUInt32(extract(k, {re_field})), replaceRegexpOne(k, {re_field}, '\\\\2'), {SA}[k]), arrayFilter(k -> match(k, {re_field}), {keys}))"
+    parts = (
+        f"arrayMap(k -> (toUInt32(extract(k, {re_part})), k, {SA}[k]), arrayFilter(k -> match(k, {re_part}), {keys}))"
+    )
+    calls = (
+        f"arrayMap(k -> (toUInt32(extract(k, {re_call})), toUInt32(replaceRegexpOne(k, {re_call}, '\\\\2')), "
+        f"replaceRegexpOne(k, {re_call}, '\\\\3'), {SA}[k]), arrayFilter(k -> match(k, {re_call}), {keys}))"
+    )
+    default_role = "assistant" if "completion" in prefix or "output" in prefix else "user"
+
+    def field(f: str) -> str:  # the message's value of a field; the last key spelled for it wins, as in the builder
+        return f"arrayLast(t -> t.1 = i AND t.2 = {lit(f)}, __F__).3"
+
+    def has(f: str) -> str:
+        return f"arrayExists(t -> t.1 = i AND t.2 = {lit(f)}, __F__)"
+
+    content = (
+        f"multiIf(({has('content')} OR {has('text')}) AND arrayLast(t -> t.1 = i AND t.2 IN ('content', 'text'), __F__).3 != '', "
+        f"toJSONString(arrayLast(t -> t.1 = i AND t.2 IN ('content', 'text'), __F__).3), "
+        f"arrayExists(t -> t.1 = i, __P__), toJSONString(arrayStringConcat(arrayMap(t -> t.3, arraySort(t -> t.2, arrayFilter(t -> t.1 = i, __P__))), '\\n')), "
+        f"{has('content')} OR {has('text')}, '\"\"', 'null')"
+    )
+
+    def call_field(f: str) -> str:
+        return (
+            f"if(arrayExists(t -> t.1 = i AND t.2 = c AND t.3 = {lit(f)}, __C__), "
+            f"toJSONString(arrayLast(t -> t.1 = i AND t.2 = c AND t.3 = {lit(f)}, __C__).4), 'null')"
+        )
+
+    call_list = (
+        f"arrayMap(c -> {_call_json(call_field('id'), call_field('name'), call_field('arguments'))}, "
+        f"arraySort(arrayDistinct(arrayMap(t -> t.2, arrayFilter(t -> t.1 = i, __C__)))))"
+    )
+    extras = "".join(
+        f"if({field(x)} != '', concat(',\"{x}\":', toJSONString({field(x)})), ''), "
+        for x in ("finish_reason", "tool_call_id")
+    )
+    msg = (
+        f"concat('{{\"role\":', toJSONString(if({field('role')} != '', {field('role')}, {lit(default_role)})), "
+        f"',\"content\":', {content}, {_calls_member(call_list)}, {extras}'}}')"
+    )
+    indices = "arraySort(arrayDistinct(arrayConcat(arrayMap(t -> t.1, __F__), arrayMap(t -> t.1, __P__), arrayMap(t -> t.1, __C__))))"
+    body = f"nullIf(concat('[', arrayStringConcat(arrayMap(i -> {msg}, {indices}), ','), ']'), '[]')"
+    body = body.replace("__F__", fields).replace("__P__", parts).replace("__C__", calls)
+    return f"if({_indexed_probe(prefix)}, {body}, NULL)"
