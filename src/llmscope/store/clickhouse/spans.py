@@ -369,8 +369,9 @@ class SpansSQL:
         cols["output_text"] = (
             f"if(span_type IN {_arr(D.NO_OUTPUT_TEXT)}, _out_ev, coalesce({_attr_content(D.OUTPUT_SOURCES)}, _out_ev))"
         )
-        cols["input_messages"] = "CAST(NULL AS Nullable(String))"
-        cols["output_messages"] = "CAST(NULL AS Nullable(String))"
+        cols["_in_msgs"] = _attr_messages(D.INPUT_SOURCES)
+        cols["input_messages"] = input_messages_expr()
+        cols["output_messages"] = output_messages_expr()
         cols["tool_definitions"] = (
             f"if(span_type = 'llm', {_get('gen_ai.tool.definitions')}, NULL)"  # the semconv list, as recorded
         )
@@ -398,6 +399,8 @@ class SpansSQL:
             "error_type": {"status", "http_status_code", "_raw_err"},
             "error_message": {"status", "_raw_err"},
             "input_text": {"_sys", "_in"},
+            "input_messages": {"_in_msgs"},
+            "output_messages": {"span_type"},
             "agent_name": {"span_type"},
             "tool_name": {"span_type"},
             "output_text": {"span_type", "_out_ev"},
@@ -418,7 +421,9 @@ class SpansSQL:
         inner -= {"cost_usd", "price_version"}
         # base columns in dependency order: first those others read
         first = [
-            c for c in ("status", "span_type", "http_status_code", "_raw_err", "_sys", "_in", "_out_ev") if c in inner
+            c
+            for c in ("status", "span_type", "http_status_code", "_raw_err", "_sys", "_in", "_out_ev", "_in_msgs")
+            if c in inner
         ]
         rest = [c for c in names + ["start_ns"] if c in inner and c not in first and c in base]
         public = ", ".join(c for c in first + rest if not c.startswith("_"))
@@ -441,7 +446,7 @@ class SpansSQL:
         price): what :mod:`.materialize` stores, in dependency order (helpers first, then the rest)."""
         base = self._base_columns()
         names = [c.name for c in schema.SPANS if c.name not in ("cost_usd", "price_version")] + ["start_ns"]
-        first = ["status", "span_type", "http_status_code", "_raw_err", "_sys", "_in", "_out_ev"]
+        first = ["status", "span_type", "http_status_code", "_raw_err", "_sys", "_in", "_out_ev", "_in_msgs"]
         return {c: base[c] for c in first + [c for c in names if c not in first and c in base]}
 
     def logs_sql(self) -> str:
@@ -537,3 +542,190 @@ def _system_text(v: str) -> str:
     items = f"if(JSONType({nn}) = 'Array', JSONExtractArrayRaw({nn}), [{nn}])"
     texts = f"arrayMap(p -> if(JSONType(p) = 'Object', {_json_field_text('p', 'content')}, if(JSONType(p) = 'String', JSONExtractString(p), JSONExtractRaw(p))), {items})"
     return f"if(isValidJSON({v}), nullIf(arrayStringConcat(arrayFilter(x -> x != '', {texts}), '\\n'), ''), {v})"
+
+
+# --------------------------------------------------------------------------- messages as JSON
+# builder._parts_message / _semconv_messages / _system_messages / _indexed_messages, written as JSON
+# text (keys as the builder writes them; compare parsed: escapes may differ, values do not).
+
+
+def _json_or_null(cond_absent: str, value: str) -> str:
+    return f"if({cond_absent}, 'null', toJSONString({value}))"
+
+
+def _raw_or_null(doc: str, *path: str) -> str:
+    """The JSON value at path as JSON (null when absent)."""
+    args = ", ".join(lit(p) for p in path)
+    return f"if(JSONType({doc}, {args}) IN ('Null', ''), 'null', JSONExtractRaw({doc}, {args}))"
+
+
+def _text_or_null(doc: str, *path: str) -> str:
+    """builder._text of the value at path, as a JSON string (null when absent or null)."""
+    args = ", ".join(lit(p) for p in path)
+    return _json_or_null(f"JSONType({doc}, {args}) IN ('Null', '')", _json_field_text(doc, *path))
+
+
+def _call_json(id_: str, name: str, arguments: str) -> str:
+    return f"concat('{{\"id\":', {id_}, ',\"name\":', {name}, ',\"arguments\":', {arguments}, '}}')"
+
+
+def _calls_member(calls: str) -> str:
+    """',"tool_calls":[...]' from an array of call objects' JSON, '' when there are none."""
+    return f"if(empty({calls}), '', concat(',\"tool_calls\":[', arrayStringConcat({calls}, ','), ']'))"
+
+
+def _content_member(texts: str) -> str:
+    joined = f"arrayStringConcat(arrayFilter(x -> x != '', {texts}), '\\n')"
+    return f"if({joined} = '', 'null', toJSONString({joined}))"
+
+
+def _message_json(m: str) -> str:
+    """builder._parts_message for one semconv {role, parts} / ChatML {role, content, tool_calls} message."""
+    parts = f"JSONExtractArrayRaw({m}, 'parts')"
+    part_text = (
+        "multiIf(JSONType(p) != 'Object', if(JSONType(p) = 'String', JSONExtractString(p), JSONExtractRaw(p)), "
+        "JSONExtractString(p, 'type') = 'tool_call', '', JSONExtractString(p, 'type') = 'tool_call_response', "
+        f"if(JSONHas(p, 'result'), {_json_field_text('p', 'result')}, {_json_field_text('p', 'response')}), "
+        f"JSONHas(p, 'content'), {_json_field_text('p', 'content')}, '')"
+    )
+    part_calls = (
+        f"arrayMap(p -> {_call_json(_raw_or_null('p', 'id'), _raw_or_null('p', 'name'), _text_or_null('p', 'arguments'))}, "
+        f"arrayFilter(p -> JSONType(p) = 'Object' AND JSONExtractString(p, 'type') = 'tool_call', {parts}))"
+    )
+    responses = (
+        f"arrayFilter(p -> JSONType(p) = 'Object' AND JSONExtractString(p, 'type') = 'tool_call_response', {parts})"
+    )
+    call_id = f"if(empty({responses}), '', concat(',\"tool_call_id\":', {_raw_or_null(f'{responses}[-1]', 'id')}))"
+    from_parts = (
+        f"concat({call_id}, ',\"content\":', {_content_member(f'arrayMap(p -> {part_text}, {parts})')}, "
+        f"{_calls_member(part_calls)})"
+    )
+    content = (
+        f"if(JSONType({m}, 'content') = 'Array', arrayMap(x -> if(JSONType(x) = 'Object', {_json_field_text('x', 'text')}, "
+        f"if(JSONType(x) = 'String', JSONExtractString(x), JSONExtractRaw(x))), JSONExtractArrayRaw({m}, 'content')), "
+        f"[{_json_field_text(m, 'content')}])"
+    )
+    fn = "if(JSONType(tc, 'function') = 'Object', JSONExtractRaw(tc, 'function'), tc)"
+    chatml_calls = (
+        f"arrayMap(tc -> {_call_json(_raw_or_null('tc', 'id'), _raw_or_null(fn, 'name'), _text_or_null(fn, 'arguments'))}, "
+        f"arrayFilter(tc -> JSONType(tc) = 'Object', JSONExtractArrayRaw({m}, 'tool_calls')))"
+    )
+    chatml = f"concat(',\"content\":', {_content_member(content)}, {_calls_member(chatml_calls)})"
+    role = f"toJSONString(if(JSONExtractString({m}, 'role') = '', 'user', JSONExtractString({m}, 'role')))"
+    finish = (
+        f"if(JSONType({m}, 'finish_reason') IN ('Null', '') OR JSONExtractRaw({m}, 'finish_reason') IN ('\"\"', 'false', '0'), '', "
+        f"concat(',\"finish_reason\":', JSONExtractRaw({m}, 'finish_reason')))"
+    )
+    obj = f"concat('{{\"role\":', {role}, if(JSONType({m}, 'parts') = 'Array', {from_parts}, {chatml}), {finish}, '}}')"
+    plain = f"concat('{{\"role\":\"user\",\"content\":', toJSONString(if(JSONType({m}) = 'String', JSONExtractString({m}), {m})), '}}')"
+    return f"if(JSONType({m}) = 'Object', {obj}, {plain})"
+
+
+def _semconv_json(v: str) -> str:
+    """builder._semconv_messages: a JSON list of messages (a lone message, a list; not JSON: one user message)."""
+    nn = f"ifNull({v}, '')"
+    msgs = f"if(JSONType({nn}) = 'Array', JSONExtractArrayRaw({nn}), [{nn}])"
+    listed = f"nullIf(concat('[', arrayStringConcat(arrayMap(m -> {_message_json('m')}, {msgs}), ','), ']'), '[]')"
+    return (
+        f'multiIf({v} IS NULL, NULL, NOT isValidJSON({v}), concat(\'[{{"role":"user","content":\', toJSONString({v}), \'}}]\'), '
+        f"JSONType({v}) IN ('Array', 'Object'), {listed}, NULL)"
+    )
+
+
+def _system_json(v: str) -> str:
+    """builder._system_messages: one system message of the instructions' texts."""
+    return f"if({v} IS NULL, NULL, concat('{{\"role\":\"system\",\"content\":', toJSONString(ifNull({_system_text(v)}, '')), '}}'))"
+
+
+def _attr_messages(sources: list[tuple[str, str]]) -> str:
+    """builder._extract's messages: those of the first source that has content (a text source has none)."""
+    conds = []
+    for key, fmt in sources:
+        if fmt == "semconv_messages":
+            v = _semconv_json(_get(key))
+            conds += [f"({v}) IS NOT NULL", v]
+        elif fmt == "indexed":
+            conds += [_indexed_probe(key), _indexed_json(key)]
+        elif fmt == "documents":
+            conds += [f"({_documents_text(key)}) IS NOT NULL", "CAST(NULL AS Nullable(String))"]
+        else:
+            conds += [f"{_get(key)} IS NOT NULL", "CAST(NULL AS Nullable(String))"]
+    return f"multiIf({', '.join(conds)}, CAST(NULL AS Nullable(String)))"
+
+
+def _indexed_probe(prefix: str) -> str:
+    return "(" + " OR ".join(f"mapContains({SA}, {lit(prefix + s)})" for s in _PROBES) + ")"
+
+
+def input_messages_expr() -> str:
+    """The input messages, with the system instructions first when the messages carry none (builder.add_span)."""
+    sys_key = next((k for k in reversed(D.SYSTEM_SOURCES)), None)
+    if sys_key is None:
+        return "_in_msgs"
+    sys = _system_json(_get(sys_key))
+    has_system = "arrayExists(m -> JSONExtractString(m, 'role') = 'system', JSONExtractArrayRaw(ifNull(_in_msgs, '')))"
+    return (
+        f"multiIf({_get(sys_key)} IS NULL, _in_msgs, _in_msgs IS NULL, concat('[', {sys}, ']'), "
+        f"{has_system}, _in_msgs, concat('[', {sys}, ',', substring(_in_msgs, 2)))"
+    )
+
+
+def output_messages_expr() -> str:
+    return f"if(span_type IN {_arr(D.NO_OUTPUT_TEXT)}, NULL, {_attr_messages(D.OUTPUT_SOURCES)})"
+
+
+def _indexed_json(prefix: str) -> str:
+    """builder._indexed_messages: flattened ``prefix.N.field`` keys back into a JSON list of messages."""
+    p = prefix.replace(".", "\\.")
+    wrap = "(?:(?:message|embedding|document)\\.)?"
+    re_field = lit(f"^{p}\\.([0-9]+)\\.{wrap}(role|content|text|finish_reason|tool_call_id|name)$")
+    re_part = lit(f"^{p}\\.([0-9]+)\\.{wrap}contents\\..*message_content\\.text$")
+    re_call = lit(
+        f"^{p}\\.([0-9]+)\\.{wrap}tool_calls\\.([0-9]+)\\.(?:tool_call\\.)?(?:function\\.)?(name|arguments|id)$"
+    )
+    keys = f"mapKeys({SA})"
+    fields = f"arrayMap(k -> (toUInt32(extract(k, {re_field})), replaceRegexpOne(k, {re_field}, '\\\\2'), {SA}[k]), arrayFilter(k -> match(k, {re_field}), {keys}))"
+    parts = (
+        f"arrayMap(k -> (toUInt32(extract(k, {re_part})), k, {SA}[k]), arrayFilter(k -> match(k, {re_part}), {keys}))"
+    )
+    calls = (
+        f"arrayMap(k -> (toUInt32(extract(k, {re_call})), toUInt32(replaceRegexpOne(k, {re_call}, '\\\\2')), "
+        f"replaceRegexpOne(k, {re_call}, '\\\\3'), {SA}[k]), arrayFilter(k -> match(k, {re_call}), {keys}))"
+    )
+    default_role = "assistant" if "completion" in prefix or "output" in prefix else "user"
+
+    def field(f: str) -> str:  # the message's value of a field; the last key spelled for it wins, as in the builder
+        return f"arrayLast(t -> t.1 = i AND t.2 = {lit(f)}, __F__).3"
+
+    def has(f: str) -> str:
+        return f"arrayExists(t -> t.1 = i AND t.2 = {lit(f)}, __F__)"
+
+    content = (
+        f"multiIf(({has('content')} OR {has('text')}) AND arrayLast(t -> t.1 = i AND t.2 IN ('content', 'text'), __F__).3 != '', "
+        f"toJSONString(arrayLast(t -> t.1 = i AND t.2 IN ('content', 'text'), __F__).3), "
+        f"arrayExists(t -> t.1 = i, __P__), toJSONString(arrayStringConcat(arrayMap(t -> t.3, arraySort(t -> t.2, arrayFilter(t -> t.1 = i, __P__))), '\\n')), "
+        f"{has('content')} OR {has('text')}, '\"\"', 'null')"
+    )
+
+    def call_field(f: str) -> str:
+        return (
+            f"if(arrayExists(t -> t.1 = i AND t.2 = c AND t.3 = {lit(f)}, __C__), "
+            f"toJSONString(arrayLast(t -> t.1 = i AND t.2 = c AND t.3 = {lit(f)}, __C__).4), 'null')"
+        )
+
+    call_list = (
+        f"arrayMap(c -> {_call_json(call_field('id'), call_field('name'), call_field('arguments'))}, "
+        f"arraySort(arrayDistinct(arrayMap(t -> t.2, arrayFilter(t -> t.1 = i, __C__)))))"
+    )
+    extras = "".join(
+        f"if({field(x)} != '', concat(',\"{x}\":', toJSONString({field(x)})), ''), "
+        for x in ("finish_reason", "tool_call_id")
+    )
+    msg = (
+        f"concat('{{\"role\":', toJSONString(if({field('role')} != '', {field('role')}, {lit(default_role)})), "
+        f"',\"content\":', {content}, {_calls_member(call_list)}, {extras}'}}')"
+    )
+    indices = "arraySort(arrayDistinct(arrayConcat(arrayMap(t -> t.1, __F__), arrayMap(t -> t.1, __P__), arrayMap(t -> t.1, __C__))))"
+    body = f"nullIf(concat('[', arrayStringConcat(arrayMap(i -> {msg}, {indices}), ','), ']'), '[]')"
+    body = body.replace("__F__", fields).replace("__P__", parts).replace("__C__", calls)
+    return f"if({_indexed_probe(prefix)}, {body}, NULL)"
