@@ -93,6 +93,13 @@ def _clickhouse(url: str) -> Any:
     return engine(url)
 
 
+def _explain_empty(con: Any, flt: SpanFilter, what: str) -> str:
+    """Why an answer is empty (the store's time range, a command that shows data)."""
+    from . import reports  # the registry imports every analysis: only when one is needed
+
+    return reports.explain_empty(con, flt, what)
+
+
 # A store address is a path, or SCHEME:REST for another engine: one row per engine.
 ENGINES: dict[str, Callable[[str], Any]] = {"chdb": _clickhouse, "clickhouse": _clickhouse, "clickhouses": _clickhouse}
 
@@ -345,9 +352,7 @@ class Store:
         with self._read() as con:
             res = Result(query_arrow(con, sql, params), "spans", title="Spans")
             if res.num_rows == 0:
-                from . import reports  # the registry imports every analysis: on first use
-
-                res.notes.append(reports.explain_empty(con, flt, "spans"))
+                res.notes.append(_explain_empty(con, flt, "spans"))
             return res
 
     def traces(
@@ -366,9 +371,7 @@ class Store:
                 keep=("trace_id", "duration_ms", "root_name", "llm_calls", "cost_usd", "status"),
             )
             if res.num_rows == 0:
-                from . import reports  # the registry imports every analysis: on first use
-
-                res.notes.append(reports.explain_empty(con, flt, "traces"))
+                res.notes.append(_explain_empty(con, flt, "traces"))
             return res
 
     def compare(
@@ -414,7 +417,7 @@ class Store:
             )
             for side, n in ((base_side, meta["baseline_traces"]), (cur_side, meta["current_traces"])):
                 if not n:
-                    res.notes.append(f"{side.label}: " + reports.explain_empty(con, side.flt, "traces"))
+                    res.notes.append(f"{side.label}: " + _explain_empty(con, side.flt, "traces"))
         return res
 
     @staticmethod
@@ -430,6 +433,8 @@ class Store:
                 raise QueryError("give both baseline and current windows (START..END)", param="baseline")
             if since is not None or until is not None:
                 raise QueryError("the windows set the time; use where to narrow both sides", param="since")
+            from . import reports  # its window parsing; the registry is imported on first use
+
             shared = Where.parse(where)
             sides = []
             for value, param in ((baseline, "baseline"), (current, "current")):
@@ -653,7 +658,7 @@ class Store:
                 sample(con, flt, n, metric, annotator or default_annotator()), "annotation_queue", title="To label"
             )
             if res.num_rows == 0:
-                res.notes.append(reports.explain_empty(con, flt, "LLM calls with an answer"))
+                res.notes.append(_explain_empty(con, flt, "LLM calls with an answer"))
         return res
 
     def annotate(
@@ -787,7 +792,7 @@ class Store:
             except OSError as e:
                 raise QueryError(f"{os.fspath(path)}: {e.strerror or e}", param="path") from None
             if not rep.candidates:
-                rep.header["empty_because"] = reports.explain_empty(con, opts.flt, "failing or borderline calls")
+                rep.header["empty_because"] = _explain_empty(con, opts.flt, "failing or borderline calls")
         return rep
 
     def check(self, rules: str | os.PathLike | None = None, *, at: TimeArg = None) -> CheckResult:
