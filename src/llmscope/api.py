@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 
 from . import reports
-from .config import Config, load_config
+from .config import Config, hallucination_threshold, load_config
 from .errors import LlmscopeError, QueryError, StoreError
 from .query import Grouping, SpanFilter, Where, now_utc, parse_duration, parse_time, positive_int
 from .result import Result, of_rows
@@ -298,6 +298,8 @@ class Store:
             raise QueryError(f"{kind!r} is not a report; use one of {', '.join(reports.REPORTS)}", param="kind")
         flt = SpanFilter.of(since, until, where)
         grouping = Grouping.of(by)
+        if "hallucination_below" in reports.REPORTS[kind].options() and options.get("hallucination_below") is None:
+            options["hallucination_below"] = hallucination_threshold(self.config.raw)  # one setting for all
         with self._read() as con:
             return reports.run(con, kind, flt, grouping, options)
 
@@ -593,6 +595,9 @@ class Store:
         rule_list = load_rules(rules or self._config_path or "llmscope.toml")
         if not rule_list:
             raise QueryError("no [[alerts]] rules found: add some to llmscope.toml or pass --rules FILE", param="rules")
+        for rule in rule_list:
+            if rule.kind == "hallucination_rate":  # one hallucination threshold for every command
+                rule.options.setdefault("below", hallucination_threshold(self.config.raw))
         return rule_list
 
     def _check_once(self, rule_list: list, at: TimeArg, firing: dict, notify: str | None) -> tuple[CheckResult, dict]:

@@ -26,6 +26,7 @@ from .analyses import quality as quality_mod
 from .analyses import safety as safety_mod
 from .analyses import stats as stats_mod
 from .analyses import summary as summary_mod
+from .config import HALLUCINATION_THRESHOLD
 from .errors import QueryError
 from .query import Grouping, SpanFilter, parse_duration, parse_window, positive_int
 from .result import Result, of_rows
@@ -319,9 +320,19 @@ def safety(
     return _with_empty_note(res, con, flt, "LLM calls")
 
 
-def quality(con: Any, flt: SpanFilter, by: Grouping, *, judge: str | None = None) -> Result:
-    """Mean score, pass rate and hallucination rate per metric and judge. Run an eval first."""
-    res = Result(quality_mod.quality(con, flt, by, judge), "quality", title="Quality")
+def quality(
+    con: Any, flt: SpanFilter, by: Grouping, *, judge: str | None = None, hallucination_below: float | None = None
+) -> Result:
+    """Mean score, pass rate and hallucination rate per metric and judge. Run an eval first. A
+    hallucination is a groundedness score below ``hallucination_below`` (default: ``[eval]
+    hallucination_threshold`` of the config, 0.8), whatever pass threshold the judge used."""
+    below = _threshold(hallucination_below)
+    res = Result(
+        quality_mod.quality(con, flt, by, judge, below),
+        "quality",
+        title=f"Quality (hallucination: groundedness < {below:g})",
+        meta={"hallucination_below": below},
+    )
     if res.num_rows == 0:
         n = con.execute("SELECT count(*) FROM evals").fetchall()[0][0]
         res.notes.append(
@@ -331,7 +342,15 @@ def quality(con: Any, flt: SpanFilter, by: Grouping, *, judge: str | None = None
     return res
 
 
-def summary(con: Any, flt: SpanFilter, by: Grouping) -> Result:
+def _threshold(value: float | None) -> float:
+    if value is None:
+        return HALLUCINATION_THRESHOLD
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise QueryError(f"{value!r}: give a groundedness score between 0 and 1", param="hallucination_below")
+    return float(value)
+
+
+def summary(con: Any, flt: SpanFilter, by: Grouping, *, hallucination_below: float | None = None) -> Result:
     """What is wrong first, then every signal: ``["problems"]`` is what the default alert rules, cost
     anomalies, loops, findings and drift flag over the period (each with a command to drill in); the
     main table has one row per signal with its unit, value, the previous period's value, the change
@@ -339,12 +358,13 @@ def summary(con: Any, flt: SpanFilter, by: Grouping) -> Result:
     last 7 days of data; the previous period has the same length and ends where it starts."""
     if by:
         raise QueryError("the summary is not grouped; use a report (latency, cost, …) with by", param="by")
+    below = _threshold(hallucination_below)
     p = summary_mod.period(con, flt)
-    rows = summary_mod.signals(con, flt, p)
+    rows = summary_mod.signals(con, flt, p, below)
     title = f"llmscope summary: {p.label}, against the {_length(p)} before" if p else "llmscope summary"
     res = of_rows(
         rows, "summary", title=title, keep=("signal", "value", "change", "trend", "note"),
-        meta={"period": (p.current.since, p.current.until) if p else None,
+        meta={"hallucination_below": below, "period": (p.current.since, p.current.until) if p else None,
               "previous": (p.previous.since, p.previous.until) if p else None},
     )  # fmt: skip
     found = summary_mod.problems(con, flt, p)
