@@ -125,3 +125,88 @@ class TestNumbersAgreeWithTheirDefinitions:
         runs = next(r for r in summary if r["key"] == "agent_runs")
         assert steps["value"] == max(a["max_steps"] for a in agents) == 69
         assert runs["value"] == sum(a["runs"] for a in agents)
+
+
+class TestNoFalseComfort:
+    """Item 10: judge errors are neither scores nor failures; a missing key is said at once; compare shows progress."""
+
+    @staticmethod
+    def _config(tmp_path: Path, url: str) -> Path:
+        cfg = tmp_path / "llmscope.toml"
+        cfg.write_text(
+            f'[judges.broken]\nbase_url = "{url}"\nmodel = "m"\n\n'
+            f'[judges.a]\nbase_url = "{url}"\nmodel = "judge-a"\n\n[judges.b]\nbase_url = "{url}"\nmodel = "judge-b"\n'
+        )
+        return cfg
+
+    def test_every_judge_call_failing_is_reported_as_judge_errors_not_a_pass_rate(self, sample_store, tmp_path):
+        from judge_server import JudgeServer
+
+        class BrokenJudge(JudgeServer):
+            """Answers every request, never with JSON: every item ends as an eval error."""
+
+            def handle(self, h, body):
+                reply = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Looks fine!"}}]}
+                self._send(h, 200, json.dumps(reply).encode())
+
+        db = str(sample_store)
+        with BrokenJudge() as server:
+            base = ("--db", db, "--config", str(self._config(tmp_path, server.url)))
+            window = ("--since", "2025-11-14", "--until", "2025-11-15")
+            res = run(*base, "eval", "--judge", "broken", "--metrics", "answer_relevancy", *window, "--limit", "6")
+        assert "no scores: 6 judge errors" in res.stderr and "0.0%" not in res.output
+        stored = query(sample_store, "SELECT count(*), count(score), count(passed) FROM evals WHERE judge = 'broken'")
+        assert stored == [(6, 0, 0)]  # errors stored as errors: no score, no verdict
+        quality = json.loads(run(*base, "report", "quality", "--format", "json").stdout)
+        assert quality[0]["pass_rate"] is None and quality[0]["errors"] == 6 and quality[0]["scored"] == 0
+        res = run(*base, "report", "quality")
+        assert "no scores, 6 judge errors" in res.stderr
+        summary = json.loads(run(*base, "report", "summary", *window, "--format", "json").stdout)
+        row = next(r for r in summary if r["family"] == "quality")
+        assert row["value"] is None and "6 judge errors" in row["note"], row  # not "not evaluated", not 0 %
+        assert "pass rate" not in row["note"]
+
+    def test_an_openai_judge_without_its_key_is_refused_before_any_work(self, sample_store):
+        before = query(sample_store, "SELECT count(*) FROM evals")
+        res = run("--db", str(sample_store), "eval", "--judge", "openai:gpt-4o-mini", "--limit", "2", code=2,
+                  env={"OPENAI_API_KEY": ""})  # fmt: skip
+        lines = [line for line in res.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "OPENAI_API_KEY" in lines[0] and "not set" in lines[0], res.stderr
+        assert query(sample_store, "SELECT count(*) FROM evals") == before  # nothing written, no judge called
+        res = run("--db", str(sample_store), "eval", "compare", "--judges", "builtin,openai:gpt-4o-mini", code=2,
+                  env={"OPENAI_API_KEY": ""})  # fmt: skip
+        assert "OPENAI_API_KEY" in res.stderr
+
+    def test_eval_compare_shows_progress_on_a_terminal(self, sample_store, tmp_path):
+        import os
+        import pty
+        import subprocess
+        import sys
+
+        from judge_server import JudgeServer
+
+        with JudgeServer() as server:
+            cfg = self._config(tmp_path, server.url)
+            primary, secondary = pty.openpty()
+            env = dict(os.environ, COLUMNS="80", NO_COLOR="1")
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "llmscope", "--db", str(sample_store), "--config", str(cfg), "eval", "compare",
+                 "--judges", "a,b", "--metrics", "answer_relevancy", "--sample", "40"],
+                stdin=secondary, stdout=secondary, stderr=secondary, env=env, close_fds=True,
+            )  # fmt: skip
+            os.close(secondary)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(primary, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            assert proc.wait(timeout=120) == 0, out.decode(errors="replace")
+            os.close(primary)
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode(errors="replace"))
+        assert "Traceback" not in text and "Error" not in text, text[-2000:]
+        assert re.search(r"eval a .*\d+/\d+", text) and re.search(r"eval b .*\d+/\d+", text), text[-2000:]
+        assert "accuracy" in text or "cohen" in text

@@ -29,7 +29,7 @@ import duckdb
 
 from . import reports
 from .config import Config, hallucination_threshold, load_config
-from .errors import LlmscopeError, QueryError, StoreError
+from .errors import EvalError, LlmscopeError, QueryError, StoreError
 from .query import Grouping, SpanFilter, Where, now_utc, parse_duration, parse_time, positive_int
 from .result import Result, of_rows
 from .store import connection
@@ -541,6 +541,11 @@ class Store:
                 positive_int(value, name)
         metric_list = [m.strip() for m in metrics.split(",") if m.strip()] if isinstance(metrics, str) else metrics
         j = judges.resolve(judge, self.config.raw)
+        if j.api_key_env and not j.api_key:  # said before any work, not as N connection errors after it
+            raise EvalError(
+                f"judge {j.name} needs an API key: {j.api_key_env} is not set in the environment "
+                "(set it, or use --judge builtin: offline, no key)"
+            )
         always_where = Where.parse(always, param="always")
         opts = EvalOptions(
             judge=judge,

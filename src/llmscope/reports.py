@@ -333,6 +333,12 @@ def quality(
         title=f"Quality (hallucination: groundedness < {below:g})",
         meta={"hallucination_below": below},
     )
+    for r in res.to_dicts():  # judge errors are neither scores nor failures: say so where nothing was scored
+        if not r["scored"] and r["errors"]:
+            res.notes.append(
+                f"{r['metric']} by {r['judge']}: no scores, {r['errors']:,} judge errors "
+                "(the pass rate is unknown, not 0 %; `llmscope eval` shows the errors)"
+            )
     if res.num_rows == 0:
         n = con.execute("SELECT count(*) FROM evals").fetchall()[0][0]
         res.notes.append(
