@@ -210,3 +210,62 @@ class TestNoFalseComfort:
         assert "Traceback" not in text and "Error" not in text, text[-2000:]
         assert re.search(r"eval a .*\d+/\d+", text) and re.search(r"eval b .*\d+/\d+", text), text[-2000:]
         assert "accuracy" in text or "cohen" in text
+
+
+def _at_80_columns(db: Path, *args: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, COLUMNS="80", NO_COLOR="1", FORCE_COLOR="1")  # rich takes FORCE_COLOR as a terminal
+    proc = subprocess.run([sys.executable, "-m", "llmscope", "--db", str(db), *args], env=env, capture_output=True,
+                          text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", proc.stdout + proc.stderr)
+
+
+class TestEightyColumnsKeepWhatMatters:
+    """Item 7: every line within 80 columns; each report keeps its group, key figure and flag; charts fit."""
+
+    MUST_KEEP = {
+        ("report", "cost", "--anomalies"): ("bucket", "cost per call", "anomaly"),
+        ("report", "cost", "--by", "feature"): ("feature", "cost usd", "share of total"),
+        ("report", "latency", "--by", "provider"): ("provider", "p99 ms", "error rate"),
+        ("report", "errors", "--by", "provider"): ("provider", "error rate"),
+        ("report", "quality"): ("metric", "hallucination rate"),
+        ("report", "drift"): ("feature", "jsd", "psi", "verdict"),
+        ("report", "latency", "--every", "1d"): ("bucket", "p99 ms", "error rate"),
+    }
+
+    def test_tables_keep_their_must_keep_columns_and_say_what_they_dropped(self, evaluated):
+        from rich.cells import cell_len
+
+        for args, keep in self.MUST_KEEP.items():
+            out = _at_80_columns(evaluated, *args)
+            lines = out.splitlines()
+            assert all(cell_len(line) <= 80 for line in lines), (args, max(lines, key=cell_len))
+            start = next(i for i, line in enumerate(lines) if line.startswith("┏"))
+            end = next(i for i, line in enumerate(lines) if line.startswith("┡"))
+            header = " ".join(lines[start + 1 : end])
+            words = set(re.findall(r"[\w]+", header))
+            for col in keep:
+                assert set(col.split()) <= words, (args, col, header)
+            if "more column(s)" in out:
+                assert re.search(r"\d+ more column\(s\) at this width: \w+", out)
+
+    def test_charts_fit_the_width_and_the_axis_keeps_the_year(self, evaluated):
+        from rich.cells import cell_len
+
+        for args in (("--histogram",), ("--histogram", "--ttft"), ("--every", "1h"), ("--every", "6h", "--by", "provider"),
+                     ("--every", "1d", "--since", "2025-11-10", "--until", "2025-11-12")):  # fmt: skip
+            out = _at_80_columns(evaluated, "report", "latency", *args)
+            lines = out.splitlines()
+            assert all(cell_len(line) <= 80 for line in lines), (args, max(lines, key=cell_len))
+            if "--every" in args:
+                axis = [line for line in lines if re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", line) and "│" not in line]
+                assert axis and all(re.search(r"\b2025-11-\d\d", line) for line in axis), (args, axis)
+                assert not any(re.search(r"\d{2}:\d{2}\d", line) for line in axis)  # labels never run together
+                assert "p95_ms=" not in out  # a chart is titled by its group, not by other columns
+        assert "provider=anthropic" in _at_80_columns(
+            evaluated, "report", "latency", "--every", "6h", "--by", "provider"
+        )

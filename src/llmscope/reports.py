@@ -106,7 +106,13 @@ def latency(
     if every is not None:
         parse_duration(every, param="every")
         tbl = latency_mod.latency_series(con, every, flt, by, span_type)
-        res = Result(tbl, "latency_series", title=f"Latency of {span_type} spans every {every}", meta={"every": every})
+        res = Result(
+            tbl,
+            "latency_series",
+            title=f"Latency of {span_type} spans every {every}",
+            meta={"every": every, "groups": by.names},
+            keep=_keep(by, "bucket", "requests", "p99_ms", "error_rate"),
+        )
         return _with_empty_note(res, con, flt, f"{span_type} spans", span_type)
     summary = Result(
         latency_mod.latency(con, flt, by, span_type),
@@ -156,7 +162,7 @@ def cost(
         res = Result(
             cost_mod.cost_anomalies(con, flt, by, every),
             "cost_anomalies",
-            title=f"Cost per call every {every} against the median of the previous 7 (anomaly: ≥1.3× and robust z ≥ 3)",
+            title=f"Cost per call every {every} against the previous 7 (anomaly: ≥1.3×, robust z ≥ 3)",
             keep=_keep(by, "bucket", "cost_per_call", "anomaly"),
         )
         return _with_empty_note(res, con, flt, "priced LLM calls")
