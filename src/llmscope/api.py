@@ -27,8 +27,8 @@ from typing import Any
 
 import duckdb
 
-from .config import Config, load_config
-from .errors import LlmscopeError, QueryError, StoreError
+from .config import Config, hallucination_threshold, load_config
+from .errors import EvalError, LlmscopeError, QueryError, StoreError
 from .query import Grouping, SpanFilter, Where, now_utc, parse_duration, parse_time, positive_int
 from .result import Result, of_rows
 from .store import connection
@@ -320,6 +320,8 @@ class Store:
             raise QueryError(f"{kind!r} is not a report; use one of {', '.join(reports.REPORTS)}", param="kind")
         flt = SpanFilter.of(since, until, where)
         grouping = Grouping.of(by)
+        if "hallucination_below" in reports.REPORTS[kind].options() and options.get("hallucination_below") is None:
+            options["hallucination_below"] = hallucination_threshold(self.config.raw)  # one setting for all
         with self._read() as con:
             return reports.run(con, kind, flt, grouping, options)
 
@@ -739,6 +741,11 @@ class Store:
                 positive_int(value, name)
         metric_list = [m.strip() for m in metrics.split(",") if m.strip()] if isinstance(metrics, str) else metrics
         j = judges.resolve(judge, self.config.raw)
+        if j.api_key_env and not j.api_key:  # said before any work, not as N connection errors after it
+            raise EvalError(
+                f"judge {j.name} needs an API key: {j.api_key_env} is not set in the environment "
+                "(set it, or use --judge builtin: offline, no key)"
+            )
         always_where = Where.parse(always, param="always")
         opts = EvalOptions(
             judge=judge,
@@ -833,6 +840,9 @@ class Store:
         rule_list = load_rules(rules or self._config_path or "llmscope.toml")
         if not rule_list:
             raise QueryError("no [[alerts]] rules found: add some to llmscope.toml or pass --rules FILE", param="rules")
+        for rule in rule_list:
+            if rule.kind == "hallucination_rate":  # one hallucination threshold for every command
+                rule.options.setdefault("below", hallucination_threshold(self.config.raw))
         return rule_list
 
     def _check_once(self, rule_list: list, at: TimeArg, firing: dict, notify: str | None) -> tuple[CheckResult, dict]:

@@ -24,6 +24,10 @@ from .normalize import dialects as D
 
 DEFAULT_CONFIG = "llmscope.toml"
 
+# A hallucination is a groundedness score below this ([eval] hallucination_threshold): one setting that
+# `report quality`, `report summary` and the hallucination_rate alert all count by.
+HALLUCINATION_THRESHOLD = 0.8
+
 
 @dataclass
 class Config:
@@ -55,3 +59,11 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         ctx[col] = keys
     raw["_config_dir"] = str(p.parent)  # relative paths in the config (JSON schemas) resolve from here
     return Config(path=p, context_keys=ctx, raw=raw)
+
+
+def hallucination_threshold(raw: dict[str, Any]) -> float:
+    """``[eval] hallucination_threshold`` of a loaded config (default 0.8), checked to lie in [0, 1]."""
+    value = ((raw or {}).get("eval") or {}).get("hallucination_threshold", HALLUCINATION_THRESHOLD)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"[eval] hallucination_threshold must be a number between 0 and 1, got {value!r}")
+    return float(value)

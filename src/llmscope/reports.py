@@ -26,6 +26,7 @@ from .analyses import quality as quality_mod
 from .analyses import safety as safety_mod
 from .analyses import stats as stats_mod
 from .analyses import summary as summary_mod
+from .config import HALLUCINATION_THRESHOLD
 from .errors import QueryError
 from .query import Grouping, SpanFilter, parse_duration, parse_window, positive_int
 from .result import Result, of_rows
@@ -105,7 +106,13 @@ def latency(
     if every is not None:
         parse_duration(every, param="every")
         tbl = latency_mod.latency_series(con, every, flt, by, span_type)
-        res = Result(tbl, "latency_series", title=f"Latency of {span_type} spans every {every}", meta={"every": every})
+        res = Result(
+            tbl,
+            "latency_series",
+            title=f"Latency of {span_type} spans every {every}",
+            meta={"every": every, "groups": by.names},
+            keep=_keep(by, "bucket", "requests", "p99_ms", "error_rate"),
+        )
         return _with_empty_note(res, con, flt, f"{span_type} spans", span_type)
     summary = Result(
         latency_mod.latency(con, flt, by, span_type),
@@ -155,7 +162,7 @@ def cost(
         res = Result(
             cost_mod.cost_anomalies(con, flt, by, every),
             "cost_anomalies",
-            title=f"Cost per call every {every} against the median of the previous 7 (anomaly: ≥1.3× and robust z ≥ 3)",
+            title=f"Cost per call every {every} against the previous 7 (anomaly: ≥1.3×, robust z ≥ 3)",
             keep=_keep(by, "bucket", "cost_per_call", "anomaly"),
         )
         return _with_empty_note(res, con, flt, "priced LLM calls")
@@ -332,9 +339,25 @@ def safety(
     return _with_empty_note(res, con, flt, "LLM calls")
 
 
-def quality(con: Any, flt: SpanFilter, by: Grouping, *, judge: str | None = None) -> Result:
-    """Mean score, pass rate and hallucination rate per metric and judge. Run an eval first."""
-    res = Result(quality_mod.quality(con, flt, by, judge), "quality", title="Quality")
+def quality(
+    con: Any, flt: SpanFilter, by: Grouping, *, judge: str | None = None, hallucination_below: float | None = None
+) -> Result:
+    """Mean score, pass rate and hallucination rate per metric and judge. Run an eval first. A
+    hallucination is a groundedness score below ``hallucination_below`` (default: ``[eval]
+    hallucination_threshold`` of the config, 0.8), whatever pass threshold the judge used."""
+    below = _threshold(hallucination_below)
+    res = Result(
+        quality_mod.quality(con, flt, by, judge, below),
+        "quality",
+        title=f"Quality (hallucination: groundedness < {below:g})",
+        meta={"hallucination_below": below},
+    )
+    for r in res.to_dicts():  # judge errors are neither scores nor failures: say so where nothing was scored
+        if not r["scored"] and r["errors"]:
+            res.notes.append(
+                f"{r['metric']} by {r['judge']}: no scores, {r['errors']:,} judge errors "
+                "(the pass rate is unknown, not 0 %; `llmscope eval` shows the errors)"
+            )
     if res.num_rows == 0:
         n = con.execute("SELECT count(*) FROM evals").fetchall()[0][0]
         res.notes.append(
@@ -344,7 +367,15 @@ def quality(con: Any, flt: SpanFilter, by: Grouping, *, judge: str | None = None
     return res
 
 
-def summary(con: Any, flt: SpanFilter, by: Grouping) -> Result:
+def _threshold(value: float | None) -> float:
+    if value is None:
+        return HALLUCINATION_THRESHOLD
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise QueryError(f"{value!r}: give a groundedness score between 0 and 1", param="hallucination_below")
+    return float(value)
+
+
+def summary(con: Any, flt: SpanFilter, by: Grouping, *, hallucination_below: float | None = None) -> Result:
     """What is wrong first, then every signal: ``["problems"]`` is what the default alert rules, cost
     anomalies, loops, findings and drift flag over the period (each with a command to drill in); the
     main table has one row per signal with its unit, value, the previous period's value, the change
@@ -352,12 +383,13 @@ def summary(con: Any, flt: SpanFilter, by: Grouping) -> Result:
     last 7 days of data; the previous period has the same length and ends where it starts."""
     if by:
         raise QueryError("the summary is not grouped; use a report (latency, cost, …) with by", param="by")
+    below = _threshold(hallucination_below)
     p = summary_mod.period(con, flt)
-    rows = summary_mod.signals(con, flt, p)
+    rows = summary_mod.signals(con, flt, p, below)
     title = f"llmscope summary: {p.label}, against the {_length(p)} before" if p else "llmscope summary"
     res = of_rows(
         rows, "summary", title=title, keep=("signal", "value", "change", "trend", "note"),
-        meta={"period": (p.current.since, p.current.until) if p else None,
+        meta={"hallucination_below": below, "period": (p.current.since, p.current.until) if p else None,
               "previous": (p.previous.since, p.previous.until) if p else None},
     )  # fmt: skip
     found = summary_mod.problems(con, flt, p)

@@ -289,6 +289,22 @@ ORDER BY runs DESC
 """
 
 
+# Steps of one agent run: the LLM and tool spans under its agent span (STEPS_CTE's walk). `report agents`
+# and the summary's "most steps in one run" both count this way.
+AGENT_RUNS_SQL = """
+WITH {steps},
+per_agent AS (SELECT trace_id, agent_span_id, count(*) AS steps FROM steps WHERE agent_span_id IS NOT NULL GROUP BY ALL)
+SELECT count(*) AS runs, max(coalesce(p.steps, 0)) AS max_steps, quantile_cont(coalesce(p.steps, 0), 0.5) AS median_steps
+FROM spans a LEFT JOIN per_agent p ON p.trace_id = a.trace_id AND p.agent_span_id = a.span_id
+WHERE a.span_type = 'agent' AND a.trace_id IN (SELECT trace_id FROM scope)
+"""
+
+
+def agent_runs_sql(where: str) -> str:
+    """SQL for runs, max and median steps per agent run over ``where`` (its params once)."""
+    return AGENT_RUNS_SQL.format(steps=STEPS_CTE.format(where=where))
+
+
 def agents(
     con: duckdb.DuckDBPyConnection,
     flt: SpanFilter | None = None,

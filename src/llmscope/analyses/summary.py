@@ -21,7 +21,9 @@ from typing import Any
 
 import duckdb
 
+from ..config import HALLUCINATION_THRESHOLD
 from ..query import SpanFilter
+from . import agents as agents_mod
 
 DEFAULT_DAYS = 7
 SPARK_POINTS = 8  # points of a sparkline when the period is not a few whole days
@@ -51,23 +53,25 @@ SELECT coalesce(feature, '(none)'), sum(cost_usd) FROM spans
 WHERE span_type IN ('llm', 'embedding') AND {where} GROUP BY 1 ORDER BY 2 DESC NULLS LAST, 1 LIMIT 1
 """
 
-# Steps of a run as `report agents` counts them: the LLM and tool spans of a trace that has agent or tool spans.
+# Tool calls of the traces with agent or tool spans; runs and their steps come from `report agents`
+# (agents.AGENT_RUNS_SQL), so both count an agent run, and its steps, the same way.
 AGENT_SQL = """
 WITH per_trace AS (
-    SELECT trace_id, count(*) FILTER (WHERE span_type IN ('llm', 'tool')) AS steps,
-           count(*) FILTER (WHERE span_type = 'tool') AS tools,
+    SELECT trace_id, count(*) FILTER (WHERE span_type = 'tool') AS tools,
            count(*) FILTER (WHERE span_type = 'tool' AND status = 'error') AS tool_errors
     FROM spans WHERE {where}
     GROUP BY trace_id HAVING bool_or(span_type IN ('agent', 'tool'))
 )
-SELECT count(*) AS runs, sum(tools)::BIGINT AS tool_calls, sum(tool_errors)::BIGINT AS tool_errors,
-       max(steps) AS max_steps, quantile_cont(steps, 0.5) AS median_steps
-FROM per_trace
+SELECT count(*) AS traces, sum(tools)::BIGINT AS tool_calls, sum(tool_errors)::BIGINT AS tool_errors FROM per_trace
 """
 
+# Judge errors are counted apart, never as scores or as failed answers; not_applicable items neither.
 QUALITY_SQL = """
-SELECT metric, count(*) AS n, avg(score) AS mean, avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) AS pass_rate
-FROM evals WHERE error IS NULL AND trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE {where})
+SELECT metric, count(score) AS n, avg(score) AS mean,
+       avg(CASE WHEN passed THEN 1.0 WHEN NOT passed THEN 0.0 END) AS pass_rate,
+       count(*) FILTER (WHERE error IS NOT NULL) AS errors,
+       avg(CASE WHEN score < ? THEN 1.0 WHEN score IS NOT NULL THEN 0.0 END) FILTER (WHERE metric LIKE 'groundedness%') AS hallucination_rate
+FROM evals WHERE coalesce(repeat_index, 0) = 0 AND trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE {where})
 GROUP BY metric ORDER BY n DESC, metric
 """
 
@@ -180,8 +184,9 @@ SIGNALS: tuple[tuple[str, str, str, str, bool], ...] = (
 _WORDS = {key: (family, words, unit, trend) for family, key, words, unit, trend in SIGNALS}
 
 
-def measure(con: Any, flt: SpanFilter) -> dict[str, tuple[Any, str]]:
-    """Every signal over ``flt`` -> {key: (value, note)}; quality as ``METRIC_mean`` keys."""
+def measure(con: Any, flt: SpanFilter, below: float = HALLUCINATION_THRESHOLD) -> dict[str, tuple[Any, str]]:
+    """Every signal over ``flt`` -> {key: (value, note)}; quality as ``METRIC_mean`` keys (and
+    ``METRIC_hallucination_rate``: the share of groundedness scores below ``below``)."""
     where, params = flt.sql()
     out: dict[str, tuple[Any, str]] = {}
     p = _one(con, PERF_SQL.format(where=where), params)
@@ -199,11 +204,16 @@ def measure(con: Any, flt: SpanFilter) -> dict[str, tuple[Any, str]]:
             round(p["error_rate"], 4),
             f"{p['rate_limits']} rate limits, {p['timeouts']} timeouts, {p['server_errors']} server errors",
         )
-    for metric, n, mean, pass_rate in con.execute(QUALITY_SQL.format(where=where), params).fetchall():
-        out[f"{metric}_mean"] = (
-            round(mean, 3) if mean is not None else None,
-            f"{n:,} scores, pass rate {pass_rate:.1%}",
-        )
+    rows = con.execute(QUALITY_SQL.format(where=where), [below, *params]).fetchall()
+    for metric, n, mean, pass_rate, errors, hallucinations in rows:
+        failed = f"{errors:,} judge errors (not counted)" if errors else ""
+        if not n:
+            out[f"{metric}_mean"] = (None, f"no scores: {errors:,} judge errors" if errors else "no scores")
+            continue
+        passed = f", pass rate {pass_rate:.1%}" if pass_rate is not None else ""
+        out[f"{metric}_mean"] = (round(mean, 3), ", ".join(x for x in (f"{n:,} scores{passed}", failed) if x))
+        if hallucinations is not None:
+            out[f"{metric}_hallucination_rate"] = (round(hallucinations, 4), f"groundedness < {below:g}")
     c = _one(con, COST_SQL.format(where=where), params)
     out["cost_usd"] = (c["cost"], f"{c['priced']:,} priced calls" if c["priced"] else "")
     # per request: priced cost over the requests that have a price, so unpriced traces do not dilute it
@@ -221,12 +231,14 @@ def measure(con: Any, flt: SpanFilter) -> dict[str, tuple[Any, str]]:
     if scanned.get("scanned"):
         out["findings"] = (scanned["findings"], f"in {scanned['scanned']:,} scanned spans")
     a = _one(con, AGENT_SQL.format(where=where), params)
-    out["agent_runs"] = (a["runs"], "" if a["runs"] else "no agent or tool spans")
-    if a["runs"]:
+    runs = _one(con, agents_mod.agent_runs_sql(where), params)
+    out["agent_runs"] = (runs["runs"], "agent spans" if runs["runs"] else "no agent spans")
+    if a["traces"]:
         out["tool_calls"] = (a["tool_calls"], "")
         if a["tool_calls"]:
             out["tool_error_rate"] = (round(a["tool_errors"] / a["tool_calls"], 4), f"{a['tool_errors']:,} failed")
-        out["max_steps_in_a_run"] = (a["max_steps"], f"median {a['median_steps']:.0f}")
+    if runs["runs"]:
+        out["max_steps_in_a_run"] = (runs["max_steps"], f"median {runs['median_steps']:.0f}, as `report agents`")
     return out
 
 
@@ -236,16 +248,16 @@ def _change(now: Any, before: Any) -> float | None:
     return (now - before) / abs(before)
 
 
-def signals(con: Any, flt: SpanFilter, p: Period | None = None) -> list[dict]:
+def signals(con: Any, flt: SpanFilter, p: Period | None = None, below: float = HALLUCINATION_THRESHOLD) -> list[dict]:
     """One row per signal: family, key, signal (words), unit, value, previous, change, trend, note."""
     p = p or period(con, flt)
     if p is None:
-        now: dict[str, tuple[Any, str]] = measure(con, flt)
+        now: dict[str, tuple[Any, str]] = measure(con, flt, below)
         before: dict[str, tuple[Any, str]] = {}
         points: list[dict[str, tuple[Any, str]]] = []
     else:
-        now, before = measure(con, p.current), measure(con, p.previous)
-        points = [measure(con, b) for b in _buckets(p)]
+        now, before = measure(con, p.current, below), measure(con, p.previous, below)
+        points = [measure(con, b, below) for b in _buckets(p)]
     rows: list[dict] = []
 
     def add(key: str, family: str, words: str, unit: str, trend: bool) -> None:
@@ -268,6 +280,8 @@ def signals(con: Any, flt: SpanFilter, p: Period | None = None) -> list[dict]:
                 })  # fmt: skip
             for m in metrics:
                 add(f"{m}_mean", "quality", f"mean {m.replace('_', ' ')} score", "0-1", False)
+                if f"{m}_hallucination_rate" in now:
+                    add(f"{m}_hallucination_rate", "quality", "hallucination rate", "% of scores", True)
             continue
         if key == "findings" and key not in now:
             rows.append({

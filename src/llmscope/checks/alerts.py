@@ -25,7 +25,7 @@ cost_anomaly        cost per call in the window against a robust baseline learne
                     5% of the median) is ≥ ``z`` (3) and the ratio to the median ≥ ``min_ratio`` (1.5)
 quality_drop        mean eval score of ``metric`` in the window more than ``drop_pct`` % below its
                     mean over the previous ``baseline_days`` (7)
-hallucination_rate  share of groundedness scores labelled hallucination above ``threshold``
+hallucination_rate  share of groundedness scores below ``below`` (default ``[eval] hallucination_threshold``) above ``threshold``
 budget              spend in the current ``period`` (day | week) against ``amount_usd``: fires at
                     each of ``levels`` (default 0.5, 0.8, 1.0) reached, the highest one reported
 injection           any prompt-injection finding (direct or indirect) in the window
@@ -51,6 +51,7 @@ from typing import Any
 
 import duckdb
 
+from ..config import HALLUCINATION_THRESHOLD
 from ..errors import ConfigError
 from ..query import QueryError, SpanFilter, Where, group_exprs, parse_duration
 
@@ -73,7 +74,7 @@ OPTIONS = {
     "error_rate": {"threshold", "min_count", "error_type"},
     "cost_anomaly": {"z", "min_ratio", "baseline_days", "seasonality", "min_count"},
     "quality_drop": {"metric", "drop_pct", "baseline_days", "judge", "min_count"},
-    "hallucination_rate": {"threshold", "min_count"},
+    "hallucination_rate": {"threshold", "min_count", "below"},
     "budget": {"amount_usd", "period", "levels"},
     "injection": set(),
     "pii_leak_rate": {"threshold"},
@@ -189,6 +190,9 @@ def load_rules(path: str | os.PathLike) -> list[Rule]:
             for k in ("threshold", "z", "min_ratio", "drop_pct", "amount_usd", "jsd", "psi"):
                 if k in raw and (isinstance(raw[k], bool) or not isinstance(raw[k], (int, float))):
                     raise QueryError(f"{k} must be a number")
+            if "below" in raw and (isinstance(raw["below"], bool) or not isinstance(raw["below"], (int, float))
+                                   or not 0 <= raw["below"] <= 1):  # fmt: skip
+                raise QueryError("below must be a groundedness score between 0 and 1")
             for k in ("min_count", "baseline_days", "max_steps", "min_repeats"):
                 if k in raw and (isinstance(raw[k], bool) or not isinstance(raw[k], int) or raw[k] < 1):
                     raise QueryError(f"{k} must be a whole number ≥ 1")
@@ -327,6 +331,20 @@ def _eval_error_rate(con, rule, at):
     return out
 
 
+# what a cost anomaly's baseline windows are, per seasonality (the message says it in words)
+SEASON_WORDS = {
+    "hour_of_day": "same windows on past days",
+    "day_of_week": "same windows on past weeks",
+    "none": "windows before",
+}
+
+
+def _usd(v: float) -> str:
+    from ..render.tables import fmt_value
+
+    return fmt_value(float(v), "cost_usd")
+
+
 def _eval_cost_anomaly(con, rule, at):
     z_min, ratio_min = float(rule.options.get("z", 3.0)), float(rule.options.get("min_ratio", 1.5))
     days = int(rule.options.get("baseline_days", 7))
@@ -375,8 +393,8 @@ def _eval_cost_anomaly(con, rule, at):
                     at - rule.window,
                     at,
                     [cur["ex"]],
-                    f"cost per call ${cur['v']:.5f} is {cur['v'] / med:.2f}x its baseline ${med:.5f} "
-                    f"(robust z {z:.1f}, {season}, {len(history)} past windows)",
+                    f"cost per call {_usd(cur['v'])} is {cur['v'] / med:.2f}x its baseline {_usd(med)} "
+                    f"(median of {len(history)} {SEASON_WORDS.get(season, season)}; robust z {z:.1f})",
                 )
             )
     return out
@@ -447,14 +465,15 @@ def _eval_quality_drop(con, rule, at):
 
 def _eval_hallucination_rate(con, rule, at):
     t, n = float(rule.options["threshold"]), int(rule.options.get("min_count", 10))
+    below = float(rule.options.get("below", HALLUCINATION_THRESHOLD))  # the store's setting, filled by Store.check
     out = []
     for r in _evals_rows(
         con,
         rule,
         at - rule.window,
         at,
-        "count(*) AS n, avg(CASE WHEN e.label = 'hallucination' THEN 1.0 ELSE 0.0 END) AS v, "
-        "list(e.trace_id) FILTER (WHERE e.label = 'hallucination') AS ex",
+        f"count(*) AS n, avg(CASE WHEN e.score < {below!r} THEN 1.0 ELSE 0.0 END) AS v, "
+        f"list(e.trace_id) FILTER (WHERE e.score < {below!r}) AS ex",
         "e.metric LIKE 'groundedness%' AND e.score IS NOT NULL",
     ):
         if r["n"] >= n and r["v"] > t:
@@ -468,7 +487,7 @@ def _eval_hallucination_rate(con, rule, at):
                     at - rule.window,
                     at,
                     r["ex"],
-                    f"hallucination rate {r['v']:.1%} > {t:.1%} over {r['n']} scored answers",
+                    f"hallucination rate {r['v']:.1%} > {t:.1%} over {r['n']} scored answers (groundedness < {below:g})",
                 )
             )
     return out
@@ -604,13 +623,13 @@ def _eval_drift(con, rule, at):
                     rule,
                     f"{grp} · {r['feature']}",
                     r["jsd"],
-                    r["psi"],
+                    None,  # a distance from the baseline window: that window is in the message, not a number
                     jsd_t,
                     at - rule.window,
                     at,
                     [],
                     f"{r['feature']} drifted: JSD {r['jsd']:.3f}, PSI {r['psi']:.3f} "
-                    f"({r['baseline_summary']} → {r['current_summary']})",
+                    f"(baseline {r['baseline_summary']} → {r['current_summary']})",
                 )
             )
     return out

@@ -65,7 +65,7 @@ AlwaysOpt = Annotated[
 def progress_bar() -> Progress:
     err = render.console(stderr=True)
     return Progress(
-        TextColumn("[bold]eval"),
+        TextColumn("[bold]eval {task.fields[judge]}"),
         BarColumn(),
         TextColumn(
             "{task.completed:,}/{task.total:,} · {task.fields[calls]} calls · "
@@ -81,10 +81,12 @@ def progress_bar() -> Progress:
 def _with_progress(call):
     bar = progress_bar()
     with bar:
-        task = bar.add_task("eval", total=None, calls=0, cost=0.0, errors=0)
+        task = bar.add_task("eval", total=0, judge="", calls=0, cost=0.0, errors=0)  # a number: the text formats it
 
         def on_progress(p) -> None:
-            bar.update(task, completed=p.done, total=p.total, calls=p.calls, cost=p.cost_usd, errors=p.errors)
+            bar.update(
+                task, completed=p.done, total=p.total, judge=p.judge, calls=p.calls, cost=p.cost_usd, errors=p.errors
+            )
 
         return call(on_progress)
 
@@ -181,6 +183,8 @@ def eval_main(
             note(f"{rep.judge} refused response_format ({rep.format_refused[:80]}): asked without it, and remembered")
         for e in rep.error_examples[:3]:
             note(f"eval error: {e}")
+        if rep.errors and not rep.scored and not rep.cached:
+            note(f"no scores: {rep.errors:,} judge errors and nothing scored (the pass rate is unknown, not 0 %)")
     failed = rep.failed_gates
     if failed:
         render.console(stderr=True).print(f"[bold red]gate failed:[/bold red] {render.escape('; '.join(failed))}")

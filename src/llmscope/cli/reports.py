@@ -76,19 +76,17 @@ def report_latency(
                 for r in summary
             ]
         groups = [c for c in res.columns if c not in ("bucket", "lo_ms", "hi_ms", "requests", "share")]
-        render.console().print(
-            histogram_view(res.to_dicts(), summary, groups, label="time to first token" if ttft else "latency")
-        )
+        out = render.console()
+        label = "time to first token" if ttft else "latency"
+        out.print(histogram_view(res.to_dicts(), summary, groups, label=label, console_width=out.width))
         return
     if res.name == "latency_histogram":
         res.others.clear()
     if fmt == "table" and res.num_rows and res.name == "latency_series":
         from ..render.charts import series_chart
 
-        groups = [
-            c for c in res.columns if c not in ("bucket", "requests", "p50_ms", "p99_ms", "ttft_p99_ms", "error_rate")
-        ]
-        render.console().print(series_chart(res.to_dicts(), group_cols=groups))
+        out = render.console()
+        out.print(series_chart(res.to_dicts(), group_cols=list(res.meta["groups"]), width=out.width))
     show(res, fmt)
 
 

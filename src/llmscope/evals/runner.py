@@ -99,6 +99,7 @@ class EvalReport:
 
 @dataclass
 class Progress:
+    judge: str = ""
     done: int = 0
     total: int = 0
     calls: int = 0
@@ -567,7 +568,9 @@ def run_eval(
             done = {m: _already_scored(con, m, judge.name) for m in metric_names}
             items = [it for it in items if any((it["trace_id"], it["span_id"]) not in done[m] for m in metric_names)]
     report.items = len(items)
-    progress = Progress(total=len(items) * (1 if judge.builtin else len(metrics) * opts.repeat))
+    progress = Progress(judge.name, total=len(items) * (1 if judge.builtin else len(metrics) * opts.repeat))
+    if on_progress:
+        on_progress(progress)  # the total, and which judge, before the first answer
     if judge.builtin:
         rows, cache_rows = _run_builtin(items, metric_names, config, progress, on_progress), []
         report.scored = sum(1 for r in rows if r[4] != "not_applicable")

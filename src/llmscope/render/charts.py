@@ -119,6 +119,22 @@ def _bars(values: list[float | None], height: int, style: str, vmax: float | Non
     return lines
 
 
+def _merged(values: list[float | None], per: int) -> list[float | None]:
+    """Every ``per`` adjacent values as their maximum (a chart column), so the chart fits the width."""
+    out = []
+    for i in range(0, len(values), per):
+        got = [v for v in values[i : i + per] if v is not None]
+        out.append(max(got) if got else None)
+    return out
+
+
+def _axis(first: str, last: str, columns: int, indent: int) -> list[Text]:
+    """First and last bucket under the chart; on a line each when the chart is too narrow for both."""
+    if columns >= len(first) + len(last) + 2:
+        return [Text(" " * indent + first + " " * (columns - len(first) - len(last)) + last, style="dim")]
+    return [Text(" " * indent + first + " →", style="dim"), Text(" " * indent + last, style="dim")]
+
+
 def series_chart(
     rows: list[dict],
     value: str = "p99_ms",
@@ -126,32 +142,40 @@ def series_chart(
     group_cols: list[str] | None = None,
     height: int = 8,
     label: str = "P99 latency (ms)",
+    width: int = 80,
 ) -> Group:
-    """Per group: a bar chart of ``value`` per time bucket, and error-rate bars under it."""
+    """Per group: a bar chart of ``value`` per time bucket, and error-rate bars under it, within ``width``
+    columns (adjacent buckets merge into one column, their maximum, when there are more than fit)."""
     group_cols = group_cols or []
     by_group: dict[tuple, list[dict]] = {}
     for r in rows:
         by_group.setdefault(tuple(r.get(c) for c in group_cols), []).append(r)
     buckets = sorted({r["bucket"] for r in rows})
+    room = max(10, width - 12)  # the axis labels and the border take 11
+    per = -(-len(buckets) // room) if buckets else 1
     parts = []
+    if per > 1:
+        parts.append(Text(f"each column: {per} buckets (their maximum), to fit {width} columns", style="dim"))
     for key, grows in by_group.items():
         at = {r["bucket"]: r for r in grows}
-        vals = [at[b][value] if b in at else None for b in buckets]
-        rates = [at[b][rate] if b in at else None for b in buckets]
+        vals = _merged([at[b][value] if b in at else None for b in buckets], per)
+        rates = _merged([at[b][rate] if b in at else None for b in buckets], per)
         vmax = max((v for v in vals if v is not None), default=0.0)
         rmax = max((v for v in rates if v is not None), default=0.0)
         title = shown(" · ".join(f"{c}={k}" for c, k in zip(group_cols, key))) or "all"
-        parts.append(Text.assemble((title, "bold"), f"   {label}, max {fmt_value(vmax, value)}"))
+        head = Text.assemble((title, "bold"), f"   {label}, max {fmt_value(vmax, value)}")
+        parts.extend(
+            [head] if head.cell_len <= width else [Text(title, style="bold"), Text(head.plain[len(title) + 3 :])]
+        )
         for i, line in enumerate(_bars(vals, height, "magenta", vmax)):
             axis = fmt_value(vmax, value) if i == 0 else ("0" if i == height - 1 else "")
             parts.append(Text(f"{axis:>9} │") + line)
         for i, line in enumerate(_bars(rates, 3, "red", rmax or None)):
             axis = f"{rmax:.1%}" if i == 0 and rmax else ("errors" if i == 2 else "")
             parts.append(Text(f"{axis:>9} │") + line)
-        if buckets:
-            first, last = buckets[0].strftime("%m-%d %H:%M"), buckets[-1].strftime("%m-%d %H:%M")
-            pad = max(1, len(buckets) - len(first) - len(last))
-            parts.append(Text(" " * 11 + first + " " * pad + last, style="dim"))
+        if buckets:  # the year too: a store can span a new year
+            first, last = buckets[0].strftime("%Y-%m-%d %H:%M"), buckets[-1].strftime("%Y-%m-%d %H:%M")
+            parts.extend(_axis(first, last, len(vals), 11))
         parts.append(Text(""))
     return Group(*parts)
 
@@ -202,9 +226,11 @@ def _ms_label(ms: float | None) -> str:
 
 
 def histogram_view(
-    rows: list[dict], summary: list[dict], group_cols: list[str], label: str = "latency", width: int = 40
+    rows: list[dict], summary: list[dict], group_cols: list[str], label: str = "latency", console_width: int = 80
 ) -> Group:
-    """Per group: one bar per latency bucket (count and share), the buckets holding P50/P95/P99 marked."""
+    """Per group: one bar per latency bucket (count and share), the buckets holding P50/P95/P99 marked;
+    every line within ``console_width``."""
+    width = max(10, min(40, console_width - 48))  # the bucket label, count, share and marks take 47
     stats = {tuple(s.get(c) for c in group_cols): s for s in summary}
     by_group: dict[tuple, list[dict]] = {}
     for r in rows:
@@ -214,16 +240,13 @@ def histogram_view(
         s = stats.get(key, {})
         title = shown(" · ".join(f"{c}={k}" for c, k in zip(group_cols, key))) or "all"
         marks = {q: s.get(f"{q}_ms") for q in ("p50", "p95", "p99")}
-        parts.append(
-            Text.assemble(
-                (title, "bold"),
-                f"   {label} of {sum(r['requests'] for r in grows):,} calls",
-                (
-                    "   " + " · ".join(f"{q} {fmt_value(v, 'x_ms')} ms" for q, v in marks.items() if v is not None),
-                    "dim",
-                ),
-            )
-        )
+        head = Text.assemble((title, "bold"), f"   {label} of {sum(r['requests'] for r in grows):,} calls")
+        quantiles = " · ".join(f"{q} {fmt_value(v, 'x_ms')} ms" for q, v in marks.items() if v is not None)
+        if head.cell_len + 3 + len(quantiles) <= console_width:
+            head.append("   " + quantiles, style="dim")
+            parts.append(head)
+        else:
+            parts.extend([head, Text(quantiles, style="dim")])
         top = max(r["requests"] for r in grows)
         first, last = min(r["bucket"] for r in grows), max(r["bucket"] for r in grows)
         at = {r["bucket"]: r for r in grows}

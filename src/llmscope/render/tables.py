@@ -106,8 +106,24 @@ def to_json(data: Any) -> str:
 def _percent(v: float) -> str:
     """One decimal; a rare event keeps two significant digits (1 leak in 3,308 calls: 0.030%, not 0.0%)."""
     if v != 0 and abs(v) < 0.001:
-        return f"{v * 100:.2g}%" if abs(v) >= 1e-6 else "<0.0001%"
+        return f"{v * 100:.2g}%" if abs(v) >= 1e-6 else "<0.0001%"  # .2g: no e-notation above 1e-4
     return f"{v:.1%}"
+
+
+def _significant(v: float, digits: int = 3) -> str:
+    """``digits`` significant digits in plain decimals, never e-notation: 0.0000625, not 6.25e-05."""
+    if v == 0:
+        return "0"
+    return f"{v:.{min(12, max(0, digits - 1 - math.floor(math.log10(abs(v)))))}f}"
+
+
+def _per_time(v: float) -> str:
+    """A rate per second in the unit that reads: 12.5/s, 3.2/min, 0.35/h (never 0.000971/s)."""
+    for scale, unit in ((1, "s"), (60, "min"), (3600, "h")):
+        if abs(v) * scale >= 1 or unit == "h":
+            x = v * scale
+            return f"{x:,.1f}/{unit}" if abs(x) >= 1 else f"{_significant(x, 2)}/{unit}"
+    raise AssertionError("unreachable")
 
 
 def fmt_value(v: Any, col: str = "") -> str:
@@ -128,13 +144,15 @@ def fmt_value(v: Any, col: str = "") -> str:
             return f"${v:,.4f}" if abs(v) < 100 else f"${v:,.2f}"
         if col.endswith("_ms"):
             return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}"
+        if col.endswith("_per_s"):
+            return _per_time(v)
         if ("rate" in col and not col.endswith("_per_s")) or "share" in col:
             return _percent(v)
         if col.endswith("_pct"):
             return f"{v:.1f}%"
         if abs(v) >= 100:
             return f"{v:,.0f}"
-        return f"{v:,.2f}" if abs(v) >= 1 else f"{v:.3g}"
+        return f"{v:,.2f}" if abs(v) >= 1 else _significant(v)
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, datetime):
@@ -250,6 +268,8 @@ def fit_columns(cols: list[str], rows: list[dict], width: int, keep: Sequence[st
 
 
 def _header(col: str) -> str:
+    if col.endswith("_per_s"):  # the cell carries its unit (per s, min or h)
+        col = col[: -len("_per_s")] + "_rate"
     return col.replace("_", " ")  # lets a long name wrap between its words in a narrow column
 
 
