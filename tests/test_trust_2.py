@@ -269,3 +269,29 @@ class TestEightyColumnsKeepWhatMatters:
         assert "provider=anthropic" in _at_80_columns(
             evaluated, "report", "latency", "--every", "6h", "--by", "provider"
         )
+
+
+# --------------------------------------------------------------------------- 14. what ingest skips, it names
+
+
+def test_a_named_file_that_is_not_otlp_is_an_error_and_a_directorys_other_files_are_named(tmp_path):
+    from helpers import SAMPLES
+
+    db = tmp_path / "s.duckdb"
+    (tmp_path / "data.csv").write_text("trace,cost\nabc,1.5\n")
+    (tmp_path / "noise.bin").write_bytes(bytes(range(256)) * 3)
+    for name, what in (("data.csv", "a CSV file, not OTLP traces"), ("noise.bin", "not an OTLP protobuf message")):
+        res = run("--db", str(db), "ingest", str(tmp_path / name), code=2)
+        assert what in res.stderr, res.stderr
+        assert "error: nothing was ingested: all 1 record(s) were bad" in res.stderr
+        assert "Traceback" not in res.stderr
+    assert not db.exists() or query(db, "SELECT count(*) FROM spans")[0][0] == 0
+    # a directory: the trace files land, the rest is named with the reason, exit 0
+    d = tmp_path / "exports"
+    d.mkdir()
+    (d / "notes.txt").write_text("not traces\n")
+    (d / "ticket-triage.traces.jsonl").write_bytes((SAMPLES / "ticket-triage.traces.jsonl").read_bytes())
+    res = run("--db", str(db), "ingest", str(d), "--format", "json")
+    rep = json.loads(res.stdout)
+    assert rep["spans_added"] > 0
+    assert any(str(d / "notes.txt") in n and "not a trace file name" in n for n in rep["notes"]), rep["notes"]

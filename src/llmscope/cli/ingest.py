@@ -132,6 +132,9 @@ def ingest(
             src, line, reason = e.example
             fail(f"{src}:{line}: {reason} (--strict: nothing was written)")
     summarize(report, fmt)
+    if report.bad_records and not (report.spans_read or report.log_messages_added or follow):
+        # every record of every input was bad (a CSV, random bytes...): the work asked for was not done
+        fail(f"nothing was ingested: all {report.bad_records:,} record(s) were bad (named above)")
     if follow:
         _follow(store, paths, follow, fmt, options)
 

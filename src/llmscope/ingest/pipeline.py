@@ -29,7 +29,7 @@ from ..normalize.builder import Batch, Mapping
 from ..pools import process_pool
 from ..store.pricing import UserPrice
 from . import handoff, positions
-from .readers import InputError, Skipped, Unit, decode_unit, discover, plan
+from .readers import TRACE_SUFFIXES, InputError, Skipped, Unit, decode_unit, discover, plan, skipped_in_directories
 
 MAX_EXAMPLES = 20
 # Below this much input, worker processes cost more to start than they save.
@@ -158,7 +158,11 @@ def ingest(
     mapping = mapping or Mapping()
     started = time.perf_counter()
     report = IngestReport(run_id="")
-    inputs = list(discover(list(paths)))
+    paths = list(paths)
+    inputs = list(discover(paths))
+    report.notes += [
+        f"{f}: skipped, not a trace file name ({', '.join(TRACE_SUFFIXES)})" for f in skipped_in_directories(paths)
+    ]
     progress = Progress(files_total=len(inputs))
     sizes = {p: (os.path.getsize(p) if p != "-" else 0) for p, _ in inputs}
     report.files = len(inputs)

@@ -71,6 +71,34 @@ def discover(paths: list[str]) -> Iterator[tuple[str, bool]]:
             raise InputError(f"{p}: no such file or directory")
 
 
+def skipped_in_directories(paths: list[str]) -> list[str]:
+    """The files a directory holds that ingest does not read (not a trace file name), to name them."""
+    out = []
+    for p in paths:
+        if p != "-" and Path(p).is_dir():
+            for f in sorted(Path(p).rglob("*")):
+                if f.is_file() and not f.name.startswith(".") and not f.name.lower().endswith(TRACE_SUFFIXES):
+                    out.append(str(f))
+    return out
+
+
+def _plain_text(head: bytes) -> str | None:
+    """What a head of plain text that is not JSON is, in words (a CSV file, a text file); None otherwise."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = head[:-3].decode("utf-8")  # a character cut at the end of the head
+        except UnicodeDecodeError:
+            return None
+    if not text.strip() or text.lstrip()[:1] in "{[" or any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+        return None
+    lines = text.splitlines()
+    if len(lines) > 1 and any(lines[0].count(sep) for sep in (",", ";", "\t")):
+        return "a CSV file"
+    return "a text file"
+
+
 def _first_line_is_json(head: bytes) -> bool:
     line = head.split(b"\n", 1)[0].strip()
     try:
@@ -118,6 +146,10 @@ def plan(
     if not head.strip() and size <= len(head):
         return  # only blank lines
     if _looks_binary(head):
+        kind = _plain_text(head)
+        if kind is not None:  # text, yet neither JSON nor protobuf: say what it is instead of a wire-format error
+            yield Skipped(path, f"{kind}, not OTLP traces (JSON lines, a JSON document or protobuf)", bad=True)
+            return
         yield from _plan_protobuf(path, size, chunk_bytes, from_directory)
         return
     if head.lstrip()[:1] == b"[" or not _first_line_is_json(head):
