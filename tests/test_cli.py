@@ -32,9 +32,13 @@ def sample_db(tmp_path_factory):
     res = run("--db", str(db), "ingest", str(SAMPLES), "--format", "json")
     rep = json.loads(res.stdout)
     assert rep["bad_records"] == 0 and rep["spans_added"] > 10_000
+    # every file of the directory that was not ingested is named, with why
     assert rep["notes"] == [
-        "sample_traces/manifest.json: skipped, not a trace file (no resourceSpans, resourceLogs or span ids)".replace(
-            "sample_traces/", str(SAMPLES) + "/"
+        note.replace("sample_traces/", str(SAMPLES) + "/")
+        for note in (
+            "sample_traces/README.md: skipped, not a trace file name "
+            "(.jsonl, .ndjson, .json, .gz, .pb, .binpb, .proto, .otlp)",
+            "sample_traces/manifest.json: skipped, not a trace file (no resourceSpans, resourceLogs or span ids)",
         )
     ]
     return str(db)
