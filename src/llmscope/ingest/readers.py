@@ -23,6 +23,7 @@ import orjson
 
 from ..errors import InputError
 from ..normalize.builder import Batch, Mapping
+from ..store.connection import kind_of
 from . import decode as decode_mod
 
 CHUNK_BYTES = 4 << 20
@@ -82,23 +83,6 @@ def skipped_in_directories(paths: list[str]) -> list[str]:
     return out
 
 
-def _plain_text(head: bytes) -> str | None:
-    """What a head of plain text that is not JSON is, in words (a CSV file, a text file); None otherwise."""
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = head[:-3].decode("utf-8")  # a character cut at the end of the head
-        except UnicodeDecodeError:
-            return None
-    if not text.strip() or text.lstrip()[:1] in "{[" or any(ord(c) < 32 and c not in "\t\r\n" for c in text):
-        return None
-    lines = text.splitlines()
-    if len(lines) > 1 and any(lines[0].count(sep) for sep in (",", ";", "\t")):
-        return "a CSV file"
-    return "a text file"
-
-
 def _first_line_is_json(head: bytes) -> bool:
     line = head.split(b"\n", 1)[0].strip()
     try:
@@ -146,8 +130,8 @@ def plan(
     if not head.strip() and size <= len(head):
         return  # only blank lines
     if _looks_binary(head):
-        kind = _plain_text(head)
-        if kind is not None:  # text, yet neither JSON nor protobuf: say what it is instead of a wire-format error
+        kind = kind_of(head)  # the words `--db` uses for a file that is not what it should be
+        if kind != "binary data":  # text or a known format, not protobuf: say what it is, not a wire-format error
             yield Skipped(path, f"{kind}, not OTLP traces (JSON lines, a JSON document or protobuf)", bad=True)
             return
         yield from _plan_protobuf(path, size, chunk_bytes, from_directory)

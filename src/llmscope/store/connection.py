@@ -49,7 +49,7 @@ def quiet(con: duckdb.DuckDBPyConnection, lock: bool = False) -> duckdb.DuckDBPy
     return con
 
 
-def _kind_of(head: bytes) -> str:
+def kind_of(head: bytes) -> str:
     """What a file that is not a DuckDB database is, in words, from its first bytes."""
     kind = next((what for magic, what in _KNOWN_HEADS if head.lstrip().startswith(magic)), None)
     if kind is not None:
@@ -86,7 +86,7 @@ def check_file(path: Path) -> None:
     if head[8:12] == b"DUCK":
         return
     raise StoreError(
-        f"{path} is {_kind_of(head)}, not a DuckDB store: give the store file with --db (it was left untouched)"
+        f"{path} is {kind_of(head)}, not a DuckDB store: give the store file with --db (it was left untouched)"
     )
 
 
