@@ -346,3 +346,30 @@ def test_report_cli_formats(con, tmp_path):
     assert "P99 latency" in res.stdout and "█" in res.stdout
     res = runner.invoke(app, ["--db", db, "report", "latency", "--by", "nonsense"], env=env)
     assert res.exit_code == 2 and "not a groupable column" in res.output
+
+
+def test_summary_trends_in_one_pass_equal_each_point_measured_alone(sample_store):
+    """The sparklines come from one GROUP BY over the points; each point must read as `measure` on it alone."""
+    import llmscope
+    from llmscope.analyses import summary as summary_mod
+    from llmscope.query import SpanFilter
+
+    with llmscope.open(sample_store) as s:
+        s.evaluate(judge="builtin", metrics=["groundedness_lexical"])  # scores, so the hallucination trend has points
+    c = store.connect(sample_store, read_only=True)
+    try:
+        for flt in (SpanFilter(), SpanFilter(where="service_name = 'support-bot'")):
+            p = summary_mod.period(c, flt)
+            keys = {k for _, k, _, _, trend in summary_mod.SIGNALS if trend}
+            keys |= {k for k in summary_mod.measure(c, p.current) if k.endswith("hallucination_rate")}
+            assert any(k.endswith("hallucination_rate") for k in keys)
+            fast = summary_mod.trends(c, p)
+            slow = [summary_mod.measure(c, b) for b in summary_mod._buckets(p)]
+            assert len(fast) == len(slow) == 7
+            for one, alone in zip(fast, slow):
+                for k in keys:
+                    got, want = one.get(k, (None,))[0], alone.get(k, (None,))[0]
+                    assert got == pytest.approx(want) if want is not None else got is None, (k, got, want)
+            assert sum(pt["llm_calls"][0] for pt in fast) > 0
+    finally:
+        c.close()

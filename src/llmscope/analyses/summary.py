@@ -96,6 +96,29 @@ ORDER BY 1, 2
 
 NEWEST_SQL = "SELECT max(start_time) FROM spans WHERE {where}"
 
+# The sparklines: every trend signal for every point in one pass. {bucket} numbers a span by the point whose
+# [start, end) holds it (a CASE over the points' ends: the same comparisons as each point's own filter).
+TREND_SQL = """
+WITH b AS (SELECT {bucket} AS point, * FROM spans WHERE {where})
+SELECT point,
+       count(*) FILTER (WHERE span_type = 'llm') AS llm_calls,
+       quantile_cont(duration_ms, 0.95) FILTER (WHERE span_type = 'llm') AS latency_p95_ms,
+       avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END) FILTER (WHERE span_type = 'llm') AS error_rate,
+       sum(cost_usd) FILTER (WHERE span_type IN ('llm', 'embedding')) AS cost_usd,
+       count(DISTINCT trace_id) FILTER (WHERE span_type IN ('llm', 'embedding') AND cost_usd IS NOT NULL)
+           AS priced_requests
+FROM b WHERE point IS NOT NULL GROUP BY point
+"""
+
+TREND_QUALITY_SQL = """
+WITH b AS (SELECT DISTINCT {bucket} AS point, trace_id FROM spans WHERE {where})
+SELECT b.point, e.metric,
+       avg(CASE WHEN e.score < ? THEN 1.0 WHEN e.score IS NOT NULL THEN 0.0 END) AS hallucination_rate
+FROM evals e JOIN b ON e.trace_id = b.trace_id
+WHERE coalesce(e.repeat_index, 0) = 0 AND e.metric LIKE 'groundedness%' AND b.point IS NOT NULL
+GROUP BY 1, 2
+"""
+
 
 # --------------------------------------------------------------------------- the period
 
@@ -242,6 +265,32 @@ def measure(con: Any, flt: SpanFilter, below: float = HALLUCINATION_THRESHOLD) -
     return out
 
 
+def trends(con: Any, p: Period, below: float = HALLUCINATION_THRESHOLD) -> list[dict[str, tuple[Any, str]]]:
+    """The trend signals of each sparkline point, as ``measure`` gives them for that point alone, in one pass."""
+    points = _buckets(p)
+    ends = [b.until for b in points]
+    bucket = "CASE " + " ".join(f"WHEN start_time < ? THEN {i}" for i in range(len(ends))) + " END"
+    where, params = p.current.sql()
+    out: list[dict[str, tuple[Any, str]]] = [{"llm_calls": (0, "")} for _ in points]
+    cur = con.execute(TREND_SQL.format(bucket=bucket, where=where), [*ends, *params])
+    names = [d[0] for d in cur.description]
+    for row in cur.fetchall():
+        r = dict(zip(names, row))
+        pt = out[r["point"]]
+        pt["llm_calls"] = (r["llm_calls"], "")
+        if r["llm_calls"]:
+            pt["latency_p95_ms"] = (round(r["latency_p95_ms"], 1), "")
+            pt["error_rate"] = (round(r["error_rate"], 4), "")
+        pt["cost_usd"] = (r["cost_usd"], "")
+        cost, priced = r["cost_usd"], r["priced_requests"]
+        pt["cost_per_request_usd"] = (cost / priced if cost is not None and priced else None, "")
+    rows = con.execute(TREND_QUALITY_SQL.format(bucket=bucket, where=where), [*ends, *params, below]).fetchall()
+    for point, metric, rate in rows:
+        if rate is not None:
+            out[point][f"{metric}_hallucination_rate"] = (round(rate, 4), "")
+    return out
+
+
 def _change(now: Any, before: Any) -> float | None:
     if not isinstance(now, int | float) or not isinstance(before, int | float) or not before:
         return None
@@ -257,7 +306,7 @@ def signals(con: Any, flt: SpanFilter, p: Period | None = None, below: float = H
         points: list[dict[str, tuple[Any, str]]] = []
     else:
         now, before = measure(con, p.current, below), measure(con, p.previous, below)
-        points = [measure(con, b, below) for b in _buckets(p)]
+        points = trends(con, p, below)
     rows: list[dict] = []
 
     def add(key: str, family: str, words: str, unit: str, trend: bool) -> None:
