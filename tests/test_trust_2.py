@@ -283,6 +283,7 @@ def test_a_named_file_that_is_not_otlp_is_an_error_and_a_directorys_other_files_
     for name, what in (("data.csv", "a CSV file, not OTLP traces"), ("noise.bin", "not an OTLP protobuf message")):
         res = run("--db", str(db), "ingest", str(tmp_path / name), code=2)
         assert what in res.stderr, res.stderr
+        assert f"{tmp_path / name}:0:" not in res.stderr  # a whole file is named alone, not as its line 0
         assert "error: nothing was ingested: all 1 record(s) were bad" in res.stderr
         assert "Traceback" not in res.stderr
     assert not db.exists() or query(db, "SELECT count(*) FROM spans")[0][0] == 0

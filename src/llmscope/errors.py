@@ -40,13 +40,18 @@ class InputError(LlmscopeError):
     """An input (a trace file, a directory, standard input) that cannot be read."""
 
 
+def located(src: str, line: int) -> str:
+    """``file:line``, or the file alone when the fault is the whole file (line 0: not one record of it)."""
+    return f"{src}:{line}" if line else src
+
+
 class StrictAbort(InputError):
     """``strict=True``: a bad record stopped the ingest before anything was written."""
 
     def __init__(self, example: tuple[str, int, str]):
         self.example = example
         src, line, reason = example
-        super().__init__(f"{src}:{line}: {reason}")
+        super().__init__(f"{located(src, line)}: {reason}")
 
 
 class QueryError(LlmscopeError, ValueError):

@@ -49,7 +49,9 @@ JudgeOpt = Annotated[
         help="builtin (offline), small-model (local Ollama), openai:MODEL, ollama:MODEL, or a [judges.NAME] profile.",
     ),
 ]
-MetricsOpt = Annotated[Optional[str], typer.Option("--metrics", help="Comma-separated metric names (listed above).")]
+MetricsOpt = Annotated[
+    Optional[str], typer.Option("--metrics", help="Comma-separated metric names (`llmscope eval --help` lists them).")
+]
 SampleOpt = Annotated[
     Optional[float],
     typer.Option(

@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import api
-from ..errors import StrictAbort
+from ..errors import StrictAbort, located
 from ..render import tables as render
 from .common import FormatOpt, check_format, fail, note, open_store
 
@@ -130,7 +130,7 @@ def ingest(
             report = store.ingest(paths, full=full, on_progress=on_progress, **options)
         except StrictAbort as e:
             src, line, reason = e.example
-            fail(f"{src}:{line}: {reason} (--strict: nothing was written)")
+            fail(f"{located(src, line)}: {reason} (--strict: nothing was written)")
     summarize(report, fmt)
     if report.bad_records and not (report.spans_read or report.log_messages_added or follow):
         # every record of every input was bad (a CSV, random bytes...): the work asked for was not done
@@ -164,7 +164,7 @@ def _follow(store, paths: list[str], every: str, fmt: str, options: dict) -> Non
         store.follow(paths, every, stop=stop, on_round=on_round, on_retry=on_retry, **options)
     except StrictAbort as e:
         src, line, reason = e.example
-        fail(f"{src}:{line}: {reason} (--strict: nothing of this round was written)")
+        fail(f"{located(src, line)}: {reason} (--strict: nothing of this round was written)")
     except KeyboardInterrupt:
         pass
 
@@ -172,7 +172,7 @@ def _follow(store, paths: list[str], every: str, fmt: str, options: dict) -> Non
 def _bad_examples(rep) -> None:
     err = render.console(stderr=True)
     for src, line, reason in rep.bad_examples[:5]:
-        err.print(f"[yellow]skipped[/yellow] {render.escape(src)}:{line}: {render.escape(reason)}")
+        err.print(f"[yellow]skipped[/yellow] {render.escape(located(src, line))}: {render.escape(reason)}")
 
 
 def summarize(rep, fmt: str) -> None:
