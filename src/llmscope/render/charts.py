@@ -123,7 +123,8 @@ def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, co
     cells = []
     for r in rows:
         style = TYPE_STYLE.get(r["span_type"], "dim")
-        name = Text("  " * r["depth"] + ("└ " if r["depth"] else ""), style="dim")
+        name = Text()
+        name.append("  " * r["depth"] + ("└ " if r["depth"] else ""), style="dim")  # the tree, not the name
         name.append(r["name"] or "?", style="bold" if r["depth"] == 0 else "")
         if r.get("tool_name") and r["span_type"] == "tool" and r["tool_name"] not in (r["name"] or ""):
             name.append(f" [{r['tool_name']}]", style="yellow")

@@ -15,6 +15,7 @@ from .tables import shown
 
 BUDGET = 2000  # characters of the prompt (and of the response) shown per span
 MIN_HEAD = 160  # what a shortened message keeps of its start while the budget allows it
+MIN_CUT = 40  # a cut shorter than this is not made
 
 # What a role is for the budget and its colour; a role not listed is shown as it is, kind "other".
 ROLE_KIND = {
@@ -111,17 +112,16 @@ def fit(messages: list[Message], budget: int = BUDGET) -> list[Message]:
     lengths = [len(m.text) for m in messages]
     system = [i for i, m in enumerate(messages) if m.kind == "system" and i != keep]
     older = [i for i in range(len(messages)) if i != keep and i not in system]
-    over = sum(lengths) - budget
+    # the kept message is itself cut to the budget when it alone is over: the others cannot make room for it
+    over = sum(lengths) - lengths[keep] + min(lengths[keep], budget) - budget
     # first down to a recognisable start, system prompts before the rest; then, if still over, to nothing
     for floor, order in ((MIN_HEAD, system + older), (0, older + system)):
         for i in order:
-            if over <= 0:
-                break
-            room = lengths[i] - floor
-            if room <= 0:
+            cut = min(over, lengths[i] - floor)
+            if cut < MIN_CUT:  # cutting less saves nothing: the marker takes as much
                 continue
-            lengths[i] -= min(over, room)
-            over -= min(over, room)
+            lengths[i] -= cut
+            over -= cut
     for i, n in enumerate(lengths):
         if i != keep and n < len(messages[i].text):
             out[i].text = _head(messages[i].text, n)
