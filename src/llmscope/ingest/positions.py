@@ -6,10 +6,11 @@ gets a row in ``ingested_files`` (in the same transaction as its spans): the off
 complete line, the line count, and two fingerprints. The next ingest resumes there only if the
 file is still the same one (same first bytes) and unchanged up to that point (same bytes just
 before it); otherwise, or with ``--full``, it reads the whole file again and de-duplication keeps
-the store exact either way. A partial last line (a writer mid-line) is read, but the offset stops
-before it, so the complete line is read next time. Other files (gzip, documents, protobuf) are
-recorded whole: unchanged, they are not read again; changed, they are read whole. A file the
-exporter rotated (renamed) is found again by device and inode under its new name.
+the store exact either way. A partial last line (a writer mid-line) is left for later, a note and
+not a bad record (readers.plan), and the offset stops before it, so the complete line is read next
+time. Other files (gzip, documents, protobuf) are recorded whole: unchanged, they are not read
+again; changed, they are read whole. A file the exporter rotated (renamed) is found again by device
+and inode under its new name.
 """
 
 from __future__ import annotations

@@ -25,10 +25,12 @@ from ..errors import InputError
 from ..normalize.builder import Batch, Mapping
 from ..store.connection import kind_of
 from . import decode as decode_mod
+from .positions import readable_end
 
 CHUNK_BYTES = 4 << 20
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".gz", ".pb", ".binpb", ".proto", ".otlp")
 PROTO_SUFFIXES = (".pb", ".binpb", ".proto", ".otlp")
+LINES_SUFFIXES = (".jsonl", ".ndjson")  # one JSON object per line, by name: never a pretty-printed document
 
 
 @dataclass
@@ -137,8 +139,19 @@ def plan(
         yield from _plan_protobuf(path, size, chunk_bytes, from_directory)
         return
     if head.lstrip()[:1] == b"[" or not _first_line_is_json(head):
+        if lower.endswith(LINES_SUFFIXES) and size <= len(head) and b"\n" not in head:
+            # a JSON-lines file whose first line is still being written (a new or rotated export)
+            yield Skipped(path, "its only line is not complete yet: read once it is")
+            return
         yield Unit(path, "doc", path=path, nbytes=size, from_directory=from_directory)
         return
+    # A last line without its newline that does not parse is a writer mid-line (an exporter appending, a
+    # `follow` round between two writes): not a bad record while it is last. The position stops before it
+    # (positions.readable_end), so it is read once complete.
+    whole = readable_end(path, size)
+    if whole < size:
+        yield Skipped(path, f"its last line (byte {whole:,} on) is not complete yet: read once it is")
+        size = whole
     # JSON lines: split at line boundaries; workers read their own byte range
     with open(path, "rb") as f:
         start = start_at

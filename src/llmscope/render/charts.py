@@ -3,12 +3,12 @@ histograms and the agent graph."""
 
 from __future__ import annotations
 
-from rich.console import Group
-from rich.table import Table
+from rich.console import Console, Group
 from rich.text import Text
 
 from ..analyses.latency import HISTOGRAM_EDGES_MS
-from .tables import escape, fmt_value, shown, shown_row
+from .content import span_content
+from .tables import fmt_value, shown, shown_row
 
 TYPE_STYLE = {
     "llm": "magenta",
@@ -30,16 +30,80 @@ def _bar(offset: float, dur: float, total: float, width: int, style: str) -> Tex
     length = min(length, width - start)
     t = Text(" " * start)
     t.append("█" * length, style=style)
-    t.append(" " * (width - start - length))
     return t
 
 
+# The tree's columns: (key, header, right-aligned); the ones a narrow terminal leaves out first, in order.
+_COLUMNS = (
+    ("span", "span", False),
+    ("type", "type", False),
+    ("model", "model", False),
+    ("tokens", "tokens", True),
+    ("cost", "cost", True),
+    ("ms", "ms", True),
+    ("status", "status", False),
+    ("waterfall", "waterfall", False),
+)
+_DROP_ORDER = ("cost", "model", "tokens", "waterfall")
+_GAP = 2
+_MIN_BAR = 9  # the header's width
+
+
+def _fit_columns(natural: dict[str, int], total: int, waterfall: int) -> dict[str, int]:
+    """Column widths within ``total`` columns: the waterfall takes what is left (up to ``waterfall``, at
+    least 9); when that is not enough the model narrows, then the span names, then whole columns go
+    (cost, model, tokens, waterfall), so the tree itself stays readable at 80 columns."""
+    widths = dict(natural)
+    widths["waterfall"] = _MIN_BAR
+
+    def used() -> int:
+        return sum(widths.values()) + _GAP * (len(widths) - 1)
+
+    for key, floor in (("model", 12), ("span", 24)):
+        if used() > total:
+            widths[key] = max(min(floor, natural[key]), widths[key] - (used() - total))
+    for key in _DROP_ORDER:
+        if used() <= total:
+            break
+        del widths[key]
+        if key == "model":  # room again: the span names get it back first
+            widths["span"] = max(widths["span"], min(natural["span"], widths["span"] + total - used()))
+    if used() > total:
+        widths["span"] = max(8, widths["span"] - (used() - total))
+    if "waterfall" in widths:
+        widths["waterfall"] = max(_MIN_BAR, min(waterfall, _MIN_BAR + total - used()))
+    return widths
+
+
+def _cell(value: Text | str, width: int, right: bool) -> Text:
+    t = value.copy() if isinstance(value, Text) else Text(value)
+    t.truncate(width, overflow="ellipsis")
+    pad = " " * (width - t.cell_len)
+    return Text(pad) + t if right else t + pad
+
+
+def _wrapped(text: str, indent: int, width: int, style: str, console: Console) -> list[Text]:
+    """``text`` wrapped to ``width`` columns, every line after ``indent`` spaces."""
+    indent = max(0, min(indent, width - 20))
+    lines = [ln for ln in Text(text, style=style).wrap(console, max(10, width - indent), overflow="fold")]
+    out = []
+    for ln in lines:
+        line = Text(" " * indent) + ln
+        line.rstrip()
+        if line.plain:
+            out.append(line)
+    return out
+
+
 def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, console_width: int = 160) -> Group:
-    """A tree of spans in time order with one waterfall bar each; the bar shrinks on narrow terminals."""
-    width = max(8, min(width, console_width - 90))
+    """A tree of spans in time order with one waterfall bar each, every line within ``console_width``
+    (the bar shrinks, then the columns that matter least go). ``content``: under each span its messages,
+    each with its role, wrapped under the tree's indent."""
+    total = max(40, console_width)
     rows = [shown_row(r) for r in rows]  # names, errors, content: from span data, never obeyed by the terminal
     if not rows:
         return Group(Text("no spans"))
+    console = Console(width=total, color_system=None, emoji=False, highlight=False)  # only measures text
     t0_total = max((r["offset_ms"] + (r["duration_ms"] or 0)) for r in rows)
     trace_id = rows[0]["trace_id"]
     errors = sum(1 for r in rows if r["status"] == "error")
@@ -47,56 +111,75 @@ def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, co
     tokens = sum(
         (r["input_tokens"] or 0) + (r["output_tokens"] or 0) for r in rows if r["span_type"] in ("llm", "embedding")
     )
-    head = Text.assemble(
-        ("trace ", "bold"),
-        (trace_id, "bold cyan"),
-        f"  {len(rows)} spans · {fmt_value(t0_total, 'duration_ms')} ms · {tokens:,} tokens · "
-        f"{fmt_value(cost, 'cost_usd')}" + (f" · {errors} error(s)" if errors else ""),
+    summary = (
+        f"{len(rows)} spans · {fmt_value(t0_total, 'duration_ms')} ms · {tokens:,} tokens · "
+        f"{fmt_value(cost, 'cost_usd')}" + (f" · {errors} error(s)" if errors else "")
     )
-    t = Table(show_edge=False, box=None, header_style="bold", pad_edge=False)
-    t.add_column("span", min_width=24, overflow="fold")
-    t.add_column("type", no_wrap=True)
-    t.add_column("model", no_wrap=True, max_width=26, overflow="ellipsis")
-    for col in ("tokens", "cost", "ms"):
-        t.add_column(col, justify="right", no_wrap=True)
-    t.add_column("status", no_wrap=True)
-    t.add_column("waterfall", no_wrap=True, min_width=width)
+    head = [Text.assemble(("trace ", "bold"), (trace_id, "bold cyan"))]
+    if head[0].cell_len + 2 + len(summary) <= total:
+        head[0].append("  " + summary)
+    else:
+        head.append(Text(summary))
+    cells = []
     for r in rows:
         style = TYPE_STYLE.get(r["span_type"], "dim")
-        name = Text("  " * r["depth"] + ("└ " if r["depth"] else ""), style="dim")
+        name = Text()
+        name.append("  " * r["depth"] + ("└ " if r["depth"] else ""), style="dim")  # the tree, not the name
         name.append(r["name"] or "?", style="bold" if r["depth"] == 0 else "")
         if r.get("tool_name") and r["span_type"] == "tool" and r["tool_name"] not in (r["name"] or ""):
             name.append(f" [{r['tool_name']}]", style="yellow")
-        model = r["response_model"] or r["request_model"] or ""
         tok = ""
         if r["input_tokens"] is not None or r["output_tokens"] is not None:
             tok = f"{r['input_tokens'] or 0:,}→{r['output_tokens'] or 0:,}"
-        status = Text(
-            r["status"], style="bold red" if r["status"] == "error" else "green" if r["status"] == "ok" else "dim"
+        status = r["status"]
+        cells.append(
+            {
+                "span": name,
+                "type": Text(r["span_type"], style=style),
+                "model": (r["response_model"] or r["request_model"] or "")[:26],
+                "tokens": tok,
+                "cost": fmt_value(r["cost_usd"], "cost_usd") if r["cost_usd"] is not None else "",
+                "ms": fmt_value(r["duration_ms"], "duration_ms"),
+                "status": Text(status, style="bold red" if status == "error" else "green" if status == "ok" else "dim"),
+            }
         )
-        t.add_row(
-            name,
-            Text(r["span_type"], style=style),
-            escape(model),
-            tok,
-            fmt_value(r["cost_usd"], "cost_usd") if r["cost_usd"] is not None else "",
-            fmt_value(r["duration_ms"], "duration_ms"),
-            status,
-            _bar(r["offset_ms"], r["duration_ms"] or 0, t0_total, width, "red" if r["status"] == "error" else style),
+    natural = {
+        key: max([len(header)] + [Text(c[key]).cell_len if isinstance(c[key], str) else c[key].cell_len for c in cells])
+        for key, header, _ in _COLUMNS
+        if key != "waterfall"
+    }
+    natural["waterfall"] = _MIN_BAR
+    widths = _fit_columns(natural, total, max(_MIN_BAR, width))
+    shown_cols = [(k, right) for k, _, right in _COLUMNS if k in widths]
+
+    def line(values: dict) -> Text:
+        out = Text()
+        for i, (k, right) in enumerate(shown_cols):
+            if i:
+                out.append(" " * _GAP)
+            out.append_text(_cell(values.get(k, ""), widths[k], right))
+        out.rstrip()
+        return out
+
+    lines = list(head)
+    left_out = [k for k in _DROP_ORDER if k not in widths]
+    if left_out:
+        lines.append(
+            Text(f"({', '.join(left_out)}: left out at {total} columns; --format json has every column)", style="dim")
         )
+    lines.append(line({k: Text(h, style="bold") for k, h, _ in _COLUMNS}))
+    for r, c in zip(rows, cells):
+        if "waterfall" in widths:
+            bar_style = "red" if r["status"] == "error" else TYPE_STYLE.get(r["span_type"], "dim")
+            c["waterfall"] = _bar(r["offset_ms"], r["duration_ms"] or 0, t0_total, widths["waterfall"], bar_style)
+        lines.append(line(c))
+        indent = 2 * (r["depth"] + 1)
         if content:
-            for label, key in (("in ", "input_text"), ("out", "output_text")):
-                if r.get(key):
-                    text = r[key]
-                    if len(text) > 2000:
-                        text = text[:2000] + f"… ({len(r[key]):,} chars)"
-                    line = Text("  " * (r["depth"] + 1) + f"{label}: ", style="dim")
-                    line.append(text)
-                    t.add_row(line, "", "", "", "", "", "", "")
+            lines += span_content(r, indent, total, console)
         if r["status"] == "error" or r["error_type"]:
             detail = ": ".join(x for x in (r["error_type"], (r.get("error_message") or "")[:300]) if x)
-            t.add_row(Text("  " * (r["depth"] + 1) + "error " + detail, style="red"), "", "", "", "", "", "", "")
-    return Group(head, t)
+            lines += _wrapped("error " + detail, indent, total, "red", console)
+    return Group(*lines)
 
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
