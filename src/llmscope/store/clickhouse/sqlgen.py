@@ -6,7 +6,9 @@ become literals (rendered by sqlglot, so quoting is its job), the text is parsed
 written as ClickHouse by :class:`ClickHouseSQL`, whose ``TRANSFORMS`` is the registry of functions
 that differ: exact percentiles, ``FILTER (WHERE …)`` aggregates as ``-If`` combinators, ordered
 ``first``/``string_agg``/``list``, DuckDB's rounding and bucket origin, and so on. Every entry keeps
-DuckDB's result (tests/test_clickhouse.py compares every report on both engines).
+DuckDB's result (tests/test_clickhouse.py compares every report on both engines). A CTE the query
+reads more than once is written ``AS MATERIALIZED`` where the engine has it (ClickHouse inlines CTEs
+per reference; DuckDB computes such a CTE once), so one SQL text stays fast on both.
 """
 
 from __future__ import annotations
