@@ -147,6 +147,26 @@ def test_filter_aggregates_and_ordered_first_transpile():
     assert "toDateTime64('2025-11-01 12:00:00.123456', 6, 'UTC')" in sql  # parameters bound exactly
 
 
+def test_a_cte_read_twice_is_materialized_where_the_engine_can():
+    sql = "WITH a AS (SELECT 1 AS x), b AS (SELECT x FROM a), once AS (SELECT 2 AS y) SELECT * FROM a, b, b AS c, once"
+    out = sqlgen.to_clickhouse(sql, materialize=True)
+    # a: read by b and by the query; b: twice; once: once (inlined, as ClickHouse would anyway)
+    assert "a AS MATERIALIZED (" in out and "b AS MATERIALIZED (" in out
+    assert "once AS (SELECT" in out
+    assert "MATERIALIZED" not in sqlgen.to_clickhouse(sql)  # servers before 26.3 reject the keyword
+
+
+def test_a_cte_read_twice_is_one_relation(stores):
+    # as in DuckDB, both readers of a CTE see the same rows: a random column agrees with itself
+    _, ch, _ = stores
+    row = ch.sql(
+        "WITH r AS (SELECT trace_id, span_id, random() AS x FROM spans) "
+        "SELECT count(*) AS n, count(*) FILTER (WHERE a.x <> b.x) AS differ "
+        "FROM r a JOIN r b ON a.trace_id = b.trace_id AND a.span_id = b.span_id"
+    ).to_dicts()[0]
+    assert row["n"] > 3_000 and row["differ"] == 0
+
+
 # --------------------------------------------------------------------------- the spans relation
 
 # Raw JSON columns keep the exporter's spelling (every value a string), so they are compared by content elsewhere.

@@ -28,45 +28,46 @@ import pyarrow as pa
 from ..query import GroupingLike, SpanFilter, group_by_clause, group_exprs, select_list
 from ..store import query_arrow
 
-# Steps with their agent: walk up to four parent levels (joins on narrow columns; a recursive
-# CTE re-builds its hash table per level and measured slower here). The walk reads only the
-# narrow node columns; the wide ones (arguments, tokens, cost) are read once, for LLM and tool
-# spans. Written for both engines (ClickHouse runs a CTE once per reference, and no correlated
-# subqueries): equality joins, window functions with constant offsets, FILTER aggregates.
+# Steps with their agent: the nearest agent among a step's parent and the three spans above it. Only
+# spans with children can be ancestors, so the walk runs on those (a fifth of the spans in agent
+# traces): each gets its nearest agent, itself or up to three levels up (``ancestry``), and a step
+# then takes its parent's, in one join of the steps (four joins of every step, and a join of the
+# walk back to the steps, measured 2-3x slower on both engines). A recursive CTE re-builds its hash
+# table per level and measured slower here. Written for both engines (no correlated subqueries):
+# equality joins, window functions with constant offsets, FILTER aggregates; a CTE read twice is
+# materialized by each engine (DuckDB by itself, ClickHouse as sqlgen marks it).
 # agent_key: the agent span, or '' for steps with no agent (the trace is their agent).
-STEPS_CTE = """
-scope AS (SELECT DISTINCT trace_id FROM spans WHERE {where}),
-nodes AS (
-    SELECT trace_id, span_id, parent_span_id, span_type, coalesce(agent_name, name) AS agent
-    FROM spans WHERE trace_id IN (SELECT trace_id FROM scope)
-),
+ANCESTRY_CTE = """
 parents AS (
-    -- an ancestor is a span with children: the walk's hash tables hold those (a tenth of the spans
-    -- in agent traces), not every span
-    SELECT * FROM nodes
-    WHERE (trace_id, span_id) IN (SELECT trace_id, parent_span_id FROM nodes WHERE parent_span_id IS NOT NULL)
+    -- a superset of the spans with children (span ids alone); the joins below match whole keys
+    SELECT trace_id, span_id, parent_span_id, span_type, coalesce(agent_name, name) AS agent FROM spans
+    WHERE {in_scope} AND span_id IN (SELECT parent_span_id FROM spans WHERE parent_span_id IS NOT NULL)
 ),
-walk AS (
-    SELECT b.trace_id, b.span_id,
-        CASE WHEN p1.span_type = 'agent' THEN p1.span_id WHEN p2.span_type = 'agent' THEN p2.span_id
-             WHEN p3.span_type = 'agent' THEN p3.span_id WHEN p4.span_type = 'agent' THEN p4.span_id END AS agent_span_id,
-        CASE WHEN p1.span_type = 'agent' THEN p1.agent WHEN p2.span_type = 'agent' THEN p2.agent
-             WHEN p3.span_type = 'agent' THEN p3.agent WHEN p4.span_type = 'agent' THEN p4.agent END AS agent
-    FROM nodes b
-    LEFT JOIN parents p1 ON p1.trace_id = b.trace_id AND p1.span_id = b.parent_span_id
-    LEFT JOIN parents p2 ON p2.trace_id = b.trace_id AND p2.span_id = p1.parent_span_id
-    LEFT JOIN parents p3 ON p3.trace_id = b.trace_id AND p3.span_id = p2.parent_span_id
-    LEFT JOIN parents p4 ON p4.trace_id = b.trace_id AND p4.span_id = p3.parent_span_id
-    WHERE b.span_type IN ('llm', 'tool')
-),
+ancestry AS (
+    SELECT x.trace_id, x.span_id,
+        CASE WHEN x.span_type = 'agent' THEN x.span_id WHEN a1.span_type = 'agent' THEN a1.span_id
+             WHEN a2.span_type = 'agent' THEN a2.span_id WHEN a3.span_type = 'agent' THEN a3.span_id END AS agent_span_id,
+        CASE WHEN x.span_type = 'agent' THEN x.agent WHEN a1.span_type = 'agent' THEN a1.agent
+             WHEN a2.span_type = 'agent' THEN a2.agent WHEN a3.span_type = 'agent' THEN a3.agent END AS agent
+    FROM parents x
+    LEFT JOIN parents a1 ON a1.trace_id = x.trace_id AND a1.span_id = x.parent_span_id
+    LEFT JOIN parents a2 ON a2.trace_id = x.trace_id AND a2.span_id = a1.parent_span_id
+    LEFT JOIN parents a3 ON a3.trace_id = x.trace_id AND a3.span_id = a2.parent_span_id
+)"""
+
+STEPS_CTE = (
+    """
+scope AS (SELECT DISTINCT trace_id FROM spans WHERE {where}),"""
+    + ANCESTRY_CTE
+    + """,
 steps AS (
     SELECT s.trace_id, s.span_id, s.parent_span_id, s.span_type, s.name, s.agent_name, s.start_time, s.end_time, s.duration_ms, s.status, s.tool_name,
            s.input_tokens, s.output_tokens, s.cost_usd, s.finish_reason,
            CASE WHEN s.span_type = 'tool' THEN regexp_replace(lower(coalesce(s.input_text, '')), '\\s+', '', 'g') END AS args,
            CASE WHEN s.span_type = 'tool' THEN s.input_text END AS raw_args,
            w.agent_span_id, coalesce(w.agent_span_id, '') AS agent_key, w.agent
-    FROM spans s JOIN walk w ON w.trace_id = s.trace_id AND w.span_id = s.span_id
-    WHERE s.span_type IN ('llm', 'tool') AND s.trace_id IN (SELECT trace_id FROM scope)
+    FROM spans s LEFT JOIN ancestry w ON w.trace_id = s.trace_id AND w.span_id = s.parent_span_id
+    WHERE s.span_type IN ('llm', 'tool') AND {in_scope_s}
 ),
 sequenced AS (
     -- tool calls numbered in their agent's order; LLM steps carry no number
@@ -77,6 +78,17 @@ sequenced AS (
 ),
 tools AS (SELECT * FROM sequenced WHERE span_type = 'tool')
 """
+)
+
+
+def in_scope(where: str, alias: str = "") -> str:
+    """``trace_id IN scope`` (the traces with a span that matches), or TRUE when every trace is in it."""
+    return "TRUE" if where.strip() == "TRUE" else f"{alias}trace_id IN (SELECT trace_id FROM scope)"
+
+
+def steps_cte(where: str) -> str:
+    return STEPS_CTE.format(where=where, in_scope=in_scope(where), in_scope_s=in_scope(where, "s."))
+
 
 # For each period p, calls equal to the call p places earlier form runs (gaps-and-islands); a run
 # of length L means the p-call pattern before it came back L/p more times. A run's times come from
@@ -173,9 +185,7 @@ def loops(
     """Exact repeats, A→B→A→B cycles and calls repeated within a window of tool calls, with the
     evidence and (for runs) the waste."""
     where, params = (flt or SpanFilter()).sql()
-    return query_arrow(
-        con, LOOPS_SQL.format(steps=STEPS_CTE.format(where=where)), params + [min_repeats, window - 1, min_repeats]
-    )
+    return query_arrow(con, LOOPS_SQL.format(steps=steps_cte(where)), params + [min_repeats, window - 1, min_repeats])
 
 
 def runaways(
@@ -183,9 +193,7 @@ def runaways(
 ) -> pa.Table:
     """Traces with more than ``max_steps`` LLM+tool steps or longer than ``max_duration_s``."""
     where, params = (flt or SpanFilter()).sql()
-    return query_arrow(
-        con, RUNAWAY_SQL.format(steps=STEPS_CTE.format(where=where)), params + [max_steps, max_duration_s]
-    )
+    return query_arrow(con, RUNAWAY_SQL.format(steps=steps_cte(where)), params + [max_steps, max_duration_s])
 
 
 # Completion of a workflow run (a trace with agent or tool spans), from the signals present:
@@ -197,9 +205,9 @@ COMPLETION_SQL = """
 WITH {steps},
 roots AS (
     SELECT trace_id, any_value(status) AS root_status FROM spans
-    WHERE parent_span_id IS NULL AND trace_id IN (SELECT trace_id FROM scope) GROUP BY trace_id
+    WHERE parent_span_id IS NULL AND {in_scope} GROUP BY trace_id
 ),
-agentic AS (SELECT DISTINCT trace_id FROM nodes WHERE span_type IN ('agent', 'tool')),
+agentic AS (SELECT DISTINCT trace_id FROM spans WHERE span_type IN ('agent', 'tool') AND {in_scope}),
 last_step AS (
     SELECT trace_id, arg_max(span_type, start_time) AS last_type, arg_max(status, start_time) AS last_status,
            arg_max(finish_reason, start_time) FILTER (WHERE span_type = 'llm') AS final_finish,
@@ -228,7 +236,7 @@ def completion(
 ) -> pa.Table:
     """One row per agentic run (trace): outcome completed / failed / abandoned and why."""
     where, params = (flt or SpanFilter()).sql()
-    sql = COMPLETION_SQL.format(steps=STEPS_CTE.format(where=where))
+    sql = COMPLETION_SQL.format(steps=steps_cte(where), in_scope=in_scope(where))
     return query_arrow(con, sql, params + [list(incomplete_reasons)])
 
 
@@ -236,28 +244,15 @@ def completion(
 # (6 s on 1M spans; the join, a fraction of that). The per-agent figures need only narrow columns of
 # a step, so the walk carries them itself: joining the steps back to the wide spans rows (STEPS_CTE's
 # ``steps``, for the reports that read arguments and tokens) made this report 1.4x slower on DuckDB.
-AGENTS_SQL = """
-WITH scope AS (SELECT DISTINCT trace_id FROM spans WHERE {where}),
-nodes AS (
-    SELECT trace_id, span_id, parent_span_id, span_type, status, start_time, finish_reason
-    FROM spans WHERE trace_id IN (SELECT trace_id FROM scope)
-),
-parents AS (
-    -- an ancestor is a span with children: the walk's hash tables hold those (a tenth of the spans
-    -- in agent traces), not every span
-    SELECT trace_id, span_id, parent_span_id, span_type FROM nodes
-    WHERE (trace_id, span_id) IN (SELECT trace_id, parent_span_id FROM nodes WHERE parent_span_id IS NOT NULL)
-),
+AGENTS_SQL = (
+    """
+WITH scope AS (SELECT DISTINCT trace_id FROM spans WHERE {where}),"""
+    + ANCESTRY_CTE
+    + """,
 steps AS (
-    SELECT b.span_type, b.status, b.start_time, b.finish_reason, b.trace_id,
-        CASE WHEN p1.span_type = 'agent' THEN p1.span_id WHEN p2.span_type = 'agent' THEN p2.span_id
-             WHEN p3.span_type = 'agent' THEN p3.span_id WHEN p4.span_type = 'agent' THEN p4.span_id END AS agent_span_id
-    FROM nodes b
-    LEFT JOIN parents p1 ON p1.trace_id = b.trace_id AND p1.span_id = b.parent_span_id
-    LEFT JOIN parents p2 ON p2.trace_id = b.trace_id AND p2.span_id = p1.parent_span_id
-    LEFT JOIN parents p3 ON p3.trace_id = b.trace_id AND p3.span_id = p2.parent_span_id
-    LEFT JOIN parents p4 ON p4.trace_id = b.trace_id AND p4.span_id = p3.parent_span_id
-    WHERE b.span_type IN ('llm', 'tool')
+    SELECT b.span_type, b.status, b.start_time, b.finish_reason, b.trace_id, w.agent_span_id
+    FROM spans b LEFT JOIN ancestry w ON w.trace_id = b.trace_id AND w.span_id = b.parent_span_id
+    WHERE b.span_type IN ('llm', 'tool') AND {in_scope_b}
 ),
 per_agent AS (
     SELECT trace_id, agent_span_id, count(*) AS steps,
@@ -273,7 +268,7 @@ agent_spans AS (
            coalesce(p.steps, 0) AS steps, coalesce(p.tool_calls, 0) AS tool_calls,
            coalesce(p.tool_errors, 0) AS tool_errors, p.last_type, p.final_finish
     FROM spans a LEFT JOIN per_agent p ON p.trace_id = a.trace_id AND p.agent_span_id = a.span_id
-    WHERE a.span_type = 'agent' AND a.trace_id IN (SELECT trace_id FROM scope)
+    WHERE a.span_type = 'agent' AND {in_scope_a}
 )
 SELECT {group_cols}
     count(*) AS runs,
@@ -287,6 +282,7 @@ FROM agent_spans
 {group_by}
 ORDER BY runs DESC
 """
+)
 
 
 # Steps of one agent run: the LLM and tool spans under its agent span (STEPS_CTE's walk). `report agents`
@@ -296,13 +292,13 @@ WITH {steps},
 per_agent AS (SELECT trace_id, agent_span_id, count(*) AS steps FROM steps WHERE agent_span_id IS NOT NULL GROUP BY ALL)
 SELECT count(*) AS runs, max(coalesce(p.steps, 0)) AS max_steps, quantile_cont(coalesce(p.steps, 0), 0.5) AS median_steps
 FROM spans a LEFT JOIN per_agent p ON p.trace_id = a.trace_id AND p.agent_span_id = a.span_id
-WHERE a.span_type = 'agent' AND a.trace_id IN (SELECT trace_id FROM scope)
+WHERE a.span_type = 'agent' AND {in_scope_a}
 """
 
 
 def agent_runs_sql(where: str) -> str:
     """SQL for runs, max and median steps per agent run over ``where`` (its params once)."""
-    return AGENT_RUNS_SQL.format(steps=STEPS_CTE.format(where=where))
+    return AGENT_RUNS_SQL.format(steps=steps_cte(where), in_scope_a=in_scope(where, "a."))
 
 
 def agents(
@@ -326,6 +322,9 @@ def agents(
     group_cols = "".join(f'"{alias}_g" AS "{alias}", ' for alias, _ in groups)
     sql = AGENTS_SQL.format(
         where=where,
+        in_scope=in_scope(where),
+        in_scope_a=in_scope(where, "a."),
+        in_scope_b=in_scope(where, "b."),
         groups_a=groups_a,
         group_cols=group_cols,
         group_by=("GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))) if groups else "",
@@ -358,9 +357,7 @@ def tools(con: duckdb.DuckDBPyConnection, flt: SpanFilter | None = None, by: Gro
     (right after itself; after an error that is a retry)."""
     where, params = (flt or SpanFilter()).sql()
     groups = group_exprs(by)
-    sql = TOOLS_SQL.format(
-        steps=STEPS_CTE.format(where=where), groups=select_list(groups), group_by=group_by_clause(groups)
-    )
+    sql = TOOLS_SQL.format(steps=steps_cte(where), groups=select_list(groups), group_by=group_by_clause(groups))
     return query_arrow(con, sql, params)
 
 

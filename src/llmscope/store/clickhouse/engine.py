@@ -46,6 +46,10 @@ SETTINGS = {
     "short_circuit_function_evaluation": "force_enable",  # content rules gate heavy JSON work on cheap tests
     "allow_experimental_analyzer": 1,
 }
+# Servers that run `WITH x AS MATERIALIZED (…)` (sqlgen marks CTEs read more than once): older ones
+# reject the keyword, so it is written only where the version has it.
+MATERIALIZED_CTE_SINCE = (26, 3)
+MATERIALIZED_CTE_SETTING = {"enable_materialized_cte": 1}
 PARSE_SETTINGS = {
     "max_query_size": 64 * 1024 * 1024,
     "max_ast_elements": 10_000_000,
@@ -162,6 +166,10 @@ class _ChdbClient:
         # session settings: every statement (the long generated relation is parsed before a SETTINGS clause applies)
         for k, v in {**PARSE_SETTINGS, **SETTINGS}.items():
             s.query(f"SET {k} = {v!r}")
+        self.materialized_cte = _has_materialized_cte(self.query_arrow("SELECT version()").column(0)[0].as_py())
+        if self.materialized_cte:
+            for k, v in MATERIALIZED_CTE_SETTING.items():
+                s.query(f"SET {k} = {v!r}")
 
     def query_arrow(self, sql: str) -> pa.Table:
         res = self.session.query(sql, "ArrowTable")
@@ -199,15 +207,26 @@ class _HttpClient:
             )
         except Exception as e:  # clickhouse_connect raises its own errors and OSErrors
             raise StoreError(f"{target.describe()}: {_first_line(e)}") from None
+        self.materialized_cte = _has_materialized_cte(getattr(self.client, "server_version", "") or "")
+        self._settings = MATERIALIZED_CTE_SETTING if self.materialized_cte else None
 
     def query_arrow(self, sql: str) -> pa.Table:
-        return self.client.query_arrow(sql)
+        return self.client.query_arrow(sql, settings=self._settings)
 
     def command(self, sql: str) -> None:
         self.client.command(sql)
 
     def close(self) -> None:
         self.client.close()
+
+
+def _has_materialized_cte(version: str | bytes) -> bool:
+    if isinstance(version, bytes):
+        version = version.decode()
+    try:
+        return tuple(int(x) for x in str(version).split(".")[:2]) >= MATERIALIZED_CTE_SINCE
+    except ValueError:
+        return False
 
 
 def _first_line(e: BaseException) -> str:
@@ -337,7 +356,10 @@ class Connection:
     # the translation ---------------------------------------------------------
     def translate(self, sql: str, params=None) -> str:
         self._subs: dict[str, str] = {}
-        text = sqlgen.to_clickhouse(sql, params, tables=self._table_for, prepare=self._prepare)
+        text = sqlgen.to_clickhouse(
+            sql, params, tables=self._table_for, prepare=self._prepare,
+            materialize=getattr(self.client, "materialized_cte", False),
+        )  # fmt: skip
         for key, sub in self._subs.items():
             text = text.replace(key, sub)
         return text

@@ -6,7 +6,9 @@ become literals (rendered by sqlglot, so quoting is its job), the text is parsed
 written as ClickHouse by :class:`ClickHouseSQL`, whose ``TRANSFORMS`` is the registry of functions
 that differ: exact percentiles, ``FILTER (WHERE …)`` aggregates as ``-If`` combinators, ordered
 ``first``/``string_agg``/``list``, DuckDB's rounding and bucket origin, and so on. Every entry keeps
-DuckDB's result (tests/test_clickhouse.py compares every report on both engines).
+DuckDB's result (tests/test_clickhouse.py compares every report on both engines). A CTE the query
+reads more than once is written ``AS MATERIALIZED`` where the engine has it (ClickHouse inlines CTEs
+per reference; DuckDB computes such a CTE once), so one SQL text stays fast on both.
 """
 
 from __future__ import annotations
@@ -125,8 +127,12 @@ class ClickHouseSQL(ClickHouse):
         }
 
 
-def _rewrite(tree: exp.Expression, tables: Callable[[exp.Table], exp.Expression | None] | None) -> exp.Expression:
+def _rewrite(
+    tree: exp.Expression, tables: Callable[[exp.Table], exp.Expression | None] | None, materialize: bool = False
+) -> exp.Expression:
     """Rewrite DuckDB constructs that have no one-to-one ClickHouse function (on the parse tree)."""
+    if materialize:
+        _materialize_shared_ctes(tree)
     for node in list(tree.walk()):
         if isinstance(node, exp.Filter):  # agg(x) FILTER (WHERE c)  ->  aggIf(x, c)
             node.replace(_filtered(node.this, node.expression.this))
@@ -143,6 +149,24 @@ def _rewrite(tree: exp.Expression, tables: Callable[[exp.Table], exp.Expression 
             if repl is not None:
                 t.replace(repl)
     return tree
+
+
+def _materialize_shared_ctes(tree: exp.Expression) -> None:
+    """A CTE read more than once is ``AS MATERIALIZED``: ClickHouse otherwise inlines a CTE at each
+    reference, so a chain of CTEs that read each other twice runs its first ones many times over
+    (DuckDB materializes them itself). Needs ``enable_materialized_cte`` (ClickHouse 26.3+)."""
+    for with_ in list(tree.find_all(exp.With)):
+        if with_.args.get("recursive"):
+            continue
+        scope = with_.parent or tree
+        names = {c.alias_or_name: c for c in with_.expressions}
+        uses = dict.fromkeys(names, 0)
+        for t in scope.find_all(exp.Table):
+            if not t.args.get("db") and t.name in uses:
+                uses[t.name] += 1
+        for name, cte in names.items():
+            if uses[name] > 1:
+                cte.set("materialized", True)
 
 
 def _order_by_alias(sel: exp.Select) -> None:
@@ -416,9 +440,10 @@ def to_clickhouse(
     params: list | tuple | dict | None = None,
     tables: Callable[[exp.Table], exp.Expression | None] | None = None,
     prepare: Callable[[exp.Expression], None] | None = None,
+    materialize: bool = False,
 ) -> str:
     """DuckDB SQL (with parameters) -> one ClickHouse statement. ``tables`` may replace table references;
-    ``prepare`` sees the parsed tree first."""
+    ``prepare`` sees the parsed tree first; ``materialize``: the engine runs ``AS MATERIALIZED`` CTEs."""
     text = bind(sql, params)
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
@@ -426,5 +451,5 @@ def to_clickhouse(
         raise QueryError(f"cannot read the query: {str(e).splitlines()[0]}") from None
     if prepare is not None:
         prepare(tree)
-    tree = _rewrite(tree, tables)
+    tree = _rewrite(tree, tables, materialize)
     return tree.sql(dialect=ClickHouseSQL)
