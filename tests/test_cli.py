@@ -8,10 +8,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import SAMPLES
+from helpers import CAPTURED, SAMPLES
 from typer.testing import CliRunner
 
 from llmscope.cli.app import app
@@ -223,3 +224,22 @@ def test_version_says_which_c_accelerators_are_in_use(monkeypatch):
     assert all(what in out for what in built)
     monkeypatch.setenv("LLMSCOPE_PURE_PYTHON", "1")
     assert "off (LLMSCOPE_PURE_PYTHON)" in run("--version").stdout
+
+
+def test_workers_of_the_console_script_do_not_import_the_cli(tmp_path):
+    """Spawned pool workers import what their tasks need, not the CLI the `llmscope` script runs (that cost
+    every worker of every ingest, scan and eval its own copy of typer, rich and every command module)."""
+    script = Path(sys.executable).with_name("llmscope")
+    line = (CAPTURED / "openlit-1.45.0" / "traces.otlp.jsonl").read_bytes().strip() + b"\n"
+    data = line * ((9 << 20) // len(line))  # a few chunks of standard input: they go to the pool's workers
+    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")  # each process lists its imports on its stderr
+    proc = subprocess.run(
+        [str(script), "--db", str(tmp_path / "s.duckdb"), "ingest", "-", "--workers", "2", "--format", "json"],
+        input=data, env=env, capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["spans_added"] == 10
+    imports = proc.stderr.decode()
+    processes = imports.count("| llmscope.pools\n")  # the command and its workers
+    assert processes >= 2, imports[-2000:]
+    assert imports.count("| llmscope.cli.app\n") == 1  # the command's own process only

@@ -62,8 +62,20 @@ for module in (ingest, reports, traces, compare, evals, dataset, annotate, scan,
 
 
 def main() -> None:
+    _name_the_main_module()
     try:
         app()
     except KeyboardInterrupt:
         render.console(stderr=True).print("interrupted: nothing of the current command was written")
         sys.exit(130)
+
+
+def _name_the_main_module() -> None:
+    """Run from the ``llmscope`` console script, ``__main__`` is that script, and every spawned worker (ingest,
+    scan, eval pools) would import it, and with it the whole CLI, before its first task. Named as this package's
+    ``__main__`` module, it is skipped, as for ``python -m llmscope`` (multiprocessing never re-runs one)."""
+    import importlib.util
+
+    main_module = sys.modules.get("__main__")
+    if main_module is not None and getattr(main_module, "__spec__", None) is None:
+        main_module.__spec__ = importlib.util.find_spec("llmscope.__main__")
