@@ -4,7 +4,7 @@
 
 1. writes N spans of realistic OTLP JSON (Collector file-exporter lines; RAG traces in the OTel
    GenAI conventions with prompt and response text, 5 spans a trace, ~20 spans a line; or with
-   ``--data captured`` the spans of the six captured real libraries replayed with fresh ids);
+   ``--data captured`` the spans of the captured real libraries replayed with fresh ids);
 2. times the floor: parsing the same file with orjson alone, line by line, in one process;
 3. times `llmscope ingest` (a fresh store, the store write included) in a child process and
    reads its peak memory;
@@ -284,7 +284,7 @@ def _replay(resource_spans: list[dict], rng: random.Random, shift_ns: int) -> li
 
 
 def write_captured_file(path: Path, n_spans: int, seed: int = 7) -> int:
-    """N spans shaped exactly as the six captured real libraries export them (every dialect, their
+    """N spans shaped exactly as the captured real libraries export them (every dialect, their
     real attribute sets, events and resources), replayed with fresh ids, ~20-40 spans a line."""
     rng = random.Random(seed)
     templates = _captured_templates()
@@ -503,7 +503,7 @@ def main() -> None:
         "--data",
         choices=["rag", "captured"],
         default="rag",
-        help="rag: 5-span RAG traces with realistic prompt text (default); captured: the six captured "
+        help="rag: 5-span RAG traces with realistic prompt text (default); captured: the captured "
         "real libraries' spans replayed (short content, their real attribute sets)",
     )
     ap.add_argument(
@@ -524,7 +524,7 @@ def main() -> None:
     what = (
         "5-span RAG traces; the chat span carries system prompt, 3 context documents, question and answer"
         if args.data == "rag"
-        else "six real instrumentation libraries' captured spans, replayed"
+        else "the real instrumentation libraries' captured spans, replayed"
     )
     print(f"data: {data.stat().st_size / args.spans:,.0f} bytes/span of OTLP JSON ({what})")
     store = work / "bench.duckdb"

@@ -25,6 +25,8 @@ EXPECTED_DIALECT = {
     "otel-openai-v2-2.4b0": "otel_genai",
     "traceloop-sdk-0.47.5": "traceloop",
     "traceloop-sdk-0.62.4": "traceloop",
+    "vercel-ai-5.0.277": "vercel_ai",
+    "vercel-ai-6.0.325": "vercel_ai",
 }
 
 # Calls whose prompt the library itself does not record anywhere (see the fixture README): the
@@ -51,7 +53,7 @@ def stores(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
-def test_all_six_captures_are_present():
+def test_every_capture_is_present():
     assert set(LIBRARIES) == set(EXPECTED_DIALECT)
 
 
@@ -156,3 +158,48 @@ def test_protobuf_capture_matches_json_capture(lib, stores, tmp_path):
         want = [r[:10] + r[12:] for r in want]
         got = [r[:10] + r[12:] for r in got]
     assert got == want
+
+
+VERCEL = [lib for lib in LIBRARIES if EXPECTED_DIALECT.get(lib) == "vercel_ai"]
+
+
+@pytest.mark.parametrize("lib", VERCEL)
+def test_vercel_ai_wrappers_are_workflows_and_the_tool_call_is_a_tool(lib, stores):
+    """The AI SDK wraps each model call in a span of the whole call that repeats its usage: that one is a
+    workflow with no tokens or cost of its own, so a sum over all spans still counts each call once."""
+    db = stores[lib]
+    wrappers = query(
+        db,
+        "SELECT name, span_type, input_tokens, output_tokens, cost_usd, price_version FROM spans "
+        "WHERE name IN ('ai.generateText', 'ai.streamText', 'ai.embed') ORDER BY start_time",
+    )
+    calls = ["ai.generateText", "ai.streamText", "ai.generateText", "ai.embed", "ai.generateText"]
+    assert [r[0] for r in wrappers] == calls  # one around each of the scenario's calls
+    # ai.embed has the provider and model of its doEmbed span (so its rate row) but is not priced either
+    assert {r[1:] for r in wrappers} == {("workflow", None, None, None, None)}
+    e = _expected(lib)
+    assert query(db, "SELECT sum(input_tokens), sum(output_tokens) FROM spans") == [
+        (e["input_tokens_total"], e["output_tokens_total"])
+    ]
+    # the tool the SDK ran: its own span, arguments in, result out
+    ((name, args, result, parent_type),) = query(
+        db,
+        "SELECT t.tool_name, t.input_text, t.output_text, p.span_type FROM spans t "
+        "JOIN spans p ON p.span_id = t.parent_span_id WHERE t.span_type = 'tool'",
+    )
+    assert name == "get_weather" and parent_type == "workflow"
+    assert json.loads(args) == {"city": "Paris", "unit": "celsius"}
+    assert json.loads(result)["conditions"] == "sunny"
+    # the model calls: provider without the API suffix, the tools offered (spelled inputSchema), TTFT
+    llm = query(
+        db,
+        "SELECT provider, finish_reason, tool_definitions, ttft_ms, response_id FROM spans "
+        "WHERE span_type IN ('llm', 'embedding') ORDER BY start_time",
+    )
+    assert {r[0] for r in llm} == {"openai"}
+    assert [r[1] for r in llm] == ["stop", "stop", "tool_calls", None, None]  # the SDK wrote tool-calls
+    tools = json.loads(llm[2][2])
+    assert [t["name"] for t in tools] == ["get_weather"]
+    assert set(tools[0]["parameters"]["properties"]) == {"city", "unit"}
+    assert llm[1][3] is not None and llm[1][3] > 0 and llm[0][3] is None  # only the streamed call has a first chunk
+    assert [r[4] for r in llm[:3]] == [c["response_id"] for c in e["calls"][:3]]

@@ -57,10 +57,24 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self._reply(200, b"ok", "text/plain")
 
+    def _body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            # the Node.js OTLP exporter (http.request without a Content-Length) sends chunked bodies
+            out = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+                        pass
+                    return b"".join(out)
+                out.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after each chunk
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
     def do_POST(self):
         signal = SIGNALS.get(self.path.split("?")[0].rstrip("/"))
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self._body()
         if signal is None:
             return self._reply(404, b"unknown path", "text/plain")
         enc = (self.headers.get("Content-Encoding") or "").lower()

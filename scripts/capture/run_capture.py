@@ -8,7 +8,9 @@ requirements/<name>.txt constrained by requirements/<name>.lock.txt, a fake Open
 OTLP/HTTP receiver on free 127.0.0.1 ports, scenario.py run with the real instrumentation, and
 the raw OTLP protobuf requests converted to Collector-file-exporter output under
 tests/fixtures/captured/<name>/ together with versions.txt and expected.json.
-Stdlib only; needs network access to PyPI for the installs.
+Node.js libraries (the Vercel AI SDK) instead get `npm ci` of vercel/<name>/package.json and its
+package-lock.json under /tmp/capture-node/<name> and run vercel/scenario.mjs there.
+Stdlib only; needs network access to PyPI (and npm for the Node libraries) for the installs.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 OUT_ROOT = os.path.join(REPO, "tests", "fixtures", "captured")
 VENV_ROOT = os.environ.get("CAPTURE_VENV_ROOT", "/tmp/capture-venvs")
+NODE_ROOT = os.environ.get("CAPTURE_NODE_ROOT", "/tmp/capture-node")
 REQ_DIR = os.path.join(HERE, "requirements")
+NODE_DIR = os.path.join(HERE, "vercel")
 TOOLS = "_tools"
 
 sys.path.insert(0, HERE)
@@ -75,6 +79,16 @@ LIBRARIES = {
         "openinference-instrumentation-openai 0.1.66 with the plain OTel SDK, using_session/using_user",
     ),
 }
+
+# Node.js libraries: name -> description (scenario: vercel/scenario.mjs; versions: vercel/<name>/package*.json)
+NODE_LIBRARIES = {
+    "vercel-ai-5.0.277": "Vercel AI SDK ai 5.0.277 + @ai-sdk/openai 2.0.131 (openai.chat / openai.textEmbeddingModel) "
+    "on @opentelemetry/sdk-node 0.223.0, experimental_telemetry {isEnabled, functionId, metadata {userId, sessionId}}",
+    "vercel-ai-6.0.325": "Vercel AI SDK ai 6.0.325 + @ai-sdk/openai 3.0.141, otherwise as vercel-ai-5.0.277",
+}
+ALL_LIBRARIES = [*LIBRARIES, *NODE_LIBRARIES]
+# what the AI SDK throws for the 429 (scenario_spec names the Python openai client's exception)
+NODE_ERROR_NAMES = {"exception": "APICallError (npm ai)", "type_name": "AI_APICallError"}
 
 # What each library is known to leave out or do differently (filled in from the captures; the
 # ground truth in expected.json stays the true structure regardless).
@@ -140,6 +154,34 @@ def ensure_venv(name: str, reinstall: bool):
     subprocess.run(cmd, check=True)
     with open(stamp, "w") as f:
         f.write(digest)
+
+
+def ensure_node(name: str, reinstall: bool) -> str:
+    """`npm ci` of the pinned package.json + package-lock.json into NODE_ROOT/<name>; its directory."""
+    src = os.path.join(NODE_DIR, name)
+    ndir = os.path.join(NODE_ROOT, name)
+    stamp = os.path.join(ndir, ".capture-stamp")
+    h = hashlib.sha256()
+    for f in ("package.json", "package-lock.json"):
+        h.update(open(os.path.join(src, f), "rb").read())
+    digest = h.hexdigest()
+    if reinstall or not (os.path.exists(stamp) and open(stamp).read() == digest):
+        shutil.rmtree(ndir, ignore_errors=True)
+        os.makedirs(ndir)
+        for f in ("package.json", "package-lock.json"):
+            shutil.copy(os.path.join(src, f), ndir)
+        log(f"npm ci in {ndir}")
+        subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=ndir, check=True)
+        with open(stamp, "w") as f:
+            f.write(digest)
+    shutil.copy(os.path.join(NODE_DIR, "scenario.mjs"), ndir)  # node resolves `ai` next to the script
+    return ndir
+
+
+def npm_ls(ndir: str) -> str:
+    ls = subprocess.run(["npm", "ls", "--all"], cwd=ndir, capture_output=True, text=True, check=True).stdout
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    return f"# npm ls --all of {ndir} (node {node})\n" + ls
 
 
 def pip_freeze(name: str) -> str:
@@ -236,14 +278,24 @@ def expected_json(name: str, env: dict, desc: str, counts: dict, info: dict, not
         "user_id": info.get("user_id"),
         "session_id": info.get("session_id"),
         "calls": llm_calls,
-        "errors": [{"call": c["id"], "request_model": c["request_model"], **c["error"]} for c in err],
+        "errors": [
+            {"call": c["id"], "request_model": c["request_model"], **c["error"], **NODE_ERROR_NAMES}
+            if name in NODE_LIBRARIES
+            else {"call": c["id"], "request_model": c["request_model"], **c["error"]}
+            for c in err
+        ],
         "notes": notes,
     }
 
 
 def capture(name: str, reinstall: bool, keep_raw: str | None):
-    setup, extra_env, desc = LIBRARIES[name]
-    ensure_venv(name, reinstall)
+    node = name in NODE_LIBRARIES
+    if node:
+        setup, extra_env, desc = "vercel-ai", {}, NODE_LIBRARIES[name]
+        ndir = ensure_node(name, reinstall)
+    else:
+        setup, extra_env, desc = LIBRARIES[name]
+        ensure_venv(name, reinstall)
     ensure_venv(TOOLS, reinstall)
     work = tempfile.mkdtemp(prefix=f"capture-{name}-")
     raw = os.path.join(work, "raw")
@@ -278,26 +330,24 @@ def capture(name: str, reinstall: bool, keep_raw: str | None):
         )
         result = os.path.join(work, "result.json")
         log(f"{name}: running scenario ({setup})")
-        subprocess.run(
-            [
-                venv_python(name),
-                os.path.join(HERE, "scenario.py"),
-                "--setup",
-                setup,
-                "--openai-url",
-                f"http://127.0.0.1:{oport}/v1",
-                "--otlp-url",
-                f"http://127.0.0.1:{rport}",
-                "--result",
-                result,
-                "--pricing-json",
-                pricing,
-            ],
-            env=env,
-            check=True,
-            timeout=300,
-            cwd=work,
-        )
+        urls = ["--openai-url", f"http://127.0.0.1:{oport}/v1", "--otlp-url", f"http://127.0.0.1:{rport}"]
+        if node:
+            spec_file = os.path.join(work, "spec.json")
+            with open(spec_file, "w") as f:
+                json.dump(
+                    {
+                        "user_id": spec.USER_ID,
+                        "session_id": spec.SESSION_ID,
+                        "weather_tool": spec.WEATHER_TOOL,
+                        "calls": spec.CALLS,
+                    },
+                    f,
+                )
+            cmd = ["node", os.path.join(ndir, "scenario.mjs"), "--spec", spec_file, *urls, "--result", result]
+        else:
+            cmd = [venv_python(name), os.path.join(HERE, "scenario.py"), "--setup", setup, *urls]
+            cmd += ["--result", result, "--pricing-json", pricing]
+        subprocess.run(cmd, env=env, check=True, timeout=300, cwd=work)
         time.sleep(0.5)  # let the receiver finish writing the last request
     finally:
         stop(fake)
@@ -312,9 +362,11 @@ def capture(name: str, reinstall: bool, keep_raw: str | None):
         text=True,
     )
     log(f"{name}: converted {conv.stdout.strip()}")
-    freeze = pip_freeze(name)
     with open(os.path.join(out, "versions.txt"), "w") as f:
-        f.write(f"# pip freeze of {VENV_ROOT}/{name} (python {sys.version.split()[0]})\n" + freeze)
+        if node:
+            f.write(npm_ls(ndir))
+        else:
+            f.write(f"# pip freeze of {VENV_ROOT}/{name} (python {sys.version.split()[0]})\n" + pip_freeze(name))
     info = json.load(open(result))
     notes = {}
     if os.path.exists(NOTES_FILE):
@@ -337,12 +389,12 @@ def capture(name: str, reinstall: bool, keep_raw: str | None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", nargs="*", choices=sorted(LIBRARIES))
+    ap.add_argument("--only", nargs="*", choices=sorted(ALL_LIBRARIES))
     ap.add_argument("--reinstall", action="store_true")
     ap.add_argument("--keep-raw", help="copy the raw receiver output and logs here")
     a = ap.parse_args()
     failed = []
-    for name in a.only or LIBRARIES:
+    for name in a.only or ALL_LIBRARIES:
         try:
             capture(name, a.reinstall, a.keep_raw)
         except Exception as exc:  # noqa: BLE001

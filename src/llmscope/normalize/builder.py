@@ -47,7 +47,9 @@ MAX_TOKENS = 1 << 53
 assert SPAN_COLUMNS[14 : 14 + len(_TABLE_COLUMNS) + len(_CONTEXT_COLUMNS)] == _TABLE_COLUMNS + _CONTEXT_COLUMNS
 
 
-def _compile(sources: Iterable[D.Source]) -> list[tuple[bool, str, str | None, str, tuple[str, str] | None]]:
+def _compile(
+    sources: Iterable[D.Source],
+) -> list[tuple[bool, str, str | None, str, tuple[str, tuple[str, ...]] | None]]:
     out = []
     for s in sources:
         key = s.key
@@ -55,7 +57,11 @@ def _compile(sources: Iterable[D.Source]) -> list[tuple[bool, str, str | None, s
         if on_resource:
             key = key[len("resource:") :]
         key, _, sub = key.partition("#")
-        out.append((on_resource, key, sub or None, s.transform, s.when))
+        when = None
+        if s.when is not None:  # the values it may take, always a tuple (`in` on a str would match substrings)
+            allowed = s.when[1]
+            when = (s.when[0], (allowed,) if isinstance(allowed, str) else tuple(allowed))
+        out.append((on_resource, key, sub or None, s.transform, when))
     return out
 
 
@@ -150,7 +156,7 @@ def _first_usable(candidates: list[tuple], attrs: dict, resource: dict, parsed: 
     for on_res, key, sub, transform, when in candidates:
         src = resource if on_res else attrs
         v = src[key]
-        if v is None or v == "" or (when is not None and src.get(when[0]) != when[1]):
+        if v is None or v == "" or (when is not None and src.get(when[0]) not in when[1]):
             continue
         if sub is not None:
             obj = parsed.get((on_res, key), _UNPARSED)
@@ -298,15 +304,20 @@ def _transform(v: Any, t: str) -> Any:
         return str(v).lower()
     if t == "bool":
         return v if isinstance(v, bool) else str(v).lower() in ("true", "1")
-    if t == "first":
+    if t == "first" or t == "reason":
         if isinstance(v, str) and v[:1] == "[":
             try:
                 v = orjson.loads(v)
             except orjson.JSONDecodeError:
-                return v
+                return v.replace("-", "_") if t == "reason" else v
         if isinstance(v, list):
-            return str(v[0]) if v else None
-        return str(v)
+            if not v:
+                return None
+            v = v[0]
+        v = str(v)
+        return v.replace("-", "_") if t == "reason" else v
+    if t == "head":  # "openai.chat" -> "openai"
+        return str(v).split(".", 1)[0].lower() or None
     raise ValueError(f"unknown transform {t!r}")
 
 
@@ -508,7 +519,7 @@ def _tool_def(d: Any) -> dict | None:
     name = fn.get("name")
     if not name:
         return None
-    params = _load(fn.get("parameters"))
+    params = _load(fn["parameters"] if "parameters" in fn else fn.get("inputSchema"))  # AI SDK: inputSchema
     return {"name": name, "parameters": params if isinstance(params, dict) else None}
 
 
@@ -550,6 +561,38 @@ def _tool_definitions(attrs: dict, sources: list[tuple[str, str]]) -> str | None
     return None
 
 
+def _json_text_messages(v: Any) -> list[dict] | None:
+    """JSON text of a value, or a list of such texts (AI SDK ``ai.values``): one user message each,
+    a string as itself, anything else as JSON."""
+    out = []
+    for x in v if isinstance(v, list) else [v]:
+        if isinstance(x, str):
+            try:
+                x = orjson.loads(x)
+            except orjson.JSONDecodeError:
+                pass
+        text = _text(x)
+        if text:
+            out.append({"role": "user", "content": text})
+    return out or None
+
+
+def _ai_tool_calls_messages(v: Any, text: Any) -> list[dict] | None:
+    """AI SDK ``ai.response.toolCalls`` ([{toolCallId, toolName, input}], ``args`` before 5.0) and the
+    response text beside it: one assistant message."""
+    calls_raw = _load(v)
+    if not isinstance(calls_raw, list):
+        return None
+    calls = [
+        {"id": c.get("toolCallId"), "name": c.get("toolName"), "arguments": _text(c.get("input", c.get("args")))}
+        for c in calls_raw
+        if isinstance(c, dict)
+    ]
+    if not calls:
+        return None
+    return [{"role": "assistant", "content": _text(text) or None, "tool_calls": calls}]
+
+
 def messages_text(msgs: list[dict]) -> str | None:
     """Flatten messages to text: contents, and tool calls as ``name(arguments)``."""
     out = []
@@ -583,6 +626,14 @@ def _extract(attrs: dict, sources: list[tuple]) -> tuple[str | None, list[dict] 
                 return messages_text(msgs), msgs
         elif fmt == "text":
             return _text(v), None
+        elif fmt == "json_text":
+            msgs = _json_text_messages(v)
+            if msgs:
+                return messages_text(msgs), msgs
+        elif fmt == "ai_tool_calls":
+            msgs = _ai_tool_calls_messages(v, attrs.get(D.AI_SDK_RESPONSE_TEXT))
+            if msgs:
+                return messages_text(msgs), msgs
     return None, None
 
 
@@ -624,8 +675,14 @@ def event_message(event_name: str, body: Any, attrs: dict) -> list[tuple[str, di
 # --------------------------------------------------------------------------- errors
 
 
-def classify_error(raw: str | None, http_status: int | None) -> str | None:
-    """Error class a user can tell apart: rate_limit, timeout, server_error, client_error, ..."""
+def classify_error(raw: str | None, http_status: int | None, message: str | None = None) -> str | None:
+    """Error class a user can tell apart: rate_limit, timeout, server_error, client_error, ...
+    For an error type that only wraps the API's answer (D.WRAPPER_ERROR_TYPES), the message first."""
+    if raw and isinstance(message, str) and raw.strip().rsplit(".", 1)[-1] in D.WRAPPER_ERROR_TYPES:
+        low = message.lower().replace(" ", "")
+        for pattern, cls in D.ERROR_CLASS_PATTERNS:
+            if pattern in low:
+                return cls
     if raw:
         low = raw.lower().replace(" ", "")
         for pattern, cls in D.ERROR_CLASS_PATTERNS:
@@ -825,7 +882,9 @@ class Batch:
         error_type = error_message = None
         if status == "error" or raw_err:
             error_type = classify_error(
-                str(raw_err) if raw_err else (status_message or None), values[_HTTP_STATUS_CODE]
+                str(raw_err) if raw_err else (status_message or None),
+                values[_HTTP_STATUS_CODE],
+                exc_msg or status_message or None,
             )
             if error_type is None:
                 error_type = "error"

@@ -15,7 +15,8 @@ A source key may be:
 
 Sources of the OTel GenAI semantic conventions: semantic-conventions-genai gen-ai-spans.md and the
 deprecated-attributes registry; OpenInference: spec/semantic_conventions.md; OpenLLMetry:
-opentelemetry-semantic-conventions-ai; OpenLIT: sdk/python/src/openlit/semcov. See
+opentelemetry-semantic-conventions-ai; OpenLIT: sdk/python/src/openlit/semcov; the Vercel AI SDK
+(npm ``ai``): its telemetry docs and what ai 5.x / 6.x exported (tests/fixtures/captured/vercel-ai-*). See
 ``../shared/CONVENTIONS.md`` for what each library was observed to emit.
 """
 
@@ -26,17 +27,34 @@ from typing import NamedTuple
 
 class Source(NamedTuple):
     key: str
-    transform: str = ""  # int | float | s_to_ms | lower | first | str
-    when: tuple[str, str] | None = None  # only when attribute when[0] equals when[1]
+    transform: str = ""  # int | float | s_to_ms | lower | first | reason | head | str
+    # only when attribute when[0] equals when[1] (or, for a tuple, one of its values)
+    when: tuple[str, str | tuple[str, ...]] | None = None
 
 
 S = Source
+
+# The Vercel AI SDK wraps each model call in a span of the whole call (ai.generateText, ai.embed, ...)
+# that repeats the model call's usage, finish reason and content; only the model call itself
+# (ai.generateText.doGenerate, ai.embed.doEmbed, ...) is the LLM span, so its ai.* usage is read
+# there alone and tokens are not counted twice. ai.operationId names which one a span is.
+AI_SDK_OPERATION = "ai.operationId"
+AI_SDK_MODEL_CALLS = (
+    "ai.generateText.doGenerate",
+    "ai.streamText.doStream",
+    "ai.generateObject.doGenerate",
+    "ai.streamObject.doStream",
+)
+AI_SDK_EMBED_CALLS = ("ai.embed.doEmbed", "ai.embedMany.doEmbed")
+AI_MODEL_CALL = (AI_SDK_OPERATION, AI_SDK_MODEL_CALLS)
+AI_EMBED_CALL = (AI_SDK_OPERATION, AI_SDK_EMBED_CALLS)
 
 # --------------------------------------------------------------------------- scalar columns
 
 COLUMN_SOURCES: dict[str, list[Source]] = {
     "operation": [S("gen_ai.operation.name", "lower"), S("llm.request.type", "lower")],
     "provider": [
+        S("ai.model.provider", "head"),  # Vercel AI SDK: "openai.chat", "anthropic.messages" -> the provider
         S("gen_ai.provider.name", "lower"),
         S("gen_ai.system", "lower"),
         S("llm.provider", "lower"),
@@ -47,26 +65,38 @@ COLUMN_SOURCES: dict[str, list[Source]] = {
         S("llm.request.model"),
         S("llm.invocation_parameters#model"),
         S("embedding.model_name"),
+        S("ai.model.id"),  # Vercel AI SDK (its embedding spans carry no gen_ai.request.model)
         S("llm.model_name"),
         S("gen_ai.response.model"),
     ],
-    "response_model": [S("gen_ai.response.model"), S("llm.response.model"), S("llm.model_name")],
+    "response_model": [
+        S("gen_ai.response.model"),
+        S("llm.response.model"),
+        S("ai.response.model"),
+        S("llm.model_name"),
+    ],
     "input_tokens": [
         S("gen_ai.usage.input_tokens", "int"),
         S("gen_ai.usage.prompt_tokens", "int"),
         S("llm.token_count.prompt", "int"),
         S("llm.usage.prompt_tokens", "int"),
+        S("ai.usage.inputTokens", "int", when=AI_MODEL_CALL),  # AI SDK 5 streamText, 6
+        S("ai.usage.promptTokens", "int", when=AI_MODEL_CALL),  # AI SDK 3-5 generateText
+        S("ai.usage.tokens", "int", when=AI_EMBED_CALL),
     ],
     "output_tokens": [
         S("gen_ai.usage.output_tokens", "int"),
         S("gen_ai.usage.completion_tokens", "int"),
         S("llm.token_count.completion", "int"),
         S("llm.usage.completion_tokens", "int"),
+        S("ai.usage.outputTokens", "int", when=AI_MODEL_CALL),
+        S("ai.usage.completionTokens", "int", when=AI_MODEL_CALL),
     ],
     "total_tokens": [
         S("gen_ai.usage.total_tokens", "int"),
         S("llm.usage.total_tokens", "int"),
         S("llm.token_count.total", "int"),
+        S("ai.usage.totalTokens", "int", when=AI_MODEL_CALL),
     ],
     "cache_read_tokens": [
         S("gen_ai.usage.cache_read.input_tokens", "int"),
@@ -74,18 +104,23 @@ COLUMN_SOURCES: dict[str, list[Source]] = {
         S("llm.token_count.prompt_details.cache_read", "int"),
         S("gen_ai.usage.cached_tokens", "int"),
         S("gen_ai.usage.input_tokens.cached", "int"),  # Sentry's spelling
+        S("ai.usage.inputTokenDetails.cacheReadTokens", "int", when=AI_MODEL_CALL),  # AI SDK 6
+        S("ai.usage.cachedInputTokens", "int", when=AI_MODEL_CALL),
     ],
     "cache_write_tokens": [
         S("gen_ai.usage.cache_write.input_tokens", "int"),
         S("gen_ai.usage.cache_creation.input_tokens", "int"),
         S("gen_ai.usage.cache_creation_input_tokens", "int"),
         S("llm.token_count.prompt_details.cache_write", "int"),
+        S("ai.usage.inputTokenDetails.cacheWriteTokens", "int", when=AI_MODEL_CALL),
     ],
     "reasoning_tokens": [
         S("gen_ai.usage.reasoning.output_tokens", "int"),
         S("gen_ai.usage.reasoning_tokens", "int"),
         S("llm.token_count.completion_details.reasoning", "int"),
         S("gen_ai.usage.output_tokens.reasoning", "int"),  # Sentry's spelling
+        S("ai.usage.outputTokenDetails.reasoningTokens", "int", when=AI_MODEL_CALL),
+        S("ai.usage.reasoningTokens", "int", when=AI_MODEL_CALL),
     ],
     "reported_cost_usd": [
         S("gen_ai.usage.cost", "float"),
@@ -96,6 +131,8 @@ COLUMN_SOURCES: dict[str, list[Source]] = {
         S("gen_ai.response.time_to_first_chunk", "s_to_ms"),
         S("gen_ai.server.time_to_first_token", "s_to_ms"),
         S("llm.time_to_first_token", "s_to_ms"),
+        S("ai.response.msToFirstChunk", "float"),  # Vercel AI SDK, milliseconds (streamText)
+        S("ai.stream.msToFirstChunk", "float"),  # (streamObject)
     ],
     "temperature": [
         S("gen_ai.request.temperature", "float"),
@@ -113,13 +150,15 @@ COLUMN_SOURCES: dict[str, list[Source]] = {
         S("llm.invocation_parameters#max_tokens", "int"),
         S("llm.invocation_parameters#max_completion_tokens", "int"),
     ],
+    # "reason": the first of a list, with "-" as "_" (the AI SDK writes tool-calls, content-filter)
     "finish_reason": [
-        S("gen_ai.response.finish_reasons", "first"),
+        S("gen_ai.response.finish_reasons", "reason"),
         S("gen_ai.completion.0.finish_reason"),
         S("llm.response.finish_reason"),
         S("llm.output_messages.0.message.finish_reason"),
+        S("ai.response.finishReason", "reason", when=AI_MODEL_CALL),
     ],
-    "response_id": [S("gen_ai.response.id")],
+    "response_id": [S("gen_ai.response.id"), S("ai.response.id", when=AI_MODEL_CALL)],
     "is_stream": [S("gen_ai.request.stream", "bool"), S("gen_ai.is_streaming", "bool"), S("llm.is_streaming", "bool")],
     "agent_name": [
         S("gen_ai.agent.name"),
@@ -130,6 +169,7 @@ COLUMN_SOURCES: dict[str, list[Source]] = {
         S("gen_ai.tool.name"),
         S("tool.name"),
         S("traceloop.entity.name", when=("traceloop.span.kind", "tool")),
+        S("ai.toolCall.name"),
     ],
     "http_status_code": [S("http.response.status_code", "int"), S("http.status_code", "int")],
     "service_name": [S("resource:service.name"), S("service.name")],
@@ -144,6 +184,8 @@ CONTEXT_DEFAULTS: dict[str, list[str]] = {
         "enduser.id",
         "gen_ai.user.id",
         "traceloop.association.properties.user_id",
+        "ai.telemetry.metadata.userId",  # Vercel AI SDK experimental_telemetry.metadata, as Langfuse documents it
+        "ai.telemetry.metadata.user_id",
         "langfuse.user.id",
         "metadata#user_id",
         "resource:user.id",
@@ -152,6 +194,8 @@ CONTEXT_DEFAULTS: dict[str, list[str]] = {
         "session.id",
         "gen_ai.conversation.id",
         "traceloop.association.properties.session_id",
+        "ai.telemetry.metadata.sessionId",
+        "ai.telemetry.metadata.session_id",
         "langfuse.session.id",
         "metadata#session_id",
         "resource:session.id",
@@ -190,6 +234,22 @@ TRACE_LEVEL = ("user_id", "session_id")
 
 # (attribute, value -> span_type), tried in order; values are compared case-insensitively.
 SPAN_TYPE_RULES: list[tuple[str, dict[str, str]]] = [
+    (
+        # Vercel AI SDK: the model call is the LLM span; the span of the whole generateText/streamText
+        # call around it (its steps, tool calls) is a workflow, so it is not a second LLM call
+        AI_SDK_OPERATION,
+        {
+            **{op.lower(): "llm" for op in AI_SDK_MODEL_CALLS},
+            **{op.lower(): "embedding" for op in AI_SDK_EMBED_CALLS},
+            "ai.rerank.dorerank": "retriever",
+            "ai.toolcall": "tool",
+            **{
+                op: "workflow"
+                for op in ("ai.generatetext", "ai.streamtext", "ai.generateobject", "ai.streamobject")
+                + ("ai.embed", "ai.embedmany", "ai.rerank")
+            },
+        },
+    ),
     (
         "openinference.span.kind",
         {
@@ -245,6 +305,7 @@ DIALECT_RULES: list[tuple[str, str, str, str]] = [
     ("traceloop", "attr", "gen_ai.is_streaming", ""),  # OpenLLMetry 0.5x+: on every LLM span
     ("traceloop", "attr", "llm.is_streaming", ""),
     ("traceloop", "scope", "traceloop", ""),
+    ("vercel_ai", "attr", AI_SDK_OPERATION, ""),  # before otel_genai: its model calls carry gen_ai.system too
     ("otel_genai", "attr", "gen_ai.operation.name", ""),
     ("otel_genai", "attr", "gen_ai.provider.name", ""),
     ("otel_genai", "attr", "gen_ai.system", ""),
@@ -259,6 +320,9 @@ DEFAULT_DIALECT = "otel"
 #   semconv_system    gen_ai.system_instructions: [{type, content}] or text, prepended as a system message
 #   indexed           flattened  <prefix>.N.role / .content / .tool_calls.M.name|arguments (OpenLLMetry, OpenInference)
 #   text              a plain string (or JSON that is shown as-is)
+#   json_text         JSON text of a value, or a list of such texts (AI SDK ai.values): each decoded, one user message
+#   ai_tool_calls     AI SDK ai.response.toolCalls [{toolCallId, toolName, input|args}] (JSON), with the
+#                     response text (AI_SDK_RESPONSE_TEXT) as the same assistant message's content
 INPUT_SOURCES: list[tuple[str, str]] = [
     ("gen_ai.input.messages", "semconv_messages"),
     ("llm.input_messages", "indexed"),
@@ -271,6 +335,11 @@ INPUT_SOURCES: list[tuple[str, str]] = [
     ("traceloop.entity.input", "text"),
     ("input.value", "text"),
     ("gen_ai.content.prompt", "text"),
+    ("ai.prompt.messages", "semconv_messages"),  # Vercel AI SDK model call: ChatML-like messages (JSON)
+    ("ai.values", "json_text"),  # its embedding call: the values, each as JSON
+    ("ai.toolCall.args", "text"),
+    ("ai.prompt", "text"),  # its span of the whole call: {system, prompt | messages} as JSON
+    ("ai.value", "json_text"),
 ]
 OUTPUT_SOURCES: list[tuple[str, str]] = [
     ("gen_ai.output.messages", "semconv_messages"),
@@ -283,15 +352,22 @@ OUTPUT_SOURCES: list[tuple[str, str]] = [
     ("traceloop.entity.output", "text"),
     ("output.value", "text"),
     ("gen_ai.content.completion", "text"),
+    ("ai.response.toolCalls", "ai_tool_calls"),  # Vercel AI SDK
+    ("ai.response.text", "text"),
+    ("ai.response.object", "text"),  # generateObject / streamObject: the object as JSON
+    ("ai.toolCall.result", "text"),
 ]
+AI_SDK_RESPONSE_TEXT = "ai.response.text"  # read with ai.response.toolCalls (ai_tool_calls)
 SYSTEM_SOURCES: list[str] = ["gen_ai.system_instructions"]
 
 # Tools offered to the model on an LLM call, newest convention first:
 #   semconv   gen_ai.tool.definitions: JSON [{type, name, description, parameters}] (or OpenAI's {function: {...}})
 #   json_each OpenInference llm.tools.N.tool.json_schema: one JSON object per index
 #   fields    OpenLLMetry llm.request.functions.N.{name, description, parameters}
+# (a definition's parameters may be spelled inputSchema, as the Vercel AI SDK does)
 TOOL_DEFINITION_SOURCES: list[tuple[str, str]] = [
     ("gen_ai.tool.definitions", "semconv"),
+    ("ai.prompt.tools", "semconv"),  # Vercel AI SDK: a list of JSON definitions
     ("llm.tools", "json_each"),
     ("llm.request.functions", "fields"),
 ]
@@ -366,6 +442,9 @@ ERROR_CLASS_PATTERNS: list[tuple[str, str]] = [
     ("conflict", "client_error"),
 ]
 # HTTP status -> class, when no name matched.
+# Error types that wrap whatever the provider's API answered (the Vercel AI SDK's AI_APICallError
+# records no status code on the span): for these the message is classified first, then the type.
+WRAPPER_ERROR_TYPES: tuple[str, ...] = ("AI_APICallError", "AI_RetryError")
 HTTP_STATUS_CLASSES: dict[int, str] = {
     429: "rate_limit",
     408: "timeout",

@@ -254,6 +254,12 @@ _NARROW = (
     "cache_write_tokens",
 ) + _CTX
 
+# Only model calls are priced (as reprice and the ClickHouse relation do): a span around one (the Vercel
+# AI SDK's ai.embed) can share its provider and model, and so its rate row, without being a call.
+_PRICED = (
+    "CASE WHEN s.span_type IN ('llm', 'embedding') AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)"
+)
+
 # Per batch, on the narrow columns only: which rows are new (not twice in the batch, not already in
 # the store; the time range lets DuckDB skip row groups by zone map), their cost from the rate table,
 # and each span's trace context (root span first, then the earliest span that has it).
@@ -277,7 +283,8 @@ s AS (
            {", ".join(f"{_ctx_value(c, 'f', 'ctx')} AS {c}" for c in _CTX)}
     FROM fresh f LEFT JOIN ctx USING (trace_id)
 )
-SELECT s._row, {pricing.COST_EXPR} AS cost_usd, r.price_version, {", ".join(f"s.{c}" for c in _CTX)}
+SELECT s._row, {_PRICED} THEN {pricing.COST_EXPR} END AS cost_usd, {_PRICED} THEN r.price_version END AS price_version,
+       {", ".join(f"s.{c}" for c in _CTX)}
 FROM s {pricing.RATE_JOIN}
 ORDER BY s._row
 """

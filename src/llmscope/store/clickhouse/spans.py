@@ -66,10 +66,14 @@ def _transform(v: str, t: str) -> str:
             f"if(startsWith({v}, '[') AND isValidJSON({v}), "
             f"if(JSONLength({v}) = 0, NULL, if(JSONType({v}, 1) = 'String', JSONExtractString({v}, 1), JSONExtractRaw({v}, 1))), {v})"
         )
+    if t == "reason":  # "first", with "-" as "_"
+        return f"replaceAll({_transform(v, 'first')}, '-', '_')"
+    if t == "head":  # the part before the first dot, lower case
+        return f"nullIf(lower(splitByChar('.', {v})[1]), '')"
     raise ValueError(f"unknown transform {t!r}")
 
 
-def _source(key: str, transform: str = "", when: tuple[str, str] | None = None) -> str:
+def _source(key: str, transform: str = "", when: tuple[str, str | tuple[str, ...]] | None = None) -> str:
     on_res = key.startswith("resource:")
     key = key.removeprefix("resource:")
     key, _, sub = key.partition("#")
@@ -78,7 +82,8 @@ def _source(key: str, transform: str = "", when: tuple[str, str] | None = None) 
         v = _json_text(v, sub)
     e = _transform(v, transform)
     if when is not None:
-        e = f"if({SA}[{lit(when[0])}] = {lit(when[1])}, {e}, NULL)"
+        allowed = (when[1],) if isinstance(when[1], str) else when[1]
+        e = f"if({SA}[{lit(when[0])}] IN ({', '.join(lit(a) for a in allowed)}), {e}, NULL)"
     return e
 
 
@@ -114,14 +119,21 @@ def dialect_expr(scope: str) -> str:
     return f"multiIf({', '.join(conds)}, {lit(D.DEFAULT_DIALECT)})"
 
 
-def classify_expr(raw: str, http: str) -> str:
-    """builder.classify_error: name patterns in table order, then the HTTP status, then the raw name."""
+def _by_name_expr(raw: str) -> str:
+    """The class of the first name pattern found in raw ('' when none is)."""
     pats = [p for p, _ in D.ERROR_CLASS_PATTERNS]
     classes = [c for _, c in D.ERROR_CLASS_PATTERNS]
     low = f"lower(replaceAll(ifNull({raw}, ''), ' ', ''))"
-    by_name = (
-        f"arrayElement({_arr(classes)}, arrayFirstIndex(p -> p > 0, multiSearchAllPositions({low}, {_arr(pats)})))"
-    )
+    return f"arrayElement({_arr(classes)}, arrayFirstIndex(p -> p > 0, multiSearchAllPositions({low}, {_arr(pats)})))"
+
+
+def classify_expr(raw: str, http: str, message: str = "NULL") -> str:
+    """builder.classify_error: for a wrapper error type the message's patterns, then name patterns in
+    table order, then the HTTP status, then the raw name."""
+    by_name = _by_name_expr(raw)
+    tail = f"arrayElement(splitByChar('.', trimBoth(ifNull({raw}, ''))), -1)"
+    by_message = _by_name_expr(message)
+    wrapped = f"{raw} IS NOT NULL AND {message} IS NOT NULL AND {tail} IN {_arr(D.WRAPPER_ERROR_TYPES)} AND {by_message} != ''"
     codes = ", ".join(str(c) for c in D.HTTP_STATUS_CLASSES)
     by_http = (
         f"multiIf({http} IN ({codes}), arrayElement({_arr(D.HTTP_STATUS_CLASSES.values())}, indexOf([{codes}], {http})), "
@@ -134,7 +146,7 @@ def classify_expr(raw: str, http: str) -> str:
         f"'client_error', {s}), arrayElement(splitByChar('.', {s}), -1))"
     )
     return (
-        f"multiIf({raw} IS NOT NULL AND nullIf({by_name}, '') IS NOT NULL, {by_name}, "
+        f"multiIf({wrapped}, {by_message}, {raw} IS NOT NULL AND nullIf({by_name}, '') IS NOT NULL, {by_name}, "
         f"coalesce({http}, 0) != 0 AND {by_http} IS NOT NULL, {by_http}, {raw} IS NOT NULL, {by_raw}, NULL)"
     )
 
@@ -240,11 +252,65 @@ def _documents_text(prefix: str) -> str:
     return f"nullIf(arrayStringConcat(arrayMap(t -> t.2, arraySort({items})), '\\n\\n'), '')"
 
 
+def _json_text_items(v: str) -> str:
+    """builder._json_text_messages' texts: the elements of a JSON list (else the value), each decoded
+    once more when it is JSON (a string as itself, anything else as JSON)."""
+    nn = f"ifNull({v}, '')"
+    items = (
+        f"if(isValidJSON({nn}) AND JSONType({nn}) = 'Array', "
+        f"arrayMap(x -> if(JSONType(x) = 'String', JSONExtractString(x), x), JSONExtractArrayRaw({nn})), [{nn}])"
+    )
+    decoded = (
+        "if(isValidJSON(t), multiIf(JSONType(t) = 'String', JSONExtractString(t), JSONType(t) = 'Null', '', t), t)"
+    )
+    return f"arrayFilter(t -> t != '', arrayMap(t -> {decoded}, {items}))"
+
+
+def _json_text_text(v: str) -> str:
+    return f"if({v} IS NULL, NULL, nullIf(arrayStringConcat({_json_text_items(v)}, '\\n'), ''))"
+
+
+def _json_text_json(v: str) -> str:
+    msgs = f'arrayMap(t -> concat(\'{{"role":"user","content":\', toJSONString(t), \'}}\'), {_json_text_items(v)})'
+    return f"if({v} IS NULL, NULL, nullIf(concat('[', arrayStringConcat({msgs}, ','), ']'), '[]'))"
+
+
+def _ai_calls(v: str) -> str:
+    nn = f"ifNull({v}, '')"
+    return f"arrayFilter(c -> JSONType(c) = 'Object', if(isValidJSON({nn}) AND JSONType({nn}) = 'Array', JSONExtractArrayRaw({nn}), []))"
+
+
+def _ai_tool_calls_text(v: str) -> str:
+    """builder._ai_tool_calls_messages then messages_text: the response text, then name(arguments) per call."""
+    args = f"if(JSONHas(c, 'input'), {_json_field_text('c', 'input')}, {_json_field_text('c', 'args')})"
+    calls = f"arrayMap(c -> concat(JSONExtractString(c, 'toolName'), '(', {args}, ')'), {_ai_calls(v)})"
+    text = f"ifNull({_get(D.AI_SDK_RESPONSE_TEXT)}, '')"
+    return (
+        f"if(empty({_ai_calls(v)}), NULL, "
+        f"arrayStringConcat(arrayFilter(x -> x != '', arrayConcat([{text}], {calls})), '\\n'))"
+    )
+
+
+def _ai_tool_calls_json(v: str) -> str:
+    args = f"if(JSONHas(c, 'input'), {_text_or_null('c', 'input')}, {_text_or_null('c', 'args')})"
+    calls = f"arrayMap(c -> {_call_json(_raw_or_null('c', 'toolCallId'), _raw_or_null('c', 'toolName'), args)}, {_ai_calls(v)})"
+    text = _get(D.AI_SDK_RESPONSE_TEXT)
+    content = f"if({text} IS NULL, 'null', toJSONString({text}))"
+    return (
+        f'if(empty({_ai_calls(v)}), NULL, concat(\'[{{"role":"assistant","content":\', {content}, '
+        f"{_calls_member(calls)}, '}}]'))"
+    )
+
+
 def _attr_content(sources: list[tuple[str, str]]) -> str:
     exprs = []
     for key, fmt in sources:
         if fmt == "text":
             exprs.append(_get(key))
+        elif fmt == "json_text":
+            exprs.append(_json_text_text(_get(key)))
+        elif fmt == "ai_tool_calls":
+            exprs.append(_ai_tool_calls_text(_get(key)))
         elif fmt == "semconv_messages":
             exprs.append(_semconv_text(_get(key)))
         elif fmt == "indexed":
@@ -347,7 +413,8 @@ class SpansSQL:
         cols["_raw_err"] = f"coalesce({_get('error.type')}, {_event_attr_of_last('exception', 'exception.type')})"
         is_err = "(status = 'error' OR _raw_err IS NOT NULL)"
         cls_in = "coalesce(_raw_err, nullIf(StatusMessage, ''))"
-        cols["error_type"] = f"if({is_err}, coalesce({classify_expr(cls_in, 'http_status_code')}, 'error'), NULL)"
+        msg = f"coalesce({_event_attr_of_last('exception', 'exception.message')}, nullIf(StatusMessage, ''))"
+        cols["error_type"] = f"if({is_err}, coalesce({classify_expr(cls_in, 'http_status_code', msg)}, 'error'), NULL)"
         cols["error_message"] = (
             f"if({is_err}, coalesce({_event_attr_of_last('exception', 'exception.message')}, nullIf(StatusMessage, '')), NULL)"
         )
@@ -648,6 +715,9 @@ def _attr_messages(sources: list[tuple[str, str]]) -> str:
             conds += [_indexed_probe(key), _indexed_json(key)]
         elif fmt == "documents":
             conds += [f"({_documents_text(key)}) IS NOT NULL", "CAST(NULL AS Nullable(String))"]
+        elif fmt in ("json_text", "ai_tool_calls"):
+            v = (_json_text_json if fmt == "json_text" else _ai_tool_calls_json)(_get(key))
+            conds += [f"({v}) IS NOT NULL", v]
         else:
             conds += [f"{_get(key)} IS NOT NULL", "CAST(NULL AS Nullable(String))"]
     return f"multiIf({', '.join(conds)}, CAST(NULL AS Nullable(String)))"
