@@ -70,6 +70,7 @@ class Metrics:
         self.requests: dict[tuple[str, str, str], int] = defaultdict(int)  # (protocol, signal, outcome)
         self.rejected: dict[str, int] = defaultdict(int)  # spans rejected, by reason
         self.refused: dict[str, int] = defaultdict(int)  # requests refused, by reason
+        self.redacted: dict[str, int] = defaultdict(int)  # values redaction replaced in accepted requests, by kind
         self.llm: dict[tuple[str, str], list] = {}  # (model, error class) -> [calls, in, out, cost]
         self.latency: dict[str, list] = {}  # model -> [n per bucket..., n over the last bound, sum]
         self.ttft: dict[str, list] = {}
@@ -85,6 +86,12 @@ class Metrics:
         with self._lock:
             for k, v in kw.items():
                 self.s[k] += v
+
+    def count_redacted(self, counts: dict[str, int]) -> None:
+        if counts:
+            with self._lock:
+                for kind, n in counts.items():
+                    self.redacted[kind] += n
 
     def set(self, **kw) -> None:
         with self._lock:
@@ -131,6 +138,7 @@ class Metrics:
         with self._lock:
             out = dict(self.s)
             out["by_status"] = dict(self.by_status)
+            out["redacted"] = dict(self.redacted)
         return out
 
     def rates(self, window: float = 5.0) -> dict:

@@ -7,6 +7,7 @@ cost, trace-level context, de-duplication) in SQL.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -982,6 +983,15 @@ class Batch:
 
     def n_logs(self) -> int:
         return len(self.logs["trace_id"])
+
+    def redacted(self) -> dict[str, int]:
+        """Values redaction replaced in this batch's stored spans and log messages, by PII kind (empty with
+        privacy off). Call it after :meth:`span_record_batch` and :meth:`log_record_batch`: rows they drop
+        are not stored, so not counted."""
+        if self.scrubber is None:
+            return {}
+        texts = itertools.chain(itertools.chain.from_iterable(self.rows), *self.logs.values())
+        return self.scrubber.count_placeholders(texts)
 
 
 # Plain text columns of a span row that the scrubber sees one by one (content texts and JSON columns
