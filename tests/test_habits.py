@@ -39,3 +39,27 @@ def test_the_public_api_type_checks():
         text=True,
     )
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+MAX_FUNCTION_LINES = 80
+# typer commands carry long signatures; the migrations are SQL history, kept as written
+LONG_FUNCTIONS_ALLOWED = ("cli/", "store/migrations.py")
+
+
+def test_no_function_is_longer_than_a_screen():
+    """An orchestration function reads as the steps of its flow (issue 17 item 5): named helpers or a small
+    class holding state, not one long body with closures. Lines count from ``def`` to the last line."""
+    import ast
+
+    root = REPO / "src" / "llmscope"
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(LONG_FUNCTIONS_ALLOWED):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    offenders.append(f"src/llmscope/{rel}:{node.lineno} {node.name}: {n} lines")
+    assert not offenders, f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(offenders)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..render import tables as render
-from .common import open_store
+from .common import open_store, redacted_line
 
 
 def collect(
@@ -80,7 +80,8 @@ def collect(
     st = collector.stats  # a property: counters since start
     dup = f" ({st['duplicates']:,} already there)" if st.get("duplicates") else ""
     left = f"; {st['backlog_spans']:,} spans wait in {collector.spool_dir}" if st.get("backlog_spans") else ""
-    err.print(f"stopped: {st.get('spans_added', 0):,} spans stored{dup}{left}")
+    redacted = f"; {redacted_line(st['redacted'])}" if st.get("redacted") else ""
+    err.print(f"stopped: {st.get('spans_added', 0):,} spans stored{dup}{redacted}{left}")
 
 
 def register(app: typer.Typer) -> None:

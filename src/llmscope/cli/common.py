@@ -51,6 +51,13 @@ def one_line(e: LlmscopeError) -> str:
     return e.message
 
 
+def redacted_line(redacted: dict[str, int]) -> str:
+    """``redacted 37 values: 20 email, 12 phone, 5 ip_address`` (the most frequent kind first)."""
+    kinds = sorted(redacted.items(), key=lambda kv: (-kv[1], kv[0]))
+    total = sum(redacted.values())
+    return f"redacted {total:,} value{'s' if total != 1 else ''}: " + ", ".join(f"{n:,} {k}" for k, n in kinds)
+
+
 def fail(msg: str, code: int = EXIT_USAGE) -> NoReturn:
     render.console(stderr=True).print(f"[bold red]error:[/bold red] {render.escape(msg)}")
     raise typer.Exit(code)

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from .. import api
 from ..errors import StrictAbort, located
 from ..render import tables as render
-from .common import FormatOpt, check_format, fail, note, open_store
+from .common import FormatOpt, check_format, fail, note, open_store, redacted_line
 
 
 def ingest(
@@ -154,6 +154,7 @@ def _follow(store, paths: list[str], every: str, fmt: str, options: dict) -> Non
         render.console().print(
             f"{datetime.now():%H:%M:%S} +{rep.spans_added:,} spans ({rep.duplicates:,} duplicates, "
             f"{rep.bad_records:,} bad records, {rep.log_messages_added:,} log messages)"
+            + (f"; {redacted_line(rep.redacted)}" if rep.redacted else "")
         )
         _bad_examples(rep)
 
@@ -189,12 +190,13 @@ def summarize(rep, fmt: str) -> None:
         "spans_per_s": round(rep.spans_per_s),
         "bad_examples": [{"source": s, "line": n, "reason": r} for s, n, r in rep.bad_examples],
         "notes": rep.notes,
+        "redacted": rep.redacted,
     }
     if fmt == "json":
         sys.stdout.write(render.to_json(summary) + "\n")
         return
     if fmt in ("csv", "markdown"):
-        render.emit([{k: v for k, v in summary.items() if k not in ("bad_examples", "notes")}], fmt)
+        render.emit([{k: v for k, v in summary.items() if k not in ("bad_examples", "notes", "redacted")}], fmt)
         return
     _bad_examples(rep)
     if rep.bad_records > 5:
@@ -211,6 +213,8 @@ def summarize(rep, fmt: str) -> None:
     if rep.unpriced:
         line += f"; {rep.unpriced:,} LLM calls unpriced (see `llmscope stats`)"
     render.console().print(line)
+    if rep.redacted:
+        render.console().print(redacted_line(rep.redacted))
 
 
 def register(app: typer.Typer) -> None:

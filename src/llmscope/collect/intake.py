@@ -161,4 +161,5 @@ class Intake:
         else:
             self.metrics.count(spans_received=norm.n_spans + norm.n_bad, spans_acknowledged=norm.n_spans)
         self.metrics.reject_spans("invalid", norm.n_bad)
+        self.metrics.count_redacted(norm.redacted)  # here, once per acknowledged request (not per replay)
         return Accepted(sig, norm.n_spans, norm.n_logs, norm.n_bad, message, norm.error_spans, norm.tokens)

@@ -70,6 +70,7 @@ class Metrics:
         self.requests: dict[tuple[str, str, str], int] = defaultdict(int)  # (protocol, signal, outcome)
         self.rejected: dict[str, int] = defaultdict(int)  # spans rejected, by reason
         self.refused: dict[str, int] = defaultdict(int)  # requests refused, by reason
+        self.redacted: dict[str, int] = defaultdict(int)  # values redaction replaced in accepted requests, by kind
         self.llm: dict[tuple[str, str], list] = {}  # (model, error class) -> [calls, in, out, cost]
         self.latency: dict[str, list] = {}  # model -> [n per bucket..., n over the last bound, sum]
         self.ttft: dict[str, list] = {}
@@ -85,6 +86,12 @@ class Metrics:
         with self._lock:
             for k, v in kw.items():
                 self.s[k] += v
+
+    def count_redacted(self, counts: dict[str, int]) -> None:
+        if counts:
+            with self._lock:
+                for kind, n in counts.items():
+                    self.redacted[kind] += n
 
     def set(self, **kw) -> None:
         with self._lock:
@@ -131,6 +138,7 @@ class Metrics:
         with self._lock:
             out = dict(self.s)
             out["by_status"] = dict(self.by_status)
+            out["redacted"] = dict(self.redacted)
         return out
 
     def rates(self, window: float = 5.0) -> dict:
@@ -211,36 +219,7 @@ class Metrics:
             latency = {k: list(v) for k, v in self.latency.items()}
             ttft = {k: list(v) for k, v in self.ttft.items()}
             ack = list(self.ack_seconds)
-        c = CounterMetricFamily(
-            "llmscope_collect_requests",
-            "Export requests by protocol, signal and outcome.",
-            labels=["protocol", "signal", "outcome"],
-        )
-        for (protocol, signal, outcome), n in sorted(requests.items()):
-            c.add_metric([protocol, signal, outcome], n)
-        yield c
-        for key, doc in (
-            ("received", "Spans in export requests that decoded."),
-            ("acknowledged", "Spans acknowledged to clients (spooled and fsynced)."),
-            ("stored", "Spans written to the store (new rows)."),
-            ("duplicates", "Spans the store already held (a client re-sent them): not stored again."),
-        ):
-            yield CounterMetricFamily(f"llmscope_collect_spans_{key}", doc, value=spans.get(key, 0))
-        c = CounterMetricFamily("llmscope_collect_spans_rejected", "Spans rejected, by reason.", labels=["reason"])
-        for reason, n in sorted(rejected.items()):
-            c.add_metric([reason], n)
-        yield c
-        c = CounterMetricFamily("llmscope_collect_refused", "Requests refused, by reason.", labels=["reason"])
-        for reason, n in sorted(refused.items()):
-            c.add_metric([reason], n)
-        yield c
-        yield _histogram(
-            "llmscope_collect_ack_seconds",
-            "From a request's body received to its acknowledgement (accepted requests).",
-            {(): ack},
-            ACK_BUCKETS,
-            [],
-        )
+        yield from _collector_families(requests, spans, rejected, refused, ack)
         levels = self._gauges()
         for name, doc, value in (
             ("backlog_spans", "Acknowledged spans not yet in the store.", "backlog_spans"),
@@ -250,31 +229,7 @@ class Metrics:
             ("connections", "Open HTTP connections.", "connections"),
         ):
             yield GaugeMetricFamily(f"llmscope_collect_{name}", doc, value=levels.get(value, 0.0))
-        calls = CounterMetricFamily(
-            "llmscope_llm_requests",
-            "LLM calls stored, by model and error class ('' = ok).",
-            labels=["model", "error_class"],
-        )
-        errors = CounterMetricFamily(
-            "llmscope_llm_errors", "LLM calls that failed, by model and error class.", labels=["model", "error_class"]
-        )
-        tin = CounterMetricFamily("llmscope_llm_input_tokens", "Input tokens of LLM calls stored.", labels=["model"])
-        tout = CounterMetricFamily("llmscope_llm_output_tokens", "Output tokens of LLM calls stored.", labels=["model"])
-        cost = CounterMetricFamily("llmscope_llm_cost_usd", "Cost in US dollars of LLM calls stored.", labels=["model"])
-        per_model: dict[str, list] = {}
-        for (model, error_class), (n, i, o, usd) in sorted(llm.items()):
-            calls.add_metric([model, error_class], n)
-            if error_class:
-                errors.add_metric([model, error_class], n)
-            m = per_model.setdefault(model, [0, 0, 0.0])
-            m[0] += i
-            m[1] += o
-            m[2] += usd
-        for model, (i, o, usd) in sorted(per_model.items()):
-            tin.add_metric([model], i)
-            tout.add_metric([model], o)
-            cost.add_metric([model], usd)
-        yield from (calls, errors, tin, tout, cost)
+        yield from _llm_families(llm)
         yield _histogram(
             "llmscope_llm_latency_seconds", "LLM call duration.", {(m,): v for m, v in latency.items()}, LATENCY_BUCKETS
         )
@@ -284,6 +239,69 @@ class Metrics:
             {(m,): v for m, v in ttft.items()},
             TTFT_BUCKETS,
         )
+
+
+def _collector_families(requests: dict, spans: dict, rejected: dict, refused: dict, ack: list):
+    """The collector's own counters: requests, spans, rejections, refusals, acknowledgement times."""
+    c = CounterMetricFamily(
+        "llmscope_collect_requests",
+        "Export requests by protocol, signal and outcome.",
+        labels=["protocol", "signal", "outcome"],
+    )
+    for (protocol, signal, outcome), n in sorted(requests.items()):
+        c.add_metric([protocol, signal, outcome], n)
+    yield c
+    for key, doc in (
+        ("received", "Spans in export requests that decoded."),
+        ("acknowledged", "Spans acknowledged to clients (spooled and fsynced)."),
+        ("stored", "Spans written to the store (new rows)."),
+        ("duplicates", "Spans the store already held (a client re-sent them): not stored again."),
+    ):
+        yield CounterMetricFamily(f"llmscope_collect_spans_{key}", doc, value=spans.get(key, 0))
+    c = CounterMetricFamily("llmscope_collect_spans_rejected", "Spans rejected, by reason.", labels=["reason"])
+    for reason, n in sorted(rejected.items()):
+        c.add_metric([reason], n)
+    yield c
+    c = CounterMetricFamily("llmscope_collect_refused", "Requests refused, by reason.", labels=["reason"])
+    for reason, n in sorted(refused.items()):
+        c.add_metric([reason], n)
+    yield c
+    yield _histogram(
+        "llmscope_collect_ack_seconds",
+        "From a request's body received to its acknowledgement (accepted requests).",
+        {(): ack},
+        ACK_BUCKETS,
+        [],
+    )
+
+
+def _llm_families(llm: dict):
+    """Calls, errors, tokens and cost of the LLM calls stored, by model (and error class)."""
+    calls = CounterMetricFamily(
+        "llmscope_llm_requests",
+        "LLM calls stored, by model and error class ('' = ok).",
+        labels=["model", "error_class"],
+    )
+    errors = CounterMetricFamily(
+        "llmscope_llm_errors", "LLM calls that failed, by model and error class.", labels=["model", "error_class"]
+    )
+    tin = CounterMetricFamily("llmscope_llm_input_tokens", "Input tokens of LLM calls stored.", labels=["model"])
+    tout = CounterMetricFamily("llmscope_llm_output_tokens", "Output tokens of LLM calls stored.", labels=["model"])
+    cost = CounterMetricFamily("llmscope_llm_cost_usd", "Cost in US dollars of LLM calls stored.", labels=["model"])
+    per_model: dict[str, list] = {}
+    for (model, error_class), (n, i, o, usd) in sorted(llm.items()):
+        calls.add_metric([model, error_class], n)
+        if error_class:
+            errors.add_metric([model, error_class], n)
+        m = per_model.setdefault(model, [0, 0, 0.0])
+        m[0] += i
+        m[1] += o
+        m[2] += usd
+    for model, (i, o, usd) in sorted(per_model.items()):
+        tin.add_metric([model], i)
+        tout.add_metric([model], o)
+        cost.add_metric([model], usd)
+    yield from (calls, errors, tin, tout, cost)
 
 
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)

@@ -42,12 +42,15 @@ class Normalized:
     """What a worker made of one body: counts, the first reasons for bad records, and the files in
     shared memory that hold its Arrow batches (read by the store writer; this process never maps them)."""
 
-    __slots__ = ("parts", "n_spans", "n_logs", "n_bad", "reasons", "error_spans", "tokens", "nbytes", "_pool")
+    __slots__ = (
+        "parts", "n_spans", "n_logs", "n_bad", "reasons", "error_spans", "tokens", "nbytes", "redacted", "_pool"
+    )  # fmt: skip
 
-    def __init__(self, parts, n_spans, n_logs, n_bad, reasons, error_spans, tokens, nbytes, pool=None):
+    def __init__(self, parts, n_spans, n_logs, n_bad, reasons, error_spans, tokens, nbytes, redacted, pool=None):
         self.parts: tuple = parts  # (spans, logs): each a slot path, a RecordBatch (no pool) or None
         self.n_spans, self.n_logs, self.n_bad, self.reasons = n_spans, n_logs, n_bad, reasons
         self.error_spans, self.tokens, self.nbytes = error_spans, tokens, nbytes
+        self.redacted: dict[str, int] = redacted  # PII kind -> values replaced (privacy on)
         self._pool = pool
 
     @property
@@ -114,7 +117,8 @@ def normalize(
     nbytes = (spans.nbytes if spans is not None else 0) + (logs.nbytes if logs is not None else 0)
     spans_slot, logs_slot = slots or (None, None)
     parts = (handoff.write(spans, spans_slot), handoff.write(logs, logs_slot))
-    return ("ok", parts, len(batch), batch.n_logs(), batch.n_bad, reasons, error_spans, tokens, nbytes)
+    redacted = batch.redacted()  # after the batches: rows dropped there are not stored
+    return ("ok", parts, len(batch), batch.n_logs(), batch.n_bad, reasons, error_spans, tokens, nbytes, redacted)
 
 
 class Workers:

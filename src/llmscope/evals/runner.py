@@ -310,149 +310,9 @@ async def _run_judge(
     progress: Progress,
     on_progress,
 ) -> tuple[list[tuple], list[tuple]]:
-    rows: list[tuple] = []
-    cache_rows: list[tuple] = []
-    refused = con.execute(
-        "SELECT reason FROM judge_capabilities WHERE judge = ? AND base_url = ? AND model = ? AND NOT structured_output",
-        [judge.name, judge.base_url, judge.model],
-    ).fetchall()
-    client = JudgeClient(judge, opts.concurrency, structured=judge.response_format and not refused)
-    spent = {"usd": 0.0, "n": 0, "reserved": 0.0}  # reserved: estimates of calls in flight
-    cache = {
-        r[0]: r[1:]
-        for r in con.execute(
-            "SELECT cache_key, score, label, passed, explanation, judge_input_tokens, judge_output_tokens, judge_cost_usd "
-            "FROM eval_cache WHERE judge = ? AND judge_model = ?",
-            [judge.name, judge.model],
-        ).fetchall()
-    }
-
-    def estimate(item: dict, metric) -> float:
-        if spent["n"]:
-            return spent["usd"] / spent["n"]
-        chars = sum(len(item.get(k) or "") for k in metric.needs) + len(metric.template)
-        return judge.cost(chars // 4, 300) or 0.0
-
-    async def one(item: dict, metric, rep: int) -> None:
-        key = hashlib.sha256(
-            "\0".join((judge.name, judge.model, metric.name, metric.version, _inputs_hash(item, metric.needs))).encode()
-        ).hexdigest()
-        missing = [k for k in metric.needs if not item.get(k)]
-        base = (item["trace_id"], item["span_id"], metric.name)
-        if missing:
-            rows.append(
-                (
-                    *base,
-                    None,
-                    "not_applicable",
-                    None,
-                    judge.name,
-                    f"no {', '.join(missing)} to judge",
-                    None,
-                    judge.model,
-                    0,
-                    0,
-                    metric.version,
-                    None,
-                    rep,
-                    item.get("source"),
-                )
-            )
-            report.not_applicable += 1
-            return
-        if rep == 0 and key in cache:
-            score, label, passed, expl, tin, tout, cost = cache[key]
-            rows.append(
-                (
-                    *base,
-                    score,
-                    label,
-                    passed,
-                    judge.name,
-                    expl,
-                    0.0,
-                    judge.model,
-                    0,
-                    0,
-                    metric.version,
-                    None,
-                    rep,
-                    item.get("source"),
-                )
-            )
-            report.cached += 1
-            report.scored += label != "not_applicable"
-            report.not_applicable += label == "not_applicable"
-            return
-        est = estimate(item, metric)
-        if opts.budget_usd is not None and spent["usd"] + spent["reserved"] + est > opts.budget_usd:
-            report.skipped_budget += 1
-            return
-        spent["reserved"] += est  # no await between the check and this: concurrent calls cannot overspend
-        try:
-            (score, label, passed, expl, error), tin, tout, _ = await _judge_one(client, metric, item, report)
-        except JudgeCallError as e:
-            score, label, passed, expl, error, tin, tout = None, "error", None, None, str(e), 0, 0
-        finally:
-            spent["reserved"] -= est
-        cost = judge.cost(tin, tout)
-        spent["usd"] += cost or 0.0
-        spent["n"] += 1
-        rows.append(
-            (
-                *base,
-                score,
-                label,
-                passed,
-                judge.name,
-                expl,
-                cost,
-                judge.model,
-                tin,
-                tout,
-                metric.version,
-                error,
-                rep,
-                item.get("source"),
-            )
-        )
-        if error:
-            report.errors += 1
-            progress.errors += 1
-            if len(report.error_examples) < 5:
-                report.error_examples.append(f"{item['trace_id']}/{item['span_id']} {metric.name}: {error}")
-        else:
-            report.scored += label != "not_applicable"
-            report.not_applicable += label == "not_applicable"
-            if rep == 0:
-                cache_rows.append(
-                    (
-                        key,
-                        judge.name,
-                        judge.model,
-                        metric.name,
-                        metric.version,
-                        _inputs_hash(item, metric.needs),
-                        score,
-                        label,
-                        passed,
-                        expl,
-                        tin,
-                        tout,
-                        cost,
-                    )
-                )
-
-    async def guarded(item, metric, rep):
-        await one(item, metric, rep)
-        progress.done += 1
-        progress.calls = client.calls
-        progress.cost_usd = spent["usd"]
-        if on_progress:
-            on_progress(progress)
-
+    run = _JudgeRun(judge, opts, con, report, progress, on_progress)
     try:
-        tasks = [guarded(item, metric, rep) for rep in range(opts.repeat) for metric in metrics for item in items]
+        tasks = [run.score(item, metric, rep) for rep in range(opts.repeat) for metric in metrics for item in items]
         # a first request alone: an unreachable judge fails fast with one clear message
         if tasks:
             try:
@@ -463,12 +323,114 @@ async def _run_judge(
                 raise
             await asyncio.gather(*tasks[1:])
     finally:
+        await run.close()
+    return run.rows, run.cache_rows
+
+
+class _JudgeRun:
+    """One judge run's state: the client, the answers cached from earlier runs, the spend so far, and the
+    eval rows and cache rows it makes (tuples in EVAL_FIELDS and ``eval_cache`` order)."""
+
+    def __init__(self, judge: Judge, opts: EvalOptions, con, report: EvalReport, progress: Progress, on_progress):
+        self.judge, self.opts, self.report, self.progress, self.on_progress = judge, opts, report, progress, on_progress
+        self.rows: list[tuple] = []
+        self.cache_rows: list[tuple] = []
+        refused = con.execute(
+            "SELECT reason FROM judge_capabilities WHERE judge = ? AND base_url = ? AND model = ? AND NOT structured_output",
+            [judge.name, judge.base_url, judge.model],
+        ).fetchall()
+        self.client = JudgeClient(judge, opts.concurrency, structured=judge.response_format and not refused)
+        self.spent_usd, self.spent_n = 0.0, 0
+        self.reserved_usd = 0.0  # estimates of calls in flight
+        self.cache = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT cache_key, score, label, passed, explanation, judge_input_tokens, judge_output_tokens, judge_cost_usd "
+                "FROM eval_cache WHERE judge = ? AND judge_model = ?",
+                [judge.name, judge.model],
+            ).fetchall()
+        }
+
+    async def score(self, item: dict, metric, rep: int) -> None:
+        """One item, one metric, one repeat: not applicable, from the cache, over budget, or judged."""
+        await self._score(item, metric, rep)
+        p = self.progress
+        p.done += 1
+        p.calls = self.client.calls
+        p.cost_usd = self.spent_usd
+        if self.on_progress:
+            self.on_progress(p)
+
+    async def _score(self, item: dict, metric, rep: int) -> None:
+        judge = self.judge
+        missing = [k for k in metric.needs if not item.get(k)]
+        if missing:
+            self._row(item, metric, rep, None, "not_applicable", None, f"no {', '.join(missing)} to judge", None)
+            self.report.not_applicable += 1
+            return
+        key = hashlib.sha256(
+            "\0".join((judge.name, judge.model, metric.name, metric.version, _inputs_hash(item, metric.needs))).encode()
+        ).hexdigest()
+        if rep == 0 and key in self.cache:
+            score, label, passed, expl, _tin, _tout, _cost = self.cache[key]
+            self._row(item, metric, rep, score, label, passed, expl, 0.0)
+            self.report.cached += 1
+            self._count_scored(label)
+            return
+        est = self._estimate(item, metric)
+        if self.opts.budget_usd is not None and self.spent_usd + self.reserved_usd + est > self.opts.budget_usd:
+            self.report.skipped_budget += 1
+            return
+        self.reserved_usd += est  # no await between the check and this: concurrent calls cannot overspend
+        try:
+            (score, label, passed, expl, error), tin, tout, _ = await _judge_one(self.client, metric, item, self.report)
+        except JudgeCallError as e:
+            score, label, passed, expl, error, tin, tout = None, "error", None, None, str(e), 0, 0
+        finally:
+            self.reserved_usd -= est
+        cost = judge.cost(tin, tout)
+        self.spent_usd += cost or 0.0
+        self.spent_n += 1
+        self._row(item, metric, rep, score, label, passed, expl, cost, tin, tout, error)
+        if error:
+            self._count_error(item, metric, error)
+            return
+        self._count_scored(label)
+        if rep == 0:
+            answer = (score, label, passed, expl, tin, tout, cost)
+            self.cache_rows.append(
+                (key, judge.name, judge.model, metric.name, metric.version, _inputs_hash(item, metric.needs), *answer)
+            )
+
+    def _estimate(self, item: dict, metric) -> float:
+        """What the next call will cost: the mean so far, or the judge's price for the prompt's size."""
+        if self.spent_n:
+            return self.spent_usd / self.spent_n
+        chars = sum(len(item.get(k) or "") for k in metric.needs) + len(metric.template)
+        return self.judge.cost(chars // 4, 300) or 0.0
+
+    def _row(self, item, metric, rep, score, label, passed, expl, cost, tin=0, tout=0, error=None) -> None:
+        j = self.judge
+        base = (item["trace_id"], item["span_id"], metric.name, score, label, passed, j.name, expl, cost, j.model)
+        self.rows.append((*base, tin, tout, metric.version, error, rep, item.get("source")))
+
+    def _count_scored(self, label) -> None:
+        self.report.scored += label != "not_applicable"
+        self.report.not_applicable += label == "not_applicable"
+
+    def _count_error(self, item: dict, metric, error: str) -> None:
+        self.report.errors += 1
+        self.progress.errors += 1
+        if len(self.report.error_examples) < 5:
+            self.report.error_examples.append(f"{item['trace_id']}/{item['span_id']} {metric.name}: {error}")
+
+    async def close(self) -> None:
+        report, client = self.report, self.client
         report.calls, report.retries = client.calls, client.retries
-        report.cost_usd = spent["usd"]
+        report.cost_usd = self.spent_usd
         report.structured_output = client.structured
         report.format_refused = client.refused_format
         await client.aclose()
-    return rows, cache_rows
 
 
 # The builtin scorers are pure CPU and share nothing: past this many items they run on every core

@@ -46,6 +46,7 @@ class IngestReport(store_mod.LoadResult):
     bad_examples: list[tuple[str, int, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unattached_logs: int = 0  # message log records without a trace/span id (nothing to attach them to)
+    redacted: dict[str, int] = field(default_factory=dict)  # PII kind -> values replaced by placeholders
     elapsed_s: float = 0.0
 
     @property
@@ -94,7 +95,8 @@ TASKS_AHEAD_PER_WORKER = 16
 
 def _work(units: list[Unit], mapping: Mapping, slots: tuple[str, str] | None = None):
     """Runs in a worker: decode and normalize a task (a piece of a big file, or several small
-    files), ship one Arrow batch of spans (and one of log messages) back with each unit's counts."""
+    files), ship one Arrow batch of spans (and one of log messages) back with each unit's counts and
+    the values redaction replaced in them."""
     # Decoding makes millions of short-lived objects with no cycles; the cyclic GC would
     # rescan them over and over (measured: a third of decode time).
     gc_was_enabled = gc.isenabled()
@@ -118,11 +120,12 @@ def _work(units: list[Unit], mapping: Mapping, slots: tuple[str, str] | None = N
         logs = b.log_record_batch() if b.n_logs() else None
         if b.dropped:  # records no column could hold: bad records of the units they came from
             counts = _count_dropped(units, counts, b.dropped)
+        redacted = b.redacted()  # after the batches: rows dropped there are not stored
     finally:
         if gc_was_enabled:
             gc.enable()
     spans_slot, logs_slot = slots or (None, None)
-    return handoff.write(spans, spans_slot), handoff.write(logs, logs_slot), counts
+    return handoff.write(spans, spans_slot), handoff.write(logs, logs_slot), counts, redacted
 
 
 def _count_dropped(units: list[Unit], counts: list[tuple], dropped: list[tuple[str, int, str]]) -> list[tuple]:
@@ -155,174 +158,217 @@ def ingest(
     A JSON-lines file read before is read on from where that ingest stopped, if it is still the
     same file (see :mod:`llmscope.ingest.positions`); ``full`` reads every file whole again.
     """
-    mapping = mapping or Mapping()
     started = time.perf_counter()
-    report = IngestReport(run_id="")
     paths = list(paths)
     inputs = list(discover(paths))
+    report = IngestReport(run_id="", files=len(inputs))
     report.notes += [
         f"{f}: skipped, not a trace file name ({', '.join(TRACE_SUFFIXES)})" for f in skipped_in_directories(paths)
     ]
-    progress = Progress(files_total=len(inputs))
     sizes = {p: (os.path.getsize(p) if p != "-" else 0) for p, _ in inputs}
-    report.files = len(inputs)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-
     own_con = con is None
     con = con if con is not None else store_mod.connect(db, wait_s=store_mod.LOCK_WAIT_S)
-    pool = None
-    stack = contextlib.ExitStack()
+    run = _Ingest(con, mapping or Mapping(), report, Progress(files_total=len(inputs)), sizes, strict, on_progress)
     try:
-        tracker = positions.Tracker(con, sizes, full)
-        progress.bytes_total = sum(sizes.values()) - tracker.bytes_not_read
-        parallel = n_workers > 1 and (progress.bytes_total > PARALLEL_THRESHOLD_BYTES or "-" in sizes)
-        if parallel:
-            pool = process_pool(n_workers, initializer=_worker_init)  # workers die with this process
-            slots = handoff.Slots()  # batches come back through files in shared memory
-            stack.callback(slots.close)
-            # The workers keep every core busy; a second DuckDB thread only contends with them
-            # (measured: 8% slower overall with 2 threads on 2 cores).
-            threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-            con.execute("SET threads = 1")
-            stack.callback(con.execute, f"SET threads = {threads}")
-            if own_con:
-                store_mod.reuse_block_memory(con)
-        loader = store_mod.Loader(con, user_prices=user_prices)
-        with loader:
-            line_offset: dict[str, int] = {}
-
-            def account(unit: Unit, errors, n_bad: int, line_count: int, note, unattached: int) -> int:
-                """Book one unit's counts and bad-record examples; its first line's offset in its file."""
-                report.unattached_logs += unattached
-                offset = line_offset.get(unit.source, 0)
-                line_offset[unit.source] = offset + line_count
-                if note:
-                    report.notes.append(f"{unit.source}: skipped, {note}")
-                if n_bad:
-                    report.bad_records += n_bad
-                    progress.bad += n_bad
-                    for line, reason in errors:
-                        if len(report.bad_examples) < MAX_EXAMPLES:
-                            report.bad_examples.append((unit.source, line + offset, reason))
-                    if strict:
-                        raise StrictAbort(
-                            (unit.source, errors[0][0] + offset, errors[0][1])
-                            if errors
-                            else (unit.source, offset, "bad record")
-                        )
-                progress.bytes_done += unit.nbytes
-                report.bytes_read += unit.nbytes
-                return offset
-
-            def absorb(task: list[Unit], result, task_slots: tuple[str, str] | None = None) -> None:
-                spans, logs, counts = result
-                spans, logs = handoff.read(spans), handoff.read(logs)
-                offsets = [account(unit, *c) for unit, c in zip(task, counts)]
-                # a piece of a big file numbers its lines from its start; groups hold whole files only
-                if spans is not None and len(task) == 1 and offsets[0]:
-                    spans = spans.set_column(
-                        spans.schema.get_field_index("source_line"),
-                        "source_line",
-                        pc.add(spans.column("source_line"), pa.scalar(offsets[0], pa.int64())),
-                    )
-                flushed = loader.add(spans, logs)
-                if task_slots is not None:
-                    slots.hold(task_slots[0])
-                    slots.consumed(task_slots[1])  # log batches are copied into staging on add
-                    if flushed:
-                        slots.flushed()
-                progress.spans += spans.num_rows if spans is not None else 0
-                if on_progress:
-                    on_progress(progress)
-
-            def skipped(s: Skipped) -> None:
-                if s.bad:
-                    report.bad_records += 1
-                    progress.bad += 1
-                    if len(report.bad_examples) < MAX_EXAMPLES:
-                        report.bad_examples.append((s.source, line_offset.get(s.source, 0), s.reason))
-                    if strict:
-                        raise StrictAbort((s.source, line_offset.get(s.source, 0), s.reason))
-                else:
-                    report.notes.append(f"{s.source}: skipped, {s.reason}")
-
-            inflight: deque[tuple[list[Unit], tuple[str, str], Future]] = deque()
-            group: list[Unit] = []
-
-            def submit(task: list[Unit]) -> None:
-                if pool is None:
-                    absorb(task, _work(task, mapping))
-                    return
-                task_slots = (slots.take(), slots.take())
-                inflight.append((task, task_slots, pool.submit(_work, task, mapping, task_slots)))
-                # let workers run ahead while this process writes a pooled batch
-                while len(inflight) > TASKS_AHEAD_PER_WORKER * n_workers:
-                    drain_one()
-
-            def drain_one() -> None:
-                task, task_slots, f = inflight.popleft()
-                absorb(task, f.result(), task_slots)
-
-            def submit_group() -> None:
-                if group:
-                    submit(group[:])
-                    group.clear()
-
+        run.start(full, n_workers, own_con, user_prices)
+        with run.loader:
             for path, from_dir in inputs:
-                if tracker.skip(path):
-                    progress.files_done += 1
-                    continue
-                first = True
-                for item in plan(path, from_dir, start_at=tracker.start(path)):
-                    if isinstance(item, Unit):
-                        lines_before = tracker.planned(path, item, first)
-                        if lines_before is not None:  # read on from an earlier ingest: number lines on
-                            line_offset[path] = lines_before
-                        first = False
-                    if isinstance(item, Skipped):
-                        # keep order: results before this point belong before the skip
-                        submit_group()
-                        while inflight:
-                            drain_one()
-                        skipped(item)
-                        continue
-                    whole_small_file = (
-                        item.data is None
-                        and item.start == 0
-                        and item.nbytes < SMALL_FILE_BYTES
-                        and item.end in (0, sizes.get(item.source))
-                    )  # end 0: a whole document
-                    if not whole_small_file:
-                        submit_group()
-                        submit([item])
-                        continue
-                    group.append(item)
-                    if sum(u.nbytes for u in group) >= GROUP_BYTES or len(group) >= GROUP_FILES:
-                        submit_group()
-                progress.files_done += 1
-                if on_progress:
-                    on_progress(progress)
-            submit_group()
-            while inflight:
-                drain_one()
-            tracker.save(con, line_offset)  # in this transaction: the next ingest reads on from there
-            if tracker.note():
-                report.notes.append(tracker.note())
-            loader.bad_records = report.bad_records
-            if report.unattached_logs:
-                report.notes.append(
-                    f"{report.unattached_logs} log record(s) carry no trace/span id and were not attached to any span"
-                )
+                run.read(path, from_dir)
+            run.finish()
         for f in fields(store_mod.LoadResult):
-            setattr(report, f.name, getattr(loader.result, f.name))
+            setattr(report, f.name, getattr(run.loader.result, f.name))
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-        stack.close()
+        run.close()
         if own_con:
             con.close()
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+class _Ingest:
+    """One ingest's state between reading and the store: the pool (if any), the tasks in flight, the group
+    of small files being gathered, each file's line numbering, and the report and progress it books into."""
+
+    def __init__(
+        self, con, mapping: Mapping, report: IngestReport, progress: Progress, sizes: dict, strict, on_progress
+    ):
+        self.con, self.mapping, self.report, self.progress, self.sizes = con, mapping, report, progress, sizes
+        self.strict, self.on_progress = strict, on_progress
+        self.pool = None
+        self.n_workers = 1
+        self.stack = contextlib.ExitStack()
+        self.line_offset: dict[str, int] = {}
+        self.inflight: deque[tuple[list[Unit], tuple[str, str], Future]] = deque()
+        self.group: list[Unit] = []
+
+    # ------------------------------------------------------------------ set-up and the end
+    def start(self, full: bool, n_workers: int, own_con: bool, user_prices: list[UserPrice] | None) -> None:
+        self.tracker = positions.Tracker(self.con, self.sizes, full)
+        p = self.progress
+        p.bytes_total = sum(self.sizes.values()) - self.tracker.bytes_not_read
+        if n_workers > 1 and (p.bytes_total > PARALLEL_THRESHOLD_BYTES or "-" in self.sizes):
+            self._start_pool(n_workers, own_con)
+        self.loader = store_mod.Loader(self.con, user_prices=user_prices)
+
+    def _start_pool(self, n_workers: int, own_con: bool) -> None:
+        con = self.con
+        self.n_workers = n_workers
+        self.pool = process_pool(n_workers, initializer=_worker_init)  # workers die with this process
+        self.slots = handoff.Slots()  # batches come back through files in shared memory
+        self.stack.callback(self.slots.close)
+        # The workers keep every core busy; a second DuckDB thread only contends with them
+        # (measured: 8% slower overall with 2 threads on 2 cores).
+        threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+        con.execute("SET threads = 1")
+        self.stack.callback(con.execute, f"SET threads = {threads}")
+        if own_con:
+            store_mod.reuse_block_memory(con)
+
+    def finish(self) -> None:
+        """Everything submitted is in the loader; the read positions and the notes are booked."""
+        report = self.report
+        self.submit_group()
+        self.drain()
+        self.tracker.save(self.con, self.line_offset)  # in this transaction: the next ingest reads on from there
+        if self.tracker.note():
+            report.notes.append(self.tracker.note())
+        self.loader.bad_records = report.bad_records
+        if report.unattached_logs:
+            report.notes.append(
+                f"{report.unattached_logs} log record(s) carry no trace/span id and were not attached to any span"
+            )
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+        self.stack.close()
+
+    # ------------------------------------------------------------------ reading
+    def read(self, path: str, from_dir: bool) -> None:
+        """One input, planned into units: a big file in pieces (a task each), small whole files in groups."""
+        tracker, p = self.tracker, self.progress
+        if tracker.skip(path):
+            p.files_done += 1
+            return
+        first = True
+        for item in plan(path, from_dir, start_at=tracker.start(path)):
+            if isinstance(item, Skipped):
+                # keep order: results before this point belong before the skip
+                self.submit_group()
+                self.drain()
+                self.skipped(item)
+                continue
+            lines_before = tracker.planned(path, item, first)
+            if lines_before is not None:  # read on from an earlier ingest: number lines on
+                self.line_offset[path] = lines_before
+            first = False
+            self._add(item)
+        p.files_done += 1
+        if self.on_progress:
+            self.on_progress(p)
+
+    def _add(self, unit: Unit) -> None:
+        whole_small_file = (
+            unit.data is None
+            and unit.start == 0
+            and unit.nbytes < SMALL_FILE_BYTES
+            and unit.end in (0, self.sizes.get(unit.source))
+        )  # end 0: a whole document
+        if not whole_small_file:
+            self.submit_group()
+            self.submit([unit])
+            return
+        self.group.append(unit)
+        if sum(u.nbytes for u in self.group) >= GROUP_BYTES or len(self.group) >= GROUP_FILES:
+            self.submit_group()
+
+    # ------------------------------------------------------------------ tasks
+    def submit(self, task: list[Unit]) -> None:
+        if self.pool is None:
+            self.absorb(task, _work(task, self.mapping))
+            return
+        task_slots = (self.slots.take(), self.slots.take())
+        self.inflight.append((task, task_slots, self.pool.submit(_work, task, self.mapping, task_slots)))
+        # let workers run ahead while this process writes a pooled batch
+        while len(self.inflight) > TASKS_AHEAD_PER_WORKER * self.n_workers:
+            self.drain_one()
+
+    def submit_group(self) -> None:
+        if self.group:
+            self.submit(self.group[:])
+            self.group.clear()
+
+    def drain_one(self) -> None:
+        task, task_slots, f = self.inflight.popleft()
+        self.absorb(task, f.result(), task_slots)
+
+    def drain(self) -> None:
+        while self.inflight:
+            self.drain_one()
+
+    # ------------------------------------------------------------------ results
+    def absorb(self, task: list[Unit], result, task_slots: tuple[str, str] | None = None) -> None:
+        """A task's batches into the loader, its counts into the report."""
+        spans, logs, counts, redacted = result
+        spans, logs = handoff.read(spans), handoff.read(logs)
+        offsets = [self.account(unit, *c) for unit, c in zip(task, counts)]
+        for kind, n in redacted.items():
+            self.report.redacted[kind] = self.report.redacted.get(kind, 0) + n
+        # a piece of a big file numbers its lines from its start; groups hold whole files only
+        if spans is not None and len(task) == 1 and offsets[0]:
+            spans = spans.set_column(
+                spans.schema.get_field_index("source_line"),
+                "source_line",
+                pc.add(spans.column("source_line"), pa.scalar(offsets[0], pa.int64())),
+            )
+        flushed = self.loader.add(spans, logs)
+        if task_slots is not None:
+            self.slots.hold(task_slots[0])
+            self.slots.consumed(task_slots[1])  # log batches are copied into staging on add
+            if flushed:
+                self.slots.flushed()
+        self.progress.spans += spans.num_rows if spans is not None else 0
+        if self.on_progress:
+            self.on_progress(self.progress)
+
+    def account(self, unit: Unit, errors, n_bad: int, line_count: int, note, unattached: int) -> int:
+        """Book one unit's counts and bad-record examples; its first line's offset in its file."""
+        report, progress = self.report, self.progress
+        report.unattached_logs += unattached
+        offset = self.line_offset.get(unit.source, 0)
+        self.line_offset[unit.source] = offset + line_count
+        if note:
+            report.notes.append(f"{unit.source}: skipped, {note}")
+        if n_bad:
+            report.bad_records += n_bad
+            progress.bad += n_bad
+            for line, reason in errors:
+                if len(report.bad_examples) < MAX_EXAMPLES:
+                    report.bad_examples.append((unit.source, line + offset, reason))
+            if self.strict:
+                raise StrictAbort(
+                    (unit.source, errors[0][0] + offset, errors[0][1])
+                    if errors
+                    else (unit.source, offset, "bad record")
+                )
+        progress.bytes_done += unit.nbytes
+        report.bytes_read += unit.nbytes
+        return offset
+
+    def skipped(self, s: Skipped) -> None:
+        """A file or record the reader skipped: a bad record (strict: the end), or a note."""
+        report = self.report
+        if not s.bad:
+            report.notes.append(f"{s.source}: skipped, {s.reason}")
+            return
+        report.bad_records += 1
+        self.progress.bad += 1
+        line = self.line_offset.get(s.source, 0)
+        if len(report.bad_examples) < MAX_EXAMPLES:
+            report.bad_examples.append((s.source, line, s.reason))
+        if self.strict:
+            raise StrictAbort((s.source, line, s.reason))
 
 
 __all__ = ["ingest", "IngestReport", "Progress", "StrictAbort", "InputError"]

@@ -7,6 +7,7 @@ cost, trace-level context, de-duplication) in SQL.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -788,13 +789,7 @@ class Batch:
         scope_name,
     ) -> None:
         if not (0 <= start_ns <= _INT64_MAX and 0 <= end_ns <= _INT64_MAX):
-            # the store derives times and durations from these in SQL: beyond int64 (or before 1970,
-            # where end - start can overflow) a span would end the whole load there, not here
-            t = str(min(start_ns, end_ns) if min(start_ns, end_ns) < 0 else max(start_ns, end_ns))
-            where = "before 1970" if t.startswith("-") else "beyond int64 nanoseconds (the year 2262)"
-            raise ValueError(
-                f"span {name!r}: time {t if len(t) <= 24 else t[:20] + '…'} is {where}: not Unix nanoseconds"
-            )
+            raise _time_error(name, start_ns, end_ns)
         m = self.mapping
         shape = m.shape(attrs, resource)
         values = m.resolve(attrs, resource, shape)
@@ -802,111 +797,23 @@ class Batch:
             v = values[i]
             if v is not None and not 0 <= v < MAX_TOKENS:
                 values[i] = None
-
-        span_type = "other"
-        for key, table in shape.type_rules:
-            v = attrs[key]
-            if v is not None:
-                found = table.get(v.lower() if type(v) is str else str(v).lower())
-                if found:
-                    span_type = found
-                    break
-
-        # resource and scope rules are the same for every span of a scope: decide them once
-        if resource is not self._rule_resource or scope_name != self._rule_scope:
-            self._rule_resource, self._rule_scope = resource, scope_name
-            self._rule_ctx = _context_dialect(resource, scope_name)
-        ctx_index, dialect = self._rule_ctx
-        if shape.attr_dialect is not None and shape.attr_dialect[0] <= ctx_index:
-            dialect = shape.attr_dialect[1]
-
-        # content from attributes, then from span events
-        in_text, in_msgs = _extract(attrs, shape.input_sources) if shape.input_sources else (None, None)
-        out_text, out_msgs = (
-            (None, None)
-            if span_type in D.NO_OUTPUT_TEXT or not shape.output_sources
-            else _extract(attrs, shape.output_sources)
+        span_type = _span_type(shape, attrs)
+        dialect = self._dialect(shape, resource, scope_name)
+        in_text, in_msgs, out_text, out_msgs, exc_type, exc_msg = _content(
+            shape, attrs, events, span_type, values, start_ns
         )
-        sys_msgs: list[dict] = []
-        for key in shape.system_keys:
-            if attrs.get(key):
-                sys_msgs = _system_messages(attrs[key])
-        exc_type = exc_msg = None
-        if events:
-            ev_in: list[dict] = []
-            ev_out: list[dict] = []
-            chunks: list[tuple[int, str]] = []
-            for ename, etime, eattrs in events:
-                if ename in D.MESSAGE_EVENTS or ename == D.DETAILS_EVENT:
-                    for direction, msg in event_message(ename, None, eattrs):
-                        (ev_in if direction == "input" else ev_out).append(msg)
-                elif ename in D.CONTENT_EVENTS:
-                    text = eattrs.get(ename.replace("content.", "")) or next(iter(eattrs.values()), None)
-                    if text:
-                        (ev_in if D.CONTENT_EVENTS[ename] == "input" else ev_out).append(
-                            {
-                                "role": "user" if D.CONTENT_EVENTS[ename] == "input" else "assistant",
-                                "content": _text(text),
-                            }
-                        )
-                elif ename in D.CHUNK_EVENTS:
-                    chunk = eattrs.get(D.CHUNK_EVENTS[ename])
-                    if chunk is None:
-                        chunk = next((v for v in eattrs.values() if isinstance(v, str)), None)
-                    if chunk is not None:
-                        chunks.append((etime, chunk))
-                elif ename == D.EXCEPTION_EVENT:
-                    exc_type = eattrs.get("exception.type")
-                    exc_msg = eattrs.get("exception.message")
-                elif ename in D.FIRST_TOKEN_EVENTS and values[_TTFT_MS] is None and etime and start_ns:
-                    values[_TTFT_MS] = (etime - start_ns) / 1e6
-            if in_text is None and ev_in:
-                in_msgs = ev_in
-                in_text = messages_text(ev_in)
-            if out_text is None and ev_out:
-                out_msgs = ev_out
-                out_text = messages_text(ev_out)
-            if out_text is None and chunks:
-                chunks.sort(key=lambda c: c[0])
-                out_text = "".join(c for _, c in chunks)
-                out_msgs = [{"role": "assistant", "content": out_text}]
-        if sys_msgs and in_msgs is not None and not any(x.get("role") == "system" for x in in_msgs):
-            in_msgs = sys_msgs + in_msgs
-            in_text = messages_text(in_msgs)
-        elif sys_msgs and in_msgs is None:
-            in_msgs = sys_msgs
-            in_text = messages_text(sys_msgs)
-
         status = STATUS_NAMES[status_code] if 0 <= status_code <= 2 else "unset"
         raw_err = attrs.get("error.type") or exc_type
         error_type = error_message = None
         if status == "error" or raw_err:
-            error_type = classify_error(
-                str(raw_err) if raw_err else (status_message or None),
-                values[_HTTP_STATUS_CODE],
-                exc_msg or status_message or None,
-            )
-            if error_type is None:
-                error_type = "error"
-            error_message = exc_msg or status_message or None
-        if values[_AGENT_NAME] is None and span_type == "agent":
-            values[_AGENT_NAME] = _strip_name(name, *D.NAME_CARRIES["agent_name"])
-        if values[_TOOL_NAME] is None and span_type == "tool":
-            values[_TOOL_NAME] = _strip_name(name, *D.NAME_CARRIES["tool_name"])
-        if values[_SERVICE_NAME] is None:
-            values[_SERVICE_NAME] = resource.get("service.name")
+            error_type, error_message = _error_fields(raw_err, status_message, exc_msg, values[_HTTP_STATUS_CODE])
+        _names_from_span(values, span_type, name, resource)
 
         sc = self.scrubber
         if sc is not None:  # every value was read from the raw data; store only the scrubbed ones
-            in_text, out_text = sc.content(trace_id, in_text), sc.content(trace_id, out_text)
-            in_msgs, out_msgs = sc.messages(trace_id, in_msgs), sc.messages(trace_id, out_msgs)
-            attrs = sc.attributes(trace_id, attrs)
-            events = sc.events(trace_id, events) if events else events
-
-        if resource is not self._last_resource or (sc is not None and trace_id != self._last_resource_trace):
-            # spans of one resourceSpans share it: dump once (scrubbed: once per trace, placeholders are)
-            self._last_resource, self._last_resource_trace = resource, trace_id
-            self._last_resource_json = _json(sc.attributes(trace_id, resource) if sc is not None else resource)
+            in_text, out_text, in_msgs, out_msgs, attrs, events = _scrub_content(
+                sc, trace_id, in_text, out_text, in_msgs, out_msgs, attrs, events
+            )
         row: tuple = (
             trace_id,
             span_id,
@@ -929,17 +836,32 @@ class Batch:
             _json(out_msgs) if out_msgs else None,
             _tool_definitions(attrs, shape.tool_sources) if span_type == "llm" and shape.tool_sources else None,
             _json(attrs),
-            self._last_resource_json,
+            self._resource_json(resource, trace_id),
             _json([{"name": n, "time_unix_nano": t, "attributes": a} for n, t, a in events]) if events else None,
             self.source,
             self.line,
         )
-        if sc is not None:  # the plain text columns (names, status, models, context) by their policy
-            row = tuple(
-                sc.column(n, trace_id, v) if i in _SCRUBBED_SPAN_POSITIONS else v
-                for i, (n, v) in enumerate(zip(SPAN_COLUMNS, row))
-            )
-        self.rows.append(row)
+        self.rows.append(row if sc is None else _scrub_columns(sc, trace_id, row))
+
+    def _resource_json(self, resource: dict, trace_id: Any) -> str:
+        """The resource's attributes as stored JSON: spans of one resourceSpans share the dict, so it is
+        dumped once (scrubbed: once per trace, as placeholders are)."""
+        if resource is not self._last_resource or (self.scrubber is not None and trace_id != self._last_resource_trace):
+            self._last_resource, self._last_resource_trace = resource, trace_id
+            sc = self.scrubber
+            self._last_resource_json = _json(sc.attributes(trace_id, resource) if sc is not None else resource)
+        return self._last_resource_json
+
+    def _dialect(self, shape: _Shape, resource: dict, scope_name: Any) -> str:
+        """The span's dialect: resource and scope rules (the same for every span of a scope: decided once
+        per scope), unless an attribute rule ranked before them matches."""
+        if resource is not self._rule_resource or scope_name != self._rule_scope:
+            self._rule_resource, self._rule_scope = resource, scope_name
+            self._rule_ctx = _context_dialect(resource, scope_name)
+        ctx_index, dialect = self._rule_ctx
+        if shape.attr_dialect is not None and shape.attr_dialect[0] <= ctx_index:
+            dialect = shape.attr_dialect[1]
+        return dialect
 
     def add_log(self, trace_id, span_id, time_ns, event_name, body, attrs, resource) -> None:
         if event_name not in D.MESSAGE_EVENTS and event_name != D.DETAILS_EVENT:
@@ -1041,6 +963,140 @@ class Batch:
 
     def n_logs(self) -> int:
         return len(self.logs["trace_id"])
+
+    def redacted(self) -> dict[str, int]:
+        """Values redaction replaced in this batch's stored spans and log messages, by PII kind (empty with
+        privacy off). Call it after :meth:`span_record_batch` and :meth:`log_record_batch`: rows they drop
+        are not stored, so not counted."""
+        if self.scrubber is None:
+            return {}
+        texts = itertools.chain(itertools.chain.from_iterable(self.rows), *self.logs.values())
+        return self.scrubber.count_placeholders(texts)
+
+
+# --------------------------------------------------------------------------- the steps of add_span
+
+
+def _time_error(name: Any, start_ns: Any, end_ns: Any) -> ValueError:
+    """The store derives times and durations from these in SQL: beyond int64 (or before 1970, where
+    end - start can overflow) a span would end the whole load there, not here."""
+    t = str(min(start_ns, end_ns) if min(start_ns, end_ns) < 0 else max(start_ns, end_ns))
+    where = "before 1970" if t.startswith("-") else "beyond int64 nanoseconds (the year 2262)"
+    return ValueError(f"span {name!r}: time {t if len(t) <= 24 else t[:20] + '…'} is {where}: not Unix nanoseconds")
+
+
+def _span_type(shape: _Shape, attrs: dict) -> str:
+    """The first type rule of the span's shape whose attribute names a type; else ``other``."""
+    for key, table in shape.type_rules:
+        v = attrs[key]
+        if v is not None:
+            found = table.get(v.lower() if type(v) is str else str(v).lower())
+            if found:
+                return found
+    return "other"
+
+
+def _content(shape: _Shape, attrs: dict, events: Any, span_type: str, values: list, start_ns: Any) -> tuple:
+    """(input text, input messages, output text, output messages, exception type, exception message):
+    content from attributes, then from span events, with the system prompt put first. Sets the
+    time to first token in ``values`` from an event that marks it."""
+    in_text, in_msgs = _extract(attrs, shape.input_sources) if shape.input_sources else (None, None)
+    out_text, out_msgs = (
+        (None, None)
+        if span_type in D.NO_OUTPUT_TEXT or not shape.output_sources
+        else _extract(attrs, shape.output_sources)
+    )
+    sys_msgs: list[dict] = []
+    for key in shape.system_keys:
+        if attrs.get(key):
+            sys_msgs = _system_messages(attrs[key])
+    exc_type = exc_msg = None
+    if events:
+        ev_in, ev_out, chunks, exc_type, exc_msg = _read_events(events, values, start_ns)
+        if in_text is None and ev_in:
+            in_msgs = ev_in
+            in_text = messages_text(ev_in)
+        if out_text is None and ev_out:
+            out_msgs = ev_out
+            out_text = messages_text(ev_out)
+        if out_text is None and chunks:
+            chunks.sort(key=lambda c: c[0])
+            out_text = "".join(c for _, c in chunks)
+            out_msgs = [{"role": "assistant", "content": out_text}]
+    if sys_msgs and in_msgs is not None and not any(x.get("role") == "system" for x in in_msgs):
+        in_msgs = sys_msgs + in_msgs
+        in_text = messages_text(in_msgs)
+    elif sys_msgs and in_msgs is None:
+        in_msgs = sys_msgs
+        in_text = messages_text(sys_msgs)
+    return in_text, in_msgs, out_text, out_msgs, exc_type, exc_msg
+
+
+def _read_events(events: Any, values: list, start_ns: Any) -> tuple:
+    """(input messages, output messages, streamed chunks, exception type, exception message) from span events."""
+    ev_in: list[dict] = []
+    ev_out: list[dict] = []
+    chunks: list[tuple[int, str]] = []
+    exc_type = exc_msg = None
+    for ename, etime, eattrs in events:
+        if ename in D.MESSAGE_EVENTS or ename == D.DETAILS_EVENT:
+            for direction, msg in event_message(ename, None, eattrs):
+                (ev_in if direction == "input" else ev_out).append(msg)
+        elif ename in D.CONTENT_EVENTS:
+            text = eattrs.get(ename.replace("content.", "")) or next(iter(eattrs.values()), None)
+            if text:
+                is_input = D.CONTENT_EVENTS[ename] == "input"
+                (ev_in if is_input else ev_out).append(
+                    {"role": "user" if is_input else "assistant", "content": _text(text)}
+                )
+        elif ename in D.CHUNK_EVENTS:
+            chunk = eattrs.get(D.CHUNK_EVENTS[ename])
+            if chunk is None:
+                chunk = next((v for v in eattrs.values() if isinstance(v, str)), None)
+            if chunk is not None:
+                chunks.append((etime, chunk))
+        elif ename == D.EXCEPTION_EVENT:
+            exc_type = eattrs.get("exception.type")
+            exc_msg = eattrs.get("exception.message")
+        elif ename in D.FIRST_TOKEN_EVENTS and values[_TTFT_MS] is None and etime and start_ns:
+            values[_TTFT_MS] = (etime - start_ns) / 1e6
+    return ev_in, ev_out, chunks, exc_type, exc_msg
+
+
+def _names_from_span(values: list, span_type: str, name: Any, resource: dict) -> None:
+    """Agent and tool names from the span name when no attribute gave them; the service from the resource."""
+    if values[_AGENT_NAME] is None and span_type == "agent":
+        values[_AGENT_NAME] = _strip_name(name, *D.NAME_CARRIES["agent_name"])
+    if values[_TOOL_NAME] is None and span_type == "tool":
+        values[_TOOL_NAME] = _strip_name(name, *D.NAME_CARRIES["tool_name"])
+    if values[_SERVICE_NAME] is None:
+        values[_SERVICE_NAME] = resource.get("service.name")
+
+
+def _error_fields(raw_err: Any, status_message: Any, exc_msg: Any, http_status: Any) -> tuple:
+    """(error type, error message) of a span that failed or names an error type."""
+    # the message too: a wrapper error type (the AI SDK's AI_APICallError) is classified by what it says
+    error_type = classify_error(
+        str(raw_err) if raw_err else (status_message or None), http_status, exc_msg or status_message or None
+    )
+    return error_type if error_type is not None else "error", exc_msg or status_message or None
+
+
+def _scrub_columns(sc: Any, trace_id: Any, row: tuple) -> tuple:
+    """The plain text columns of a span row (names, status, models, context) scrubbed by their policy."""
+    return tuple(
+        sc.column(n, trace_id, v) if i in _SCRUBBED_SPAN_POSITIONS else v
+        for i, (n, v) in enumerate(zip(SPAN_COLUMNS, row))
+    )
+
+
+def _scrub_content(sc: Any, trace_id: Any, in_text, out_text, in_msgs, out_msgs, attrs: dict, events: Any) -> tuple:
+    """The content read from the raw values, scrubbed for storing (privacy on)."""
+    in_text, out_text = sc.content(trace_id, in_text), sc.content(trace_id, out_text)
+    in_msgs, out_msgs = sc.messages(trace_id, in_msgs), sc.messages(trace_id, out_msgs)
+    attrs = sc.attributes(trace_id, attrs)
+    events = sc.events(trace_id, events) if events else events
+    return in_text, out_text, in_msgs, out_msgs, attrs, events
 
 
 # Plain text columns of a span row that the scrubber sees one by one (content texts and JSON columns

@@ -25,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +93,8 @@ KEPT_COLUMNS = frozenset(
 # Context columns that identify someone: with a hash key they are kept as keyed hashes (so a user's
 # traces still group together, across runs too) rather than per-trace placeholders.
 ID_COLUMNS = frozenset(("user_id", "session_id"))
+# what a placeholder looks like in a stored text (see Scrubber.placeholder)
+_PLACEHOLDER = re.compile(r"<[A-Z_]+_[0-9a-f]{6}>")
 
 
 class Scrubber:
@@ -121,6 +125,24 @@ class Scrubber:
             digest = hmac.new(self.privacy.placeholder_key, raw, hashlib.sha256).hexdigest()
             token = self._placeholders[key] = f"<{kind.upper()}_{digest[: self.PLACEHOLDER_HEX]}>"
         return token
+
+    def count_placeholders(self, values: Iterable[Any]) -> dict[str, int]:
+        """How many of this scrubber's placeholders the texts among ``values`` hold, by kind: the values
+        redaction replaced in what is stored. Counted in the rows as built (not as replaced), since one
+        replaced text can be stored more than once (a resource's JSON in each of its spans) or not at all
+        (a bad record's reason, a row dropped as unstorable); text that only looks like a placeholder
+        (a store exported redacted and ingested again) is not one of ours and is not counted."""
+        kinds = {token: kind for (_, kind, _), token in self._placeholders.items()}
+        counts: dict[str, int] = {}
+        if not kinds:
+            return counts
+        for v in values:
+            if type(v) is str and "<" in v:
+                for token in _PLACEHOLDER.findall(v):
+                    kind = kinds.get(token)
+                    if kind is not None:
+                        counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
     # --- hashing
     def hash(self, value: str) -> str:

@@ -574,6 +574,79 @@ def quality_chart(alt, rows: list[dict], group: list[str]) -> dict:
 # --------------------------------------------------------------------------- sections
 
 
+COST_BY_COLUMNS = [
+    "calls",
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "share_of_total",
+    "cost_per_call",
+    "cost_per_request",
+    "p95_tokens",
+    "unpriced_calls",
+]
+TOP_REQUEST_COLUMNS = [
+    "trace_id",
+    "start_time",
+    "cost_usd",
+    "calls",
+    "input_tokens",
+    "output_tokens",
+    "models",
+    "feature",
+    "prompt_version",
+]
+FINDING_COLUMNS = [
+    "start_time",
+    "trace_id",
+    "kind",
+    "subkind",
+    "location",
+    "score",
+    "excerpt",
+    "service_name",
+    "feature",
+]
+QUALITY_COLUMNS = [
+    "metric",
+    "judge",
+    "scored",
+    "mean_score",
+    "pass_rate",
+    "hallucination_rate",
+    "not_applicable",
+    "errors",
+]
+
+
+def _cost_breaks(daily: list[dict], per_group: list[dict], by: str, first_group: list[str]) -> list:
+    """The days whose cost per call broke from its baseline: over all calls, and by the first grouping."""
+    anomalies = [r for r in daily if r["anomaly"]]
+    group_breaks = [r for r in per_group if r["anomaly"]]
+    as_cost = {"baseline": lambda r: fmt_value(r["baseline"], "baseline_usd")}
+    return [
+        Figures(
+            "cost_anomalies",
+            "Breaks in cost per call (all calls)",
+            ["bucket", "calls", "cost_per_call", "baseline", "ratio", "robust_z"],
+            anomalies,
+            "cost.cost_anomalies(every='1d')",
+            note="" if anomalies else "none",
+            text=as_cost,
+        ),
+        Figures(
+            f"cost_anomalies_by_{'_'.join(first_group)}",
+            f"Breaks in cost per call by {', '.join(first_group)}",
+            ["bucket", *first_group, "calls", "cost_per_call", "baseline", "ratio", "robust_z"],
+            group_breaks,
+            f"cost.cost_anomalies(by={by!r}, every='1d')",
+            note="" if group_breaks else "none",
+            text=as_cost,
+        ),
+    ]
+
+
 class _Builder:
     def __init__(self, con, flt: SpanFilter, by: str | None, content: bool, span_type: str):
         self.con, self.flt, self.by, self.content, self.span_type = con, flt, by, content, span_type
@@ -748,6 +821,19 @@ class _Builder:
                 f"Cost per call by {', '.join(first_group)}, breaks ▲",
             )
         )
+        tables = self._cost_by(sec, bys)  # its charts are added now, its tables after them all
+        sec.blocks += tables
+        sec.blocks += _cost_breaks(daily, per_group, bys[0], first_group)
+        top = _rows(self._call(C.top_requests, self.flt, 10))
+        sec.blocks.append(
+            Figures(
+                "top_requests", "The 10 most expensive requests", TOP_REQUEST_COLUMNS, top, "cost.top_requests(n=10)"
+            )
+        )
+        return sec
+
+    def _cost_by(self, sec: Section, bys: list) -> list:
+        """A share chart per grouping (added to ``sec`` now) and its table (returned: the tables follow the charts)."""
         tables = []
         for by in bys:
             group = _group_cols(by)
@@ -762,70 +848,12 @@ class _Builder:
                 Figures(
                     f"cost_by_{'_'.join(group)}",
                     f"Cost by {', '.join(group)}",
-                    group
-                    + [
-                        "calls",
-                        "requests",
-                        "input_tokens",
-                        "output_tokens",
-                        "cost_usd",
-                        "share_of_total",
-                        "cost_per_call",
-                        "cost_per_request",
-                        "p95_tokens",
-                        "unpriced_calls",
-                    ],
+                    group + COST_BY_COLUMNS,
                     rows,
                     f"cost.cost(by={by!r})",
                 )
             )
-        sec.blocks += tables
-        anomalies = [r for r in daily if r["anomaly"]]
-        as_cost = {"baseline": lambda r: fmt_value(r["baseline"], "baseline_usd")}
-        sec.blocks.append(
-            Figures(
-                "cost_anomalies",
-                "Breaks in cost per call (all calls)",
-                ["bucket", "calls", "cost_per_call", "baseline", "ratio", "robust_z"],
-                anomalies,
-                "cost.cost_anomalies(every='1d')",
-                note="" if anomalies else "none",
-                text=as_cost,
-            )
-        )
-        group_breaks = [r for r in per_group if r["anomaly"]]
-        sec.blocks.append(
-            Figures(
-                f"cost_anomalies_by_{'_'.join(first_group)}",
-                f"Breaks in cost per call by {', '.join(first_group)}",
-                ["bucket", *first_group, "calls", "cost_per_call", "baseline", "ratio", "robust_z"],
-                group_breaks,
-                f"cost.cost_anomalies(by={bys[0]!r}, every='1d')",
-                note="" if group_breaks else "none",
-                text=as_cost,
-            )
-        )
-        top = _rows(self._call(C.top_requests, self.flt, 10))
-        sec.blocks.append(
-            Figures(
-                "top_requests",
-                "The 10 most expensive requests",
-                [
-                    "trace_id",
-                    "start_time",
-                    "cost_usd",
-                    "calls",
-                    "input_tokens",
-                    "output_tokens",
-                    "models",
-                    "feature",
-                    "prompt_version",
-                ],
-                top,
-                "cost.top_requests(n=10)",
-            )
-        )
-        return sec
+        return tables
 
     # ---------------------------------------------------------------- drift
     def drift(self) -> Section:
@@ -963,87 +991,73 @@ class _Builder:
             "Safety and quality",
             "Findings of `llmscope scan` (masked excerpts only) and the scores of `llmscope eval`, by group.",
         )
+        statuses = [self._safety(sec), self._quality(sec)]
+        sec.status = ", ".join(s for s in statuses if s)
+        return sec
+
+    def _safety(self, sec: Section) -> str | None:
+        """The safety findings by group and the latest ones; ``not scanned`` when nothing was."""
         by_s = _by("safety", self.by)[0]
         gs = _group_cols(by_s)
         safety = _rows(self._call(S.safety, self.flt, by_s))
         scanned = sum((r["llm_calls"] or 0) - (r["llm_calls_not_scanned"] or 0) for r in safety)
-        statuses = []
         if not scanned:
-            statuses.append("not scanned")
             sec.blocks.append(Block("note", "Safety: not scanned yet — run `llmscope scan`."))
-        else:
-            sec.blocks.append(
-                self.chart(
-                    safety_chart(self.alt, _jsonable(safety), gs),
-                    f"safety.safety(by={by_s!r})",
-                    "Spans with a finding, by kind",
-                )
+            return "not scanned"
+        sec.blocks.append(
+            self.chart(
+                safety_chart(self.alt, _jsonable(safety), gs),
+                f"safety.safety(by={by_s!r})",
+                "Spans with a finding, by kind",
             )
-            sec.blocks.append(
-                Figures(
-                    "safety",
-                    f"Safety by {', '.join(gs) or 'all'}",
-                    gs + ["llm_calls", "llm_calls_not_scanned", *S.KINDS, "injection_rate", "pii_leak_rate"],
-                    safety,
-                    f"safety.safety(by={by_s!r})",
-                )
+        )
+        sec.blocks.append(
+            Figures(
+                "safety",
+                f"Safety by {', '.join(gs) or 'all'}",
+                gs + ["llm_calls", "llm_calls_not_scanned", *S.KINDS, "injection_rate", "pii_leak_rate"],
+                safety,
+                f"safety.safety(by={by_s!r})",
             )
-            found = _rows(self._call(S.findings, self.flt, None, 20))
-            sec.blocks.append(
-                Figures(
-                    "findings",
-                    "Latest findings (masked excerpts)",
-                    [
-                        "start_time",
-                        "trace_id",
-                        "kind",
-                        "subkind",
-                        "location",
-                        "score",
-                        "excerpt",
-                        "service_name",
-                        "feature",
-                    ],
-                    found,
-                    "safety.findings(limit=20)",
-                    note="" if found else "none",
-                )
+        )
+        found = _rows(self._call(S.findings, self.flt, None, 20))
+        sec.blocks.append(
+            Figures(
+                "findings",
+                "Latest findings (masked excerpts)",
+                FINDING_COLUMNS,
+                found,
+                "safety.findings(limit=20)",
+                note="" if found else "none",
             )
+        )
+        return None
+
+    def _quality(self, sec: Section) -> str | None:
+        """The eval scores by group; ``not evaluated`` when there are none."""
         by_q = _by("quality", self.by)[0]
         gq = _group_cols(by_q)
         quality = _rows(self._call(Q.quality, self.flt, by_q))
         if not quality:
-            statuses.append("not evaluated")
             sec.blocks.append(Block("note", "Quality: not evaluated yet — run `llmscope eval`."))
-        else:
-            sec.blocks.append(
-                self.chart(
-                    quality_chart(self.alt, _jsonable(quality), gq),
-                    f"quality.quality(by={by_q!r})",
-                    "Mean score per metric and group",
-                )
+            return "not evaluated"
+        sec.blocks.append(
+            self.chart(
+                quality_chart(self.alt, _jsonable(quality), gq),
+                f"quality.quality(by={by_q!r})",
+                "Mean score per metric and group",
             )
-            sec.blocks.append(
-                Figures(
-                    "quality",
-                    f"Quality by {', '.join(gq) or 'all'}",
-                    gq
-                    + [
-                        "metric",
-                        "judge",
-                        "scored",
-                        "mean_score",
-                        "pass_rate",
-                        "hallucination_rate",
-                        "not_applicable",
-                        "errors",
-                    ],
-                    quality,
-                    f"quality.quality(by={by_q!r})",
-                )
+        )
+        sec.blocks.append(
+            Figures(
+                "quality",
+                f"Quality by {', '.join(gq) or 'all'}",
+                gq + QUALITY_COLUMNS,
+                quality,
+                f"quality.quality(by={by_q!r})",
             )
-        sec.status = ", ".join(statuses)
-        return sec
+        )
+        return None
 
     # ---------------------------------------------------------------- worst traces
     def worst(self) -> Section:

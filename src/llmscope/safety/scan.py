@@ -187,92 +187,92 @@ def _user_text(input_messages: str | None, fallback: str | None) -> str | None:
 
 def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
     """Findings for a list of span rows (runs in a worker). Each finding is a tuple in FINDING_FIELDS order."""
-    from . import injection, pii, toxicity
-
     out: list[tuple] = []
     for r in rows:
         key = (r["trace_id"], r["span_id"], r["start_time"])
-        span_type = r["span_type"]
-        inp, outp = r["input_text"], r["output_text"]
-        documents = span_type in ("retriever", "tool")
-
-        # guardrails the instrumentation recorded
-        if (
-            r["guardrail_mark"]
-            or any(w in (r["name"] or "").lower() for w in D.GUARDRAIL_NAME_WORDS)
-            or r["finish_reason"] in D.GUARDRAIL_OUTCOMES
-            or r["error_type"] in D.GUARDRAIL_OUTCOMES
-        ):
-            out.append(
-                (
-                    *key,
-                    "guardrail",
-                    r["guardrail_mark"] or r["finish_reason"] or r["error_type"] or "guardrail",
-                    "output",
-                    1.0,
-                    "recorded",
-                    None,
-                )
-            )
-
-        # PII: inputs, documents, and leaks (in an output, absent from the input)
-        in_matches = pii.find_pii(inp) if inp else []
-        seen_in = {_norm(m.kind, m.value) for m in in_matches}
-        for m in in_matches:
-            out.append((*key, "pii_input", m.kind, "input", 1.0, m.detail or m.kind, pii.masked_excerpt(inp, m)))
-        if outp:
-            for m in pii.find_pii(outp):
-                if documents:
-                    out.append(
-                        (*key, "pii_input", m.kind, "document", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m))
-                    )
-                elif span_type == "llm" and _norm(m.kind, m.value) not in seen_in and m.value not in (inp or ""):
-                    out.append(
-                        (*key, "pii_leak", m.kind, "output", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m))
-                    )
-
-        # prompt injection: what the user sent; and documents / tool results (indirect)
-        user = _user_text(r["input_messages"], inp) if span_type == "llm" else None
-        if span_type == "llm":
-            _injections(out, key, user, "injection", "input", injection, policy)
-            tools = _tool_text(r["input_messages"])
-            v = _injections(out, key, tools, "indirect_injection", "document", injection, policy)
-            if v is not None and outp:
-                _followed(out, key, tools, v, outp, user)
-        elif documents and outp:
-            _injections(out, key, outp, "indirect_injection", "document", injection, policy)
-
-        # toxicity (lexicon baseline) on what the user sent and what the model answered
-        if span_type == "llm":
-            for text, where in ((user, "input"), (outp, "output")):
-                if text:
-                    score, terms = toxicity.toxicity(text)
-                    if terms:
-                        out.append(
-                            (
-                                *key,
-                                "toxicity",
-                                "lexicon",
-                                where,
-                                score,
-                                ", ".join(sorted(set(terms)))[:200],
-                                _around(text, terms[0]),
-                            )
-                        )
-
-        # policy rules on the model's answers
-        if span_type == "llm" and outp:
-            low = outp.lower()
-            for phrase in policy.prohibited:
-                if phrase.lower() in low:
-                    out.append((*key, "policy", "prohibited_phrase", "output", 1.0, phrase, _around(outp, phrase)))
-            for name in policy.competitors:
-                if re.search(r"\b" + re.escape(name.lower()) + r"\b", low):
-                    out.append((*key, "policy", "competitor_mention", "output", 1.0, name, _around(outp, name)))
-            need = policy.disclaimers.get(r["feature"] or "")
-            if need and need.lower() not in low:
-                out.append((*key, "policy", "missing_disclaimer", "output", 1.0, need[:80], None))
+        llm = r["span_type"] == "llm"
+        user = _user_text(r["input_messages"], r["input_text"]) if llm else None  # what the user sent
+        _guardrail_findings(out, key, r)
+        _pii_findings(out, key, r)
+        _injection_findings(out, key, r, user, policy)
+        if llm:
+            _toxicity_findings(out, key, user, r["output_text"])
+            _policy_findings(out, key, r["output_text"], r["feature"], policy)
     return out
+
+
+def _guardrail_findings(out: list, key: tuple, r: dict) -> None:
+    """Guardrails the instrumentation recorded."""
+    if (
+        r["guardrail_mark"]
+        or any(w in (r["name"] or "").lower() for w in D.GUARDRAIL_NAME_WORDS)
+        or r["finish_reason"] in D.GUARDRAIL_OUTCOMES
+        or r["error_type"] in D.GUARDRAIL_OUTCOMES
+    ):
+        subkind = r["guardrail_mark"] or r["finish_reason"] or r["error_type"] or "guardrail"
+        out.append((*key, "guardrail", subkind, "output", 1.0, "recorded", None))
+
+
+def _pii_findings(out: list, key: tuple, r: dict) -> None:
+    """PII in inputs and documents, and leaks: PII in an LLM call's output that is absent from its input."""
+    from . import pii
+
+    span_type, inp, outp = r["span_type"], r["input_text"], r["output_text"]
+    in_matches = pii.find_pii(inp) if inp else []
+    seen_in = {_norm(m.kind, m.value) for m in in_matches}
+    for m in in_matches:
+        out.append((*key, "pii_input", m.kind, "input", 1.0, m.detail or m.kind, pii.masked_excerpt(inp, m)))
+    if not outp:
+        return
+    for m in pii.find_pii(outp):
+        if span_type in ("retriever", "tool"):
+            out.append((*key, "pii_input", m.kind, "document", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m)))
+        elif span_type == "llm" and _norm(m.kind, m.value) not in seen_in and m.value not in (inp or ""):
+            out.append((*key, "pii_leak", m.kind, "output", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m)))
+
+
+def _injection_findings(out: list, key: tuple, r: dict, user: str | None, policy: Policy) -> None:
+    """Prompt injection in what the user sent; indirect injection in documents and tool results, and an
+    answer that followed it."""
+    from . import injection
+
+    outp = r["output_text"]
+    if r["span_type"] == "llm":
+        _injections(out, key, user, "injection", "input", injection, policy)
+        tools = _tool_text(r["input_messages"])
+        v = _injections(out, key, tools, "indirect_injection", "document", injection, policy)
+        if v is not None and outp:
+            _followed(out, key, tools, v, outp, user)
+    elif r["span_type"] in ("retriever", "tool") and outp:
+        _injections(out, key, outp, "indirect_injection", "document", injection, policy)
+
+
+def _toxicity_findings(out: list, key: tuple, user: str | None, outp: str | None) -> None:
+    """Toxicity (lexicon baseline) in what the user sent and what the model answered."""
+    from . import toxicity
+
+    for text, where in ((user, "input"), (outp, "output")):
+        if text:
+            score, terms = toxicity.toxicity(text)
+            if terms:
+                rule = ", ".join(sorted(set(terms)))[:200]
+                out.append((*key, "toxicity", "lexicon", where, score, rule, _around(text, terms[0])))
+
+
+def _policy_findings(out: list, key: tuple, outp: str | None, feature: str | None, policy: Policy) -> None:
+    """The ``[policy]`` rules on the model's answer."""
+    if not outp:
+        return
+    low = outp.lower()
+    for phrase in policy.prohibited:
+        if phrase.lower() in low:
+            out.append((*key, "policy", "prohibited_phrase", "output", 1.0, phrase, _around(outp, phrase)))
+    for name in policy.competitors:
+        if re.search(r"\b" + re.escape(name.lower()) + r"\b", low):
+            out.append((*key, "policy", "competitor_mention", "output", 1.0, name, _around(outp, name)))
+    need = policy.disclaimers.get(feature or "")
+    if need and need.lower() not in low:
+        out.append((*key, "policy", "missing_disclaimer", "output", 1.0, need[:80], None))
 
 
 def _injections(out: list, key: tuple, text: str | None, kind: str, location: str, injection, policy: Policy):
@@ -370,56 +370,88 @@ def scan(
     where, params = (flt or SpanFilter()).sql("s")
     sql = CANDIDATES_SQL.format(where=where, guardrail_mark=_guardrail_mark_sql())
     if rescan:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(
-                f"DELETE FROM findings WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})",
-                params,
-            )
-            con.execute(
-                f"DELETE FROM scanned_spans WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})",
-                params,
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        _forget_scans(con, where, params)
     total = con.execute(f"SELECT count(*) FROM ({sql})", params + [version]).fetchall()[0][0]
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    findings: list[tuple] = []
     rel = con.sql(sql, params=params + [version])
     reader = rel.to_arrow_reader(BATCH_ROWS) if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch(BATCH_ROWS)
-    done = 0
+    progress = _ScanProgress(total, on_progress)
     if n_workers > 1 and total >= PARALLEL_MIN_ROWS:
-        spill = tempfile.TemporaryDirectory(
-            prefix="llmscope-scan-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
-        )
-        with spill, process_pool(n_workers) as pool:
-            pending = []
-            for batch in reader:
-                path = os.path.join(spill.name, f"{uuid.uuid4().hex}.arrow")
-                with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, batch.schema) as w:
-                    w.write_batch(batch)
-                pending.append((batch.num_rows, pool.submit(_scan_batch, path, policy)))
-                while len(pending) > 2 * n_workers:
-                    n, fut = pending.pop(0)
-                    findings += fut.result()
-                    done += n
-                    if on_progress:
-                        on_progress(done, total)
-            for n, fut in pending:
-                findings += fut.result()
-                done += n
-                if on_progress:
-                    on_progress(done, total)
+        findings = _scan_in_workers(reader, policy, n_workers, progress)
     else:
-        for batch in reader:
-            findings += _scan_batch(batch, policy)
-            done += batch.num_rows
-            if on_progress:
-                on_progress(done, total)
-    report.spans_scanned = done
+        findings = _scan_here(reader, policy, progress)
+    report.spans_scanned = progress.done
+    _store_findings(con, sql, params, version, findings, report.run_id)
+    report.findings = len(findings)
+    for f in findings:
+        report.by_kind[f[3]] = report.by_kind.get(f[3], 0) + 1
+    report.elapsed_s = time.perf_counter() - started
+    return report
 
+
+class _ScanProgress:
+    """Spans scanned so far, told to ``on_progress(done, total)``."""
+
+    def __init__(self, total: int, on_progress: Callable[[int, int], None] | None):
+        self.done, self.total, self.on_progress = 0, total, on_progress
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self.on_progress:
+            self.on_progress(self.done, self.total)
+
+
+def _scan_here(reader, policy: Policy, progress: _ScanProgress) -> list[tuple]:
+    findings: list[tuple] = []
+    for batch in reader:
+        findings += _scan_batch(batch, policy)
+        progress.add(batch.num_rows)
+    return findings
+
+
+def _scan_in_workers(reader, policy: Policy, n_workers: int, progress: _ScanProgress) -> list[tuple]:
+    """The batches scanned on every core; they travel through files in shared memory."""
+    findings: list[tuple] = []
+    spill = tempfile.TemporaryDirectory(prefix="llmscope-scan-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    with spill, process_pool(n_workers) as pool:
+        pending = []
+        for batch in reader:
+            path = os.path.join(spill.name, f"{uuid.uuid4().hex}.arrow")
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, batch.schema) as w:
+                w.write_batch(batch)
+            pending.append((batch.num_rows, pool.submit(_scan_batch, path, policy)))
+            while len(pending) > 2 * n_workers:
+                n, fut = pending.pop(0)
+                findings += fut.result()
+                progress.add(n)
+        for n, fut in pending:
+            findings += fut.result()
+            progress.add(n)
+    return findings
+
+
+def _forget_scans(con: duckdb.DuckDBPyConnection, where: str, params: list) -> None:
+    """``rescan``: the findings and scan marks of the matching spans go, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"DELETE FROM findings WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})",
+            params,
+        )
+        con.execute(
+            f"DELETE FROM scanned_spans WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM spans s WHERE {where})",
+            params,
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _store_findings(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list, version: str, findings: list[tuple], run_id: str
+) -> None:
+    """The findings, and the candidate spans marked scanned with ``version``, in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         # spans scanned again (new detector version): their old findings go
@@ -435,9 +467,7 @@ def scan(
             cols = list(zip(*findings))
             tbl = pa.table({name: pa.array(col, type=t) for (name, t), col in zip(FINDING_FIELDS, cols)})
             con.register("_findings", tbl)
-            con.execute(
-                "INSERT INTO findings SELECT *, ?, now()::TIMESTAMP, ? FROM _findings", [version, report.run_id]
-            )
+            con.execute("INSERT INTO findings SELECT *, ?, now()::TIMESTAMP, ? FROM _findings", [version, run_id])
             con.unregister("_findings")
         con.execute(
             f"INSERT INTO scanned_spans SELECT trace_id, span_id, ?, now()::TIMESTAMP FROM ({sql})",
@@ -447,8 +477,3 @@ def scan(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    report.findings = len(findings)
-    for f in findings:
-        report.by_kind[f[3]] = report.by_kind.get(f[3], 0) + 1
-    report.elapsed_s = time.perf_counter() - started
-    return report
