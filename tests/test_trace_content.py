@@ -179,20 +179,27 @@ def test_in_a_real_terminal_lines_fit_roles_are_coloured_and_no_color_is_respect
             done = tmp_path / f"done{len(screens)}"
             subprocess.run(["tmux", "clear-history", "-t", name], check=True)
             # the tmux server may be shared: the environment is given on the command line
-            cmd = f"clear; PYTHONPATH={REPO / 'src'} {env}{sys.executable} -m llmscope --db {store} trace show "
-            cmd += f"{chat['trace_id'][:12]} --content; touch {done}"
+            # marks around the output, not `clear`: a shell still starting up when the keys arrive, or a `clear`
+            # that also wipes the scrollback, must not leave an empty screen
+            cmd = (
+                f"echo BEGIN-{len(screens)}; PYTHONPATH={REPO / 'src'} {env}{sys.executable} -m llmscope --db {store} "
+            )
+            cmd += f"trace show {chat['trace_id'][:12]} --content; echo END-{len(screens)}; touch {done}"
             subprocess.run(["tmux", "send-keys", "-t", name, cmd, "Enter"], check=True)
             deadline = time.monotonic() + 60
             while not done.exists() and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert done.exists()
             screens[env] = [
-                subprocess.run(
-                    ["tmux", "capture-pane", "-t", name, "-p", "-J", "-S", "-300", *flags],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout
+                _between(
+                    subprocess.run(
+                        ["tmux", "capture-pane", "-t", name, "-p", "-J", "-S", "-", *flags],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout,
+                    len(screens),
+                )
                 for flags in ((), ("-e",))
             ]
     finally:
@@ -205,3 +212,11 @@ def test_in_a_real_terminal_lines_fit_roles_are_coloured_and_no_color_is_respect
     assert _colours(coloured)  # roles and types in colour in a terminal...
     assert not _colours(screens["NO_COLOR=1 "][1])  # ...and none with NO_COLOR
     assert screens["NO_COLOR=1 "][0] == plain
+
+
+def _between(screen: str, n: int) -> str:
+    """The command's output on a captured screen: the lines between its BEGIN-n and END-n marks."""
+    lines = screen.splitlines()
+    begin = max(i for i, line in enumerate(lines) if re.sub(r"\x1b\[[0-9;]*m", "", line) == f"BEGIN-{n}")
+    end = next(i for i in range(begin, len(lines)) if re.sub(r"\x1b\[[0-9;]*m", "", lines[i]) == f"END-{n}")
+    return "\n".join(lines[begin + 1 : end]) + "\n"

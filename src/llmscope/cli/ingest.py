@@ -184,6 +184,7 @@ def summarize(rep, fmt: str) -> None:
         "duplicates": rep.duplicates,
         "bad_records": rep.bad_records,
         "log_messages_added": rep.log_messages_added,
+        "evaluations_added": rep.evaluations_added,
         "spans_given_log_content": rep.spans_given_log_content,
         "unpriced_calls": rep.unpriced,
         "seconds": round(rep.elapsed_s, 3),

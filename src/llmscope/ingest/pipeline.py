@@ -178,6 +178,11 @@ def ingest(
             run.finish()
         for f in fields(store_mod.LoadResult):
             setattr(report, f.name, getattr(run.loader.result, f.name))
+        if report.evaluations_waiting:
+            report.notes.append(
+                f"{report.evaluations_waiting} evaluation result(s) name a response no span in the store has yet: "
+                "kept, and attached when that span is ingested"
+            )
     finally:
         run.close()
         if own_con:

@@ -865,6 +865,8 @@ class Batch:
 
     def add_log(self, trace_id, span_id, time_ns, event_name, body, attrs, resource) -> None:
         if event_name not in D.MESSAGE_EVENTS and event_name != D.DETAILS_EVENT:
+            if event_name == D.EVALUATION_EVENT:
+                self.add_evaluation(trace_id, span_id, time_ns, attrs)
             return  # only message-bearing log events are attached to spans
         if not 0 <= time_ns <= _INT64_MAX:
             raise ValueError(f"log record: time {str(time_ns)[:24]} is not Unix nanoseconds (1970 to 2262)")
@@ -898,6 +900,41 @@ class Batch:
             lg["body"].append(_json(body) if body is not None else None)
             lg["source"].append(self.source)
             lg["source_line"].append(self.line)
+
+    def add_evaluation(self, trace_id, span_id, time_ns, attrs: dict) -> None:
+        """A gen_ai.evaluation.result event as a log row (direction "evaluation", the verdict as its message); the
+        loader turns it into an `evals` row. Without span ids it waits for the loader to find its response id."""
+        if not 0 <= time_ns <= _INT64_MAX:
+            raise ValueError(f"evaluation event: time {str(time_ns)[:24]} is not Unix nanoseconds (1970 to 2262)")
+        verdict = {key: attrs.get(name) for key, name in D.EVALUATION_KEYS.items()}
+        if not isinstance(verdict["metric"], str) or not verdict["metric"]:
+            raise ValueError("evaluation event: gen_ai.evaluation.name (required) is missing")
+        score = verdict["score"]
+        if score is not None and (isinstance(score, bool) or not isinstance(score, int | float | str)):
+            raise ValueError(f"evaluation event: score {str(score)[:40]!r} is not a number")
+        if (trace_id is None or span_id is None) and not verdict["response_id"]:
+            self.unattached_logs += 1  # names neither a span nor a response: nothing it could be about
+            return
+        trace_id, span_id = (trace_id or "", span_id or "") if trace_id and span_id else ("", "")
+        sc = self.scrubber
+        if sc is not None:
+            verdict["explanation"] = sc.content(trace_id, verdict["explanation"])
+            attrs = sc.attributes(trace_id, attrs)
+        lg = self.logs
+        lg["trace_id"].append(trace_id)
+        lg["span_id"].append(span_id)
+        lg["time_ns"].append(time_ns)
+        lg["seq"].append(self._log_seq)
+        self._log_seq += 1
+        lg["event_name"].append(D.EVALUATION_EVENT)
+        lg["direction"].append("evaluation")
+        lg["role"].append(None)
+        lg["content"].append(verdict["explanation"] if isinstance(verdict["explanation"], str) else None)
+        lg["message"].append(_json(verdict))
+        lg["attributes"].append(_json(attrs))
+        lg["body"].append(None)
+        lg["source"].append(self.source)
+        lg["source_line"].append(self.line)
 
     # output ------------------------------------------------------------------
     def span_record_batch(self) -> pa.RecordBatch:

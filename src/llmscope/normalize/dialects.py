@@ -401,6 +401,19 @@ NAME_CARRIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tool_name": (("execute_tool ", "tools/call "), (".tool",)),
 }
 CHOICE_EVENT = "gen_ai.choice"  # a message event whose body nests the message under "message"
+
+# An evaluator's verdict on a GenAI operation (semantic-conventions-genai, events.yaml): a log record (or, from
+# older emitters, a span event) parented to the evaluated span, else naming its gen_ai.response.id. Stored as an
+# external score in `evals` (source EVALUATION_EVENT, judge "external"); each key below is read as given.
+EVALUATION_EVENT = "gen_ai.evaluation.result"
+EVALUATION_KEYS: dict[str, str] = {
+    "metric": "gen_ai.evaluation.name",
+    "score": "gen_ai.evaluation.score.value",
+    "label": "gen_ai.evaluation.score.label",
+    "explanation": "gen_ai.evaluation.explanation",
+    "response_id": "gen_ai.response.id",
+    "error": "error.type",
+}
 EXCEPTION_EVENT = "exception"  # OTel's exception span event (exception.type, exception.message)
 # Guardrail activations an instrumentation records: an attribute with one of these values (the
 # value names the guardrail kind), a span name holding one of these words, or a finish reason /

@@ -105,44 +105,8 @@ def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, co
         return Group(Text("no spans"))
     console = Console(width=total, color_system=None, emoji=False, highlight=False)  # only measures text
     t0_total = max((r["offset_ms"] + (r["duration_ms"] or 0)) for r in rows)
-    trace_id = rows[0]["trace_id"]
-    errors = sum(1 for r in rows if r["status"] == "error")
-    cost = sum(r["cost_usd"] or 0 for r in rows)
-    tokens = sum(
-        (r["input_tokens"] or 0) + (r["output_tokens"] or 0) for r in rows if r["span_type"] in ("llm", "embedding")
-    )
-    summary = (
-        f"{len(rows)} spans · {fmt_value(t0_total, 'duration_ms')} ms · {tokens:,} tokens · "
-        f"{fmt_value(cost, 'cost_usd')}" + (f" · {errors} error(s)" if errors else "")
-    )
-    head = [Text.assemble(("trace ", "bold"), (trace_id, "bold cyan"))]
-    if head[0].cell_len + 2 + len(summary) <= total:
-        head[0].append("  " + summary)
-    else:
-        head.append(Text(summary))
-    cells = []
-    for r in rows:
-        style = TYPE_STYLE.get(r["span_type"], "dim")
-        name = Text()
-        name.append("  " * r["depth"] + ("└ " if r["depth"] else ""), style="dim")  # the tree, not the name
-        name.append(r["name"] or "?", style="bold" if r["depth"] == 0 else "")
-        if r.get("tool_name") and r["span_type"] == "tool" and r["tool_name"] not in (r["name"] or ""):
-            name.append(f" [{r['tool_name']}]", style="yellow")
-        tok = ""
-        if r["input_tokens"] is not None or r["output_tokens"] is not None:
-            tok = f"{r['input_tokens'] or 0:,}→{r['output_tokens'] or 0:,}"
-        status = r["status"]
-        cells.append(
-            {
-                "span": name,
-                "type": Text(r["span_type"], style=style),
-                "model": (r["response_model"] or r["request_model"] or "")[:26],
-                "tokens": tok,
-                "cost": fmt_value(r["cost_usd"], "cost_usd") if r["cost_usd"] is not None else "",
-                "ms": fmt_value(r["duration_ms"], "duration_ms"),
-                "status": Text(status, style="bold red" if status == "error" else "green" if status == "ok" else "dim"),
-            }
-        )
+    head = _trace_head(rows, t0_total, total)
+    cells = [_span_cells(r) for r in rows]
     natural = {
         key: max([len(header)] + [Text(c[key]).cell_len if isinstance(c[key], str) else c[key].cell_len for c in cells])
         for key, header, _ in _COLUMNS
@@ -180,6 +144,47 @@ def trace_waterfall(rows: list[dict], width: int = 40, content: bool = False, co
             detail = ": ".join(x for x in (r["error_type"], (r.get("error_message") or "")[:300]) if x)
             lines += _wrapped("error " + detail, indent, total, "red", console)
     return Group(*lines)
+
+
+def _trace_head(rows: list[dict], t0_total: float, total: int) -> list[Text]:
+    """The trace id and its totals: one line, or two when they do not fit in ``total`` columns."""
+    errors = sum(1 for r in rows if r["status"] == "error")
+    cost = sum(r["cost_usd"] or 0 for r in rows)
+    tokens = sum(
+        (r["input_tokens"] or 0) + (r["output_tokens"] or 0) for r in rows if r["span_type"] in ("llm", "embedding")
+    )
+    summary = (
+        f"{len(rows)} spans · {fmt_value(t0_total, 'duration_ms')} ms · {tokens:,} tokens · "
+        f"{fmt_value(cost, 'cost_usd')}" + (f" · {errors} error(s)" if errors else "")
+    )
+    head = [Text.assemble(("trace ", "bold"), (rows[0]["trace_id"], "bold cyan"))]
+    if head[0].cell_len + 2 + len(summary) <= total:
+        head[0].append("  " + summary)
+    else:
+        head.append(Text(summary))
+    return head
+
+
+def _span_cells(r: dict) -> dict:
+    """One span's cells (the waterfall bar is drawn once the column widths are known)."""
+    name = Text()
+    name.append("  " * r["depth"] + ("└ " if r["depth"] else ""), style="dim")  # the tree, not the name
+    name.append(r["name"] or "?", style="bold" if r["depth"] == 0 else "")
+    if r.get("tool_name") and r["span_type"] == "tool" and r["tool_name"] not in (r["name"] or ""):
+        name.append(f" [{r['tool_name']}]", style="yellow")
+    tok = ""
+    if r["input_tokens"] is not None or r["output_tokens"] is not None:
+        tok = f"{r['input_tokens'] or 0:,}→{r['output_tokens'] or 0:,}"
+    status = r["status"]
+    return {
+        "span": name,
+        "type": Text(r["span_type"], style=TYPE_STYLE.get(r["span_type"], "dim")),
+        "model": (r["response_model"] or r["request_model"] or "")[:26],
+        "tokens": tok,
+        "cost": fmt_value(r["cost_usd"], "cost_usd") if r["cost_usd"] is not None else "",
+        "ms": fmt_value(r["duration_ms"], "duration_ms"),
+        "status": Text(status, style="bold red" if status == "error" else "green" if status == "ok" else "dim"),
+    }
 
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"

@@ -26,6 +26,8 @@ class LoadResult:
     spans_added: int = 0
     duplicates: int = 0
     log_messages_added: int = 0
+    evaluations_added: int = 0  # gen_ai.evaluation.result events stored as external scores in evals
+    evaluations_waiting: int = 0  # ... naming a response id no span in the store has (yet): kept, tried again
     spans_given_log_content: int = 0
     spans_given_context: int = 0
     unpriced: int = 0
@@ -168,6 +170,7 @@ class Loader:
         self._flush()
         r.duplicates = r.spans_read - r.spans_added
         r.spans_given_context = inherit_trace_context(con, self._started)
+        r.evaluations_added, r.evaluations_waiting = load_evaluations(con, r.run_id)
         # Log-borne messages: add the new ones, then give their spans (old or new) the content.
         r.log_messages_added = con.execute("""
         INSERT INTO logs
@@ -445,6 +448,67 @@ def _duck_type(t: pa.DataType) -> str:
         pa.float64(): "DOUBLE",
         pa.bool_(): "BOOLEAN",
     }[t]
+
+
+# gen_ai.evaluation.result events staged as log rows (builder.add_evaluation): each finds its span by id, or by
+# the gen_ai.response.id it names (spans of this load or earlier ones), and is added once to evals. One whose
+# response no span has yet waits in `logs` (ids '') and is tried again by every later load: its span may come later.
+_PENDING_EVALUATIONS_SQL = """
+INSERT INTO _stage_logs SELECT * EXCLUDE (ingested_at) FROM logs WHERE event_name = $event AND trace_id = '';
+DELETE FROM logs WHERE event_name = $event AND trace_id = '';
+"""
+
+_EVALUATIONS_SQL = """
+CREATE OR REPLACE TEMP TABLE _stage_evals AS
+WITH wanted AS (
+    SELECT DISTINCT json_extract_string(message, '$.response_id') AS response_id FROM _stage_logs
+    WHERE event_name = $event AND trace_id = ''
+), by_response AS (
+    SELECT response_id, arg_min(trace_id, start_time) AS trace_id, arg_min(span_id, start_time) AS span_id
+    FROM spans WHERE response_id IN (SELECT response_id FROM wanted) GROUP BY response_id
+)
+SELECT DISTINCT ON (l.trace_id, l.span_id, l.time_ns, CAST(l.message AS VARCHAR))
+       l.* EXCLUDE (trace_id, span_id),
+       coalesce(nullif(l.trace_id, ''), r.trace_id) AS trace_id, coalesce(nullif(l.span_id, ''), r.span_id) AS span_id,
+       make_timestamp(l.time_ns // 1000) AS created_at
+FROM _stage_logs l
+LEFT JOIN by_response r ON l.trace_id = '' AND r.response_id = json_extract_string(l.message, '$.response_id')
+WHERE l.event_name = $event
+"""
+
+_INSERT_EVALUATIONS_SQL = """
+INSERT INTO evals (trace_id, span_id, metric, score, label, passed, judge, explanation, created_at, run_id, error,
+                   repeat_index, source)
+SELECT trace_id, span_id, json_extract_string(message, '$.metric'),
+       TRY_CAST(json_extract_string(message, '$.score') AS DOUBLE), json_extract_string(message, '$.label'),
+       CASE WHEN lower(json_extract_string(message, '$.label')) IN ('pass', 'passed', 'true', 'yes', 'correct') THEN true
+            WHEN lower(json_extract_string(message, '$.label')) IN ('fail', 'failed', 'false', 'no', 'incorrect') THEN false
+       END,
+       'external', json_extract_string(message, '$.explanation'), created_at, $run_id,
+       json_extract_string(message, '$.error'), 0, $event
+FROM _stage_evals e
+WHERE trace_id IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM evals o WHERE o.source = $event AND o.trace_id = e.trace_id AND o.span_id IS NOT DISTINCT FROM e.span_id
+      AND o.metric = json_extract_string(e.message, '$.metric') AND o.created_at = e.created_at)
+"""
+
+
+def load_evaluations(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[int, int]:
+    """Evaluation events of this load (and those still waiting for their span) into ``evals``: (added, waiting)."""
+    event = {"event": D.EVALUATION_EVENT}
+    for statement in _PENDING_EVALUATIONS_SQL.strip().split(";\n"):
+        con.execute(statement, event)
+    if not con.execute("SELECT count(*) FROM _stage_logs WHERE event_name = $event", event).fetchall()[0][0]:
+        return 0, 0
+    con.execute(_EVALUATIONS_SQL, event)
+    added = con.execute(_INSERT_EVALUATIONS_SQL, {**event, "run_id": run_id}).fetchall()[0][0]
+    log_columns = ", ".join("''" if n in ("trace_id", "span_id") else n for n in LOG_SCHEMA.names)
+    waiting = con.execute(
+        f"INSERT INTO logs SELECT {log_columns}, now()::TIMESTAMP FROM _stage_evals WHERE trace_id IS NULL"
+    ).fetchall()[0][0]
+    con.execute("DELETE FROM _stage_logs WHERE event_name = $event", event)  # verdicts, not messages
+    con.execute("DROP TABLE _stage_evals")
+    return added, waiting
 
 
 def attach_log_content(con: duckdb.DuckDBPyConnection, since) -> int:
