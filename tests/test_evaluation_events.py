@@ -82,3 +82,19 @@ def test_a_verdict_without_a_name_is_a_bad_record_of_its_line(tmp_path):
     assert rep["bad_records"] == 1 and rep["bad_examples"][0]["line"] == 1
     assert "gen_ai.evaluation.name" in rep["bad_examples"][0]["reason"]
     assert rep["evaluations_added"] == 3  # the record's siblings are kept
+
+
+def test_a_verdicts_only_file_with_a_bad_score_keeps_the_rest_and_says_so(tmp_path):
+    doc = json.loads(VERDICTS.read_text())
+    records = doc["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+    for a in records[0]["attributes"]:
+        if a["key"] == "gen_ai.evaluation.score.value":
+            a["value"] = {"stringValue": "very relevant"}  # not a number: never a silent NULL score
+    bad = tmp_path / "verdicts.jsonl"
+    bad.write_text(json.dumps(doc) + "\n")
+    db = tmp_path / "s.duckdb"
+    rep = json.loads(run("--db", str(db), "ingest", str(bad), "--format", "json").stdout)  # exit 0: work was done
+    assert rep["bad_records"] == 1 and "is not a number" in rep["bad_examples"][0]["reason"]
+    assert rep["evaluations_added"] == 2  # the two other verdicts parented by span id
+    table = run("--db", str(tmp_path / "t.duckdb"), "ingest", str(VERDICTS)).stdout
+    assert "3 evaluation results (scores in evals)" in table, table

@@ -132,7 +132,8 @@ def ingest(
             src, line, reason = e.example
             fail(f"{located(src, line)}: {reason} (--strict: nothing was written)")
     summarize(report, fmt)
-    if report.bad_records and not (report.spans_read or report.log_messages_added or follow):
+    done = report.spans_read or report.log_messages_added or report.evaluations_added or report.evaluations_waiting
+    if report.bad_records and not (done or follow):
         # every record of every input was bad (a CSV, random bytes...): the work asked for was not done
         fail(f"nothing was ingested: all {report.bad_records:,} record(s) were bad (named above)")
     if follow:
@@ -211,6 +212,8 @@ def summarize(rep, fmt: str) -> None:
     )
     if rep.log_messages_added:
         line += f"; {rep.log_messages_added:,} log messages ({rep.spans_given_log_content:,} spans got content)"
+    if rep.evaluations_added:
+        line += f"; {rep.evaluations_added:,} evaluation results (scores in evals)"
     if rep.unpriced:
         line += f"; {rep.unpriced:,} LLM calls unpriced (see `llmscope stats`)"
     render.console().print(line)

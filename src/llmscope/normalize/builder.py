@@ -884,22 +884,30 @@ class Batch:
         for direction, msg in messages:
             if sc is not None:
                 msg = (sc.messages(trace_id, [msg]) or [msg])[0]  # a list in, a list out
-            seq = self._log_seq  # order of messages in the input, for records without times
-            self._log_seq += 1
-            lg = self.logs
-            lg["trace_id"].append(trace_id)
-            lg["span_id"].append(span_id)
-            lg["time_ns"].append(time_ns)
-            lg["seq"].append(seq)
-            lg["event_name"].append(event_name)
-            lg["direction"].append(direction)
-            lg["role"].append(msg.get("role"))
-            lg["content"].append(messages_text([msg]))
-            lg["message"].append(_json(msg))
-            lg["attributes"].append(_json(attrs))
-            lg["body"].append(_json(body) if body is not None else None)
-            lg["source"].append(self.source)
-            lg["source_line"].append(self.line)
+            self._append_log(
+                trace_id, span_id, time_ns, event_name, direction, msg.get("role"), messages_text([msg]), _json(msg),
+                _json(attrs), _json(body) if body is not None else None,
+            )  # fmt: skip
+
+    def _append_log(
+        self, trace_id, span_id, time_ns, event_name, direction, role, content, message, attributes, body
+    ) -> None:
+        """One row of the logs batch; ``seq`` keeps the order of the input for records without times."""
+        lg = self.logs
+        lg["trace_id"].append(trace_id)
+        lg["span_id"].append(span_id)
+        lg["time_ns"].append(time_ns)
+        lg["seq"].append(self._log_seq)
+        self._log_seq += 1
+        lg["event_name"].append(event_name)
+        lg["direction"].append(direction)
+        lg["role"].append(role)
+        lg["content"].append(content)
+        lg["message"].append(message)
+        lg["attributes"].append(attributes)
+        lg["body"].append(body)
+        lg["source"].append(self.source)
+        lg["source_line"].append(self.line)
 
     def add_evaluation(self, trace_id, span_id, time_ns, attrs: dict) -> None:
         """A gen_ai.evaluation.result event as a log row (direction "evaluation", the verdict as its message); the
@@ -909,32 +917,21 @@ class Batch:
         verdict = {key: attrs.get(name) for key, name in D.EVALUATION_KEYS.items()}
         if not isinstance(verdict["metric"], str) or not verdict["metric"]:
             raise ValueError("evaluation event: gen_ai.evaluation.name (required) is missing")
-        score = verdict["score"]
-        if score is not None and (isinstance(score, bool) or not isinstance(score, int | float | str)):
-            raise ValueError(f"evaluation event: score {str(score)[:40]!r} is not a number")
+        verdict["score"] = _score(verdict["score"])
         if (trace_id is None or span_id is None) and not verdict["response_id"]:
             self.unattached_logs += 1  # names neither a span nor a response: nothing it could be about
             return
-        trace_id, span_id = (trace_id or "", span_id or "") if trace_id and span_id else ("", "")
+        if not (trace_id and span_id):
+            trace_id = span_id = ""  # the loader finds the span by the response id
         sc = self.scrubber
         if sc is not None:
             verdict["explanation"] = sc.content(trace_id, verdict["explanation"])
             attrs = sc.attributes(trace_id, attrs)
-        lg = self.logs
-        lg["trace_id"].append(trace_id)
-        lg["span_id"].append(span_id)
-        lg["time_ns"].append(time_ns)
-        lg["seq"].append(self._log_seq)
-        self._log_seq += 1
-        lg["event_name"].append(D.EVALUATION_EVENT)
-        lg["direction"].append("evaluation")
-        lg["role"].append(None)
-        lg["content"].append(verdict["explanation"] if isinstance(verdict["explanation"], str) else None)
-        lg["message"].append(_json(verdict))
-        lg["attributes"].append(_json(attrs))
-        lg["body"].append(None)
-        lg["source"].append(self.source)
-        lg["source_line"].append(self.line)
+        explanation = verdict["explanation"] if isinstance(verdict["explanation"], str) else None
+        self._append_log(
+            trace_id, span_id, time_ns, D.EVALUATION_EVENT, "evaluation", None, explanation, _json(verdict),
+            _json(attrs), None,
+        )  # fmt: skip
 
     # output ------------------------------------------------------------------
     def span_record_batch(self) -> pa.RecordBatch:
@@ -1012,6 +1009,20 @@ class Batch:
 
 
 # --------------------------------------------------------------------------- the steps of add_span
+
+
+def _score(v: Any) -> float | None:
+    """gen_ai.evaluation.score.value as a number (attribute maps may hold it as text); else a bad record."""
+    if v is None:
+        return None
+    if not isinstance(v, bool):
+        try:
+            score = float(v)
+            if math.isfinite(score):
+                return score
+        except (TypeError, ValueError):
+            pass
+    raise ValueError(f"evaluation event: score {str(v)[:40]!r} is not a number")
 
 
 def _time_error(name: Any, start_ns: Any, end_ns: Any) -> ValueError:
