@@ -98,3 +98,49 @@ def test_a_verdicts_only_file_with_a_bad_score_keeps_the_rest_and_says_so(tmp_pa
     assert rep["evaluations_added"] == 2  # the two other verdicts parented by span id
     table = run("--db", str(tmp_path / "t.duckdb"), "ingest", str(VERDICTS)).stdout
     assert "3 evaluation results (scores in evals)" in table, table
+
+
+def _with_span_events(tmp_path, events: list[dict]):
+    """TRACES with ``events`` added to the chat span: the verdicts' span-event form."""
+    lines = []
+    for line in TRACES.read_text().splitlines():
+        doc = json.loads(line)
+        for rs in doc["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for sp in ss["spans"]:
+                    if sp["spanId"] == CHAT[1]:
+                        sp["events"] = sp.get("events", []) + events
+        lines.append(json.dumps(doc))
+    path = tmp_path / "traces-with-verdicts.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _event(name: str | None, score) -> dict:
+    attrs = [{"key": "gen_ai.evaluation.score.value", "value": score}]
+    if name is not None:
+        attrs.append({"key": "gen_ai.evaluation.name", "value": {"stringValue": name}})
+    return {"timeUnixNano": "1767225615000000000", "name": "gen_ai.evaluation.result", "attributes": attrs}
+
+
+def test_a_verdict_as_a_span_event_scores_the_span_carrying_it_and_a_bad_one_keeps_the_span(tmp_path):
+    traces = _with_span_events(
+        tmp_path,
+        [
+            _event("Fluency", {"doubleValue": 0.9}),
+            _event(None, {"doubleValue": 1.0}),
+            _event("Tone", {"stringValue": "3"}),
+        ],
+    )
+    db = tmp_path / "s.duckdb"
+    rep = json.loads(run("--db", str(db), "ingest", str(traces), "--format", "json").stdout)
+    assert rep["spans_added"] == 6  # the span is kept though one of its verdicts is unusable
+    assert rep["bad_records"] == 1 and "gen_ai.evaluation.name" in rep["bad_examples"][0]["reason"]
+    assert rep["evaluations_added"] == 2
+    rows = {r[2]: r for r in _evals(db)}
+    assert set(rows) == {"Fluency", "Tone"}
+    assert all((r[0], r[1]) == CHAT and r[6] == "external" for r in rows.values())
+    assert rows["Fluency"][3] == 0.9 and rows["Tone"][3] == 3.0  # a number sent as text is still that number
+    # the span keeps its events as sent; scores are not stored twice on a second ingest
+    again = json.loads(run("--db", str(db), "ingest", str(traces), "--full", "--format", "json").stdout)
+    assert again["evaluations_added"] == 0 and len(_evals(db)) == 2

@@ -808,6 +808,8 @@ class Batch:
         if status == "error" or raw_err:
             error_type, error_message = _error_fields(raw_err, status_message, exc_msg, values[_HTTP_STATUS_CODE])
         _names_from_span(values, span_type, name, resource)
+        if events:
+            self._span_evaluations(trace_id, span_id, events)
 
         sc = self.scrubber
         if sc is not None:  # every value was read from the raw data; store only the scrubbed ones
@@ -908,6 +910,16 @@ class Batch:
         lg["body"].append(body)
         lg["source"].append(self.source)
         lg["source_line"].append(self.line)
+
+    def _span_evaluations(self, trace_id, span_id, events: Any) -> None:
+        """gen_ai.evaluation.result as span events: verdicts about the span carrying them, as a log record
+        parented to it would be. An unusable one is a bad record of its own; the span is kept."""
+        for ename, etime, eattrs in events:
+            if ename == D.EVALUATION_EVENT:
+                try:
+                    self.add_evaluation(trace_id, span_id, etime, eattrs)
+                except (ValueError, TypeError) as e:
+                    self.bad(str(e))
 
     def add_evaluation(self, trace_id, span_id, time_ns, attrs: dict) -> None:
         """A gen_ai.evaluation.result event as a log row (direction "evaluation", the verdict as its message); the
