@@ -7,14 +7,14 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+from helpers import REPO, SAMPLES, copy_store
+
 # Some shells here export PYTHONDONTWRITEBYTECODE=1: then every llmscope process the tests start compiles
 # the package's ~50 modules from source again (~0.25 s CPU of a ~1.2 s start, measured). Installed copies
 # have their bytecode written by pip; for the source tree the tests run, let Python cache it.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
-
-import pytest
-from helpers import REPO, SAMPLES, copy_store
 
 
 @pytest.fixture
