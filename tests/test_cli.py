@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -243,3 +245,17 @@ def test_workers_of_the_console_script_do_not_import_the_cli(tmp_path):
     processes = imports.count("| llmscope.pools\n")  # the command and its workers
     assert processes >= 2, imports[-2000:]
     assert imports.count("| llmscope.cli.app\n") == 1  # the command's own process only
+    # nor pandas, which pyarrow imports on its first conversion of a list when it is installed
+    assert importlib.util.find_spec("pandas") is not None  # installed here (chdb needs it): the check means something
+    loaded = [ln for ln in imports.splitlines() if re.search(r"\|\s+pandas\.", ln)]  # its submodules
+    assert not loaded, loaded[:5]  # a refused attempt logs a bare `pandas` line of a few µs, nothing under it
+
+
+def test_pandas_hidden_from_pyarrow_stays_importable_for_everything_else():
+    code = (
+        "import sys; from llmscope.result import arrow_without_pandas; arrow_without_pandas();"
+        "import pyarrow as pa; pa.table({'a': [1, 2]}); assert 'pandas' not in sys.modules;"
+        "import pandas; print(len(pandas.DataFrame({'a': [1, 2]})))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "2", proc.stderr

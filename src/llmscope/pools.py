@@ -54,6 +54,9 @@ def process_pool(
 
 def _init(parent: int, thread_bound: bool, initializer: Callable[..., None] | None, initargs: tuple) -> None:
     die_with_parent(parent, signal_on_death=thread_bound)
+    from .result import arrow_without_pandas
+
+    arrow_without_pandas()  # workers hand back Arrow batches and rows, never DataFrames
     if initializer is not None:
         initializer(*initargs)
 

@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..render import tables as render
+from ..result import arrow_without_pandas
 from .common import state, typer_app
 
 app = typer_app(
@@ -63,6 +64,7 @@ for module in (ingest, reports, traces, compare, evals, dataset, annotate, scan,
 
 def main() -> None:
     _name_the_main_module()
+    arrow_without_pandas()
     try:
         app()
     except KeyboardInterrupt:
