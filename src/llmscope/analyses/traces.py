@@ -8,9 +8,19 @@ import pyarrow as pa
 from ..query import SpanFilter
 from ..store import query_arrow
 
+# Rank the traces on their two narrow columns first (start, end), then describe only the `limit` shown:
+# describing every trace (ordered first() aggregates of 1M spans) measured 1.2 s for 5 rows.
 LIST_SQL = """
 WITH matching AS (
     SELECT DISTINCT trace_id FROM spans WHERE {where}
+),
+ranked AS (
+    SELECT t.trace_id, min(t.start_time) AS start_time,
+           round(epoch_ms(max(t.end_time)) - epoch_ms(min(t.start_time)), 1)::DOUBLE AS duration_ms
+    FROM spans t {matching}
+    GROUP BY t.trace_id
+    ORDER BY {order}
+    LIMIT ?
 )
 SELECT
     t.trace_id,
@@ -27,10 +37,10 @@ SELECT
     CASE WHEN bool_or(t.status = 'error') THEN 'error'
          WHEN bool_or(t.status = 'ok') THEN 'ok' ELSE 'unset' END AS status,
     first(t.user_id) FILTER (WHERE t.user_id IS NOT NULL) AS user_id
-FROM spans t JOIN matching USING (trace_id)
+FROM spans t
+WHERE t.trace_id IN (SELECT trace_id FROM ranked)
 GROUP BY t.trace_id
 ORDER BY {order}
-LIMIT ?
 """
 
 # ``order`` of list_traces -> ORDER BY (trace_id last, so ties come out the same every time)
@@ -45,7 +55,8 @@ def list_traces(
     if order not in ORDERS:
         raise ValueError(f"order is one of {', '.join(ORDERS)}, not {order!r}")
     where, params = (flt or SpanFilter()).sql()
-    return query_arrow(con, LIST_SQL.format(where=where, order=ORDERS[order]), params + [limit])
+    matching = "" if where.strip() == "TRUE" else "JOIN matching USING (trace_id)"  # every trace: no join
+    return query_arrow(con, LIST_SQL.format(where=where, order=ORDERS[order], matching=matching), params + [limit])
 
 
 SPANS_SQL = """
