@@ -21,8 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from llmscope.safety import classifier  # noqa: E402
-from llmscope.safety import injection  # noqa: E402
+from llmscope.safety import classifier, injection  # noqa: E402
 
 DOC_KINDS = ("indirect", "benign_document")
 POS_KINDS = ("direct", "indirect")
