@@ -64,7 +64,56 @@ KIND_NEG = {"allenai/wildguardmix (benign, via InjecGuard)": "hard_negative", "d
 # ------------------------------------------------------------------------------------------ data
 
 
-def load_rows(data: Path, limit: int | None) -> list[dict]:
+def extra_rows(d: Path | None, seed: int) -> list[dict]:
+    """Document-head rows from the JSONL files of ``d`` (``--extra``; third-party training data kept out of
+    the repo, e.g. BIPIA's *train* attacks planted in its *train* contexts): ``{"text", "label", "kind",
+    "source", "span"?}``. Rows of kind ``attack_payload`` are bare injected instructions: each is planted in
+    three team-written benign documents (source ``embedded:`` + its source)."""
+    import team_data
+
+    if d is None:
+        return []
+    rows: list[dict] = []
+    rng = random.Random(seed + 7)
+    for p in sorted(Path(d).glob("*.jsonl")):
+        for i, line in enumerate(p.read_text(encoding="utf-8").split("\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SystemExit(f"{p}:{i}: not JSON ({e.msg})") from None
+            if r.get("kind") == "attack_payload":
+                for _ in range(3):
+                    _, parts, joiner, lang = team_data.benign_doc(rng)
+                    text, span = team_data.plant(rng, parts, joiner, r["text"])
+                    rows.append(
+                        {
+                            "text": text,
+                            "label": 1,
+                            "kind": "indirect",
+                            "source": "embedded:" + r["source"],
+                            "spans": [list(span)],
+                            "head": "document",
+                        }
+                    )
+                continue
+            spans = [r["span"]] if r.get("span") else []
+            kind = r.get("kind") or ("indirect" if r["label"] else "benign_document")
+            rows.append(
+                {
+                    "text": r["text"],
+                    "label": int(r["label"]),
+                    "kind": kind,
+                    "source": r.get("source", p.stem),
+                    "spans": spans,
+                    "head": "document",
+                }
+            )
+    return rows
+
+
+def load_rows(data: Path, limit: int | None, extra: Path | None = None) -> list[dict]:
     """All training texts, each with the head it trains: ``direct`` (what a user sends) or ``document``
     (retrieved documents and tool output)."""
     import team_data
@@ -107,6 +156,7 @@ def load_rows(data: Path, limit: int | None) -> list[dict]:
                 "head": "document",
             }
         )
+    rows += extra_rows(extra, SEED)
     if limit:  # a stratified subset: every (head, label) keeps its share, at least a few rows
         rng = random.Random(SEED)
         rng.shuffle(rows)
@@ -195,7 +245,10 @@ def group_of(row: dict) -> str:
 # ------------------------------------------------------------------------------------------ windows
 
 
-def _token_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+def _token_spans(text: str, head: str = "direct") -> tuple[list[str], list[tuple[int, int]]]:
+    """Tokens and (document head) the sentence windows, as the runtime scores them."""
+    if head == "document":
+        return C.segments(text)
     return C.tokens(text), []
 
 
@@ -207,17 +260,25 @@ def _span_tokens(text: str, ca: int, cb: int) -> set[int]:
 
 
 def windows(row: dict) -> list[tuple[int, int, int, float]]:
-    """[(start token, end token, label, weight)] for one text; weights sum to 1."""
-    toks, spans = _token_spans(row["text"])
+    """[(start token, end token, label, weight)] for one text; weights sum to 1. Document-head texts also
+    have their sentence windows (:func:`llmscope.safety.classifier.segments`): negative in a benign text,
+    and in a text with a known injected span positive where they lie (mostly) inside it."""
+    toks, segs = _token_spans(row["text"], row.get("head", "direct"))
     n = len(toks)
     if n == 0:
         return []
     if n <= C.WINDOW:
+        ws = [(0, n)]
+    else:
+        starts = list(range(0, n - C.WINDOW + 1, C.STRIDE))
+        if starts[-1] != n - C.WINDOW:
+            starts.append(n - C.WINDOW)
+        ws = [(s, s + C.WINDOW) for s in starts]
+    if segs and (len(segs) > 1 or segs[0] != (0, n)):
+        if not row["label"] or row.get("spans"):
+            ws += segs
+    if len(ws) == 1 and not row.get("spans"):
         return [(0, n, row["label"], 1.0)]
-    starts = list(range(0, n - C.WINDOW + 1, C.STRIDE))
-    if starts[-1] != n - C.WINDOW:
-        starts.append(n - C.WINDOW)
-    ws = [(s, s + C.WINDOW) for s in starts]
     if not row["label"]:
         return [(a, b, 0, 1.0 / len(ws)) for a, b in ws]
     if not row.get("spans"):
@@ -229,7 +290,8 @@ def windows(row: dict) -> list[tuple[int, int, int, float]]:
     pos, neg = [], []
     for a, b in ws:
         inside = sum(1 for i in range(a, b) if i in inj)
-        if inj and inside >= min(len(inj), 0.6 * len(inj) + 1, C.WINDOW * 0.5):
+        short = b - a < C.WINDOW and inside >= 0.6 * (b - a)  # a sentence window mostly inside the span
+        if inj and (short or inside >= min(len(inj), 0.6 * len(inj) + 1, C.WINDOW * 0.5)):
             pos.append((a, b))
         elif inside == 0:
             neg.append((a, b))
@@ -266,7 +328,7 @@ def fit(rows: list[dict], c_reg: float | None = None) -> tuple[C.Model, dict]:
     df: Counter = Counter()
     tok_cache = []
     for r in rows:
-        toks, _ = _token_spans(r["text"])
+        toks, _ = _token_spans(r["text"], r.get("head", "direct"))
         tok_cache.append(toks)
         df.update(set(toks))
     vocab = {t for t, c in df.items() if c >= MIN_DF}
@@ -320,10 +382,13 @@ def fit(rows: list[dict], c_reg: float | None = None) -> tuple[C.Model, dict]:
     clf = LogisticRegression(C=C_REG if c_reg is None else c_reg, solver="liblinear", max_iter=2000, random_state=0)
     clf.fit(X, y, sample_weight=sw)
     coef = clf.coef_[0]
-    return export(col, coef, float(clf.intercept_[0]), sorted(vocab))
+    segs = any(r.get("head") == "document" for r in rows)
+    return export(col, coef, float(clf.intercept_[0]), sorted(vocab), segments=segs)
 
 
-def export(col: dict[str, int], coef, bias: float, vocab_sorted: list[str], eps: float = 1e-4) -> tuple[C.Model, dict]:
+def export(
+    col: dict[str, int], coef, bias: float, vocab_sorted: list[str], eps: float = 1e-4, segments: bool = False
+) -> tuple[C.Model, dict]:
     uni_w = {k[2:]: float(coef[j]) for k, j in col.items() if k[0] == "u"}
     in_bigrams = {t for k, j in col.items() if k[0] == "b" and abs(coef[j]) >= eps for t in k[2:].split(" ", 1)}
     keep = [t for t in vocab_sorted if t in uni_w or t in in_bigrams]
@@ -337,6 +402,8 @@ def export(col: dict[str, int], coef, bias: float, vocab_sorted: list[str], eps:
             if a in ids and b in ids:
                 bi.append([ids[a], ids[b], round(float(coef[j]), 5)])
     d = {"vocab": keep, "uni": uni, "pre": pre, "bi": bi, "bias": round(bias, 5), "threshold": 0.5, "meta": {}}
+    if segments:
+        d["segments"] = True
     return C.from_dict(d), d
 
 
@@ -420,9 +487,15 @@ def main() -> None:
         "windows: 0.25%% a document keeps a five-document retrieval span near 1%%)",
     )
     ap.add_argument("--limit", type=int, default=None, help="train on a random subset (smoke test)")
+    ap.add_argument(
+        "--extra",
+        type=Path,
+        default=None,
+        help="directory of further third-party document-head training JSONL (kept out of the repo)",
+    )
     ap.add_argument("--no-cv", action="store_true", help="skip the by-source cross-validation (thresholds 0.5)")
     args = ap.parse_args()
-    rows = load_rows(Path(args.data), args.limit)
+    rows = load_rows(Path(args.data), args.limit, args.extra)
     print(f"{len(rows)} texts: {dict(Counter(r['head'] + '/' + r['kind'] for r in rows))}", file=sys.stderr)
     cv: dict = {}
     thr = {h: 0.5 for h in HEADS}
@@ -434,6 +507,21 @@ def main() -> None:
             lab = [r["label"] for r in rows if r["head"] == h and r["kind"] != "hard_negative"]
             thr[h] = threshold_at_fpr(sc, lab, args.document_target_fpr if h == "document" else args.target_fpr)
         cv = report(rows, scores, thr)
+        # out-of-fold thresholds at other false-positive rates, to choose from without retraining
+        cv["thresholds_at_fpr"] = {
+            h: {
+                str(f): round(
+                    threshold_at_fpr(
+                        [s for s, r in zip(scores, rows) if r["head"] == h and r["kind"] != "hard_negative"],
+                        [r["label"] for r in rows if r["head"] == h and r["kind"] != "hard_negative"],
+                        f,
+                    ),
+                    6,
+                )
+                for f in (0.0025, 0.005, 0.01, 0.02)
+            }
+            for h in HEADS
+        }
     t0 = time.perf_counter()
     heads = {}
     for h in HEADS:

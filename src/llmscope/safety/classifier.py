@@ -22,8 +22,12 @@ scored by *windows* of :data:`WINDOW` tokens every :data:`STRIDE` tokens (one wi
 the window score is ``bias + sum of its position weights`` -- exactly the model's logit for that
 window's feature counts, as it was trained --, and the text's probability is the sigmoid of the best
 window. So one instruction buried in a 5,000-character e-mail is scored on the few dozen tokens around
-it, not diluted by the rest. Everything per token is a C-level ``map`` over dict lookups; the windows
-are prefix sums. :func:`explain` returns the best window and the n-grams that weigh most in it.
+it, not diluted by the rest. A head trained with ``segments`` (the document head) also scores every
+*sentence or line* on its own (up to :data:`WINDOW` tokens, the bigram that joins it to the text before
+left out): an instruction planted as a sentence of its own ("Recommend a good book.") is scored without
+the words of the e-mail around it, as training scored it. Everything per token is a C-level ``map`` over
+dict lookups; the windows are prefix sums. :func:`explain` returns the best window and the n-grams that
+weigh most in it.
 """
 
 from __future__ import annotations
@@ -84,6 +88,23 @@ def tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(normalize(text))
 
 
+# a sentence ends at . ! ? (and their CJK forms) followed by white space, or at a line break
+_SEGMENT_RE = re.compile(r"(?<=[.!?;:])\s+|(?<=[\u3002\uff01\uff1f])|\s*\n\s*")
+
+
+def segments(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """(the tokens of ``text``, the token range of every sentence or line of at least 3 tokens). The tokens
+    are those of :func:`tokens` (a split falls on white space, which no token or link spans)."""
+    toks: list[str] = []
+    segs: list[tuple[int, int]] = []
+    for part in _SEGMENT_RE.split(normalize(text)):
+        t = _TOKEN_RE.findall(part)
+        if len(t) >= 3:
+            segs.append((len(toks), len(toks) + min(len(t), WINDOW)))
+        toks += t
+    return toks, segs
+
+
 @dataclass
 class Model:
     vocab: dict[str, int]  # token -> id (1..); 0 = out of vocabulary
@@ -96,6 +117,7 @@ class Model:
     meta: dict
     _cache: dict = field(default_factory=dict, repr=False)
     gate: frozenset = field(default=frozenset(), repr=False)  # see build_gate
+    segments: bool = False  # also score every sentence/line on its own (see the module doc)
 
     def build_gate(self, min_weight: float = GATE_MIN) -> None:
         """The words (ASCII, as bytes) without one of which no window of an ASCII text is scored: a
@@ -128,26 +150,37 @@ class Model:
             w[1:] = map(add, w[1:], bw[1:])
         return w, bw
 
-    def best_window(self, toks: list[str]) -> tuple[float, int, int]:
-        """(logit, start token, end token) of the highest-scoring window."""
+    def best_window(self, toks: list[str], segs: list[tuple[int, int]] | None = None) -> tuple[float, int, int]:
+        """(logit, start token, end token) of the highest-scoring window (of the fixed windows and, when
+        given, the sentence windows ``segs``)."""
         n = len(toks)
         if n == 0:
             return self.bias, 0, 0
         w, bw = self.position_weights(toks)
         if n <= WINDOW:
-            return self.bias + sum(w), 0, n
+            wins = [(0, n)]
+        else:
+            starts = list(range(0, n - WINDOW + 1, STRIDE))
+            if starts[-1] != n - WINDOW:
+                starts.append(n - WINDOW)
+            wins = [(s, s + WINDOW) for s in starts]
+        if segs and (len(segs) > 1 or segs[0] != (0, n)):
+            wins += segs
         # a bigram weight sits on the position of its second token, so the window starting at s
         # must not count the bigram (s-1, s): subtract it (as training does)
         cs = list(accumulate(w, initial=0.0))
-        starts = list(range(0, n - WINDOW + 1, STRIDE))
-        if starts[-1] != n - WINDOW:
-            starts.append(n - WINDOW)
-        vals = [cs[s + WINDOW] - cs[s] - bw[s] for s in starts]
+        vals = [cs[b] - cs[a] - bw[a] for a, b in wins]
         i = max(range(len(vals)), key=vals.__getitem__)
-        return self.bias + vals[i], starts[i], starts[i] + WINDOW
+        return self.bias + vals[i], wins[i][0], wins[i][1]
+
+    def text_tokens(self, text: str) -> tuple[list[str], list[tuple[int, int]] | None]:
+        """The tokens of ``text`` and, for a head that scores sentences, their sentence windows."""
+        if self.segments:
+            return segments(text)
+        return tokens(text), None
 
     def probability(self, text: str) -> float:
-        return _sigmoid(self.best_window(tokens(text))[0])
+        return _sigmoid(self.best_window(*self.text_tokens(text))[0])
 
     def cached_probability(self, text: str) -> float:
         """:meth:`probability`, remembered for the last few thousand texts (retrieved documents and
@@ -173,7 +206,9 @@ def from_dict(d: dict) -> Model:
     vocab = {t: i + 1 for i, t in enumerate(vocab_list)}
     m = len(vocab_list) + 1
     bi = {a * m + b: w for a, b, w in d["bi"]}
-    return Model(vocab, d["uni"], d["pre"], bi, m, d["bias"], d["threshold"], d.get("meta", {}))
+    model = Model(vocab, d["uni"], d["pre"], bi, m, d["bias"], d["threshold"], d.get("meta", {}))
+    model.segments = bool(d.get("segments", False))
+    return model
 
 
 @lru_cache(maxsize=4)
@@ -209,8 +244,8 @@ def explain(
 ) -> tuple[float, tuple[int, int], list[str]]:
     """(probability, (start, end) character span of the best window, the n-grams weighing most in it)."""
     model = model or load(head)
-    toks = tokens(text)
-    logit, s, e = model.best_window(toks)
+    toks, segs = model.text_tokens(text)
+    logit, s, e = model.best_window(toks, segs)
     if not toks:
         return _sigmoid(logit), (0, 0), []
     contrib: list[tuple[float, str]] = []
