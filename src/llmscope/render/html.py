@@ -512,8 +512,8 @@ def drift_chart(alt, bins: list[dict], top: list[dict], group: list[str]) -> dic
         ]
         if r["kind"] == "text":  # the 15 terms with the largest share in either window
             keep = sorted(
-                {x["label"] for x in rows}, key=lambda t: -max(x["share"] or 0 for x in rows if x["label"] == t)
-            )[:15]
+                {x["label"] for x in rows}, key=lambda t: (-max(x["share"] or 0 for x in rows if x["label"] == t), t)
+            )[:15]  # ties by the term itself: the same page from the same store, whatever the set order
             rows = [x for x in rows if x["label"] in keep]
         order = [label for _, label in sorted({(x["bin"], x["label"]) for x in rows})]
         name = (_label(r, group) + " · " if group else "") + r["feature"]
