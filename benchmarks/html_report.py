@@ -41,6 +41,8 @@ FLAGS = [
 RENDER = """
 import sys, time
 t = time.perf_counter()
+from llmscope.result import arrow_without_pandas
+arrow_without_pandas()  # as the `llmscope` command does first
 from llmscope import store
 from llmscope.render.html import html_report
 con = store.connect(sys.argv[1], read_only=True)
