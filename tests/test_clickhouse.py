@@ -394,3 +394,51 @@ def test_export_clickhouse_gives_the_same_reports(stores):
     a, b = duck.report("latency", by="model").to_dicts(), up.report("latency", by="model").to_dicts()
     assert_same_rows(a, b, "latency", ignore=("req_per_s",))
     assert all(math.isclose(x["req_per_s"], y["req_per_s"], rel_tol=1e-6) for x, y in zip(a, b))
+
+
+# --------------------------------------------------------------------------- the HTML report
+
+
+class _PageTables(__import__("html.parser").parser.HTMLParser):
+    """Every table row of the page as {column: raw value} (each cell's data-v), by section and table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[tuple[str, int], list[dict]] = {}
+        self._section, self._n, self._row = "", 0, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self._section, self._n = a.get("id", ""), 0
+        elif tag == "table":
+            self._n += 1
+            self.tables[(self._section, self._n)] = []
+        elif tag == "tr":
+            self._row = {}
+        elif tag == "td" and self._row is not None and "data-v" in a:
+            self._row[a["data-col"]] = json.loads(a["data-v"])
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self._row:
+            self.tables[(self._section, self._n)].append(self._row)
+        if tag == "tr":
+            self._row = None
+
+
+def _page_tables(store: llmscope.Store) -> dict[tuple[str, int], list[dict]]:
+    pytest.importorskip("altair")
+    parser = _PageTables()
+    parser.feed(store.report("html").meta["html"])
+    return parser.tables
+
+
+def test_the_html_report_shows_the_same_figures_on_clickhouse(stores):
+    duck, ch, _ = stores
+    on_duck, on_ch = _page_tables(duck), _page_tables(ch)
+    assert on_duck.keys() == on_ch.keys()
+    sections = {section for section, _ in on_duck}
+    assert {"overview", "latency", "errors", "cost", "drift", "agents"} <= sections, sections
+    assert sum(len(rows) for rows in on_duck.values()) > 50  # the page has figures to compare
+    for key, rows in on_duck.items():
+        assert_same_rows(rows, on_ch[key], f"html {key[0]} table {key[1]}")
