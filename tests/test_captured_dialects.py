@@ -243,3 +243,20 @@ def test_vercel_ai_second_step_reads_the_tool_call_and_its_result(lib, stores):
     )
     assert json.loads(first_in) == [{"role": "user", "content": call["prompt"]}]
     assert [c["id"] for m in json.loads(first_out) for c in m["tool_calls"]] == [want_call["id"]]
+
+
+@pytest.mark.parametrize("lib", VERCEL)
+def test_vercel_ai_function_id_is_the_feature(lib, stores):
+    """experimental_telemetry.functionId names the call site; it is the feature of every span of the call."""
+    db = stores[lib]
+    rows = query(db, "SELECT feature, attributes->>'$.\"ai.telemetry.functionId\"' FROM spans ORDER BY start_time")
+    assert all(feature == fid for feature, fid in rows)
+    assert list(dict.fromkeys(f for f, _ in rows)) == [
+        "capture-chat",
+        "capture-stream",
+        "capture-tool",
+        "capture-embed",
+        "capture-error",
+    ]
+    tool_run = query(db, "SELECT span_type, count(*) FROM spans WHERE feature = 'capture-tool' GROUP BY 1 ORDER BY 1")
+    assert tool_run == [("llm", 2), ("tool", 1), ("workflow", 1)]

@@ -206,6 +206,9 @@ CONTEXT_DEFAULTS: dict[str, list[str]] = {
         "llmscope.feature",
         "traceloop.association.properties.feature",
         "metadata#feature",
+        # Vercel AI SDK experimental_telemetry.functionId: the app's name for the call site ("summarize-ticket"),
+        # on every span of the call; after the app's own feature keys, before a service-wide resource value
+        "ai.telemetry.functionId",
         "resource:app.feature",
     ],
     "prompt_version": [
