@@ -197,9 +197,66 @@ def test_vercel_ai_wrappers_are_workflows_and_the_tool_call_is_a_tool(lib, store
         "WHERE span_type IN ('llm', 'embedding') ORDER BY start_time",
     )
     assert {r[0] for r in llm} == {"openai"}
-    assert [r[1] for r in llm] == ["stop", "stop", "tool_calls", None, None]  # the SDK wrote tool-calls
-    tools = json.loads(llm[2][2])
-    assert [t["name"] for t in tools] == ["get_weather"]
-    assert set(tools[0]["parameters"]["properties"]) == {"city", "unit"}
+    assert [r[1] for r in llm] == ["stop", "stop", "tool_calls", "stop", None, None]  # the SDK wrote tool-calls
+    for step in (2, 3):  # both steps of the tool run were offered the tool
+        tools = json.loads(llm[step][2])
+        assert [t["name"] for t in tools] == ["get_weather"]
+        assert set(tools[0]["parameters"]["properties"]) == {"city", "unit"}
     assert llm[1][3] is not None and llm[1][3] > 0 and llm[0][3] is None  # only the streamed call has a first chunk
-    assert [r[4] for r in llm[:3]] == [c["response_id"] for c in e["calls"][:3]]
+    assert [r[4] for r in llm[:4]] == [c["response_id"] for c in e["calls"][:4]]
+
+
+@pytest.mark.parametrize("lib", VERCEL)
+def test_vercel_ai_second_step_reads_the_tool_call_and_its_result(lib, stores):
+    """stopWhen: stepCountIs(2): the second model call's ai.prompt.messages holds the assistant's tool-call part
+    and the tool's tool-result part; they read as the other dialects' messages do (an assistant message with
+    tool_calls [{id, name, arguments}], then a tool message with tool_call_id and the result as its content)."""
+    db = stores[lib]
+    call = next(c for c in _expected(lib)["calls"] if c["id"] == "tool_result")
+    ((msgs, text, out, parent, wrapper),) = query(
+        db,
+        "SELECT s.input_messages, s.input_text, s.output_text, p.name, p.span_type FROM spans s "
+        "JOIN spans p ON p.span_id = s.parent_span_id WHERE s.response_id = ?",
+        [call["response_id"]],
+    )
+    assert (parent, wrapper) == ("ai.generateText", "workflow")
+    assert out == call["response_text"]
+    user, assistant, tool = json.loads(msgs)
+    assert user == {"role": "user", "content": call["prompt"]}
+    (want_call,) = call["input_tool_calls"]
+    assert assistant["role"] == "assistant" and assistant["content"] is None
+    (got_call,) = assistant["tool_calls"]
+    assert (got_call["id"], got_call["name"]) == (want_call["id"], want_call["name"])
+    assert json.loads(got_call["arguments"]) == json.loads(want_call["arguments"])  # the SDK sends input as an object
+    (want_result,) = call["input_tool_results"]
+    assert set(tool) == {"role", "content", "tool_call_id"}
+    assert (tool["role"], tool["tool_call_id"]) == ("tool", want_result["id"])
+    assert json.loads(tool["content"]) == want_result["result"]  # output {type: json, value}: the value
+    # the result answers the call of that id, which names the tool
+    assert {c["id"]: c["name"] for c in assistant["tool_calls"]}[tool["tool_call_id"]] == want_result["name"]
+    # input_text has all three: the prompt, name(arguments), the result
+    assert text.split("\n")[:2] == [call["prompt"], f"get_weather({got_call['arguments']})"]
+    assert json.loads(text.split("\n")[2]) == want_result["result"]
+    # the first step's input is the prompt alone, its output the call
+    ((first_in, first_out),) = query(
+        db, "SELECT input_messages, output_messages FROM spans WHERE response_id = 'chatcmpl-fake-tool-0001'"
+    )
+    assert json.loads(first_in) == [{"role": "user", "content": call["prompt"]}]
+    assert [c["id"] for m in json.loads(first_out) for c in m["tool_calls"]] == [want_call["id"]]
+
+
+@pytest.mark.parametrize("lib", VERCEL)
+def test_vercel_ai_function_id_is_the_feature(lib, stores):
+    """experimental_telemetry.functionId names the call site; it is the feature of every span of the call."""
+    db = stores[lib]
+    rows = query(db, "SELECT feature, attributes->>'$.\"ai.telemetry.functionId\"' FROM spans ORDER BY start_time")
+    assert all(feature == fid for feature, fid in rows)
+    assert list(dict.fromkeys(f for f, _ in rows)) == [
+        "capture-chat",
+        "capture-stream",
+        "capture-tool",
+        "capture-embed",
+        "capture-error",
+    ]
+    tool_run = query(db, "SELECT span_type, count(*) FROM spans WHERE feature = 'capture-tool' GROUP BY 1 ORDER BY 1")
+    assert tool_run == [("llm", 2), ("tool", 1), ("workflow", 1)]

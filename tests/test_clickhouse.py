@@ -197,7 +197,7 @@ def test_message_columns_equal_the_normalizer(stores):
     )
     a, b = duck.sql(sql).to_dicts(), ch.sql(sql).to_dicts()
     assert len(a) == len(b) > 3_000
-    built = set()
+    built, tool_results = set(), set()
     for x, y in zip(a, b):
         assert (x["trace_id"], x["span_id"]) == (y["trace_id"], y["span_id"])
         for c in ("input_messages", "output_messages"):
@@ -205,7 +205,10 @@ def test_message_columns_equal_the_normalizer(stores):
             assert parsed[0] == parsed[1], f"{x['dialect']} span {x['span_id']} {c}: (DuckDB, ClickHouse) {parsed}"
             if parsed[0]:
                 built.add(x["dialect"])
-    assert {"otel_genai", "openinference", "traceloop"} <= built  # semconv and both indexed spellings compared
+                if any(m.get("tool_call_id") for m in parsed[0]):
+                    tool_results.add(x["dialect"])
+    assert {"otel_genai", "openinference", "traceloop", "vercel_ai"} <= built  # semconv, both indexed spellings, AI SDK
+    assert "vercel_ai" in tool_results  # the AI SDK's tool-result parts (the tool run's second step) read alike
 
 
 def test_scan_findings_equal_duckdb(stores):

@@ -8,7 +8,8 @@ Endpoints
                               chunk is sent when ``stream_options.include_usage`` is true.
                               When the request offers ``tools`` and the last message is a user
                               message that mentions "weather", the reply is a ``get_weather``
-                              tool call.
+                              tool call; when the last message is a tool result (the second step of
+                              a tool run), the reply is TOOL_RESULT_ANSWER.
   POST /v1/embeddings         one 8-dim vector per input (a base64 float32 string when
                               ``encoding_format`` is "base64", as the openai client asks by default).
   GET  /health                "ok"
@@ -37,6 +38,7 @@ USAGE = {
     "chat": (23, 9),
     "stream": (17, 12),
     "tool": (61, 18),
+    "tool_result": (97, 14),
     "chat_default": (11, 5),
     "embeddings": 8,
 }
@@ -51,6 +53,7 @@ STREAM_CHUNKS = ["1", ",", " 2", ",", " 3", ",", " 4", ",", " 5"]  # joins to "1
 
 TOOL_CALL_ID = "call_fake_weather_0001"
 TOOL_ARGS = '{"city": "Paris", "unit": "celsius"}'
+TOOL_RESULT_ANSWER = "It is 18 degrees Celsius and sunny in Paris today."
 
 # Response model snapshot returned for a request model (like the real API does).
 SNAPSHOTS = {
@@ -107,6 +110,8 @@ def last_user_text(messages) -> str:
 
 def answer_for(messages) -> tuple[str, str]:
     """Return (kind, text) for a plain chat answer."""
+    if messages and messages[-1].get("role") == "tool":  # the model's turn after a tool result
+        return "tool_result", TOOL_RESULT_ANSWER
     text = last_user_text(messages)
     for needle, answer in ANSWERS:
         if needle in text:
@@ -163,7 +168,7 @@ def chat_completion(req) -> dict:
         p, c = USAGE[kind]
         message = {"role": "assistant", "content": text, "refusal": None}
         finish = "stop"
-        rid = "chatcmpl-fake-chat-0001"
+        rid = "chatcmpl-fake-tool-0002" if kind == "tool_result" else "chatcmpl-fake-chat-0001"
     return {
         "id": rid,
         "object": "chat.completion",

@@ -241,7 +241,7 @@ def cost_total(calls) -> float:
 
 
 def expected_json(name: str, env: dict, desc: str, counts: dict, info: dict, notes: list) -> dict:
-    llm_calls = [c for c in spec.CALLS]
+    llm_calls = spec.calls_for("vercel-ai" if name in NODE_LIBRARIES else LIBRARIES[name][0])
     ok = [c for c in llm_calls if not c["error"]]
     err = [c for c in llm_calls if c["error"]]
     return {
@@ -339,7 +339,8 @@ def capture(name: str, reinstall: bool, keep_raw: str | None):
                         "user_id": spec.USER_ID,
                         "session_id": spec.SESSION_ID,
                         "weather_tool": spec.WEATHER_TOOL,
-                        "calls": spec.CALLS,
+                        "weather_result": spec.WEATHER_RESULT,
+                        "calls": spec.calls_for(setup),
                     },
                     f,
                 )

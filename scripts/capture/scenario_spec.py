@@ -32,6 +32,11 @@ WEATHER_TOOL = {
 }
 
 
+# What the scenario's get_weather returns when a library runs the tool itself (the Vercel AI SDK's
+# `execute`; scenario.mjs reads it from the spec), so the second step's tool result is known here.
+WEATHER_RESULT = {"city": "Paris", "unit": "celsius", "temperature": 18, "conditions": "sunny"}
+
+
 def _u(kind):
     return fake.USAGE[kind]
 
@@ -90,6 +95,28 @@ CALLS = [
         "error": None,
     },
     {
+        # the second model call of the same tool run: the SDK ran the tool and sends its result back
+        # (stopWhen: stepCountIs(2)); only setups that run tools themselves make this call
+        "id": "tool_result",
+        "setups": ["vercel-ai"],
+        "operation": "chat",
+        "request_model": "gpt-4o-mini",
+        "response_model": fake.SNAPSHOTS["gpt-4o-mini"],
+        "response_id": "chatcmpl-fake-tool-0002",
+        "stream": False,
+        "system": None,
+        "prompt": "What is the weather in Paris today?",
+        "params": {"tools": ["get_weather"], "tool_choice": "auto"},
+        "input_tool_calls": [{"id": fake.TOOL_CALL_ID, "name": "get_weather", "arguments": fake.TOOL_ARGS}],
+        "input_tool_results": [{"id": fake.TOOL_CALL_ID, "name": "get_weather", "result": WEATHER_RESULT}],
+        "response_text": fake.TOOL_RESULT_ANSWER,
+        "finish_reason": "stop",
+        "tool_calls": [],
+        "input_tokens": _u("tool_result")[0],
+        "output_tokens": _u("tool_result")[1],
+        "error": None,
+    },
+    {
         "id": "embeddings",
         "operation": "embeddings",
         "request_model": "text-embedding-3-small",
@@ -131,3 +158,8 @@ CALLS = [
         },
     },
 ]
+
+
+def calls_for(setup: str) -> list[dict]:
+    """The calls a setup makes, in order (a call with ``setups`` only in those)."""
+    return [c for c in CALLS if setup in c.get("setups", [setup])]

@@ -17,7 +17,7 @@ import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { envDetector } from "@opentelemetry/resources";
 import { createOpenAI } from "@ai-sdk/openai";
-import { embed, generateText, streamText, tool } from "ai";
+import { embed, generateText, stepCountIs, streamText, tool } from "ai";
 import { z } from "zod";
 
 const { values: args } = parseArgs({
@@ -56,7 +56,8 @@ const getWeather = tool({
     city: z.string().describe(weather.parameters.properties.city.description),
     unit: z.enum(weather.parameters.properties.unit.enum).optional(),
   }),
-  execute: async ({ city, unit }) => ({ city, unit: unit ?? "celsius", temperature: 18, conditions: "sunny" }),
+  // spec.weather_result (scenario_spec.WEATHER_RESULT) for the city and unit the fake server asks for
+  execute: async ({ city, unit }) => ({ ...spec.weather_result, city, unit: unit ?? "celsius" }),
 });
 
 const observed = [];
@@ -87,22 +88,33 @@ for await (const part of s.textStream) parts.push(part);
 const su = await s.usage;
 observed.push({ id: "stream", text: parts.join(""), chunks: parts, usage: [su.inputTokens, su.outputTokens] });
 
-// (c) tool call; the SDK runs the tool (an ai.toolCall span) and stops after one step (the default)
+// (c) a two-step tool run: the model asks for get_weather, the SDK runs it (an ai.toolCall span) and, as
+// stopWhen allows a second step, sends the result back in a second model call (spec call tool_result)
 c = calls.tool;
 r = await generateText({
   model: openai.chat(c.request_model),
   prompt: c.prompt,
   tools: { [weather.name]: getWeather },
   toolChoice: c.params.tool_choice,
+  stopWhen: stepCountIs(2),
   maxRetries: 0,
   experimental_telemetry: telemetry("capture-tool"),
 });
+const [first, second] = r.steps;
 observed.push({
   id: "tool",
-  tool_calls: r.toolCalls.map((t) => ({ id: t.toolCallId, name: t.toolName, input: t.input })),
-  tool_results: r.toolResults.map((t) => t.output),
-  finish_reason: r.finishReason,
-  usage: [r.usage.inputTokens, r.usage.outputTokens],
+  tool_calls: first.toolCalls.map((t) => ({ id: t.toolCallId, name: t.toolName, input: t.input })),
+  tool_results: first.toolResults.map((t) => t.output),
+  finish_reason: first.finishReason,
+  usage: [first.usage.inputTokens, first.usage.outputTokens],
+});
+observed.push({
+  id: "tool_result",
+  steps: r.steps.length,
+  text: second?.text,
+  finish_reason: second?.finishReason,
+  usage: second ? [second.usage.inputTokens, second.usage.outputTokens] : null,
+  total_usage: [r.totalUsage.inputTokens, r.totalUsage.outputTokens],
 });
 
 // (d) embeddings

@@ -594,6 +594,68 @@ def _ai_tool_calls_messages(v: Any, text: Any) -> list[dict] | None:
     return [{"role": "assistant", "content": _text(text) or None, "tool_calls": calls}]
 
 
+_AI_TOOL_PARTS = ("tool-call", "tool-result")
+
+
+def _ai_result_text(p: dict) -> str | None:
+    """A tool-result part's output: ``output`` {type: json | text | error-json | error-text, value} (5.0+), or
+    {type: content, value: [parts]}; ``result`` before 5.0."""
+    out = p.get("output")
+    if isinstance(out, dict) and "value" in out:
+        val = out["value"]
+        if out.get("type") == "content" and isinstance(val, list):
+            texts = (_text(x.get("text")) if isinstance(x, dict) else _text(x) for x in val)
+            return "\n".join(t for t in texts if t) or None
+        return _text(val)
+    return _text(p.get("result", out))
+
+
+def _ai_message(m: dict, parts: list) -> list[dict]:
+    """One AI SDK message whose content parts hold tool calls or results: the message (text and calls, as
+    ``tool_calls``), then one ``tool`` message per result (``tool_call_id``), as OpenAI's messages have it."""
+    texts, calls, results = [], [], []
+    for p in parts:
+        if not isinstance(p, dict):
+            texts.append(_text(p))
+        elif p.get("type") == "tool-call":
+            args = _text(p.get("input", p.get("args")))
+            calls.append({"id": p.get("toolCallId"), "name": p.get("toolName"), "arguments": args})
+        elif p.get("type") == "tool-result":
+            results.append({"role": "tool", "content": _ai_result_text(p), "tool_call_id": p.get("toolCallId")})
+        else:
+            texts.append(_text(p.get("text")))
+    content = "\n".join(t for t in texts if t) or None
+    out: list[dict] = []
+    if content or calls or not results:
+        msg: dict[str, Any] = {"role": m.get("role") or "user", "content": content}
+        if calls:
+            msg["tool_calls"] = calls
+        out.append(msg)
+    return out + results
+
+
+def _ai_messages(v: Any) -> list[dict] | None:
+    """AI SDK ``ai.prompt.messages``: [{role, content}] with content a string or parts (``text``, ``tool-call``
+    {toolCallId, toolName, input}, ``tool-result`` {toolCallId, toolName, output}); a message without tool
+    parts reads as ChatML (_parts_message)."""
+    msgs = v
+    if isinstance(v, str):
+        try:
+            msgs = orjson.loads(v)
+        except orjson.JSONDecodeError:
+            msgs = None
+    if not isinstance(msgs, list):
+        return _semconv_messages(v)
+    out: list[dict] = []
+    for m in msgs:
+        parts = m.get("content") if isinstance(m, dict) else None
+        if isinstance(parts, list) and any(isinstance(p, dict) and p.get("type") in _AI_TOOL_PARTS for p in parts):
+            out += _ai_message(m, parts)
+        else:
+            out.append(_parts_message(m))
+    return out
+
+
 def messages_text(msgs: list[dict]) -> str | None:
     """Flatten messages to text: contents, and tool calls as ``name(arguments)``."""
     out = []
@@ -627,6 +689,10 @@ def _extract(attrs: dict, sources: list[tuple]) -> tuple[str | None, list[dict] 
                 return messages_text(msgs), msgs
         elif fmt == "text":
             return _text(v), None
+        elif fmt == "ai_messages":
+            msgs = _ai_messages(v)
+            if msgs:
+                return messages_text(msgs), msgs
         elif fmt == "json_text":
             msgs = _json_text_messages(v)
             if msgs:

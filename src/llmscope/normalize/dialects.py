@@ -206,6 +206,9 @@ CONTEXT_DEFAULTS: dict[str, list[str]] = {
         "llmscope.feature",
         "traceloop.association.properties.feature",
         "metadata#feature",
+        # Vercel AI SDK experimental_telemetry.functionId: the app's name for the call site ("summarize-ticket"),
+        # on every span of the call; after the app's own feature keys, before a service-wide resource value
+        "ai.telemetry.functionId",
         "resource:app.feature",
     ],
     "prompt_version": [
@@ -320,6 +323,8 @@ DEFAULT_DIALECT = "otel"
 #   semconv_system    gen_ai.system_instructions: [{type, content}] or text, prepended as a system message
 #   indexed           flattened  <prefix>.N.role / .content / .tool_calls.M.name|arguments (OpenLLMetry, OpenInference)
 #   text              a plain string (or JSON that is shown as-is)
+#   ai_messages       AI SDK ai.prompt.messages: [{role, content}] (ChatML-like), content parts text, tool-call
+#                     {toolCallId, toolName, input} and tool-result {toolCallId, toolName, output {type, value}}
 #   json_text         JSON text of a value, or a list of such texts (AI SDK ai.values): each decoded, one user message
 #   ai_tool_calls     AI SDK ai.response.toolCalls [{toolCallId, toolName, input|args}] (JSON), with the
 #                     response text (AI_SDK_RESPONSE_TEXT) as the same assistant message's content
@@ -335,7 +340,7 @@ INPUT_SOURCES: list[tuple[str, str]] = [
     ("traceloop.entity.input", "text"),
     ("input.value", "text"),
     ("gen_ai.content.prompt", "text"),
-    ("ai.prompt.messages", "semconv_messages"),  # Vercel AI SDK model call: ChatML-like messages (JSON)
+    ("ai.prompt.messages", "ai_messages"),  # Vercel AI SDK model call: ChatML-like messages with tool parts (JSON)
     ("ai.values", "json_text"),  # its embedding call: the values, each as JSON
     ("ai.toolCall.args", "text"),
     ("ai.prompt", "text"),  # its span of the whole call: {system, prompt | messages} as JSON

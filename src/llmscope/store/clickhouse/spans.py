@@ -302,6 +302,100 @@ def _ai_tool_calls_json(v: str) -> str:
     )
 
 
+# builder._ai_messages: AI SDK ai.prompt.messages, whose content parts may be tool calls and tool results
+_AI_PARTS = "('tool-call', 'tool-result')"
+
+
+def _ai_is_part(kind: str) -> str:
+    return f"p -> JSONType(p) = 'Object' AND JSONExtractString(p, 'type') = {lit(kind)}"
+
+
+def _ai_parts(m: str) -> str:
+    return f"if(JSONType({m}, 'content') = 'Array', JSONExtractArrayRaw({m}, 'content'), [])"
+
+
+def _ai_has_tool_parts(m: str) -> str:
+    return f"arrayExists(p -> JSONType(p) = 'Object' AND JSONExtractString(p, 'type') IN {_AI_PARTS}, {_ai_parts(m)})"
+
+
+def _ai_part_texts(m: str) -> str:
+    """The texts of a message's parts other than tool calls and results ('' for a part without one)."""
+    return (
+        f"arrayMap(p -> if(JSONType(p) = 'Object', {_json_field_text('p', 'text')}, if(JSONType(p) = 'String', "
+        f"JSONExtractString(p), JSONExtractRaw(p))), arrayFilter(p -> NOT (JSONType(p) = 'Object' AND "
+        f"JSONExtractString(p, 'type') IN {_AI_PARTS}), {_ai_parts(m)}))"
+    )
+
+
+def _ai_result_text(p: str) -> str:
+    """builder._ai_result_text as text ('' for none): output.value (a content list: its texts), else result."""
+    value_texts = (
+        f"arrayMap(x -> if(JSONType(x) = 'Object', {_json_field_text('x', 'text')}, if(JSONType(x) = 'String', "
+        f"JSONExtractString(x), JSONExtractRaw(x))), JSONExtractArrayRaw({p}, 'output', 'value'))"
+    )
+    return (
+        f"multiIf(JSONType({p}, 'output') = 'Object' AND JSONHas({p}, 'output', 'value'), "
+        f"if(JSONExtractString({p}, 'output', 'type') = 'content' AND JSONType({p}, 'output', 'value') = 'Array', "
+        f"arrayStringConcat(arrayFilter(x -> x != '', {value_texts}), '\\n'), {_json_field_text(p, 'output', 'value')}), "
+        f"JSONHas({p}, 'result'), {_json_field_text(p, 'result')}, {_json_field_text(p, 'output')})"
+    )
+
+
+def _ai_result_content(p: str) -> str:
+    """builder._ai_result_text as a JSON member value (null when absent or empty)."""
+    return (
+        f"multiIf(JSONType({p}, 'output') = 'Object' AND JSONHas({p}, 'output', 'value'), "
+        f"if(JSONExtractString({p}, 'output', 'type') = 'content' AND JSONType({p}, 'output', 'value') = 'Array', "
+        f"if({_ai_result_text(p)} = '', 'null', toJSONString({_ai_result_text(p)})), {_text_or_null(p, 'output', 'value')}), "
+        f"JSONHas({p}, 'result'), {_text_or_null(p, 'result')}, {_text_or_null(p, 'output')})"
+    )
+
+
+def _ai_message_list(m: str) -> str:
+    """builder._ai_message: [the message (text, tool_calls) unless it only carries results, then a tool message per result]."""
+    parts = _ai_parts(m)
+    args = f"if(JSONHas(p, 'input'), {_text_or_null('p', 'input')}, {_text_or_null('p', 'args')})"
+    calls = f"arrayMap(p -> {_call_json(_raw_or_null('p', 'toolCallId'), _raw_or_null('p', 'toolName'), args)}, arrayFilter({_ai_is_part('tool-call')}, {parts}))"
+    results = (
+        f'arrayMap(p -> concat(\'{{"role":"tool","content":\', {_ai_result_content("p")}, '
+        f"',\"tool_call_id\":', {_raw_or_null('p', 'toolCallId')}, '}}'), arrayFilter({_ai_is_part('tool-result')}, {parts}))"
+    )
+    texts = _ai_part_texts(m)
+    role = f"toJSONString(if(JSONExtractString({m}, 'role') = '', 'user', JSONExtractString({m}, 'role')))"
+    main = f"concat('{{\"role\":', {role}, ',\"content\":', {_content_member(texts)}, {_calls_member(calls)}, '}}')"
+    keep = f"(arrayExists(x -> x != '', {texts}) OR NOT empty({calls}) OR empty({results}))"
+    return f"if({_ai_has_tool_parts(m)}, arrayConcat(if({keep}, [{main}], []), {results}), [{_message_json(m)}])"
+
+
+def _ai_message_texts(m: str) -> str:
+    """messages_text of builder._ai_message's messages: text, name(arguments) per call, each result."""
+    parts = _ai_parts(m)
+    args = f"if(JSONHas(p, 'input'), {_json_field_text('p', 'input')}, {_json_field_text('p', 'args')})"
+    calls = f"arrayMap(p -> concat(JSONExtractString(p, 'toolName'), '(', {args}, ')'), arrayFilter({_ai_is_part('tool-call')}, {parts}))"
+    results = f"arrayMap(p -> {_ai_result_text('p')}, arrayFilter({_ai_is_part('tool-result')}, {parts}))"
+    text = f"arrayStringConcat(arrayFilter(x -> x != '', {_ai_part_texts(m)}), '\\n')"
+    return f"if({_ai_has_tool_parts(m)}, arrayConcat([{text}], {calls}, {results}), [{_message_text(m)}])"
+
+
+def _ai_list(v: str) -> str:
+    nn = f"ifNull({v}, '')"
+    return f"if(isValidJSON({nn}) AND JSONType({nn}) = 'Array', JSONExtractArrayRaw({nn}), [])"
+
+
+def _ai_is_list(v: str) -> str:
+    return f"(isValidJSON(ifNull({v}, '')) AND JSONType(ifNull({v}, '')) = 'Array')"
+
+
+def _ai_messages_json(v: str) -> str:
+    listed = f"nullIf(concat('[', arrayStringConcat(arrayFlatten(arrayMap(m -> {_ai_message_list('m')}, {_ai_list(v)})), ','), ']'), '[]')"
+    return f"if({_ai_is_list(v)}, {listed}, {_semconv_json(v)})"
+
+
+def _ai_messages_text(v: str) -> str:
+    joined = f"arrayStringConcat(arrayFilter(x -> x != '', arrayFlatten(arrayMap(m -> {_ai_message_texts('m')}, {_ai_list(v)}))), '\\n')"
+    return f"if({_ai_is_list(v)}, nullIf({joined}, ''), {_semconv_text(v)})"
+
+
 def _attr_content(sources: list[tuple[str, str]]) -> str:
     exprs = []
     for key, fmt in sources:
@@ -313,6 +407,8 @@ def _attr_content(sources: list[tuple[str, str]]) -> str:
             exprs.append(_ai_tool_calls_text(_get(key)))
         elif fmt == "semconv_messages":
             exprs.append(_semconv_text(_get(key)))
+        elif fmt == "ai_messages":
+            exprs.append(_ai_messages_text(_get(key)))
         elif fmt == "indexed":
             exprs.append(_indexed_text(key))
         elif fmt == "documents":
@@ -708,8 +804,8 @@ def _attr_messages(sources: list[tuple[str, str]]) -> str:
     """builder._extract's messages: those of the first source that has content (a text source has none)."""
     conds = []
     for key, fmt in sources:
-        if fmt == "semconv_messages":
-            v = _semconv_json(_get(key))
+        if fmt in ("semconv_messages", "ai_messages"):
+            v = (_semconv_json if fmt == "semconv_messages" else _ai_messages_json)(_get(key))
             conds += [f"({v}) IS NOT NULL", v]
         elif fmt == "indexed":
             conds += [_indexed_probe(key), _indexed_json(key)]
