@@ -38,6 +38,8 @@ from itertools import accumulate, repeat
 from operator import add, itemgetter, mul
 from pathlib import Path
 
+from .._native import accelerator
+
 __all__ = ["WINDOW", "STRIDE", "HEADS", "Model", "load", "tokens", "score", "explain", "MODEL_PATH"]
 
 WINDOW = 32
@@ -50,6 +52,8 @@ _TOKEN_RE = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 _DIGITS0 = str.maketrans("123456789", "000000000")
 _PREFIX = itemgetter(slice(0, 5))
 GATE_MIN = 0.75
+_ascii_tokens = accelerator("classify", "ascii_tokens")
+_best_window = accelerator("classify", "best_window")
 _GATE_TABLE = bytes(c if (97 <= c <= 122 or 48 <= c <= 57) else 32 for c in range(256))
 # a link or an e-mail address is one token, "url": its host and path words say nothing about intent
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+|[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -81,6 +85,14 @@ def normalize(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The model's tokens of ``text`` (:func:`normalize`, then words; CJK characters one by one)."""
+    if _ascii_tokens is not None:
+        toks = _ascii_tokens(text)  # the C tokenizer: ASCII text without links, else None
+        if toks is not None:
+            return toks
+    return _tokens_py(text)
+
+
+def _tokens_py(text: str) -> list[str]:
     return _TOKEN_RE.findall(normalize(text))
 
 
@@ -130,6 +142,11 @@ class Model:
 
     def best_window(self, toks: list[str]) -> tuple[float, int, int]:
         """(logit, start token, end token) of the highest-scoring window."""
+        if _best_window is not None:  # the same arithmetic in C
+            return _best_window(toks, self.vocab, self.uni, self.pre, self.bi, self.m, self.bias, WINDOW, STRIDE)
+        return self._best_window_py(toks)
+
+    def _best_window_py(self, toks: list[str]) -> tuple[float, int, int]:
         n = len(toks)
         if n == 0:
             return self.bias, 0, 0
