@@ -95,3 +95,26 @@ def test_window_edges_and_bad_arguments():
         native(["a"], model.vocab, model.uni, model.pre, model.bi, model.m, model.bias, 0, C.STRIDE)
     with pytest.raises(TypeError):
         accelerator("classify", "ascii_tokens")(b"bytes")
+
+
+def test_words_in_is_the_intersection_of_the_split_words():
+    from llmscope.safety import injection, toxicity
+
+    toxicity._compiled()
+    words_in = accelerator("classify", "words_in")
+    gates = [
+        (injection._WORD_TABLE, injection._GATE_WORDS),
+        (C._GATE_TABLE, C.load("direct").gate),
+        (C._GATE_TABLE, C.load("document").gate),
+        (toxicity._WORD_TABLE, toxicity._first_words),
+        (bytes(range(256)), frozenset({b"a", b"\xc3\xa9t\xc3\xa9", b"x" * 300})),  # split on whitespace only
+    ]
+    for t in TEXTS + ["a été", "x" * 300 + " b", "\t\x0b\x0c\r\n a \x1c"]:
+        data = t.lower().encode("utf-8", "surrogatepass")
+        for table, words in gates:
+            want = words.intersection(data.translate(table).split())
+            longest = max(map(len, words))
+            assert words_in(data, table, words, longest, False) == want, t[:200]
+            assert bool(words_in(data, table, words, longest, True)) == bool(want)
+    with pytest.raises(ValueError):
+        words_in(b"a", b"short", frozenset(), 1, False)

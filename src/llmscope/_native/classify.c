@@ -10,7 +10,13 @@
  *       Model.best_window: the same position weights, the same additions in the same order (so the
  *       same doubles), the first of equal windows.
  *
- * Exactly the Python code they stand in for (tests/test_native.py compares both); used when built.
+ *   words_in(data: bytes, table: bytes, words: frozenset, max_len: int, first: bool) -> frozenset
+ *       words.intersection(data.translate(table).split()) -- the words of the text (runs of bytes the
+ *       table maps to anything but ASCII whitespace) that are in `words`, with no list of all of them
+ *       made; words longer than max_len (the longest in `words`) are not looked up. first=True: stop at
+ *       the first one found (for `not words.isdisjoint(...)`).
+ *
+ * Exactly the Python code they stand in for (tests/test_native_classify.py compares both); used when built.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -184,9 +190,58 @@ done:
     return res;
 }
 
+static int is_space(unsigned char c) { return c == ' ' || (c >= 9 && c <= 13); }
+
+static PyObject *words_in(PyObject *self, PyObject *args) {
+    Py_buffer data, table;
+    PyObject *words;
+    Py_ssize_t max_len;
+    int first;
+    if (!PyArg_ParseTuple(args, "y*y*O!np", &data, &table, &PyFrozenSet_Type, &words, &max_len, &first)) return NULL;
+    PyObject *found = NULL;
+    if (table.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "the table must be 256 bytes");
+        goto done;
+    }
+    found = PySet_New(NULL);
+    if (found == NULL) goto done;
+    const unsigned char *p = data.buf, *map = table.buf;
+    Py_ssize_t n = data.len, i = 0;
+    while (i < n) {
+        if (is_space(map[p[i]])) {
+            i++;
+            continue;
+        }
+        Py_ssize_t a = i;
+        while (i < n && !is_space(map[p[i]])) i++;
+        Py_ssize_t len = i - a;
+        if (len > max_len) continue;
+        PyObject *w = PyBytes_FromStringAndSize(NULL, len);
+        if (w == NULL) goto fail;
+        char *dst = PyBytes_AS_STRING(w);
+        for (Py_ssize_t k = 0; k < len; k++) dst[k] = (char)map[p[a + k]];
+        int has = PySet_Contains(words, w);
+        if (has == 1 && PySet_Add(found, w) < 0) has = -1;
+        Py_DECREF(w);
+        if (has < 0) goto fail;
+        if (has && first) break;
+    }
+    PyObject *frozen = PyFrozenSet_New(found);
+    Py_DECREF(found);
+    found = frozen;
+    goto done;
+fail:
+    Py_CLEAR(found);
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&table);
+    return found;
+}
+
 static PyMethodDef methods[] = {
     {"ascii_tokens", ascii_tokens, METH_O, "classifier.tokens for ASCII text without links (else None)"},
     {"best_window", best_window, METH_VARARGS, "Model.best_window"},
+    {"words_in", words_in, METH_VARARGS, "words.intersection(data.translate(table).split())"},
     {NULL, NULL, 0, NULL},
 };
 

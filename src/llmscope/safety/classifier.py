@@ -54,6 +54,7 @@ _PREFIX = itemgetter(slice(0, 5))
 GATE_MIN = 0.75
 _ascii_tokens = accelerator("classify", "ascii_tokens")
 _best_window = accelerator("classify", "best_window")
+_words_in = accelerator("classify", "words_in")
 _GATE_TABLE = bytes(c if (97 <= c <= 122 or 48 <= c <= 57) else 32 for c in range(256))
 # a link or an e-mail address is one token, "url": its host and path words say nothing about intent
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+|[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -108,6 +109,7 @@ class Model:
     meta: dict
     _cache: dict = field(default_factory=dict, repr=False)
     gate: frozenset = field(default=frozenset(), repr=False)  # see build_gate
+    gate_max: int = field(default=0, repr=False)  # the longest word of the gate
 
     def build_gate(self, min_weight: float = GATE_MIN) -> None:
         """The words (ASCII, as bytes) without one of which no window of an ASCII text is scored: a
@@ -123,12 +125,16 @@ class Model:
                 words.add(inv.get(key // self.m, ""))
                 words.add(inv.get(key % self.m, ""))
         self.gate = frozenset(t.encode() for t in words if t and t.isascii() and t not in FUNCTION_WORDS)
+        self.gate_max = max(map(len, self.gate), default=0)
 
     def passes_gate(self, text: str) -> bool:
         """False when the model need not run (ASCII text sharing no word with :attr:`gate`)."""
         if not text.isascii():
             return True
-        return not self.gate.isdisjoint(text.lower().encode().translate(_GATE_TABLE).split())
+        data = text.lower().encode()
+        if _words_in is not None:  # the same test in C, without a list of every word
+            return bool(_words_in(data, _GATE_TABLE, self.gate, self.gate_max, True))
+        return not self.gate.isdisjoint(data.translate(_GATE_TABLE).split())
 
     def position_weights(self, toks: list[str]) -> tuple[list[float], list[float]]:
         """(weight of every position, weight of the bigram ending there -- 0.0 at position 0)."""

@@ -70,6 +70,8 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
+from .._native import accelerator
+
 __all__ = [
     "DETECTOR_VERSION",
     "Verdict",
@@ -1278,6 +1280,8 @@ for _rule in _REGEX_RULES:
 # gate index: first word group -> rules; rules without word gates run on every text
 # (ASCII texts skip the rules marked nonascii); their substring gates are checked per text.
 _GATE_WORDS: frozenset = frozenset(w for r in _REGEX_RULES for g in r.wsets for w in g)
+_GATE_MAX = max(map(len, _GATE_WORDS))
+_words_in = accelerator("classify", "words_in")
 _BY_FIRST_WORD: dict[bytes, list[int]] = {}
 for _i, _rule in enumerate(_REGEX_RULES):
     for _w in _rule.wsets[0] if _rule.wsets else ():
@@ -1347,7 +1351,11 @@ def _gated_rules(present: frozenset, char_groups: list[frozenset]) -> tuple[int,
 def _regex_hits(text: str, out: list[InjectionHit]) -> None:
     low = text.lower()
     same = len(low) == len(text)  # lower() kept the offsets (always, except a few Unicode letters)
-    present = _GATE_WORDS.intersection(low.encode("utf-8", "surrogatepass").translate(_WORD_TABLE).split())
+    data = low.encode("utf-8", "surrogatepass")
+    if _words_in is not None:  # the same set in C, without a list of every word
+        present = _words_in(data, _WORD_TABLE, _GATE_WORDS, _GATE_MAX, False)
+    else:
+        present = _GATE_WORDS.intersection(data.translate(_WORD_TABLE).split())
     groups = _UNGATED_BY_CHAR_ASCII if text.isascii() else _UNGATED_BY_CHAR_ALL
     key = (present, len(groups), *[c in low for c, _ in groups])
     todo = _GATED.get(key)
