@@ -36,7 +36,7 @@ def _source(name: str) -> str:
 def c_accelerators() -> list[Extension]:
     return [Extension(f"llmscope._native.{name}", [f"src/llmscope/_native/{name}.c"], optional=not REQUIRED,
                       extra_compile_args=FLAGS)
-            for name in ("otlp", "resolve", "columns")]
+            for name in ("otlp", "resolve", "columns", "classify")]
 
 
 def mypyc_modules() -> list[Extension]:

@@ -81,6 +81,7 @@ ACCELERATORS = {
     "otlp": "OTLP decoding",
     "resolve": "column resolution",
     "columns": "Arrow batches",
+    "classify": "injection classifier",
 }
 # modules compiled with mypyc when the build can (setup.py), and what each speeds up
 COMPILED_PY = {"normalize.builder": "normalization"}

@@ -42,6 +42,8 @@ from itertools import accumulate, repeat
 from operator import add, itemgetter, mul
 from pathlib import Path
 
+from .._native import accelerator
+
 __all__ = ["WINDOW", "STRIDE", "HEADS", "Model", "load", "tokens", "score", "explain", "MODEL_PATH"]
 
 WINDOW = 32
@@ -54,6 +56,9 @@ _TOKEN_RE = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 _DIGITS0 = str.maketrans("123456789", "000000000")
 _PREFIX = itemgetter(slice(0, 5))
 GATE_MIN = 0.75
+_ascii_tokens = accelerator("classify", "ascii_tokens")
+_best_window = accelerator("classify", "best_window")
+_words_in = accelerator("classify", "words_in")
 _GATE_TABLE = bytes(c if (97 <= c <= 122 or 48 <= c <= 57) else 32 for c in range(256))
 # a link or an e-mail address is one token, "url": its host and path words say nothing about intent
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+|[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -85,6 +90,14 @@ def normalize(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The model's tokens of ``text`` (:func:`normalize`, then words; CJK characters one by one)."""
+    if _ascii_tokens is not None:
+        toks = _ascii_tokens(text)  # the C tokenizer: ASCII text without links, else None
+        if toks is not None:
+            return toks
+    return _tokens_py(text)
+
+
+def _tokens_py(text: str) -> list[str]:
     return _TOKEN_RE.findall(normalize(text))
 
 
@@ -118,6 +131,7 @@ class Model:
     _cache: dict = field(default_factory=dict, repr=False)
     gate: frozenset = field(default=frozenset(), repr=False)  # see build_gate
     segments: bool = False  # also score every sentence/line on its own (see the module doc)
+    gate_max: int = field(default=0, repr=False)  # the longest word of the gate
 
     def build_gate(self, min_weight: float = GATE_MIN) -> None:
         """The words (ASCII, as bytes) without one of which no window of an ASCII text is scored: a
@@ -133,12 +147,16 @@ class Model:
                 words.add(inv.get(key // self.m, ""))
                 words.add(inv.get(key % self.m, ""))
         self.gate = frozenset(t.encode() for t in words if t and t.isascii() and t not in FUNCTION_WORDS)
+        self.gate_max = max(map(len, self.gate), default=0)
 
     def passes_gate(self, text: str) -> bool:
         """False when the model need not run (ASCII text sharing no word with :attr:`gate`)."""
         if not text.isascii():
             return True
-        return not self.gate.isdisjoint(text.lower().encode().translate(_GATE_TABLE).split())
+        data = text.lower().encode()
+        if _words_in is not None:  # the same test in C, without a list of every word
+            return bool(_words_in(data, _GATE_TABLE, self.gate, self.gate_max, True))
+        return not self.gate.isdisjoint(data.translate(_GATE_TABLE).split())
 
     def position_weights(self, toks: list[str]) -> tuple[list[float], list[float]]:
         """(weight of every position, weight of the bigram ending there -- 0.0 at position 0)."""
@@ -153,6 +171,11 @@ class Model:
     def best_window(self, toks: list[str], segs: list[tuple[int, int]] | None = None) -> tuple[float, int, int]:
         """(logit, start token, end token) of the highest-scoring window (of the fixed windows and, when
         given, the sentence windows ``segs``)."""
+        if _best_window is not None and not segs:  # the same arithmetic in C (fixed windows only)
+            return _best_window(toks, self.vocab, self.uni, self.pre, self.bi, self.m, self.bias, WINDOW, STRIDE)
+        return self._best_window_py(toks, segs)
+
+    def _best_window_py(self, toks: list[str], segs: list[tuple[int, int]] | None = None) -> tuple[float, int, int]:
         n = len(toks)
         if n == 0:
             return self.bias, 0, 0

@@ -70,6 +70,8 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
+from .._native import accelerator
+
 __all__ = [
     "DETECTOR_VERSION",
     "Verdict",
@@ -133,6 +135,7 @@ class Rule:
     rx: re.Pattern | None = field(default=None, repr=False, compare=False)
     rx_fast: re.Pattern | None = field(default=None, repr=False, compare=False)
     bcheck: bool = field(default=False, repr=False, compare=False)
+    linestart: bool = field(default=False, repr=False, compare=False)  # matches only at a line start
     substr_keys: tuple = field(default=(), repr=False, compare=False)
     wsets: tuple[frozenset, ...] = field(default=(), repr=False, compare=False)
 
@@ -1255,6 +1258,8 @@ for _rule in RULES:
         _fp, _rule.bcheck = _fast_pattern(_rule.pattern)
         # fast pattern: case-sensitive, matched against the lower-cased text
         _rule.rx_fast = _rule.rx if _rule.cased else re.compile(_fp)
+        # every alternative starts with a multi-line '^': try the regex at line starts only
+        _rule.linestart = all(a.startswith("(?m:^)") for a in _split_top(_fp))
         _rule.wsets = tuple(frozenset(w.encode("utf-8") for w in group) for group in _rule.words)
         # (one character to look for first -- a one-character `in` is a memchr --, substring)
         _rule.substr_keys = tuple((next((c for c in s if not c.isalnum()), s[0]), s) for s in _rule.substr)
@@ -1275,6 +1280,8 @@ for _rule in _REGEX_RULES:
 # gate index: first word group -> rules; rules without word gates run on every text
 # (ASCII texts skip the rules marked nonascii); their substring gates are checked per text.
 _GATE_WORDS: frozenset = frozenset(w for r in _REGEX_RULES for g in r.wsets for w in g)
+_GATE_MAX = max(map(len, _GATE_WORDS))
+_words_in = accelerator("classify", "words_in")
 _BY_FIRST_WORD: dict[bytes, list[int]] = {}
 for _i, _rule in enumerate(_REGEX_RULES):
     for _w in _rule.wsets[0] if _rule.wsets else ():
@@ -1321,20 +1328,44 @@ def _is_ascii_word(c: str) -> bool:
     return c.isascii() and (c.isalnum() or c == "_")
 
 
+# the rules a text's gate words and key characters let through, by (gate words, key characters present):
+# texts of one application share most of their gate words
+_GATED: dict[tuple, tuple[int, ...]] = {}
+
+
+def _gated_rules(present: frozenset, char_groups: list[frozenset]) -> tuple[int, ...]:
+    """The rules (indices, in order) to try on a text with gate words ``present`` whose key characters
+    let ``char_groups`` through: every word group of a rule must share a word with the text."""
+    todo: set[int] = set()
+    for idx in char_groups:
+        todo.update(idx)
+    for w in present:
+        todo.update(_BY_FIRST_WORD.get(w, ()))
+    return tuple(
+        i
+        for i in sorted(todo)
+        if not (len(_REGEX_RULES[i].wsets) > 1 and any(g.isdisjoint(present) for g in _REGEX_RULES[i].wsets[1:]))
+    )
+
+
 def _regex_hits(text: str, out: list[InjectionHit]) -> None:
     low = text.lower()
     same = len(low) == len(text)  # lower() kept the offsets (always, except a few Unicode letters)
-    present = _GATE_WORDS.intersection(low.encode("utf-8", "surrogatepass").translate(_WORD_TABLE).split())
-    todo: set[int] = set()
-    for c, idx in _UNGATED_BY_CHAR_ASCII if text.isascii() else _UNGATED_BY_CHAR_ALL:
-        if c in low:
-            todo.update(idx)
-    for w in present:
-        todo.update(_BY_FIRST_WORD.get(w, ()))
-    for i in sorted(todo):
+    data = low.encode("utf-8", "surrogatepass")
+    if _words_in is not None:  # the same set in C, without a list of every word
+        present = _words_in(data, _WORD_TABLE, _GATE_WORDS, _GATE_MAX, False)
+    else:
+        present = _GATE_WORDS.intersection(data.translate(_WORD_TABLE).split())
+    groups = _UNGATED_BY_CHAR_ASCII if text.isascii() else _UNGATED_BY_CHAR_ALL
+    key = (present, len(groups), *[c in low for c, _ in groups])
+    todo = _GATED.get(key)
+    if todo is None:
+        todo = _gated_rules(present, [idx for (c, idx), has in zip(groups, key[2:]) if has])
+        if len(_GATED) >= 4096:
+            _GATED.clear()
+        _GATED[key] = todo
+    for i in todo:
         r = _REGEX_RULES[i]
-        if len(r.wsets) > 1 and any(g.isdisjoint(present) for g in r.wsets[1:]):
-            continue
         if r.substr and not any(c in low and s in low for c, s in r.substr_keys):
             continue
         if r.cased or not same:
@@ -1357,7 +1388,7 @@ def _regex_hits(text: str, out: list[InjectionHit]) -> None:
                     a = low.find(ws, a + 1)
             continue
         while pos <= n:
-            m = rx.search(low, pos)
+            m = _search_at_line_starts(rx, low, pos) if r.linestart else rx.search(low, pos)
             if m is None:
                 break
             a = m.start()
@@ -1366,6 +1397,22 @@ def _regex_hits(text: str, out: list[InjectionHit]) -> None:
                 continue
             out.append(InjectionHit(r.id, r.category, r.weight, a, m.end()))
             pos = m.end() if m.end() > a else a + 1
+
+
+def _search_at_line_starts(rx: re.Pattern, low: str, pos: int) -> re.Match | None:
+    """``rx.search(low, pos)`` for a pattern that can only match where a multi-line ``^`` does (at 0 and
+    after a newline): the same first match, without trying every position in between."""
+    if pos > 0 and low[pos - 1] != "\n":
+        pos = low.find("\n", pos) + 1
+        if pos == 0:
+            return None
+    while True:
+        m = rx.match(low, pos)
+        if m is not None:
+            return m
+        pos = low.find("\n", pos) + 1
+        if pos == 0:
+            return None
 
 
 def _decode_b64(blob: str) -> str | None:

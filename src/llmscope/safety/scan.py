@@ -185,6 +185,45 @@ def _user_text(input_messages: str | None, fallback: str | None) -> str | None:
     return "\n".join(texts) if texts else None
 
 
+class _Memo:
+    """A detector's result per text, for the texts seen more than once in this process (answers,
+    prompts and retrieved documents repeat across spans). A text is remembered the second time it comes:
+    texts seen once (most of them) fill only a set of hashes. Both are emptied when full."""
+
+    MAX_TEXTS = 32_768
+    MAX_SEEN = 1_000_000
+
+    def __init__(self, fn: Callable[[str], Any]):
+        self.fn, self.results, self.seen = fn, {}, set()
+
+    def __call__(self, text: str) -> Any:
+        r = self.results.get(text)
+        if r is not None:
+            return r
+        r = self.fn(text)
+        h = hash(text)
+        if h in self.seen:
+            if len(self.results) >= self.MAX_TEXTS:
+                self.results.clear()
+            self.results[text] = r
+        else:
+            if len(self.seen) >= self.MAX_SEEN:
+                self.seen.clear()
+            self.seen.add(h)
+        return r
+
+
+_MEMOS: dict[tuple, _Memo] = {}
+
+
+def _memo(name: str, fn: Callable[[str], Any], *key: Any) -> _Memo:
+    """The process's memo of detector ``name`` (with settings ``key``)."""
+    m = _MEMOS.get((name, *key))
+    if m is None:
+        m = _MEMOS[(name, *key)] = _Memo(fn)
+    return m
+
+
 def scan_rows(rows: list[dict], policy: Policy) -> list[tuple]:
     """Findings for a list of span rows (runs in a worker). Each finding is a tuple in FINDING_FIELDS order."""
     out: list[tuple] = []
@@ -218,13 +257,14 @@ def _pii_findings(out: list, key: tuple, r: dict) -> None:
     from . import pii
 
     span_type, inp, outp = r["span_type"], r["input_text"], r["output_text"]
-    in_matches = pii.find_pii(inp) if inp else []
+    find_pii = _memo("pii", pii.find_pii)
+    in_matches = find_pii(inp) if inp else []
     seen_in = {_norm(m.kind, m.value) for m in in_matches}
     for m in in_matches:
         out.append((*key, "pii_input", m.kind, "input", 1.0, m.detail or m.kind, pii.masked_excerpt(inp, m)))
     if not outp:
         return
-    for m in pii.find_pii(outp):
+    for m in find_pii(outp):
         if span_type in ("retriever", "tool"):
             out.append((*key, "pii_input", m.kind, "document", 1.0, m.detail or m.kind, pii.masked_excerpt(outp, m)))
         elif span_type == "llm" and _norm(m.kind, m.value) not in seen_in and m.value not in (inp or ""):
@@ -251,9 +291,10 @@ def _toxicity_findings(out: list, key: tuple, user: str | None, outp: str | None
     """Toxicity (lexicon baseline) in what the user sent and what the model answered."""
     from . import toxicity
 
+    lexicon = _memo("toxicity", toxicity.toxicity)
     for text, where in ((user, "input"), (outp, "output")):
         if text:
-            score, terms = toxicity.toxicity(text)
+            score, terms = lexicon(text)
             if terms:
                 rule = ", ".join(sorted(set(terms)))[:200]
                 out.append((*key, "toxicity", "lexicon", where, score, rule, _around(text, terms[0])))
@@ -281,7 +322,14 @@ def _injections(out: list, key: tuple, text: str | None, kind: str, location: st
     if not text:
         return None
     thr = policy.document_threshold if location == "document" else policy.injection_threshold
-    v = injection.detect(text, location=location, threshold=thr, use_model=policy.injection_model)
+    model = policy.injection_model
+    v = _memo(
+        "injection",
+        lambda t: injection.detect(t, location=location, threshold=thr, use_model=model),
+        location,
+        thr,
+        model,
+    )(text)
     if not v.flagged:
         return None
     a, b = v.start, v.end

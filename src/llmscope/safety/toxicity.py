@@ -29,6 +29,10 @@ from __future__ import annotations
 
 import re
 
+from .._native import accelerator
+
+_words_in = accelerator("classify", "words_in")
+
 __all__ = ["LEXICON_VERSION", "LEXICON", "toxicity", "register_terms"]
 
 LEXICON_VERSION = "2026.11.1"
@@ -123,14 +127,16 @@ def _trie_regex(words: list[str]) -> str:
 
 
 _first_words: frozenset = frozenset()
+_first_max = 0  # the longest of _first_words
 _WORD_TABLE = bytes(c if (97 <= c <= 122 or c == 39) else 32 for c in range(256))
 
 
 def _compiled() -> re.Pattern:
-    global _regex, _by_key, _first_words
+    global _regex, _by_key, _first_words, _first_max
     if _regex is None:
         _by_key = {_key(t): t for t in LEXICON}
         _first_words = frozenset(max(t.split(), key=len).encode() for t in LEXICON)
+        _first_max = max(map(len, _first_words), default=0)
         _regex = re.compile(r"(?<![a-z0-9'])" + _trie_regex(sorted(LEXICON)) + r"(?![a-z0-9])")
     return _regex
 
@@ -185,7 +191,11 @@ def toxicity(text: str) -> tuple[float, list[str]]:
     weights: dict[str, float] = {}
     rx = _compiled()
     # gate: the regex runs only if some entry's longest word is a word of the text
-    if _first_words.isdisjoint(norm.encode("utf-8", "surrogatepass").translate(_WORD_TABLE).split()):
+    data = norm.encode("utf-8", "surrogatepass")
+    if _words_in is not None:  # the same test in C, without a list of every word
+        if not _words_in(data, _WORD_TABLE, _first_words, _first_max, True):
+            return 0.0, []
+    elif _first_words.isdisjoint(data.translate(_WORD_TABLE).split()):
         return 0.0, []
     for m in rx.finditer(norm):
         span = m.group(0)
