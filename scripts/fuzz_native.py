@@ -4,7 +4,7 @@
 
 Builds ``src/llmscope/_native/*.c`` with ``-fsanitize=address,undefined`` into a temporary copy of the
 package, then, in a child process with the sanitizer runtimes preloaded, (1) runs the C-vs-Python
-oracle tests of ``tests/test_native.py`` and (2) mutates every captured and sample line and protobuf
+oracle tests of ``tests/test_native.py`` and ``tests/test_native_classify.py`` and (2) mutates every captured and sample line and protobuf
 message for ``--seconds``, checking each time that the C path either hands the input back or gives
 exactly what the Python path gives. Any sanitizer report, crash or disagreement fails the run (exit 1).
 CI runs it after the tests (``.ci/run``).
@@ -61,7 +61,8 @@ def child(seconds: float, seed: int) -> int:
 
     assert "fuzz" in sanitized.__file__, sanitized.__file__  # the sanitized build, not the installed one
     code = pytest.main(
-        ["-q", "-x", "-p", "no:cacheprovider", str(REPO / "tests" / "test_native.py"), "-k", C_ONLY_TESTS]
+        ["-q", "-x", "-n0", "-p", "no:cacheprovider", "-k", C_ONLY_TESTS]
+        + [str(REPO / "tests" / name) for name in ("test_native.py", "test_native_classify.py")]
     )
     if code != 0:
         return int(code)
