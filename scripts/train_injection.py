@@ -69,7 +69,6 @@ def extra_rows(d: Path | None, seed: int) -> list[dict]:
     the repo, e.g. BIPIA's *train* attacks planted in its *train* contexts): ``{"text", "label", "kind",
     "source", "span"?}``. Rows of kind ``attack_payload`` are bare injected instructions: each is planted in
     three team-written benign documents (source ``embedded:`` + its source)."""
-    import team_data
 
     if d is None:
         return []
@@ -84,19 +83,7 @@ def extra_rows(d: Path | None, seed: int) -> list[dict]:
             except json.JSONDecodeError as e:
                 raise SystemExit(f"{p}:{i}: not JSON ({e.msg})") from None
             if r.get("kind") == "attack_payload":
-                for _ in range(3):
-                    _, parts, joiner, lang = team_data.benign_doc(rng)
-                    text, span = team_data.plant(rng, parts, joiner, r["text"])
-                    rows.append(
-                        {
-                            "text": text,
-                            "label": 1,
-                            "kind": "indirect",
-                            "source": "embedded:" + r["source"],
-                            "spans": [list(span)],
-                            "head": "document",
-                        }
-                    )
+                rows += [planted_row(rng, r) for _ in range(3)]
                 continue
             spans = [r["span"]] if r.get("span") else []
             kind = r.get("kind") or ("indirect" if r["label"] else "benign_document")
@@ -111,6 +98,22 @@ def extra_rows(d: Path | None, seed: int) -> list[dict]:
                 }
             )
     return rows
+
+
+def planted_row(rng: random.Random, r: dict) -> dict:
+    """``r``'s text planted in a team-written benign document: an indirect injection, its span known."""
+    import team_data
+
+    _, parts, joiner, _lang = team_data.benign_doc(rng)
+    text, span = team_data.plant(rng, parts, joiner, r["text"])
+    return {
+        "text": text,
+        "label": 1,
+        "kind": "indirect",
+        "source": "embedded:" + r["source"],
+        "spans": [list(span)],
+        "head": "document",
+    }
 
 
 def load_rows(data: Path, limit: int | None, extra: Path | None = None) -> list[dict]:
@@ -143,19 +146,7 @@ def load_rows(data: Path, limit: int | None, extra: Path | None = None) -> list[
     # any request or injection planted in a document is an injection there (a task hijack): the
     # third-party prompts, benign or not, become payloads in team-written documents
     rng = random.Random(SEED + 1)
-    for r in third:
-        _, parts, joiner, lang = team_data.benign_doc(rng)
-        text, span = team_data.plant(rng, parts, joiner, r["text"])
-        rows.append(
-            {
-                "text": text,
-                "label": 1,
-                "kind": "indirect",
-                "source": "embedded:" + r["source"],
-                "spans": [list(span)],
-                "head": "document",
-            }
-        )
+    rows += [planted_row(rng, r) for r in third]
     rows += extra_rows(extra, SEED)
     if limit:  # a stratified subset: every (head, label) keeps its share, at least a few rows
         rng = random.Random(SEED)
