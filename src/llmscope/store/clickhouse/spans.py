@@ -276,8 +276,7 @@ def _json_text_json(v: str) -> str:
 
 
 def _ai_calls(v: str) -> str:
-    nn = f"ifNull({v}, '')"
-    return f"arrayFilter(c -> JSONType(c) = 'Object', if(isValidJSON({nn}) AND JSONType({nn}) = 'Array', JSONExtractArrayRaw({nn}), []))"
+    return f"arrayFilter(c -> JSONType(c) = 'Object', {_ai_list(v)})"
 
 
 def _ai_tool_calls_text(v: str) -> str:
