@@ -188,10 +188,12 @@ def _user_text(input_messages: str | None, fallback: str | None) -> str | None:
 class _Memo:
     """A detector's result per text, for the texts seen more than once in this process (answers,
     prompts and retrieved documents repeat across spans). A text is remembered the second time it comes:
-    texts seen once (most of them) fill only a set of hashes. Both are emptied when full."""
+    texts seen once (most of them) fill only a set of hashes. Both are emptied when full; texts longer than
+    MAX_LEN are never remembered, so a memo stays under ~130 MB per worker whatever the traffic."""
 
     MAX_TEXTS = 32_768
     MAX_SEEN = 1_000_000
+    MAX_LEN = 4_000
 
     def __init__(self, fn: Callable[[str], Any]):
         self.fn, self.results, self.seen = fn, {}, set()
@@ -201,6 +203,8 @@ class _Memo:
         if r is not None:
             return r
         r = self.fn(text)
+        if len(text) > self.MAX_LEN:
+            return r
         h = hash(text)
         if h in self.seen:
             if len(self.results) >= self.MAX_TEXTS:
