@@ -189,7 +189,7 @@ class _Memo:
     """A detector's result per text, for the texts seen more than once in this process (answers,
     prompts and retrieved documents repeat across spans). A text is remembered the second time it comes:
     texts seen once (most of them) fill only a set of hashes. Both are emptied when full; texts longer than
-    MAX_LEN are never remembered, so a memo stays under ~130 MB per worker whatever the traffic."""
+    MAX_LEN are never remembered, so each memo stays under ~130 MB whatever the traffic."""
 
     MAX_TEXTS = 32_768
     MAX_SEEN = 1_000_000
