@@ -328,17 +328,26 @@ def histogram_chart(alt, hist: list[dict], lat: list[dict], group: list[str]) ->
             m["at"] = (m["at"] + f"; {name[:3].upper()} {_ms(v)}").strip("; ")
         title = f"{r['group']}: P50 {_ms(r.get('p50_ms'))} · P95 {_ms(r.get('p95_ms'))} · P99 {_ms(r.get('p99_ms'))}"
         panels.append((rows, list(marks.values()), title))
-    if not panels:
-        return {}
-    # altair builds the first two panels (two of each dataset: none is lifted to the top); the others are the
-    # first's spec with their own datasets and title (altair deep-copies every layer at each step: 0.5 s for 8)
-    spec = data.spec(alt.concat(*(_histogram_panel(alt, data, order, *p) for p in panels[:2]), columns=2))
-    template = spec["concat"][0]
-    for rows, marks, title in panels[2:]:
-        panel = orjson.loads(orjson.dumps(template))
+
+    def restyle(panel: dict, rows: list[dict], marks: list[dict], title: str) -> None:
         for layer, rows_ in zip(panel["layer"], (rows, marks, marks)):
             layer["data"] = {"name": data.add(rows_)}
         panel["title"] = title
+
+    return _panels_like_the_first(alt, data, panels, lambda *p: _histogram_panel(alt, data, order, *p), restyle)
+
+
+def _panels_like_the_first(alt, data: _Data, panels: list[tuple], build, restyle) -> dict:
+    """Two-column panels of one design: altair builds the first two (two datasets each, so none is lifted to
+    the top of the spec); the others are copies of the first's spec that ``restyle(copy, *panel)`` gives
+    their own data and title (altair deep-copies every layer at each step: 0.5 s for 8 histograms)."""
+    if not panels:
+        return {}
+    spec = data.spec(alt.concat(*(build(*p) for p in panels[:2]), columns=2))
+    template = spec["concat"][0]
+    for p in panels[2:]:
+        panel = orjson.loads(orjson.dumps(template))
+        restyle(panel, *p)
         spec["concat"].append(panel)
     return spec
 
@@ -518,19 +527,13 @@ def drift_chart(alt, bins: list[dict], top: list[dict], group: list[str]) -> dic
         order = [label for _, label in sorted({(x["bin"], x["label"]) for x in rows})]
         name = (_label(r, group) + " · " if group else "") + r["feature"]
         panels.append((rows, order, f"{name}: JSD {r['jsd']:.3f} · PSI {r['psi']:.3f} · {r['verdict']}"))
-    if not panels:
-        return {}
-    # altair builds the first two panels (two datasets: none is lifted to the top); the others are the first's
-    # spec with their own dataset, bin order and title
-    spec = data.spec(alt.concat(*(_drift_panel(alt, data, *p) for p in panels[:2]), columns=2))
-    template = spec["concat"][0]
-    for rows, order, title in panels[2:]:
-        panel = orjson.loads(orjson.dumps(template))
+
+    def restyle(panel: dict, rows: list[dict], order: list[str], title: str) -> None:
         panel["data"] = {"name": data.add(rows)}
         panel["encoding"]["x"]["sort"] = order
         panel["title"] = title
-        spec["concat"].append(panel)
-    return spec
+
+    return _panels_like_the_first(alt, data, panels, lambda *p: _drift_panel(alt, data, *p), restyle)
 
 
 def _drift_panel(alt, data: _Data, rows: list[dict], order: list[str], title: str):
