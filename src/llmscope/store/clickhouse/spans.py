@@ -317,21 +317,25 @@ def _ai_has_tool_parts(m: str) -> str:
     return f"arrayExists(p -> JSONType(p) = 'Object' AND JSONExtractString(p, 'type') IN {_AI_PARTS}, {_ai_parts(m)})"
 
 
+def _ai_part_text(x: str) -> str:
+    """One content part's text: an object's ``text``, a string itself, anything else as its JSON."""
+    return (
+        f"if(JSONType({x}) = 'Object', {_json_field_text(x, 'text')}, "
+        f"if(JSONType({x}) = 'String', JSONExtractString({x}), JSONExtractRaw({x})))"
+    )
+
+
 def _ai_part_texts(m: str) -> str:
     """The texts of a message's parts other than tool calls and results ('' for a part without one)."""
     return (
-        f"arrayMap(p -> if(JSONType(p) = 'Object', {_json_field_text('p', 'text')}, if(JSONType(p) = 'String', "
-        f"JSONExtractString(p), JSONExtractRaw(p))), arrayFilter(p -> NOT (JSONType(p) = 'Object' AND "
+        f"arrayMap(p -> {_ai_part_text('p')}, arrayFilter(p -> NOT (JSONType(p) = 'Object' AND "
         f"JSONExtractString(p, 'type') IN {_AI_PARTS}), {_ai_parts(m)}))"
     )
 
 
 def _ai_result_text(p: str) -> str:
     """builder._ai_result_text as text ('' for none): output.value (a content list: its texts), else result."""
-    value_texts = (
-        f"arrayMap(x -> if(JSONType(x) = 'Object', {_json_field_text('x', 'text')}, if(JSONType(x) = 'String', "
-        f"JSONExtractString(x), JSONExtractRaw(x))), JSONExtractArrayRaw({p}, 'output', 'value'))"
-    )
+    value_texts = f"arrayMap(x -> {_ai_part_text('x')}, JSONExtractArrayRaw({p}, 'output', 'value'))"
     return (
         f"multiIf(JSONType({p}, 'output') = 'Object' AND JSONHas({p}, 'output', 'value'), "
         f"if(JSONExtractString({p}, 'output', 'type') = 'content' AND JSONType({p}, 'output', 'value') = 'Array', "
@@ -377,8 +381,7 @@ def _ai_message_texts(m: str) -> str:
 
 
 def _ai_list(v: str) -> str:
-    nn = f"ifNull({v}, '')"
-    return f"if(isValidJSON({nn}) AND JSONType({nn}) = 'Array', JSONExtractArrayRaw({nn}), [])"
+    return f"if({_ai_is_list(v)}, JSONExtractArrayRaw(ifNull({v}, '')), [])"
 
 
 def _ai_is_list(v: str) -> str:
